@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CollectionsArConfig(AppConfig):
+    name = "collections_ar"
+    verbose_name = "Accounts receivable"

@@ -1,0 +1,51 @@
+"""The activity log: every transition, message, client response and edit writes an event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from sodium.models import ActivityEvent, Client, Practice, Task, User
+
+
+def record(
+    *,
+    practice: Practice,
+    verb: str,
+    summary: str,
+    actor: User | None = None,
+    actor_label: str = "",
+    client: Client | None = None,
+    task: Task | None = None,
+    obj: models.Model | None = None,
+    old_status: str = "",
+    new_status: str = "",
+    data: dict[str, Any] | None = None,
+) -> ActivityEvent:
+    """Write one activity event; `client` defaults to the task's client."""
+    if client is None and task is not None:
+        client = task.client
+    return ActivityEvent.objects.create(
+        practice=practice,
+        actor=actor,
+        actor_label=actor_label,
+        verb=verb,
+        summary=summary[:300],
+        client=client,
+        task=task,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=obj.pk if obj is not None else None,
+        old_status=old_status,
+        new_status=new_status,
+        data=data or {},
+    )
+
+
+def changed_fields(instance: models.Model, cleaned: dict[str, Any]) -> list[str]:
+    """Return the verbose names of fields in `cleaned` whose value differs on `instance`."""
+    names = []
+    for field, value in cleaned.items():
+        if getattr(instance, field, None) != value:
+            names.append(str(instance._meta.get_field(field).verbose_name))
+    return names

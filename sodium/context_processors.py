@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from sodium.roles import Perm, role_can
+from sodium.tenancy import memberships_of
+
+
+def practice(request: HttpRequest) -> dict:
+    """Give every staff page the active practice, the user's other practices and their powers."""
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        return {"practice": None, "membership": None}
+    role = membership.role
+    return {
+        "practice": membership.practice,
+        "membership": membership,
+        "my_memberships": lambda: memberships_of(request.user),
+        "can": {perm.value: role_can(role, perm) for perm in Perm},
+    }

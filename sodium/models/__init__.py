@@ -1,0 +1,20 @@
+# Django discovers an app's models through this module.
+from sodium.models.activity import ActivityEvent
+from sodium.models.clients import Client, ClientService, Contact, Service, Tag
+from sodium.models.practices import Membership, Practice, Team
+from sodium.models.tasks import Task
+from sodium.models.users import User
+
+__all__ = [
+    "ActivityEvent",
+    "Client",
+    "ClientService",
+    "Contact",
+    "Membership",
+    "Practice",
+    "Service",
+    "Tag",
+    "Task",
+    "Team",
+    "User",
+]

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from sodium.roles import Role
+from sodium.tenancy import TenantManager
+
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1f6feb.")
+
+
+class Practice(models.Model):
+    """The tenant: an accounting practice with its people, clients and branding."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    time_zone = models.CharField(max_length=64, default="Europe/London")
+    country = models.CharField(max_length=2, default="GB")
+    logo = models.ImageField(upload_to="logos/", blank=True)
+    primary_colour = models.CharField(max_length=7, default="#1f5fbf", validators=[hex_colour])
+    sender_name = models.CharField(max_length=120, blank=True)
+    reply_to = models.EmailField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_sender(self) -> str:
+        return self.sender_name or self.name
+
+
+class Membership(models.Model):
+    """A user's place in a practice, with the role that decides what they may do there."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAFF)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "user"], name="membership_unique_user")
+        ]
+        indexes = [models.Index(fields=["practice", "role"])]
+        ordering = ["user__full_name"]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}) at {self.practice_id}"
+
+
+class Team(models.Model):
+    """A named group of members (e.g. "Accounts team"), used to assign and share work."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=80)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "name"], name="team_unique_name")
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,216 @@
+"""Reads for the core pages. Every function takes the practice and looks only inside it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from sodium.models import (
+    ActivityEvent,
+    Client,
+    ClientService,
+    Contact,
+    Membership,
+    Practice,
+    Service,
+    Tag,
+    Task,
+    Team,
+    User,
+)
+
+
+def get_client(practice: Practice, client_id: int) -> Client:
+    """Return the practice's client `client_id`, or raise Http404."""
+    return get_object_or_404(Client.objects.filter(practice=practice), pk=client_id)
+
+
+def get_contact(client: Client, contact_id: int) -> Contact:
+    """Return one of the client's contacts, or raise Http404."""
+    return get_object_or_404(
+        Contact.objects.filter(practice=client.practice, client=client), pk=contact_id
+    )
+
+
+def get_client_service(client: Client, client_service_id: int) -> ClientService:
+    """Return one of the client's services, or raise Http404."""
+    return get_object_or_404(
+        ClientService.objects.filter(practice=client.practice, client=client).select_related(
+            "service"
+        ),
+        pk=client_service_id,
+    )
+
+
+def get_task(practice: Practice, task_id: int) -> Task:
+    """Return the practice's task `task_id`, or raise Http404."""
+    return get_object_or_404(
+        Task.objects.filter(practice=practice).select_related(
+            "client", "service", "owner", "team"
+        ),
+        pk=task_id,
+    )
+
+
+def get_membership(practice: Practice, membership_id: int) -> Membership:
+    """Return one membership of the practice, or raise Http404."""
+    return get_object_or_404(
+        Membership.objects.filter(practice=practice).select_related("user"), pk=membership_id
+    )
+
+
+def get_team(practice: Practice, team_id: int) -> Team:
+    return get_object_or_404(Team.objects.filter(practice=practice), pk=team_id)
+
+
+def get_service(practice: Practice, service_id: int) -> Service:
+    return get_object_or_404(Service.objects.filter(practice=practice), pk=service_id)
+
+
+def get_tag(practice: Practice, tag_id: int) -> Tag:
+    return get_object_or_404(Tag.objects.filter(practice=practice), pk=tag_id)
+
+
+def members_of(practice: Practice) -> QuerySet[User]:
+    """Return the users who belong to the practice, by name."""
+    return User.objects.filter(
+        Exists(Membership.objects.filter(practice=practice, user=OuterRef("pk")))
+    ).order_by("full_name")
+
+
+def clients_for_list(
+    practice: Practice, *, search: str = "", tag: Tag | None = None, status: str = "active"
+) -> QuerySet[Client]:
+    """Return clients matching a search over names, references and contacts, and a tag."""
+    qs = Client.objects.filter(practice=practice)
+    if status in Client.Status.values:
+        qs = qs.filter(status=status)
+    search = search.strip()
+    if search:
+        contact_match = Contact.objects.filter(practice=practice, client=OuterRef("pk")).filter(
+            Q(first_name__icontains=search)
+            | Q(last_name__icontains=search)
+            | Q(email__icontains=search)
+        )
+        qs = qs.filter(
+            Q(name__icontains=search) | Q(reference__icontains=search) | Exists(contact_match)
+        )
+    if tag is not None:
+        qs = qs.filter(Exists(Client.tags.through.objects.filter(client=OuterRef("pk"), tag=tag)))
+    open_tasks = Task.objects.filter(
+        practice=practice, client=OuterRef("pk"), status__in=Task.OPEN_STATUSES
+    )
+    return (
+        qs.select_related("client_manager")
+        .prefetch_related("tags")
+        .annotate(has_open_tasks=Exists(open_tasks))
+        .order_by("name", "id")
+    )
+
+
+def tasks_for_list(
+    practice: Practice,
+    *,
+    search: str = "",
+    status: str = "open",
+    owner: User | None = None,
+    client: Client | None = None,
+) -> QuerySet[Task]:
+    """Return tasks filtered by status ("open", "all" or one status), owner and client."""
+    qs = Task.objects.filter(practice=practice)
+    if status == "open":
+        qs = qs.filter(status__in=Task.OPEN_STATUSES)
+    elif status in Task.Status.values:
+        qs = qs.filter(status=status)
+    if owner is not None:
+        qs = qs.filter(owner=owner)
+    if client is not None:
+        qs = qs.filter(client=client)
+    if search.strip():
+        term = search.strip()
+        qs = qs.filter(
+            Q(name__icontains=term)
+            | Q(client__name__icontains=term)
+            | Q(client__reference__icontains=term)
+        )
+    return qs.select_related("client", "owner", "service").order_by("due_date", "id")
+
+
+def dashboard_figures(practice: Practice, user: User) -> dict[str, int]:
+    """Return the counts shown on the dashboard, in one query over tasks and one over clients."""
+    today = timezone.localdate()
+    week_end = today + dt.timedelta(days=7)
+    open_q = Q(status__in=Task.OPEN_STATUSES)
+    figures = Task.objects.filter(practice=practice).aggregate(
+        open=Count("pk", filter=open_q),
+        mine=Count("pk", filter=open_q & Q(owner=user)),
+        overdue=Count("pk", filter=open_q & Q(due_date__lt=today)),
+        due_this_week=Count("pk", filter=open_q & Q(due_date__gte=today, due_date__lte=week_end)),
+        done_30_days=Count(
+            "pk",
+            filter=Q(status=Task.Status.DONE, completed_at__gte=timezone.now() - dt.timedelta(30)),
+        ),
+    )
+    figures["clients"] = Client.objects.filter(
+        practice=practice, status=Client.Status.ACTIVE
+    ).count()
+    return figures
+
+
+def my_open_tasks(practice: Practice, user: User, limit: int = 8) -> list[Task]:
+    """Return the user's open tasks, soonest due first."""
+    return list(
+        Task.objects.filter(practice=practice, owner=user, status__in=Task.OPEN_STATUSES)
+        .select_related("client")
+        .order_by("due_date", "id")[:limit]
+    )
+
+
+def overdue_tasks(practice: Practice, limit: int = 8) -> list[Task]:
+    """Return the practice's overdue open tasks, oldest due date first."""
+    return list(
+        Task.objects.filter(
+            practice=practice,
+            status__in=Task.OPEN_STATUSES,
+            due_date__lt=timezone.localdate(),
+        )
+        .select_related("client", "owner")
+        .order_by("due_date", "id")[:limit]
+    )
+
+
+def recent_activity(
+    practice: Practice,
+    *,
+    client: Client | None = None,
+    task: Task | None = None,
+    limit: int = 20,
+) -> list[ActivityEvent]:
+    """Return the newest activity events of the practice, a client or a task."""
+    qs = ActivityEvent.objects.filter(practice=practice)
+    if client is not None:
+        qs = qs.filter(client=client)
+    if task is not None:
+        qs = qs.filter(task=task)
+    return list(qs.select_related("actor", "client", "task").order_by("-created_at", "-id")[:limit])
+
+
+def memberships_for_list(practice: Practice) -> QuerySet[Membership]:
+    """Return the practice's memberships with users and their open-task counts."""
+    return (
+        Membership.objects.filter(practice=practice)
+        .select_related("user")
+        .annotate(
+            open_tasks=Count(
+                "user__owned_tasks",
+                filter=Q(
+                    user__owned_tasks__practice=practice,
+                    user__owned_tasks__status__in=Task.OPEN_STATUSES,
+                ),
+            )
+        )
+        .order_by("user__full_name")
+    )

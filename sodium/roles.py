@@ -1,0 +1,62 @@
+"""Roles and what each may do: the one place that decides who can do what in a practice."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    MANAGER = "manager", "Manager"
+    STAFF = "staff", "Staff"
+    AR_MANAGER = "ar_manager", "AR manager"
+    AR_SPECIALIST = "ar_specialist", "AR specialist"
+
+
+_EVERYONE = frozenset(Role.values)
+_ADMINS = frozenset({Role.OWNER, Role.ADMIN})
+_MANAGERS = frozenset({Role.OWNER, Role.ADMIN, Role.MANAGER})
+_PRACTICE_STAFF = frozenset({Role.OWNER, Role.ADMIN, Role.MANAGER, Role.STAFF})
+
+
+class Perm(models.TextChoices):
+    VIEW_PRACTICE = "view_practice", "See clients, contacts and tasks"
+    EDIT_CLIENTS = "edit_clients", "Add and edit clients, contacts and their services"
+    EDIT_TASKS = "edit_tasks", "Add and edit tasks"
+    MANAGE_SERVICES = "manage_services", "Edit the service catalogue and teams"
+    MANAGE_TEMPLATES = "manage_templates", "Build workflow templates and content blocks"
+    MANAGE_MEMBERS = "manage_members", "Add, remove and change the roles of members"
+    MANAGE_PRACTICE = "manage_practice", "Change the practice's settings and branding"
+    MANAGE_AR = "manage_ar", "Build and assign AR workflows"
+    WORK_AR = "work_ar", "Work accounts-receivable actions"
+
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    Perm.VIEW_PRACTICE: _EVERYONE,
+    Perm.EDIT_CLIENTS: _PRACTICE_STAFF | {Role.AR_MANAGER},
+    Perm.EDIT_TASKS: _PRACTICE_STAFF,
+    Perm.MANAGE_SERVICES: _MANAGERS,
+    Perm.MANAGE_TEMPLATES: _MANAGERS,
+    Perm.MANAGE_MEMBERS: _ADMINS,
+    Perm.MANAGE_PRACTICE: _ADMINS,
+    Perm.MANAGE_AR: _ADMINS | {Role.AR_MANAGER},
+    Perm.WORK_AR: _ADMINS | {Role.AR_MANAGER, Role.AR_SPECIALIST},
+}
+
+# Which roles a given role may hand out: only an owner makes owners.
+GRANTABLE: dict[str, frozenset[str]] = {
+    Role.OWNER: _EVERYONE,
+    Role.ADMIN: _EVERYONE - {Role.OWNER},
+}
+
+
+def role_can(role: str | None, perm: str) -> bool:
+    """Return whether `role` carries `perm`."""
+    return role is not None and role in PERMISSIONS[perm]
+
+
+def grantable_roles(role: str | None) -> list[tuple[str, str]]:
+    """Return the (value, label) role choices that `role` may give to others."""
+    allowed = GRANTABLE.get(role or "", frozenset())
+    return [(value, label) for value, label in Role.choices if value in allowed]

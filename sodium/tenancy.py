@@ -1,0 +1,130 @@
+"""Tenancy: every tenant-owned query runs inside one practice's scope, or fails loudly.
+
+Tenant-owned models use `TenantManager`; a query through it outside `practice_scope(...)`
+raises `django_scopes.ScopeError` instead of returning every practice's rows. Staff requests
+are scoped by `PracticeMiddleware`; Celery tasks and commands open the scope themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django_scopes import ScopedManager, scope, scopes_disabled
+
+from sodium.roles import role_can
+
+if TYPE_CHECKING:
+    from sodium.models import Membership, Practice
+
+SESSION_KEY = "sodium_practice_id"
+
+
+def TenantManager():  # noqa: N802 - reads like the manager class it builds
+    """Return a manager whose queries are limited to the active practice scope."""
+    return ScopedManager(practice="practice")
+
+
+@contextmanager
+def practice_scope(practice: Practice | int) -> Iterator[None]:
+    """Run the block with tenant-owned queries limited to `practice`."""
+    if practice is None:
+        # django-scopes treats None as "no filter"; a missing practice must never mean "all".
+        raise ValueError("practice_scope needs a practice")
+    with scope(practice=practice):
+        yield
+
+
+def memberships_of(user) -> list[Membership]:
+    """Return the user's memberships in every practice (the one deliberately cross-tenant read)."""
+    from sodium.models import Membership
+
+    with scopes_disabled():
+        return list(
+            Membership.objects.filter(user=user).select_related("practice").order_by(
+                "practice__name"
+            )
+        )
+
+
+def _active_membership(request: HttpRequest) -> Membership | None:
+    from sodium.models import Membership
+
+    wanted = request.session.get(SESSION_KEY)
+    with scopes_disabled():
+        memberships = Membership.objects.filter(user=request.user).select_related("practice")
+        if wanted:
+            chosen = memberships.filter(practice_id=wanted).first()
+            if chosen:
+                return chosen
+        return memberships.order_by("practice__name").first()
+
+
+class PracticeMiddleware:
+    """Attach `request.practice` and `request.membership` and scope the request to them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.practice = None
+        request.membership = None
+        if request.user.is_authenticated:
+            membership = _active_membership(request)
+            if membership is not None:
+                request.membership = membership
+                request.practice = membership.practice
+                with practice_scope(membership.practice), timezone.override(
+                    membership.practice.time_zone
+                ):
+                    return self.get_response(request)
+        # No practice: tenant-owned queries in this request fail loudly unless a view (the
+        # portal) opens a scope of its own.
+        return self.get_response(request)
+
+
+def practice_required(view: Callable) -> Callable:
+    """Require a signed-in user with a practice; send others to sign in or to a clear page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            from django.contrib.auth.views import redirect_to_login
+
+            return redirect_to_login(request.get_full_path())
+        if request.practice is None:
+            return render(request, "sodium/no_practice.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def role_required(perm: str) -> Callable[[Callable], Callable]:
+    """Require a practice membership whose role carries `perm` (see `sodium.roles`)."""
+
+    def decorator(view: Callable) -> Callable:
+        @practice_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not role_can(request.membership.role, perm):
+                raise PermissionDenied("Your role does not allow this.")
+            return view(request, *args, **kwargs)
+
+        wrapper.required_perm = perm  # read by the isolation test and the nav
+        return wrapper
+
+    return decorator
+
+
+def switch_practice(request: HttpRequest, practice_id: int) -> bool:
+    """Make `practice_id` the active practice if the user belongs to it; return success."""
+    if any(m.practice_id == practice_id for m in memberships_of(request.user)):
+        request.session[SESSION_KEY] = practice_id
+        return True
+    return False

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+from sodium.views import auth, clients, dashboard, practice_settings, tasks
+
+core = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("sign-in/", auth.SignInView.as_view(), name="login"),
+    path("sign-out/", auth.sign_out, name="logout"),
+    path("forgot-password/", auth.ForgotPasswordView.as_view(), name="forgot-password"),
+    path("set-password/<uidb64>/<token>/", auth.SetPasswordView.as_view(), name="set-password"),
+    path("practice/switch/", auth.practice_switch, name="practice-switch"),
+    path("p/<slug:slug>/logo/", practice_settings.practice_logo, name="practice-logo"),
+    # Clients, their contacts and services
+    path("clients/", clients.client_list, name="client-list"),
+    path("clients/new/", clients.client_create, name="client-create"),
+    path("clients/<int:client_id>/", clients.client_detail, name="client-detail"),
+    path("clients/<int:client_id>/edit/", clients.client_edit, name="client-edit"),
+    path("clients/<int:client_id>/status/", clients.client_status, name="client-status"),
+    path("clients/<int:client_id>/contacts/", clients.client_contacts, name="client-contacts"),
+    path("clients/<int:client_id>/contacts/new/", clients.contact_create,
+         name="contact-create"),
+    path("clients/<int:client_id>/contacts/<int:contact_id>/edit/", clients.contact_edit,
+         name="contact-edit"),
+    path("clients/<int:client_id>/contacts/<int:contact_id>/delete/", clients.contact_delete,
+         name="contact-delete"),
+    path("clients/<int:client_id>/services/new/", clients.client_service_add,
+         name="client-service-add"),
+    path("clients/<int:client_id>/services/<int:client_service_id>/delete/",
+         clients.client_service_remove, name="client-service-remove"),
+    # Tasks
+    path("tasks/", tasks.task_list, name="task-list"),
+    path("tasks/new/", tasks.task_create, name="task-create"),
+    path("tasks/<int:task_id>/", tasks.task_detail, name="task-detail"),
+    path("tasks/<int:task_id>/edit/", tasks.task_edit, name="task-edit"),
+    path("tasks/<int:task_id>/status/", tasks.task_status, name="task-status"),
+    # Practice settings
+    path("settings/practice/", practice_settings.practice_settings, name="practice-settings"),
+    path("settings/members/", practice_settings.member_list, name="member-list"),
+    path("settings/members/<int:membership_id>/role/", practice_settings.member_role,
+         name="member-role"),
+    path("settings/members/<int:membership_id>/remove/", practice_settings.member_remove,
+         name="member-remove"),
+    path("settings/teams/", practice_settings.team_list, name="team-list"),
+    path("settings/teams/new/", practice_settings.team_edit, name="team-create"),
+    path("settings/teams/<int:team_id>/", practice_settings.team_edit, name="team-edit"),
+    path("settings/teams/<int:team_id>/delete/", practice_settings.team_delete,
+         name="team-delete"),
+    path("settings/services/", practice_settings.service_list, name="service-list"),
+    path("settings/services/<int:service_id>/", practice_settings.service_edit,
+         name="service-edit"),
+    path("settings/tags/", practice_settings.tag_list, name="tag-list"),
+    path("settings/tags/<int:tag_id>/delete/", practice_settings.tag_delete, name="tag-delete"),
+]
+
+urlpatterns = [
+    path("", include((core, "sodium"))),
+]

@@ -1,0 +1,105 @@
+"""Task list, task page, and creating, editing and moving tasks."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from sodium import engine, queries
+from sodium.forms import TaskFilterForm, TaskForm
+from sodium.models import Client
+from sodium.roles import Perm
+from sodium.tenancy import role_required
+from sodium.views.common import HtmxHttpRequest, paginate, partial, query_without_page
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@role_required(Perm.VIEW_PRACTICE)
+def task_list(request: HtmxHttpRequest) -> HttpResponse:
+    practice = request.practice
+    filters = TaskFilterForm(request.GET or None, practice=practice)
+    owner = None
+    status, search = "open", ""
+    if filters.is_valid():
+        status = filters.cleaned_data["status"] or "open"
+        search = filters.cleaned_data["q"]
+        chosen = filters.cleaned_data["owner"]
+        if chosen == "me":
+            owner = request.user
+        elif chosen:
+            owner = queries.members_of(practice).filter(pk=chosen).first()
+    tasks = queries.tasks_for_list(practice, search=search, status=status, owner=owner)
+    return render(
+        request,
+        partial(request, "sodium/task_list.html", "task-table"),
+        {"page": paginate(request, tasks), "filters": filters,
+         "query": query_without_page(request)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Perm.EDIT_TASKS)
+def task_create(request: HtmxHttpRequest) -> HttpResponse:
+    initial = {"owner": request.user.pk}
+    client_id = request.GET.get("client", "")
+    if client_id.isdigit():
+        client = Client.objects.filter(practice=request.practice, pk=client_id).first()
+        if client is not None:
+            initial["client"] = client.pk
+    form = TaskForm(request.POST or None, practice=request.practice, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        client = data.pop("client")
+        task = engine.create_task(
+            practice=request.practice, client=client, actor=request.user, **data
+        )
+        messages.success(request, f"Created {task.name}.")
+        return redirect("sodium:task-detail", task_id=task.pk)
+    return render(request, "sodium/task_form.html", {"form": form})
+
+
+@require_GET
+@role_required(Perm.VIEW_PRACTICE)
+def task_detail(request: HtmxHttpRequest, task_id: int) -> HttpResponse:
+    task = queries.get_task(request.practice, task_id)
+    return render(
+        request,
+        "sodium/task_detail.html",
+        {
+            "task": task,
+            "moves": engine.allowed_transitions(task),
+            "activity": queries.recent_activity(request.practice, task=task, limit=30),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Perm.EDIT_TASKS)
+def task_edit(request: HtmxHttpRequest, task_id: int) -> HttpResponse:
+    task = queries.get_task(request.practice, task_id)
+    form = TaskForm(request.POST or None, instance=task, practice=request.practice)
+    if request.method == "POST" and form.is_valid():
+        task = queries.get_task(request.practice, task_id)
+        engine.update_task(task, actor=request.user, **form.cleaned_data)
+        messages.success(request, "Saved the task.")
+        return redirect("sodium:task-detail", task_id=task.pk)
+    return render(request, "sodium/task_form.html", {"form": form, "task": task})
+
+
+@require_POST
+@role_required(Perm.EDIT_TASKS)
+def task_status(request: HtmxHttpRequest, task_id: int) -> HttpResponse:
+    task = queries.get_task(request.practice, task_id)
+    try:
+        task = engine.change_task_status(
+            task, to=request.POST.get("status", ""), actor=request.user
+        )
+    except engine.InvalidTransition as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"The task is now {task.get_status_display().lower()}.")
+    return redirect("sodium:task-detail", task_id=task.pk)

@@ -1,0 +1,112 @@
+"""Walk every URL pattern of the project with another practice's object ids.
+
+New URLs are picked up by themselves: a URL with an id parameter this test does not know
+fails the test until it is taught which object that parameter names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.urls import URLPattern, URLResolver, get_resolver
+from django_scopes import scopes_disabled
+
+from sodium.models import ActivityEvent
+from tests import factories as f
+from tests.base import BaseTestCase
+
+# URLs that take no practice object and need no sign-in (or are the sign-in itself).
+PUBLIC = {"sodium:login", "sodium:logout", "sodium:forgot-password", "sodium:set-password",
+          "sodium:practice-logo"}
+
+
+def walk(patterns, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str, list]]:
+    """Yield (name, route, converters) for every pattern, depth first."""
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            yield f"{namespace}{p.name}", prefix + str(p.pattern), list(p.pattern.converters)
+
+
+class IsolationTests(BaseTestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        other = cls.other_practice
+        client = cls.other_client
+        with scopes_disabled():
+            cls.other_ids = {
+                "client_id": client.pk,
+                "contact_id": f.ContactFactory(client=client).pk,
+                "client_service_id": f.ClientServiceFactory(client=client).pk,
+                "task_id": f.TaskFactory(client=client).pk,
+                "membership_id": f.MembershipFactory(practice=other).pk,
+                "team_id": f.TeamFactory(practice=other).pk,
+                "service_id": f.ServiceFactory(practice=other).pk,
+                "tag_id": f.TagFactory(practice=other).pk,
+            }
+            # Everything in the other practice carries a marker no page of ours may show.
+            f.ContactFactory(client=client, first_name="Zebedee", last_name="Outsider")
+            f.TaskFactory(client=client, name="Rival Secret Task")
+            ActivityEvent.objects.create(
+                practice=other, verb="x", summary="Rival Secret Event", client=client
+            )
+        cls.patterns = list(walk(get_resolver().url_patterns))
+
+    def _url(self, route: str) -> str:
+        url = "/" + route
+        for name, value in self.other_ids.items():
+            url = url.replace(f"<int:{name}>", str(value))
+        return url
+
+    def test_it_knows_every_id_parameter(self) -> None:
+        unknown = {
+            (name, conv)
+            for name, route, convs in self.patterns
+            for conv in convs
+            if conv not in self.other_ids and name not in PUBLIC
+        }
+        self.assertEqual(unknown, set(), "Teach the isolation test these URL parameters")
+
+    def test_other_practices_ids_answer_404_on_every_url(self) -> None:
+        self.client.force_login(self.owner)
+        checked = 0
+        for name, route, convs in self.patterns:
+            if not convs or name in PUBLIC:
+                continue
+            url = self._url(route)
+            before = ActivityEvent.objects.count()
+            with self.subTest(url=url):
+                get = self.client.get(url)
+                post = self.client.post(url, {"status": "done", "role": "staff"})
+                self.assertIn(get.status_code, {404, 405}, f"GET {url}")
+                self.assertIn(post.status_code, {404, 405}, f"POST {url}")
+                self.assertIn(404, {get.status_code, post.status_code})
+                self.assertEqual(ActivityEvent.objects.count(), before, "nothing may change")
+            checked += 1
+        self.assertGreaterEqual(checked, 10)
+
+    def test_pages_without_ids_never_show_another_practices_rows(self) -> None:
+        self.client.force_login(self.owner)
+        for name, route, convs in self.patterns:
+            if convs or name in PUBLIC:
+                continue
+            url = self._url(route)
+            with self.subTest(url=url):
+                r = self.client.get(url, {"q": "Rival", "status": "all"})
+                self.assertLess(r.status_code, 500)
+                for marker in (b"Rival Secret", b"Zebedee"):
+                    self.assertNotIn(marker, r.content)
+
+    def test_signed_out_visitors_are_sent_to_sign_in_everywhere(self) -> None:
+        for name, route, convs in self.patterns:
+            if name in PUBLIC:
+                continue
+            url = self._url(route)
+            with self.subTest(url=url):
+                r = self.client.get(url)
+                self.assertIn(r.status_code, {302, 405})
+                if r.status_code == 302:
+                    self.assertTrue(r["Location"].startswith("/sign-in/"))
