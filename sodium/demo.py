@@ -47,26 +47,103 @@ SERVICES = [
     ("Company secretarial", "Confirmation statements and statutory registers."),
 ]
 PREFIXES = [
-    "Acorn", "Bluebell", "Copperleaf", "Driftwood", "Elmstead", "Foxglove", "Granite",
-    "Harbour", "Ironbridge", "Juniper", "Kestrel", "Larkspur", "Meadowbank", "Northgate",
-    "Oakfield", "Pennywell", "Quayside", "Riverside", "Saltmarsh", "Thistle", "Upland",
-    "Valley", "Willow", "Yew Tree", "Ashdown", "Brackenridge", "Cobble", "Dovecote",
-    "Emberly", "Fernhill", "Greystone", "Hawthorn", "Ivybridge", "Kingsmead", "Lowther",
-    "Marsh Lane", "Nettlebed", "Orchard", "Primrose", "Redbrook", "Stonecross", "Tanners",
+    "Acorn",
+    "Bluebell",
+    "Copperleaf",
+    "Driftwood",
+    "Elmstead",
+    "Foxglove",
+    "Granite",
+    "Harbour",
+    "Ironbridge",
+    "Juniper",
+    "Kestrel",
+    "Larkspur",
+    "Meadowbank",
+    "Northgate",
+    "Oakfield",
+    "Pennywell",
+    "Quayside",
+    "Riverside",
+    "Saltmarsh",
+    "Thistle",
+    "Upland",
+    "Valley",
+    "Willow",
+    "Yew Tree",
+    "Ashdown",
+    "Brackenridge",
+    "Cobble",
+    "Dovecote",
+    "Emberly",
+    "Fernhill",
+    "Greystone",
+    "Hawthorn",
+    "Ivybridge",
+    "Kingsmead",
+    "Lowther",
+    "Marsh Lane",
+    "Nettlebed",
+    "Orchard",
+    "Primrose",
+    "Redbrook",
+    "Stonecross",
+    "Tanners",
 ]
 TRADES = [
-    ("Bakery", Client.Type.LIMITED_COMPANY), ("Joinery", Client.Type.LIMITED_COMPANY),
-    ("Dental Practice", Client.Type.LLP), ("Plumbing", Client.Type.SOLE_TRADER),
-    ("Consulting", Client.Type.LIMITED_COMPANY), ("Garden Centre", Client.Type.PARTNERSHIP),
-    ("Brewery", Client.Type.LIMITED_COMPANY), ("Architects", Client.Type.LLP),
-    ("Florist", Client.Type.SOLE_TRADER), ("Trust", Client.Type.TRUST),
-    ("Community Hall", Client.Type.CHARITY), ("Software", Client.Type.LIMITED_COMPANY),
-    ("Veterinary Surgery", Client.Type.PARTNERSHIP), ("Electrical", Client.Type.LIMITED_COMPANY),
+    ("Bakery", Client.Type.LIMITED_COMPANY),
+    ("Joinery", Client.Type.LIMITED_COMPANY),
+    ("Dental Practice", Client.Type.LLP),
+    ("Plumbing", Client.Type.SOLE_TRADER),
+    ("Consulting", Client.Type.LIMITED_COMPANY),
+    ("Garden Centre", Client.Type.PARTNERSHIP),
+    ("Brewery", Client.Type.LIMITED_COMPANY),
+    ("Architects", Client.Type.LLP),
+    ("Florist", Client.Type.SOLE_TRADER),
+    ("Trust", Client.Type.TRUST),
+    ("Community Hall", Client.Type.CHARITY),
+    ("Software", Client.Type.LIMITED_COMPANY),
+    ("Veterinary Surgery", Client.Type.PARTNERSHIP),
+    ("Electrical", Client.Type.LIMITED_COMPANY),
 ]
-FIRST = ["James", "Sophie", "Daniel", "Aisha", "Liam", "Grace", "Noah", "Priya", "Oliver",
-         "Hannah", "Ethan", "Zara", "Lucas", "Chloe", "Ryan", "Megan", "Owen", "Ellie"]
-LAST = ["Walker", "Khan", "Roberts", "Evans", "Murphy", "Shah", "Hughes", "Campbell",
-        "Bennett", "Price", "Reid", "Ward", "Morgan", "Ali", "Hall", "Cooper"]
+FIRST = [
+    "James",
+    "Sophie",
+    "Daniel",
+    "Aisha",
+    "Liam",
+    "Grace",
+    "Noah",
+    "Priya",
+    "Oliver",
+    "Hannah",
+    "Ethan",
+    "Zara",
+    "Lucas",
+    "Chloe",
+    "Ryan",
+    "Megan",
+    "Owen",
+    "Ellie",
+]
+LAST = [
+    "Walker",
+    "Khan",
+    "Roberts",
+    "Evans",
+    "Murphy",
+    "Shah",
+    "Hughes",
+    "Campbell",
+    "Bennett",
+    "Price",
+    "Reid",
+    "Ward",
+    "Morgan",
+    "Ali",
+    "Hall",
+    "Cooper",
+]
 
 
 def demo_exists() -> bool:
@@ -87,8 +164,11 @@ def build_demo(seed: int = 2026) -> Practice:
     users = {role: _user(name, email) for name, email, role in PEOPLE}
     owner = users[Role.OWNER]
     practice = practice_services.create_practice(
-        name="Hartley & Finch Accountants", owner=owner, sender_name="Hartley & Finch",
-        reply_to="hello@hartleyfinch.example", primary_colour="#0f6e6e",
+        name="Hartley & Finch Accountants",
+        owner=owner,
+        sender_name="Hartley & Finch",
+        reply_to="hello@hartleyfinch.example",
+        primary_colour="#0f6e6e",
     )
     # create_practice makes a fresh slug; the demo uses a fixed one so it is found again.
     Practice.objects.filter(pk=practice.pk).update(slug=DEMO_SLUG)
@@ -99,14 +179,21 @@ def build_demo(seed: int = 2026) -> Practice:
             if role != Role.OWNER:
                 Membership.objects.create(practice=practice, user=users[role], role=role)
         accounts = member_services.save_team(
-            practice=practice, actor=owner, name="Accounts",
+            practice=practice,
+            actor=owner,
+            name="Accounts",
             members=[users[Role.MANAGER], users[Role.STAFF]],
         )
         tax = member_services.save_team(
-            practice=practice, actor=owner, name="Tax", members=[users[Role.ADMIN], users[Role.MANAGER]]
+            practice=practice,
+            actor=owner,
+            name="Tax",
+            members=[users[Role.ADMIN], users[Role.MANAGER]],
         )
         member_services.save_team(
-            practice=practice, actor=owner, name="Credit control",
+            practice=practice,
+            actor=owner,
+            name="Credit control",
             members=[users[Role.AR_MANAGER], users[Role.AR_SPECIALIST]],
         )
         tags = [
@@ -115,7 +202,10 @@ def build_demo(seed: int = 2026) -> Practice:
         ]
         services = [
             client_services.create_service(
-                practice=practice, actor=owner, name=n, description=d,
+                practice=practice,
+                actor=owner,
+                name=n,
+                description=d,
                 default_team=tax if "tax" in n.lower() else accounts,
             )
             for n, d in SERVICES
@@ -126,16 +216,22 @@ def build_demo(seed: int = 2026) -> Practice:
             name = f"{prefix} {trade}" + (" Ltd" if ctype == Client.Type.LIMITED_COMPANY else "")
             vat = rng.choice(Client.VatPeriods.values)
             client = client_services.create_client(
-                practice=practice, actor=owner, name=name,
+                practice=practice,
+                actor=owner,
+                name=name,
                 reference=f"{prefix.replace(' ', '')[:5].upper()}{i + 1:02d}",
-                type=ctype, year_end_day=rng.choice([31, 30, 31, 28]) if i % 7 else 31,
+                type=ctype,
+                year_end_day=rng.choice([31, 30, 31, 28]) if i % 7 else 31,
                 year_end_month=rng.choice([3, 12, 6, 9, 1]),
                 vat_periods=vat,
                 company_number=f"{rng.randint(1000000, 15999999):08d}"
-                if ctype in (Client.Type.LIMITED_COMPANY, Client.Type.LLP) else "",
-                client_manager=managers[i % 3], partner=owner,
+                if ctype in (Client.Type.LIMITED_COMPANY, Client.Type.LLP)
+                else "",
+                client_manager=managers[i % 3],
+                partner=owner,
                 associate=users[Role.STAFF] if i % 2 else None,
-                default_assignee=users[Role.STAFF], default_reviewer=users[Role.MANAGER],
+                default_assignee=users[Role.STAFF],
+                default_reviewer=users[Role.MANAGER],
                 tags=_pick_tags(rng, tags, vat),
             )
             if client.year_end_month == 2 and client.year_end_day > 28:
@@ -167,12 +263,17 @@ def _add_contacts(rng: random.Random, client: Client, actor: User, i: int) -> No
     for n in range(rng.randint(1, 3)):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         client_services.add_contact(
-            client, actor=actor, first_name=first, last_name=last,
+            client,
+            actor=actor,
+            first_name=first,
+            last_name=last,
             email=f"{first.lower()}@{domain}",
             phone=f"07{rng.randint(100, 999)} {rng.randint(100000, 999999)}",
-            is_main=n == 0, is_billing=n == 0 or rng.random() < .3,
+            is_main=n == 0,
+            is_billing=n == 0 or rng.random() < 0.3,
             is_director=n == 0 and client.type in ("limited_company", "llp"),
-            is_payroll=n == 1, is_accounts=n == 2 or (n == 0 and i % 4 == 0),
+            is_payroll=n == 1,
+            is_accounts=n == 2 or (n == 0 and i % 4 == 0),
         )
 
 
@@ -181,19 +282,24 @@ def _add_tasks(rng, practice, client, services, users, today) -> None:
         due = today + dt.timedelta(days=rng.randint(-20, 75))
         start = due - dt.timedelta(days=rng.choice([21, 30, 45]))
         task = engine.create_task(
-            practice=practice, client=client, actor=users[Role.OWNER],
-            name=f"{service.name} {due.year}" if "VAT" not in service.name
+            practice=practice,
+            client=client,
+            actor=users[Role.OWNER],
+            name=f"{service.name} {due.year}"
+            if "VAT" not in service.name
             else f"VAT return – quarter to {due:%b %Y}",
-            service=service, owner=rng.choice([users[Role.MANAGER], users[Role.STAFF],
-                                                users[Role.ADMIN]]),
-            team=service.default_team, start_date=start, due_date=due,
+            service=service,
+            owner=rng.choice([users[Role.MANAGER], users[Role.STAFF], users[Role.ADMIN]]),
+            team=service.default_team,
+            start_date=start,
+            due_date=due,
         )
         roll = rng.random()
         if start <= today:
             engine.change_task_status(task, to=Task.Status.IN_PROGRESS, actor=task.owner)
-            if roll < .25:
+            if roll < 0.25:
                 engine.change_task_status(task, to=Task.Status.DONE, actor=task.owner)
-            elif roll < .33:
+            elif roll < 0.33:
                 engine.change_task_status(
                     task, to=Task.Status.ON_HOLD, actor=task.owner, note="Waiting for the client"
                 )

@@ -49,7 +49,11 @@ def create_task(*, practice: Practice, client: Client, actor: User, **fields: An
     """Create a task for a client."""
     task = Task.objects.create(practice=practice, client=client, **fields)
     activity.record(
-        practice=practice, actor=actor, verb="task.created", task=task, obj=task,
+        practice=practice,
+        actor=actor,
+        verb="task.created",
+        task=task,
+        obj=task,
         summary=f"Created task {task.name}",
     )
     return task
@@ -65,7 +69,11 @@ def update_task(task: Task, *, actor: User, **fields: Any) -> Task:
     task.save(update_fields=list(fields))
     if changed:
         activity.record(
-            practice=task.practice, actor=actor, verb="task.updated", task=task, obj=task,
+            practice=task.practice,
+            actor=actor,
+            verb="task.updated",
+            task=task,
+            obj=task,
             summary=f"Changed {', '.join(changed)}",
         )
     return task
@@ -88,8 +96,14 @@ def change_task_status(task: Task, *, to: str, actor: User | None, note: str = "
     task.completed_at = timezone.now() if to == S.DONE else None
     task.save(update_fields=["status", "completed_at"])
     activity.record(
-        practice=task.practice, actor=actor, actor_label="" if actor else "System",
-        verb="task.status", task=task, obj=task, old_status=old, new_status=to,
+        practice=task.practice,
+        actor=actor,
+        actor_label="" if actor else "System",
+        verb="task.status",
+        task=task,
+        obj=task,
+        old_status=old,
+        new_status=to,
         summary=f"{S(old).label} → {S(to).label}" + (f": {note}" if note else ""),
     )
     return task

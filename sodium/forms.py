@@ -99,9 +99,11 @@ class ClientForm(PracticeModelForm):
 
     def clean_reference(self) -> str:
         reference = self.cleaned_data["reference"].strip()
-        clash = Client.objects.filter(practice=self.practice).annotate(
-            ref=Lower("reference")
-        ).filter(ref=reference.lower())
+        clash = (
+            Client.objects.filter(practice=self.practice)
+            .annotate(ref=Lower("reference"))
+            .filter(ref=reference.lower())
+        )
         if self.instance.pk:
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
@@ -171,8 +173,16 @@ class TaskForm(PracticeModelForm):
     class Meta:
         model = Task
         formfield_callback = tenant_formfield
-        fields = ["client", "name", "service", "owner", "team", "start_date", "due_date",
-                  "description"]
+        fields = [
+            "client",
+            "name",
+            "service",
+            "owner",
+            "team",
+            "start_date",
+            "due_date",
+            "description",
+        ]
         widgets = {
             "start_date": forms.DateInput(attrs={"type": "date"}),
             "due_date": forms.DateInput(attrs={"type": "date"}),
@@ -231,7 +241,9 @@ class MemberRoleForm(forms.Form):
 
 class MemberRemoveForm(PracticeForm):
     reassign_to = forms.ModelChoiceField(
-        queryset=None, required=False, label="Hand their work to",
+        queryset=None,
+        required=False,
+        label="Hand their work to",
         empty_label="Choose a member…",
     )
 
@@ -303,11 +315,18 @@ class PracticeSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Practice
-        fields = ["name", "sender_name", "reply_to", "primary_colour", "logo", "time_zone",
-                  "country"]
+        fields = [
+            "name",
+            "sender_name",
+            "reply_to",
+            "primary_colour",
+            "logo",
+            "time_zone",
+            "country",
+        ]
         labels = {"sender_name": "Email sender name", "reply_to": "Reply-to address"}
         help_texts = {
-            "sender_name": "The name clients see on emails, e.g. \"Ledger & Co Accountants\".",
+            "sender_name": 'The name clients see on emails, e.g. "Ledger & Co Accountants".',
             "reply_to": "Where client replies go. Leave empty to use the sender's address.",
             "country": "Two-letter country code, e.g. GB.",
         }

@@ -47,9 +47,9 @@ def memberships_of(user) -> list[Membership]:
 
     with scopes_disabled():
         return list(
-            Membership.objects.filter(user=user).select_related("practice").order_by(
-                "practice__name"
-            )
+            Membership.objects.filter(user=user)
+            .select_related("practice")
+            .order_by("practice__name")
         )
 
 
@@ -80,8 +80,9 @@ class PracticeMiddleware:
             if membership is not None:
                 request.membership = membership
                 request.practice = membership.practice
-                with practice_scope(membership.practice), timezone.override(
-                    membership.practice.time_zone
+                with (
+                    practice_scope(membership.practice),
+                    timezone.override(membership.practice.time_zone),
                 ):
                     return self.get_response(request)
         # No practice: tenant-owned queries in this request fail loudly unless a view (the

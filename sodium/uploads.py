@@ -9,8 +9,11 @@ from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, UnidentifiedImageError
 
 LOGO_MAX_BYTES = 1024 * 1024
-LOGO_FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"),
-                "WEBP": ("webp", "image/webp")}
+LOGO_FORMATS = {
+    "PNG": ("png", "image/png"),
+    "JPEG": ("jpg", "image/jpeg"),
+    "WEBP": ("webp", "image/webp"),
+}
 
 
 def random_name(extension: str) -> str:

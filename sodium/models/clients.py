@@ -94,9 +94,7 @@ class Client(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                "practice", Lower("reference"), name="client_unique_reference"
-            )
+            models.UniqueConstraint("practice", Lower("reference"), name="client_unique_reference")
         ]
         indexes = [
             models.Index(fields=["practice", "status", "name"]),

@@ -23,7 +23,11 @@ def create_client(
     if tags:
         client.tags.set(tags)
     activity.record(
-        practice=practice, actor=actor, verb="client.created", client=client, obj=client,
+        practice=practice,
+        actor=actor,
+        verb="client.created",
+        client=client,
+        obj=client,
         summary=f"Added client {client.name}",
     )
     return client
@@ -45,8 +49,12 @@ def update_client(
             changed.append("tags")
     if changed:
         activity.record(
-            practice=client.practice, actor=actor, verb="client.updated", client=client,
-            obj=client, summary=f"Changed {', '.join(changed)}",
+            practice=client.practice,
+            actor=actor,
+            verb="client.updated",
+            client=client,
+            obj=client,
+            summary=f"Changed {', '.join(changed)}",
         )
     return client
 
@@ -61,9 +69,16 @@ def set_client_status(client: Client, *, actor: User, status: str) -> Client:
     old, client.status = client.status, status
     client.save(update_fields=["status"])
     activity.record(
-        practice=client.practice, actor=actor, verb="client.status", client=client, obj=client,
-        old_status=old, new_status=status,
-        summary="Archived the client" if status == Client.Status.ARCHIVED else "Restored the client",
+        practice=client.practice,
+        actor=actor,
+        verb="client.status",
+        client=client,
+        obj=client,
+        old_status=old,
+        new_status=status,
+        summary="Archived the client"
+        if status == Client.Status.ARCHIVED
+        else "Restored the client",
     )
     return client
 
@@ -73,8 +88,12 @@ def add_contact(client: Client, *, actor: User, **fields: Any) -> Contact:
     """Add a contact to a client."""
     contact = Contact.objects.create(practice=client.practice, client=client, **fields)
     activity.record(
-        practice=client.practice, actor=actor, verb="contact.created", client=client,
-        obj=contact, summary=f"Added contact {contact.full_name}",
+        practice=client.practice,
+        actor=actor,
+        verb="contact.created",
+        client=client,
+        obj=contact,
+        summary=f"Added contact {contact.full_name}",
     )
     return contact
 
@@ -88,8 +107,11 @@ def update_contact(contact: Contact, *, actor: User, **fields: Any) -> Contact:
     contact.save(update_fields=list(fields))
     if changed:
         activity.record(
-            practice=contact.practice, actor=actor, verb="contact.updated",
-            client=contact.client, obj=contact,
+            practice=contact.practice,
+            actor=actor,
+            verb="contact.updated",
+            client=contact.client,
+            obj=contact,
             summary=f"Changed {contact.full_name}: {', '.join(changed)}",
         )
     return contact
@@ -99,27 +121,42 @@ def update_contact(contact: Contact, *, actor: User, **fields: Any) -> Contact:
 def remove_contact(contact: Contact, *, actor: User) -> None:
     """Delete a contact from its client."""
     activity.record(
-        practice=contact.practice, actor=actor, verb="contact.removed", client=contact.client,
-        obj=contact, summary=f"Removed contact {contact.full_name}",
+        practice=contact.practice,
+        actor=actor,
+        verb="contact.removed",
+        client=contact.client,
+        obj=contact,
+        summary=f"Removed contact {contact.full_name}",
     )
     contact.delete()
 
 
 @transaction.atomic
 def add_client_service(
-    client: Client, *, actor: User, service: Service, service_manager: User | None = None,
+    client: Client,
+    *,
+    actor: User,
+    service: Service,
+    service_manager: User | None = None,
     started_on=None,
 ) -> ClientService:
     """Start providing `service` to `client`."""
     if ClientService.objects.filter(client=client, service=service).exists():
         raise ClientError(f"{client.name} already has {service.name}.")
     cs = ClientService.objects.create(
-        practice=client.practice, client=client, service=service,
-        service_manager=service_manager, started_on=started_on,
+        practice=client.practice,
+        client=client,
+        service=service,
+        service_manager=service_manager,
+        started_on=started_on,
     )
     activity.record(
-        practice=client.practice, actor=actor, verb="client_service.created", client=client,
-        obj=cs, summary=f"Added service {service.name}",
+        practice=client.practice,
+        actor=actor,
+        verb="client_service.created",
+        client=client,
+        obj=cs,
+        summary=f"Added service {service.name}",
     )
     return cs
 
@@ -128,8 +165,12 @@ def add_client_service(
 def remove_client_service(cs: ClientService, *, actor: User) -> None:
     """Stop providing a service to a client."""
     activity.record(
-        practice=cs.practice, actor=actor, verb="client_service.removed", client=cs.client,
-        obj=cs, summary=f"Removed service {cs.service.name}",
+        practice=cs.practice,
+        actor=actor,
+        verb="client_service.removed",
+        client=cs.client,
+        obj=cs,
+        summary=f"Removed service {cs.service.name}",
     )
     cs.delete()
 

@@ -83,7 +83,10 @@ def add_member(
         raise MemberError(f"{email} is already a member of {practice.name}.")
     membership = Membership.objects.create(practice=practice, user=user, role=role)
     activity.record(
-        practice=practice, actor=actor.user, verb="member.added", obj=membership,
+        practice=practice,
+        actor=actor.user,
+        verb="member.added",
+        obj=membership,
         summary=f"Added {user} as {membership.get_role_display()}",
     )
     return membership, created
@@ -104,8 +107,12 @@ def change_role(membership: Membership, *, actor: Membership, role: str) -> Memb
     membership.role = role
     membership.save(update_fields=["role"])
     activity.record(
-        practice=membership.practice, actor=actor.user, verb="member.role", obj=membership,
-        old_status=old, new_status=role,
+        practice=membership.practice,
+        actor=actor.user,
+        verb="member.role",
+        obj=membership,
+        old_status=old,
+        new_status=role,
         summary=f"Changed {membership.user}'s role to {membership.get_role_display()}",
     )
     return membership
@@ -128,9 +135,10 @@ def remove_member(
         raise MemberError("The practice needs at least one owner. Make someone else owner first.")
     workload = workload_of(membership)
     if reassign_to is not None:
-        if reassign_to.pk == user.pk or not Membership.objects.filter(
-            practice=practice, user=reassign_to
-        ).exists():
+        if (
+            reassign_to.pk == user.pk
+            or not Membership.objects.filter(practice=practice, user=reassign_to).exists()
+        ):
             raise MemberError("Choose another member of this practice to take over the work.")
     elif workload.total:
         raise MemberError(f"Choose who takes over {user}'s work before removing them.")
@@ -149,8 +157,12 @@ def remove_member(
     if reassign_to is not None and workload.total:
         summary += f"; their work went to {reassign_to}"
     activity.record(
-        practice=practice, actor=actor.user, verb="member.removed", obj=membership,
-        summary=summary, data={"reassigned_to": reassign_to.pk if reassign_to else None},
+        practice=practice,
+        actor=actor.user,
+        verb="member.removed",
+        obj=membership,
+        summary=summary,
+        data={"reassigned_to": reassign_to.pk if reassign_to else None},
     )
     membership.delete()
 

@@ -43,7 +43,9 @@ def update_practice(practice: Practice, *, actor: User, **fields: Any) -> Practi
         transaction.on_commit(lambda: storage.delete(old_logo))
     if changed:
         activity.record(
-            practice=practice, actor=actor, verb="practice.updated",
+            practice=practice,
+            actor=actor,
+            verb="practice.updated",
             summary=f"Changed practice settings: {', '.join(changed)}",
         )
     return practice

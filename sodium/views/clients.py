@@ -46,7 +46,7 @@ def client_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(Perm.EDIT_CLIENTS)
 def client_create(request: HtmxHttpRequest) -> HttpResponse:
-    form = ClientForm(request.POST or None, practice=request.practice)
+    form = ClientForm(request.POST if request.method == "POST" else None, practice=request.practice)
     if request.method == "POST" and form.is_valid():
         client = client_services.create_client(
             practice=request.practice, actor=request.user, **form.service_kwargs()
@@ -60,7 +60,11 @@ def client_create(request: HtmxHttpRequest) -> HttpResponse:
 @role_required(Perm.EDIT_CLIENTS)
 def client_edit(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
     client = queries.get_client(request.practice, client_id)
-    form = ClientForm(request.POST or None, instance=client, practice=request.practice)
+    form = ClientForm(
+        request.POST if request.method == "POST" else None,
+        instance=client,
+        practice=request.practice,
+    )
     if request.method == "POST" and form.is_valid():
         # The form validated against a copy; the service applies and logs the change.
         client = queries.get_client(request.practice, client_id)
@@ -96,7 +100,8 @@ def _detail_context(request: HtmxHttpRequest, client: Client, **extra) -> dict:
         ),
         "service_form": ClientServiceForm(practice=practice),
         "tasks": list(
-            queries.tasks_for_list(practice, client=client, status="all").select_related(None)
+            queries.tasks_for_list(practice, client=client, status="all")
+            .select_related(None)
             .select_related("owner")[:20]
         ),
         "activity": queries.recent_activity(practice, client=client, limit=15),
@@ -111,8 +116,9 @@ def client_detail(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
     client = queries.get_client(request.practice, client_id)
     client = (
         Client.objects.filter(pk=client.pk)
-        .select_related("client_manager", "partner", "associate", "default_assignee",
-                        "default_reviewer")
+        .select_related(
+            "client_manager", "partner", "associate", "default_assignee", "default_reviewer"
+        )
         .prefetch_related("tags")
         .get()
     )
@@ -143,7 +149,7 @@ def client_contacts(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
 @role_required(Perm.EDIT_CLIENTS)
 def contact_create(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
     client = queries.get_client(request.practice, client_id)
-    form = ContactForm(request.POST or None, prefix="new")
+    form = ContactForm(request.POST if request.method == "POST" else None, prefix="new")
     if request.method == "POST" and form.is_valid():
         contact = client_services.add_contact(client, actor=request.user, **form.cleaned_data)
         if request.htmx:
@@ -160,7 +166,11 @@ def contact_create(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
 def contact_edit(request: HtmxHttpRequest, client_id: int, contact_id: int) -> HttpResponse:
     client = queries.get_client(request.practice, client_id)
     contact = queries.get_contact(client, contact_id)
-    form = ContactForm(request.POST or None, instance=contact, prefix=f"c{contact.pk}")
+    form = ContactForm(
+        request.POST if request.method == "POST" else None,
+        instance=contact,
+        prefix=f"c{contact.pk}",
+    )
     if request.method == "POST" and form.is_valid():
         contact = queries.get_contact(client, contact_id)
         client_services.update_contact(contact, actor=request.user, **form.cleaned_data)

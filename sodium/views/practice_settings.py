@@ -47,7 +47,9 @@ def _invite_link(request: HtmxHttpRequest, user: User) -> str:
 @role_required(Perm.MANAGE_MEMBERS)
 def member_list(request: HtmxHttpRequest) -> HttpResponse:
     practice, me = request.practice, request.membership
-    form = MemberAddForm(request.POST or None, practice=practice, actor_role=me.role)
+    form = MemberAddForm(
+        request.POST if request.method == "POST" else None, practice=practice, actor_role=me.role
+    )
     if request.method == "POST" and form.is_valid():
         try:
             membership, created = member_services.add_member(
@@ -109,12 +111,16 @@ def member_role(request: HtmxHttpRequest, membership_id: int) -> HttpResponse:
 def member_remove(request: HtmxHttpRequest, membership_id: int) -> HttpResponse:
     membership = queries.get_membership(request.practice, membership_id)
     workload = member_services.workload_of(membership)
-    form = MemberRemoveForm(request.POST or None, practice=request.practice,
-                            leaving=membership.user)
+    form = MemberRemoveForm(
+        request.POST if request.method == "POST" else None,
+        practice=request.practice,
+        leaving=membership.user,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             member_services.remove_member(
-                membership, actor=request.membership,
+                membership,
+                actor=request.membership,
                 reassign_to=form.cleaned_data["reassign_to"],
             )
         except member_services.MemberError as exc:
@@ -141,7 +147,12 @@ def team_list(request: HtmxHttpRequest) -> HttpResponse:
 def team_edit(request: HtmxHttpRequest, team_id: int | None = None) -> HttpResponse:
     team = queries.get_team(request.practice, team_id) if team_id else None
     initial = {"name": team.name, "members": list(team.members.all())} if team else None
-    form = TeamForm(request.POST or None, practice=request.practice, team=team, initial=initial)
+    form = TeamForm(
+        request.POST if request.method == "POST" else None,
+        practice=request.practice,
+        team=team,
+        initial=initial,
+    )
     if request.method == "POST" and form.is_valid():
         team = member_services.save_team(
             practice=request.practice, actor=request.user, team=team, **form.cleaned_data
@@ -163,7 +174,9 @@ def team_delete(request: HtmxHttpRequest, team_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(Perm.MANAGE_SERVICES)
 def service_list(request: HtmxHttpRequest) -> HttpResponse:
-    form = ServiceForm(request.POST or None, practice=request.practice)
+    form = ServiceForm(
+        request.POST if request.method == "POST" else None, practice=request.practice
+    )
     if request.method == "POST" and form.is_valid():
         service = client_services.create_service(
             practice=request.practice, actor=request.user, **form.cleaned_data
@@ -178,7 +191,11 @@ def service_list(request: HtmxHttpRequest) -> HttpResponse:
 @role_required(Perm.MANAGE_SERVICES)
 def service_edit(request: HtmxHttpRequest, service_id: int) -> HttpResponse:
     service = queries.get_service(request.practice, service_id)
-    form = ServiceForm(request.POST or None, instance=service, practice=request.practice)
+    form = ServiceForm(
+        request.POST if request.method == "POST" else None,
+        instance=service,
+        practice=request.practice,
+    )
     if request.method == "POST" and form.is_valid():
         service = queries.get_service(request.practice, service_id)
         client_services.update_service(service, actor=request.user, **form.cleaned_data)
@@ -190,7 +207,7 @@ def service_edit(request: HtmxHttpRequest, service_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(Perm.MANAGE_SERVICES)
 def tag_list(request: HtmxHttpRequest) -> HttpResponse:
-    form = TagForm(request.POST or None, practice=request.practice)
+    form = TagForm(request.POST if request.method == "POST" else None, practice=request.practice)
     if request.method == "POST" and form.is_valid():
         tag = client_services.create_tag(
             practice=request.practice, actor=request.user, **form.cleaned_data
@@ -217,7 +234,11 @@ def tag_delete(request: HtmxHttpRequest, tag_id: int) -> HttpResponse:
 @role_required(Perm.MANAGE_PRACTICE)
 def practice_settings(request: HtmxHttpRequest) -> HttpResponse:
     practice = Practice.objects.get(pk=request.practice.pk)
-    form = PracticeSettingsForm(request.POST or None, request.FILES or None, instance=practice)
+    form = PracticeSettingsForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        instance=practice,
+    )
     if request.method == "POST" and form.is_valid():
         fresh = Practice.objects.get(pk=practice.pk)
         practice_services.update_practice(fresh, actor=request.user, **form.cleaned_data)

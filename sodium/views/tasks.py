@@ -36,8 +36,11 @@ def task_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(
         request,
         partial(request, "sodium/task_list.html", "task-table"),
-        {"page": paginate(request, tasks), "filters": filters,
-         "query": query_without_page(request)},
+        {
+            "page": paginate(request, tasks),
+            "filters": filters,
+            "query": query_without_page(request),
+        },
     )
 
 
@@ -50,7 +53,11 @@ def task_create(request: HtmxHttpRequest) -> HttpResponse:
         client = Client.objects.filter(practice=request.practice, pk=client_id).first()
         if client is not None:
             initial["client"] = client.pk
-    form = TaskForm(request.POST or None, practice=request.practice, initial=initial)
+    form = TaskForm(
+        request.POST if request.method == "POST" else None,
+        practice=request.practice,
+        initial=initial,
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         client = data.pop("client")
@@ -81,7 +88,9 @@ def task_detail(request: HtmxHttpRequest, task_id: int) -> HttpResponse:
 @role_required(Perm.EDIT_TASKS)
 def task_edit(request: HtmxHttpRequest, task_id: int) -> HttpResponse:
     task = queries.get_task(request.practice, task_id)
-    form = TaskForm(request.POST or None, instance=task, practice=request.practice)
+    form = TaskForm(
+        request.POST if request.method == "POST" else None, instance=task, practice=request.practice
+    )
     if request.method == "POST" and form.is_valid():
         task = queries.get_task(request.practice, task_id)
         engine.update_task(task, actor=request.user, **form.cleaned_data)
