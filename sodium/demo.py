@@ -249,6 +249,7 @@ def build_demo(seed: int = 2026) -> Practice:
         )
     with practice_scope(bureau):
         Membership.objects.create(practice=bureau, user=users[Role.ADMIN], role=Role.ADMIN)
+    User.objects.filter(pk__in=[u.pk for u in users.values()]).update(last_practice=practice)
     return practice
 
 

@@ -61,6 +61,7 @@ class PracticeModelForm(forms.ModelForm):
                 model = field.queryset.model
                 if model._meta.label == "sodium.User":
                     field.queryset = members
+                    field.empty_label = "Nobody"
                 elif hasattr(model, "practice"):
                     field.queryset = model.objects.filter(practice=practice)
 
@@ -160,8 +161,12 @@ class ContactForm(forms.ModelForm):
 
 
 class ClientServiceForm(PracticeForm):
-    service = forms.ModelChoiceField(queryset=Service.objects.none())
-    service_manager = forms.ModelChoiceField(queryset=None, required=False)
+    service = forms.ModelChoiceField(
+        queryset=Service._base_manager.none(), empty_label="Choose a service…"
+    )
+    service_manager = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Nobody yet"
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -194,6 +199,10 @@ class TaskForm(PracticeModelForm):
         self.fields["client"].queryset = Client.objects.filter(
             practice=self.practice, status=Client.Status.ACTIVE
         ).order_by("name")
+        self.fields["client"].empty_label = "Choose a client…"
+        self.fields["service"].empty_label = "No service"
+        self.fields["team"].empty_label = "No team"
+        self.fields["owner"].empty_label = "Unassigned"
         if self.instance.pk:
             del self.fields["client"]
 

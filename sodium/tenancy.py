@@ -56,7 +56,7 @@ def memberships_of(user) -> list[Membership]:
 def _active_membership(request: HttpRequest) -> Membership | None:
     from sodium.models import Membership
 
-    wanted = request.session.get(SESSION_KEY)
+    wanted = request.session.get(SESSION_KEY) or request.user.last_practice_id
     with scopes_disabled():
         memberships = Membership.objects.filter(user=request.user).select_related("practice")
         if wanted:
@@ -127,5 +127,6 @@ def switch_practice(request: HttpRequest, practice_id: int) -> bool:
     """Make `practice_id` the active practice if the user belongs to it; return success."""
     if any(m.practice_id == practice_id for m in memberships_of(request.user)):
         request.session[SESSION_KEY] = practice_id
+        type(request.user).objects.filter(pk=request.user.pk).update(last_practice=practice_id)
         return True
     return False

@@ -47,3 +47,29 @@ def content_type_for_logo(name: str) -> str:
         if extension == ext:
             return content_type
     return "application/octet-stream"
+
+
+class UploadLimitMiddleware:
+    """Answer 413 with a readable page when a request body is larger than any upload allowed.
+
+    Checked on Content-Length before Django reads the body, so an oversized upload is never
+    written to disk.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+        from django.shortcuts import render
+
+        limit = settings.SODIUM_MAX_UPLOAD_BYTES
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:
+            return render(
+                request, "413.html", {"max_mb": max(1, limit // (1024 * 1024))}, status=413
+            )
+        return self.get_response(request)

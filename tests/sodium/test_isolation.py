@@ -16,8 +16,13 @@ from tests import factories as f
 from tests.base import BaseTestCase
 
 # URLs that take no practice object and need no sign-in (or are the sign-in itself).
-PUBLIC = {"sodium:login", "sodium:logout", "sodium:forgot-password", "sodium:set-password",
-          "sodium:practice-logo"}
+PUBLIC = {
+    "sodium:login",
+    "sodium:logout",
+    "sodium:forgot-password",
+    "sodium:set-password",
+    "sodium:practice-logo",
+}
 
 
 def walk(patterns, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str, list]]:
