@@ -175,7 +175,7 @@ def build_demo(seed: int = 2026) -> Practice:
     practice.refresh_from_db()
     today = timezone.localdate()
     with practice_scope(practice):
-        for _, email, role in PEOPLE:
+        for _, _email, role in PEOPLE:
             if role != Role.OWNER:
                 Membership.objects.create(practice=practice, user=users[role], role=role)
         accounts = member_services.save_team(

@@ -6,7 +6,8 @@ import calendar
 from zoneinfo import available_timezones
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
 
@@ -27,6 +28,14 @@ class SignInForm(AuthenticationForm):
         "invalid_login": "That email and password do not match an account.",
         "inactive": "This account is switched off. Ask your practice's admin.",
     }
+
+
+class ResetOrInviteForm(PasswordResetForm):
+    """Send a set-password link to any active account, including invited members who have
+    not chosen a password yet (Django's form skips those, stranding expired invitations)."""
+
+    def get_users(self, email):
+        return get_user_model()._default_manager.filter(email__iexact=email, is_active=True)
 
 
 class PracticeForm(forms.Form):
@@ -56,7 +65,7 @@ class PracticeModelForm(forms.ModelForm):
         self.practice = practice
         super().__init__(*args, **kwargs)
         members = queries.members_of(practice)
-        for name, field in self.fields.items():
+        for _name, field in self.fields.items():
             if isinstance(field, forms.ModelChoiceField):
                 model = field.queryset.model
                 if model._meta.label == "sodium.User":

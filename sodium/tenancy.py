@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -127,6 +128,6 @@ def switch_practice(request: HttpRequest, practice_id: int) -> bool:
     """Make `practice_id` the active practice if the user belongs to it; return success."""
     if any(m.practice_id == practice_id for m in memberships_of(request.user)):
         request.session[SESSION_KEY] = practice_id
-        type(request.user).objects.filter(pk=request.user.pk).update(last_practice=practice_id)
+        get_user_model().objects.filter(pk=request.user.pk).update(last_practice=practice_id)
         return True
     return False

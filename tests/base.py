@@ -32,8 +32,7 @@ class BaseTestCase(TestCase):
 
     def setUp(self) -> None:
         # Test bodies read rows directly; requests still run inside the middleware's scope.
-        self._scopes = scopes_disabled()
-        self._scopes.__enter__()
-
-    def tearDown(self) -> None:
-        self._scopes.__exit__(None, None, None)
+        # A cleanup (not tearDown) so the scope is closed even when a subclass's setUp fails.
+        scopes = scopes_disabled()
+        scopes.__enter__()
+        self.addCleanup(scopes.__exit__, None, None, None)

@@ -39,8 +39,13 @@ def compose(*args: str, secret: bool = True, tmp_path: Path) -> subprocess.Compl
     env["POSTGRES_PASSWORD"] = "pw"
     if secret:
         env["SODIUM_SECRET_KEY"] = "x" * 64
-    return subprocess.run([*COMPOSE, "--env-file", str(empty_env), "-f", str(COMPOSE_FILE), *args], env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [*COMPOSE, "--env-file", str(empty_env), "-f", str(COMPOSE_FILE), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_it_validates_and_has_the_production_services(tmp_path) -> None:

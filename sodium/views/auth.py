@@ -11,7 +11,7 @@ from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from sodium.forms import SignInForm
+from sodium.forms import ResetOrInviteForm, SignInForm
 from sodium.tenancy import switch_practice
 
 
@@ -32,6 +32,7 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
 
 class ForgotPasswordView(auth_views.PasswordResetView):
     template_name = "sodium/forgot_password.html"
+    form_class = ResetOrInviteForm
     email_template_name = "sodium/email/password_reset.txt"
     subject_template_name = "sodium/email/password_reset_subject.txt"
     success_url = reverse_lazy("sodium:login")

@@ -18,8 +18,7 @@ def demo_practice():
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_manager_adds_a_contact_to_a_client(live_server, browser, screenshot, demo_practice,
-                                            width):
+def test_manager_adds_a_contact_to_a_client(live_server, browser, screenshot, demo_practice, width):
     with scopes_disabled():
         client = Client.objects.filter(practice=demo_practice).order_by("name").first()
         before = Contact.objects.filter(client=client).count()

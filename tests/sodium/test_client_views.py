@@ -75,7 +75,7 @@ class ClientListTests(BaseTestCase):
     def test_it_runs_the_same_number_of_queries_whatever_the_row_count(self) -> None:
         with CaptureQueriesContext(connection) as few:
             self.client.get("/clients/")
-        for i in range(20):
+        for _i in range(20):
             c = f.ClientFactory(practice=self.practice, tags=[self.vat])
             f.ContactFactory(client=c)
             f.TaskFactory(client=c)

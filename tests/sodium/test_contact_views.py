@@ -64,7 +64,7 @@ class ContactInPlaceTests(BaseTestCase):
     def test_it_edits_a_contact_in_place(self) -> None:
         url = f"{self.base}{self.ann.pk}/edit/"
         form = self.client.get(url, headers=HTMX)
-        self.assertContains(form, f"Edit Ann Lee")
+        self.assertContains(form, "Edit Ann Lee")
         r = self.client.post(
             url,
             {

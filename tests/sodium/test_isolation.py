@@ -106,7 +106,7 @@ class IsolationTests(BaseTestCase):
                     self.assertNotIn(marker, r.content)
 
     def test_signed_out_visitors_are_sent_to_sign_in_everywhere(self) -> None:
-        for name, route, convs in self.patterns:
+        for name, route, _convs in self.patterns:
             if name in PUBLIC:
                 continue
             url = self._url(route)

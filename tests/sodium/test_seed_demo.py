@@ -22,9 +22,7 @@ class SeedDemoTests(TestCase):
             self.assertFalse(clients.filter(contacts__isnull=True).exists())
             self.assertGreaterEqual(Tag.objects.filter(practice=practice).count(), 4)
             self.assertTrue(Client.tags.through.objects.filter(client__practice=practice).exists())
-            roles = set(
-                Membership.objects.filter(practice=practice).values_list("role", flat=True)
-            )
+            roles = set(Membership.objects.filter(practice=practice).values_list("role", flat=True))
             self.assertEqual(roles, set(Role.values))
             self.assertEqual(Membership.objects.filter(practice=practice).count(), 6)
             self.assertGreaterEqual(Team.objects.filter(practice=practice).count(), 2)

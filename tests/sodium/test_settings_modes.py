@@ -19,11 +19,20 @@ PROBE = (
 
 
 def probe(**env: str) -> dict:
-    base = {k: v for k, v in os.environ.items()
-            if k not in {"DATABASE_URL", "REDIS_URL", "SODIUM_DEBUG", "SODIUM_EMAIL_BACKEND"}}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "SODIUM_DEBUG", "SODIUM_EMAIL_BACKEND"}
+    }
     base.update(DJANGO_SETTINGS_MODULE="sodium.settings", **env)
-    out = subprocess.run([sys.executable, "-c", PROBE], env=base, cwd=settings.BASE_DIR,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env=base,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -38,8 +47,11 @@ def test_with_nothing_set_it_runs_embedded(tmp_path) -> None:
 
 
 def test_database_and_redis_urls_select_postgresql_and_redis(tmp_path) -> None:
-    got = probe(SODIUM_DATA_DIR=str(tmp_path), DATABASE_URL="postgres://u@db.example:5432/x",
-                REDIS_URL="redis://cache.example:6379/0")
+    got = probe(
+        SODIUM_DATA_DIR=str(tmp_path),
+        DATABASE_URL="postgres://u@db.example:5432/x",
+        REDIS_URL="redis://cache.example:6379/0",
+    )
     assert got["engine"] == "django.db.backends.postgresql"
     assert got["broker"] == "redis://cache.example:6379/0"
 
