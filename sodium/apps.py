@@ -5,3 +5,13 @@ class SodiumConfig(AppConfig):
     name = "sodium"
     verbose_name = "Sodium core"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from anymail.signals import tracking
+
+        from sodium import engine, outbox, timers  # noqa: F401 - engine registers task.start
+
+        # Provider webhooks (delivered, opened, bounced) move outbound messages forward.
+        tracking.connect(outbox.on_tracking, dispatch_uid="sodium.outbox.on_tracking")
+        # The sweep re-dispatches messages whose on_commit enqueue was lost.
+        timers.register_safety_net("outbox.stale_messages", outbox.redispatch_stale)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from sodium import activity
-from sodium.models import Client, Practice, Task, User
+from sodium import activity, timers
+from sodium.models import Client, Practice, Task, Timer, User
 
 S = Task.Status
 
@@ -31,6 +34,53 @@ ACTION_LABELS: dict[str, str] = {
 
 class InvalidTransition(Exception):
     """The task cannot move to that status from where it is."""
+
+
+# Apps that run work when a task starts (workflows runs its automatic steps) register here,
+# so the core never imports them. Hooks run inside the starting transaction.
+TASK_STARTED_HOOKS: list[Callable[[Task], None]] = []
+START_TIMER = "task.start"
+
+
+def register_task_started(hook: Callable[[Task], None]) -> None:
+    """Call `hook(task)` whenever a task starts."""
+    if hook not in TASK_STARTED_HOOKS:
+        TASK_STARTED_HOOKS.append(hook)
+
+
+def is_started(task: Task) -> bool:
+    """Return whether the task's automatic work may run: it is in progress (not on hold)."""
+    return task.status == S.IN_PROGRESS
+
+
+def _start_key(task: Task) -> str:
+    return f"task:{task.pk}:start"
+
+
+def start_moment(task: Task) -> dt.datetime:
+    """Return the start of the task's start date in the practice's time zone."""
+    tz = zoneinfo.ZoneInfo(task.practice.time_zone)
+    return dt.datetime.combine(task.start_date, dt.time.min, tzinfo=tz)
+
+
+def _schedule_start(task: Task) -> None:
+    """Keep the task's start timer in line with its start date and status."""
+    if task.status == S.PLANNED and task.start_date:
+        timers.schedule(
+            practice=task.practice_id, kind=START_TIMER, target_id=task.pk,
+            due_at=start_moment(task), key=_start_key(task),
+        )
+    else:
+        timers.cancel(_start_key(task))
+
+
+def _on_timer_start(timer: Timer) -> None:
+    task = Task.objects.filter(pk=timer.target_id).first()
+    if task is not None and task.status == S.PLANNED:
+        change_task_status(task, to=S.IN_PROGRESS, actor=None, note="Its start date came")
+
+
+timers.register(START_TIMER, _on_timer_start)
 
 
 def allowed_transitions(task: Task) -> list[tuple[str, str]]:
@@ -106,4 +156,8 @@ def change_task_status(task: Task, *, to: str, actor: User | None, note: str = "
         new_status=to,
         summary=f"{S(old).label} → {S(to).label}" + (f": {note}" if note else ""),
     )
+    _schedule_start(task)
+    if to == S.IN_PROGRESS:  # started, resumed or reopened: automatic work may run
+        for hook in TASK_STARTED_HOOKS:
+            hook(task)
     return task

@@ -14,6 +14,7 @@ from sodium.models import (
     ClientService,
     Contact,
     Membership,
+    OutboundMessage,
     Practice,
     Service,
     Tag,
@@ -211,4 +212,49 @@ def memberships_for_list(practice: Practice) -> QuerySet[Membership]:
             )
         )
         .order_by("user__full_name")
+    )
+
+
+def get_message(practice: Practice, message_id: int) -> OutboundMessage:
+    """Return the practice's outbound message `message_id` with its events, or raise Http404."""
+    return get_object_or_404(
+        OutboundMessage.objects.filter(practice=practice)
+        .select_related("client", "task")
+        .prefetch_related("events"),
+        pk=message_id,
+    )
+
+
+def messages_for_list(
+    practice: Practice,
+    *,
+    search: str = "",
+    status: str = "",
+    client: Client | None = None,
+    task: Task | None = None,
+) -> QuerySet[OutboundMessage]:
+    """Return the practice's outbound messages, newest first, filtered and searched.
+
+    The search matches the subject and the To and Cc addresses.
+    """
+    qs = OutboundMessage.objects.filter(practice=practice)
+    if status in OutboundMessage.Status.values:
+        qs = qs.filter(status=status)
+    if client is not None:
+        qs = qs.filter(client=client)
+    if task is not None:
+        qs = qs.filter(task=task)
+    term = search.strip()
+    if term:
+        qs = qs.filter(
+            Q(subject__icontains=term) | Q(to__icontains=term) | Q(cc__icontains=term)
+        )
+    return qs.select_related("client", "task").order_by("-created_at", "-id")
+
+
+def clients_with_messages(practice: Practice) -> list[Client]:
+    """Return the practice's clients that have at least one outbound message, by name."""
+    sent_to = OutboundMessage.objects.filter(practice=practice, client=OuterRef("pk"))
+    return list(
+        Client.objects.filter(practice=practice).filter(Exists(sent_to)).order_by("name", "id")
     )

@@ -155,7 +155,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("SODIUM_CELERY_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # Every minute: due timers (task starts, chases, AR actions) and the outbox safety net.
+    "sweep-timers": {"task": "sodium.tasks.sweep_timers_task", "schedule": 60.0},
+}
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_HTTPS = env_bool("SODIUM_HTTPS", default=not DEBUG)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from sodium.views import auth, clients, dashboard, practice_settings, tasks
+from sodium.views import auth, clients, dashboard, messages, practice_settings, tasks
 
 core = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -46,6 +46,9 @@ core = [
     path("tasks/<int:task_id>/", tasks.task_detail, name="task-detail"),
     path("tasks/<int:task_id>/edit/", tasks.task_edit, name="task-edit"),
     path("tasks/<int:task_id>/status/", tasks.task_status, name="task-status"),
+    # Outbound messages and their delivery status
+    path("messages/", messages.message_list, name="message-list"),
+    path("messages/<int:message_id>/", messages.message_detail, name="message-detail"),
     # Practice settings
     path("settings/practice/", practice_settings.practice_settings, name="practice-settings"),
     path("settings/members/", practice_settings.member_list, name="member-list"),
@@ -73,4 +76,7 @@ core = [
 
 urlpatterns = [
     path("", include((core, "sodium"))),
+    # Provider webhooks (tracking: delivered, opened, bounced), e.g. /anymail/postmark/tracking/.
+    # They authenticate with ANYMAIL_WEBHOOK_SECRET ("user:password" in the webhook URL).
+    path("anymail/", include("anymail.urls")),
 ]

@@ -1,6 +1,7 @@
 # Django discovers an app's models through this module.
 from sodium.models.activity import ActivityEvent
 from sodium.models.clients import Client, ClientService, Contact, Service, Tag
+from sodium.models.messages import MessageEvent, OutboundMessage, Timer
 from sodium.models.practices import Membership, Practice, Team
 from sodium.models.tasks import Task
 from sodium.models.users import User
@@ -11,10 +12,13 @@ __all__ = [
     "ClientService",
     "Contact",
     "Membership",
+    "MessageEvent",
+    "OutboundMessage",
     "Practice",
     "Service",
     "Tag",
     "Task",
     "Team",
+    "Timer",
     "User",
 ]

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import anymail.urls
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_scopes import scopes_disabled
 
-from sodium.models import ActivityEvent
+from sodium.models import ActivityEvent, OutboundMessage
 from tests import factories as f
 from tests.base import BaseTestCase
 
@@ -22,6 +23,8 @@ PUBLIC = {
     "sodium:forgot-password",
     "sodium:set-password",
     "sodium:practice-logo",
+    # Email provider webhooks: authenticated by ANYMAIL_WEBHOOK_SECRET, not by a sign-in.
+    *(f"anymail:{p.name}" for p in anymail.urls.urlpatterns),
 }
 
 
@@ -51,6 +54,13 @@ class IsolationTests(BaseTestCase):
                 "team_id": f.TeamFactory(practice=other).pk,
                 "service_id": f.ServiceFactory(practice=other).pk,
                 "tag_id": f.TagFactory(practice=other).pk,
+                "message_id": OutboundMessage.objects.create(
+                    practice=other,
+                    idempotency_key="isolation:rival",
+                    to=["boss@rival.example"],
+                    subject="Rival Secret Message",
+                    client=client,
+                ).pk,
             }
             # Everything in the other practice carries a marker no page of ours may show.
             f.ContactFactory(client=client, first_name="Zebedee", last_name="Outsider")

@@ -1,0 +1,360 @@
+"""The outbox: every email is first an `OutboundMessage` row, then a worker delivers it.
+
+`queue_email` writes the row in the caller's transaction and enqueues delivery on commit;
+`deliver` sends a row at most once per claim (compare-and-set from queued to sending);
+`redispatch_stale` is the sweep's safety net for rows whose enqueue was lost; and
+`record_tracking` moves rows forward on the provider's webhooks (delivered, opened, bounced).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Sequence
+from email.utils import formataddr, parseaddr
+
+from anymail.signals import AnymailTrackingEvent
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from sodium.models import Client, MessageEvent, OutboundMessage, Practice, Task
+from sodium.tenancy import practice_scope
+
+log = logging.getLogger(__name__)
+
+Status = OutboundMessage.Status
+
+# A failed send goes back to queued (the sweep retries it a minute later) this many times
+# in all, then the message is failed for good.
+MAX_ATTEMPTS = 5
+# A message left `sending` this long was claimed by a worker that died mid-send. Sending it
+# again may duplicate it, but leaving it would lose it; SMTP and API timeouts are far shorter.
+SENDING_TIMEOUT = dt.timedelta(minutes=15)
+
+# Tracking moves a message forward only: sent < delivered < opened.
+_PROGRESS = {
+    Status.QUEUED: 0,
+    Status.SENDING: 1,
+    Status.SENT: 2,
+    Status.DELIVERED: 3,
+    Status.OPENED: 4,
+}
+_TRACKING_STATUS = {
+    "delivered": Status.DELIVERED,
+    "opened": Status.OPENED,
+    "clicked": Status.OPENED,
+    "bounced": Status.BOUNCED,
+    "rejected": Status.BOUNCED,
+    "failed": Status.FAILED,
+}
+# A bounce or provider failure overrides these (a message already opened was received).
+_BOUNCEABLE = {Status.SENDING, Status.SENT, Status.DELIVERED}
+
+_URL = re.compile(r"https?://[^\s<>\"'()\[\]]+", re.IGNORECASE)
+
+
+def queue_email(
+    *,
+    practice: Practice,
+    key: str,
+    to: Sequence[str],
+    cc: Sequence[str] = (),
+    subject: str,
+    text: str,
+    html: str = "",
+    client: Client | None = None,
+    task: Task | None = None,
+    source: tuple[str, int] | None = None,
+    reply_to: str = "",
+    from_name: str = "",
+) -> OutboundMessage:
+    """Write a queued email and deliver it once the caller's transaction commits.
+
+    Call it inside the transaction of the change that causes the email, so both commit or
+    neither does. Idempotent on `key` (e.g. "step:42:chase:3"): when a message with that key
+    exists it is returned unchanged and nothing is enqueued. `from_name` and `reply_to`
+    default to the practice's sender name and reply-to address.
+
+    Raises ValueError when `to` is empty or `client`/`task` belong to another practice.
+    """
+    if not to:
+        raise ValueError("An email needs at least one recipient.")
+    for obj in (client, task):
+        if obj is not None and obj.practice_id != practice.pk:
+            raise ValueError(f"{obj!r} belongs to another practice.")
+    source_type, source_id = source if source else ("", None)
+    now = timezone.now()
+    with practice_scope(practice):
+        # get_or_create inserts inside a savepoint and, on a unique-key conflict with a
+        # concurrent transaction (PostgreSQL waits for it to commit), reads the winner's row.
+        message, created = OutboundMessage.objects.get_or_create(
+            idempotency_key=key,
+            defaults={
+                "practice": practice,
+                "channel": OutboundMessage.Channel.EMAIL,
+                "status": Status.QUEUED,
+                "to": list(to),
+                "cc": list(cc),
+                "from_name": from_name or practice.display_sender,
+                "reply_to": reply_to or practice.reply_to,
+                "subject": subject,
+                "body_text": text,
+                "body_html": html,
+                "client": client,
+                "task": task,
+                "source_type": source_type,
+                "source_id": source_id,
+                "created_at": now,
+                "queued_at": now,
+                "status_changed_at": now,
+            },
+        )
+        if not created:
+            return message
+        _event(message, "queued")
+    # Import the module, not the function: tasks imports this module.
+    from sodium import tasks
+
+    transaction.on_commit(lambda: tasks.deliver_message_task.delay(message.pk))
+    return message
+
+
+def from_header(message: OutboundMessage) -> str:
+    """Return the From header: the message's sender name at DEFAULT_FROM_EMAIL's address."""
+    default_name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return formataddr((message.from_name or default_name, address))
+
+
+def links_in(text: str) -> list[str]:
+    """Return the distinct http(s) links in a plain-text body, in order of appearance."""
+    links: list[str] = []
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(".,;:!?")
+        if url not in links:
+            links.append(url)
+    return links
+
+
+def deliver(message_id: int) -> OutboundMessage | None:
+    """Send the message if it is still queued; return it, or None when there was nothing to do.
+
+    Claims the row by compare-and-set (queued → sending), so a duplicate task delivery sends
+    nothing. On success the message is `sent` with the provider's id; on a send error it goes
+    back to `queued` with the error (the sweep retries it) until MAX_ATTEMPTS, then `failed`.
+    Never raises for send errors: they are logged and recorded on the message.
+    """
+    # The task carries only an id, so find the practice first; everything after runs inside
+    # that practice's scope.
+    with scopes_disabled():
+        practice_id = (
+            OutboundMessage.objects.filter(pk=message_id)
+            .values_list("practice_id", flat=True)
+            .first()
+        )
+    if practice_id is None:
+        log.warning("outbound message %s does not exist", message_id)
+        return None
+    with practice_scope(practice_id):
+        claimed = OutboundMessage.objects.filter(pk=message_id, status=Status.QUEUED).update(
+            status=Status.SENDING, attempts=F("attempts") + 1, status_changed_at=timezone.now()
+        )
+        if not claimed:
+            return None
+        message = OutboundMessage.objects.get(pk=message_id)
+        try:
+            email = _build_email(message)
+            email.send(fail_silently=False)
+        except Exception as exc:
+            log.exception("sending outbound message %s failed", message_id)
+            return _record_failure(message, exc)
+        return _record_sent(message, email)
+
+
+def redispatch_stale(
+    now: dt.datetime | None = None,
+    older_than: dt.timedelta = dt.timedelta(minutes=1),
+    limit: int = 500,
+) -> int:
+    """Enqueue delivery again for messages queued longer than `older_than`; return how many.
+
+    The safety net behind on_commit enqueueing: a crash between commit and publish, or a
+    failed send put back to queued, is picked up here. Messages stuck in `sending` for
+    SENDING_TIMEOUT (their worker died mid-send) are put back to queued first. Enqueueing
+    twice is harmless: `deliver` claims a row only once.
+    """
+    from sodium import tasks
+
+    now = now or timezone.now()
+    # Cross-tenant by design: the sweep serves every practice, and `deliver` opens each
+    # message's own practice scope.
+    with scopes_disabled():
+        stuck = OutboundMessage.objects.filter(
+            status=Status.SENDING, status_changed_at__lte=now - SENDING_TIMEOUT
+        )
+        for pk, practice_id in stuck.values_list("pk", "practice_id")[:limit]:
+            if OutboundMessage.objects.filter(pk=pk, status=Status.SENDING).update(
+                status=Status.QUEUED,
+                queued_at=F("created_at"),  # due for redispatch right away
+                status_changed_at=now,
+                error="The worker stopped while sending; sending again.",
+            ):
+                MessageEvent.objects.create(
+                    practice_id=practice_id,
+                    message_id=pk,
+                    event="requeued",
+                    detail="The worker stopped while sending.",
+                )
+        ids = list(
+            OutboundMessage.objects.filter(status=Status.QUEUED, queued_at__lte=now - older_than)
+            .order_by("queued_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+    for pk in ids:
+        tasks.deliver_message_task.delay(pk)
+    return len(ids)
+
+
+def record_tracking(event: AnymailTrackingEvent) -> OutboundMessage | None:
+    """Apply a provider's tracking event to its message; return the message, or None.
+
+    Finds the message by our id in the event's metadata, else by the provider's message id.
+    Moves status forward only (sent < delivered < opened); a bounce or failure overrides sent
+    and delivered. Records a MessageEvent for every event of a known message, including the
+    ones that change nothing. Events for unknown messages are ignored.
+    """
+    message = _find_tracked(event)
+    if message is None:
+        log.info("tracking event %s for unknown message %s", event.event_type, event.message_id)
+        return None
+    with practice_scope(message.practice_id), transaction.atomic():
+        message = OutboundMessage.objects.select_for_update().get(pk=message.pk)
+        target = _TRACKING_STATUS.get(event.event_type or "")
+        if target is not None and _moves_to(message.status, target):
+            message.status = target
+            message.status_changed_at = timezone.now()
+            if target in (Status.BOUNCED, Status.FAILED):
+                message.error = _detail(event) or f"The provider reports {event.event_type}."
+                message.save(update_fields=["status", "status_changed_at", "error"])
+            else:
+                message.save(update_fields=["status", "status_changed_at"])
+        _event(message, event.event_type or "unknown", _detail(event))
+    return message
+
+
+def on_tracking(sender, event: AnymailTrackingEvent, esp_name: str = "", **kwargs) -> None:
+    """Receive anymail's `tracking` signal (connected in SodiumConfig.ready)."""
+    record_tracking(event)
+
+
+# --- Helpers --------------------------------------------------------------------------------
+
+
+def _event(message: OutboundMessage, event: str, detail: str = "") -> MessageEvent:
+    return MessageEvent.objects.create(
+        practice_id=message.practice_id, message=message, event=event[:30], detail=detail[:300]
+    )
+
+
+def _build_email(message: OutboundMessage) -> EmailMultiAlternatives:
+    if message.channel != OutboundMessage.Channel.EMAIL:
+        raise ValueError(f"No backend delivers {message.get_channel_display()} messages yet.")
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=from_header(message),
+        to=list(message.to),
+        cc=list(message.cc),
+        reply_to=[message.reply_to] if message.reply_to else None,
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    # Anymail sends these to the provider, which echoes the metadata in tracking webhooks.
+    email.metadata = {"sodium_message_id": str(message.pk), "practice": str(message.practice_id)}
+    email.tags = [message.source_type or "message"]
+    return email
+
+
+def _provider_id(email: EmailMultiAlternatives) -> str:
+    status = getattr(email, "anymail_status", None)  # absent on non-anymail backends
+    message_id = getattr(status, "message_id", None)
+    if message_id is None:
+        return ""
+    if isinstance(message_id, set):  # one id per recipient; tracking also matches metadata
+        return ",".join(sorted(str(m) for m in message_id))[:200]
+    return str(message_id)[:200]
+
+
+def _record_sent(message: OutboundMessage, email: EmailMultiAlternatives) -> OutboundMessage:
+    now = timezone.now()
+    provider_id = _provider_id(email)
+    with transaction.atomic():
+        # A webhook may already have moved it past sent; then keep that status.
+        OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+            status=Status.SENT, status_changed_at=now
+        )
+        OutboundMessage.objects.filter(pk=message.pk).update(
+            sent_at=now, provider_message_id=provider_id, error=""
+        )
+        message.refresh_from_db()
+        _event(message, "sent", provider_id and f"Provider id {provider_id}")
+    return message
+
+
+def _record_failure(message: OutboundMessage, exc: Exception) -> OutboundMessage:
+    now = timezone.now()
+    error = f"{type(exc).__name__}: {exc}"
+    final = message.attempts >= MAX_ATTEMPTS
+    with transaction.atomic():
+        OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+            status=Status.FAILED if final else Status.QUEUED,
+            status_changed_at=now,
+            # Restart the clock so the sweep retries a minute from now, not at once.
+            queued_at=message.queued_at if final else now,
+            error=error,
+        )
+        message.refresh_from_db()
+        detail = error if final else f"Attempt {message.attempts} of {MAX_ATTEMPTS}: {error}"
+        _event(message, "failed" if final else "error", detail)
+    return message
+
+
+def _find_tracked(event: AnymailTrackingEvent) -> OutboundMessage | None:
+    # Webhooks arrive with no practice scope: look the message up across practices, then
+    # work inside its practice's scope. Provider ids are unique across practices.
+    metadata = event.metadata or {}
+    ours = str(metadata.get("sodium_message_id", ""))
+    with scopes_disabled():
+        if ours.isdigit():
+            message = OutboundMessage.objects.filter(pk=int(ours)).first()
+            if message is not None:
+                return message
+        if event.message_id not in (None, ""):
+            return (
+                OutboundMessage.objects.filter(provider_message_id=str(event.message_id))
+                .order_by("-pk")
+                .first()
+            )
+    return None
+
+
+def _moves_to(current: str, target: str) -> bool:
+    if target in (Status.BOUNCED, Status.FAILED):
+        return current in _BOUNCEABLE
+    if current not in _PROGRESS:  # bounced or failed stay so
+        return False
+    return _PROGRESS[current] < _PROGRESS[target]
+
+
+def _detail(event: AnymailTrackingEvent) -> str:
+    parts = [
+        event.click_url or "",
+        event.recipient or "",
+        event.reject_reason or "",
+        event.description or event.mta_response or "",
+    ]
+    return " · ".join(p for p in parts if p)[:300]

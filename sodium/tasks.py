@@ -1,0 +1,22 @@
+"""Celery tasks of the core: thin adapters that take ids and call one service function.
+
+Every task is idempotent (the worker runs with `acks_late`, so a task may run twice).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from sodium import outbox, timers
+
+
+@shared_task(acks_late=True)
+def deliver_message_task(message_id: int) -> None:
+    """Deliver one queued outbound message; a no-op unless it is still queued."""
+    outbox.deliver(message_id)
+
+
+@shared_task(acks_late=True)
+def sweep_timers_task() -> int:
+    """Dispatch due timers and run the safety nets (beat runs this every minute)."""
+    return timers.sweep()

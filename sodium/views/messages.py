@@ -1,0 +1,72 @@
+"""Messages: every email of the practice, with its delivery status, and one message read in full."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from sodium import outbox, queries
+from sodium.models import Client, OutboundMessage, Task
+from sodium.roles import Perm
+from sodium.tenancy import role_required
+from sodium.views.common import HtmxHttpRequest, paginate, partial, query_without_page
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@role_required(Perm.VIEW_PRACTICE)
+def message_list(request: HtmxHttpRequest) -> HttpResponse:
+    practice = request.practice
+    clients = queries.clients_with_messages(practice)
+    wanted = request.GET.get("client", "")
+    client = next((c for c in clients if str(c.pk) == wanted), None)
+    if client is None and wanted.isdigit():
+        # A client of ours with no messages yet (a link from the client page); ids of other
+        # practices find nothing and are ignored.
+        client = Client.objects.filter(practice=practice, pk=wanted).first()
+        if client is not None:
+            clients.append(client)
+    wanted_task = request.GET.get("task", "")
+    task = None
+    if wanted_task.isdigit():
+        task = Task.objects.filter(practice=practice, pk=wanted_task).first()
+    status = request.GET.get("status", "")
+    if status not in OutboundMessage.Status.values:
+        status = ""
+    search = request.GET.get("q", "").strip()
+    messages = queries.messages_for_list(
+        practice, search=search, status=status, client=client, task=task
+    )
+    return render(
+        request,
+        partial(request, "sodium/message_list.html", "message-table"),
+        {
+            "page": paginate(request, messages),
+            "clients": clients,
+            "client": client,
+            "task": task,
+            "status": status,
+            "statuses": OutboundMessage.Status.choices,
+            "q": search,
+            "filtered": bool(client or task or status or search),
+            "query": query_without_page(request),
+        },
+    )
+
+
+@require_GET
+@role_required(Perm.VIEW_PRACTICE)
+def message_detail(request: HtmxHttpRequest, message_id: int) -> HttpResponse:
+    message = queries.get_message(request.practice, message_id)
+    return render(
+        request,
+        "sodium/message_detail.html",
+        {
+            "message": message,
+            "from_header": outbox.from_header(message),
+            "links": outbox.links_in(message.body_text),
+            "events": list(message.events.all()),
+        },
+    )

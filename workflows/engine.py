@@ -1,0 +1,454 @@
+"""Every change of a step's status, and the per-task writes that go with it.
+
+Each transition runs in one transaction: lock the step, check the move against TRANSITIONS,
+write the status and an activity event, unblock dependents, and enqueue automatic work with
+transaction.on_commit. Celery tasks re-read and re-check, so a duplicate delivery is a no-op.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef
+from django.utils import timezone
+
+from sodium import activity, timers
+from sodium import engine as core_engine
+from sodium.models import Task, Team, User
+from workflows import handlers
+from workflows.handlers import Draft, StepFailure
+from workflows.models import ChecklistItem, Mode, Step, StepDependency, StepGroup
+
+S = Step.Status
+
+TRANSITIONS: dict[str, set[str]] = {
+    S.BLOCKED: {S.READY, S.SKIPPED},
+    S.READY: {S.IN_PROGRESS, S.DONE, S.SKIPPED, S.FAILED},
+    S.IN_PROGRESS: {S.DONE, S.FAILED, S.SKIPPED},
+    S.FAILED: {S.READY, S.SKIPPED},
+    S.SKIPPED: {S.READY, S.BLOCKED},
+    S.DONE: set(),
+}
+
+
+class InvalidTransition(Exception):
+    """The step cannot move to that status from where it is."""
+
+
+class WorkflowError(Exception):
+    """A per-task change the rules refuse; the message is for the user."""
+
+
+# --- progress ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def finished(self) -> int:
+        return self.counts.get(S.DONE, 0) + self.counts.get(S.SKIPPED, 0)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.finished / self.total) if self.total else 0
+
+    def __getattr__(self, name: str) -> int:
+        if name in S.values:
+            return self.counts.get(name, 0)
+        raise AttributeError(name)
+
+
+def progress_for_tasks(task_ids: list[int]) -> dict[int, Progress]:
+    """Return each task's step counts per status, in one query."""
+    out = {task_id: Progress() for task_id in task_ids}
+    rows = (
+        Step.objects.filter(task_id__in=task_ids)
+        .values_list("task_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for task_id, status, n in rows:
+        out[task_id].counts[status] = n
+    return out
+
+
+def progress(task: Task) -> Progress:
+    """Return the task's progress: counts per status and (done + skipped) / steps."""
+    return progress_for_tasks([task.pk])[task.pk]
+
+
+# --- transitions ------------------------------------------------------------------------------
+
+
+def _lock(step: Step) -> Step:
+    return (
+        Step.objects.select_for_update(of=("self",))
+        .select_related("task", "task__practice", "task__client")
+        .get(pk=step.pk)
+    )
+
+
+def _enqueue_run(step: Step) -> None:
+    from workflows import tasks  # the module, not the function: tasks imports the engine
+
+    step_id = step.pk
+    transaction.on_commit(lambda: tasks.run_step_task.delay(step_id))
+
+
+def _transition(
+    step: Step,
+    *,
+    to: str,
+    actor: User | None,
+    note: str = "",
+    sub_status: str | None = None,
+    reason: str = "",
+) -> Step:
+    """Move a locked step to `to`; the one place a step's status is written."""
+    if to not in TRANSITIONS.get(step.status, set()):
+        raise InvalidTransition(
+            f"“{step.name}” is {step.get_status_display().lower()}; it cannot become "
+            f"{S(to).label.lower() if to in S.values else to}."
+        )
+    now = timezone.now()
+    old = step.status
+    step.status = to
+    fields = ["status"]
+    if sub_status is not None:
+        step.sub_status = sub_status
+        fields.append("sub_status")
+    if to == S.READY:
+        step.ready_at = now
+        fields.append("ready_at")
+    if to == S.IN_PROGRESS:
+        step.started_at = now
+        fields.append("started_at")
+    if to in Step.FINISHED:
+        step.completed_at = now
+        fields.append("completed_at")
+    step.failure_reason = reason if to == S.FAILED else ""
+    fields.append("failure_reason")
+    step.save(update_fields=fields)
+    summary = f"{step.name}: {S(old).label} → {S(to).label}"
+    if note or reason:
+        summary += f" · {note or reason}"
+    activity.record(
+        practice=step.task.practice, actor=actor, actor_label="" if actor else "System",
+        verb="step.status", task=step.task, obj=step, old_status=old, new_status=to,
+        summary=summary, data={"sub_status": step.sub_status},
+    )
+    if to in Step.FINISHED:
+        _unblock_dependents(step)
+    if to == S.READY and step.mode == Mode.AUTOMATIC and core_engine.is_started(step.task):
+        _enqueue_run(step)
+    return step
+
+
+def _unblock_dependents(step: Step) -> None:
+    unfinished = StepDependency.objects.filter(step=OuterRef("pk")).exclude(
+        depends_on__status__in=Step.FINISHED
+    )
+    ready_now = (
+        Step.objects.filter(
+            task_id=step.task_id,
+            status=S.BLOCKED,
+            pk__in=StepDependency.objects.filter(depends_on=step).values("step_id"),
+        )
+        .exclude(Exists(unfinished))
+        .select_for_update(of=("self",))
+        .select_related("task", "task__practice", "task__client")
+    )
+    for dependent in ready_now:
+        _transition(dependent, to=S.READY, actor=None, note="Its dependencies are finished")
+
+
+def allowed_transitions(step: Step) -> set[str]:
+    return TRANSITIONS.get(step.status, set())
+
+
+# --- running steps ----------------------------------------------------------------------------
+
+
+def run_step(step_id: int) -> Step | None:
+    """Run an automatic step that is ready, on a started task; otherwise do nothing.
+
+    Safe to call twice: the second call finds the step no longer ready.
+    """
+    with transaction.atomic():
+        step = (
+            Step.objects.select_for_update(of=("self",))
+            .select_related("task", "task__practice", "task__client", "content_block", "assignee")
+            .filter(pk=step_id)
+            .first()
+        )
+        if step is None or step.status != S.READY or step.mode != Mode.AUTOMATIC:
+            return None
+        if not core_engine.is_started(step.task):
+            return None
+        try:
+            with transaction.atomic():  # a failing handler's partial writes roll back
+                outcome = handlers.get(step.type).run(step)
+        except StepFailure as exc:
+            return _transition(step, to=S.FAILED, actor=None, reason=str(exc))
+        return _transition(
+            step, to=outcome.status, actor=None, note=outcome.note, sub_status=outcome.sub_status
+        )
+
+
+def draft_step_message(step: Step) -> Draft:
+    """Render the message a manual step would send, for the composer."""
+    step = (
+        Step.objects.select_related("task", "task__practice", "task__client", "task__owner",
+                                    "task__service", "content_block", "assignee")
+        .get(pk=step.pk)
+    )
+    return handlers.get(step.type).draft(step)
+
+
+@transaction.atomic
+def send_step_message(step: Step, draft: Draft, *, actor: User) -> Step:
+    """Send the (edited) draft of a manual step and apply the result.
+
+    Raises InvalidTransition unless the step is ready; StepFailure with the reason when the
+    draft cannot be sent (nothing changes then).
+    """
+    step = _lock(step)
+    if step.status != S.READY:
+        raise InvalidTransition(f"“{step.name}” is {step.get_status_display().lower()}.")
+    with transaction.atomic():
+        outcome = handlers.get(step.type).send(step, draft, actor=actor)
+    return _transition(
+        step, to=outcome.status, actor=actor, note=outcome.note, sub_status=outcome.sub_status
+    )
+
+
+@transaction.atomic
+def complete_step(step: Step, *, actor: User) -> Step:
+    """Mark a ready simple step done; dependents unblock.
+
+    Raises InvalidTransition for other types (they complete through their own flow).
+    """
+    step = _lock(step)
+    if step.type != "simple":
+        raise InvalidTransition(f"“{step.name}” completes when its message or client response does.")
+    return _transition(step, to=S.DONE, actor=actor)
+
+
+@transaction.atomic
+def skip_step(step: Step, *, actor: User, note: str = "") -> Step:
+    """Skip a step that does not apply to this task; dependents treat it as finished."""
+    step = _lock(step)
+    timers.cancel(f"step:{step.pk}:chase")
+    return _transition(step, to=S.SKIPPED, actor=actor, note=note or "Skipped")
+
+
+@transaction.atomic
+def restore_step(step: Step, *, actor: User) -> Step:
+    """Bring back a skipped step: ready when its dependencies are finished, else blocked."""
+    step = _lock(step)
+    if step.status != S.SKIPPED:
+        raise InvalidTransition(f"“{step.name}” is not skipped.")
+    waiting = step.dependencies.exclude(depends_on__status__in=Step.FINISHED).exists()
+    return _transition(step, to=S.BLOCKED if waiting else S.READY, actor=actor, note="Restored")
+
+
+@transaction.atomic
+def retry_step(step: Step, *, actor: User) -> Step:
+    """Put a failed step back to ready; an automatic one runs again at once."""
+    step = _lock(step)
+    return _transition(step, to=S.READY, actor=actor, note="Retried")
+
+
+@transaction.atomic
+def mark_in_progress(step: Step, *, actor: User | None, sub_status: str, note: str = "") -> Step:
+    """Move a ready step to in progress with a client-facing sub-status (for plug-ins)."""
+    step = _lock(step)
+    return _transition(step, to=S.IN_PROGRESS, actor=actor, sub_status=sub_status, note=note)
+
+
+@transaction.atomic
+def set_sub_status(step: Step, *, sub_status: str, actor: User | None, note: str) -> Step:
+    """Change an in-progress step's sub-status (submitted, rejected…) and log it."""
+    step = _lock(step)
+    if step.status != S.IN_PROGRESS:
+        raise InvalidTransition(f"“{step.name}” is not waiting on the client.")
+    step.sub_status = sub_status
+    step.save(update_fields=["sub_status"])
+    activity.record(
+        practice=step.task.practice, actor=actor, actor_label="" if actor else "Client",
+        verb="step.sub_status", task=step.task, obj=step, new_status=sub_status,
+        summary=f"{step.name}: {note}",
+    )
+    return step
+
+
+@transaction.atomic
+def finish_client_step(step: Step, *, actor: User | None, sub_status: str, note: str,
+                       actor_label: str = "") -> Step:
+    """Complete an in-progress client-facing step (approved, confirmed, accepted)."""
+    step = _lock(step)
+    timers.cancel(f"step:{step.pk}:chase")
+    return _transition(step, to=S.DONE, actor=actor, sub_status=sub_status, note=note)
+
+
+# --- per-task customisation (the template is never touched) ----------------------------------
+
+
+@transaction.atomic
+def reassign_step(step: Step, *, actor: User, assignee: User | None, team: Team | None = None
+                  ) -> Step:
+    """Give an open step to another member or team, or leave it unassigned."""
+    step = _lock(step)
+    if not step.is_open:
+        raise WorkflowError("Finished steps keep the person who did them.")
+    step.assignee, step.assignee_team = assignee, team
+    step.assignment_note = "" if (assignee or team) else "Left unassigned for anyone to pick up."
+    step.save(update_fields=["assignee", "assignee_team", "assignment_note"])
+    who = str(assignee) if assignee else (f"team {team}" if team else "nobody")
+    activity.record(
+        practice=step.task.practice, actor=actor, verb="step.reassigned", task=step.task,
+        obj=step, summary=f"{step.name}: assigned to {who}",
+    )
+    return step
+
+
+EDITABLE = ("name", "description", "subject", "body", "content_block", "to_recipients",
+            "cc_recipients", "settings", "mode")
+
+
+@transaction.atomic
+def edit_step(step: Step, *, actor: User, **fields: Any) -> Step:
+    """Change an open step's content for this task only.
+
+    Raises WorkflowError with the problems when the result is not a valid step.
+    """
+    step = _lock(step)
+    if not step.is_open or step.status == S.IN_PROGRESS:
+        raise WorkflowError("Only steps that have not run yet can be edited.")
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise WorkflowError(f"These cannot be edited: {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(step, name, value)
+    from workflows.step_types import config_errors
+
+    errors = config_errors(step)
+    if errors:
+        raise WorkflowError(" ".join(p for ps in errors.values() for p in ps))
+    step.save(update_fields=list(fields))
+    activity.record(
+        practice=step.task.practice, actor=actor, verb="step.edited", task=step.task, obj=step,
+        summary=f"Edited {step.name} for this task",
+    )
+    return step
+
+
+@transaction.atomic
+def add_step(
+    task: Task, *, group: StepGroup, actor: User, depends_on: list[Step] | None = None,
+    assignee: User | None = None, **config: Any
+) -> Step:
+    """Add a one-off step to one of the task's groups (after its last step)."""
+    if group.task_id != task.pk:
+        raise WorkflowError("That group belongs to another task.")
+    depends_on = depends_on or []
+    if any(d.group_id != group.pk for d in depends_on):
+        raise WorkflowError("A step can only depend on steps of its own group.")
+    last = group.steps.order_by("-position").values_list("position", flat=True).first()
+    step = Step(practice_id=task.practice_id, task=task, group=group,
+                position=(last or 0) + 1, assignee=assignee, **config)
+    from workflows.step_types import config_errors
+
+    errors = config_errors(step)
+    if errors:
+        raise WorkflowError(" ".join(p for ps in errors.values() for p in ps))
+    waiting = any(d.status not in Step.FINISHED for d in depends_on)
+    step.status = S.BLOCKED if waiting else S.READY
+    step.ready_at = None if waiting else timezone.now()
+    if not assignee:
+        step.assignment_note = "Left unassigned for anyone to pick up."
+    step.save()
+    StepDependency.objects.bulk_create(
+        StepDependency(practice_id=task.practice_id, step=step, depends_on=d) for d in depends_on
+    )
+    activity.record(
+        practice=task.practice, actor=actor, verb="step.added", task=task, obj=step,
+        summary=f"Added the step {step.name} to this task",
+    )
+    if step.status == S.READY and step.mode == Mode.AUTOMATIC and core_engine.is_started(task):
+        _enqueue_run(step)
+    return step
+
+
+@transaction.atomic
+def set_checklist_item(item: ChecklistItem, *, actor: User, done: bool) -> ChecklistItem:
+    """Tick or untick a checklist item."""
+    item = ChecklistItem.objects.select_for_update().select_related("step", "step__task").get(
+        pk=item.pk
+    )
+    if item.done == done:
+        return item
+    item.done = done
+    item.done_by = actor if done else None
+    item.done_at = timezone.now() if done else None
+    item.save(update_fields=["done", "done_by", "done_at"])
+    activity.record(
+        practice=item.step.task.practice, actor=actor, verb="checklist.ticked",
+        task=item.step.task, obj=item,
+        summary=f"{'Ticked' if done else 'Unticked'} “{item.text}” on {item.step.name}",
+    )
+    return item
+
+
+# --- task start and the safety net -------------------------------------------------------------
+
+
+def run_automatic_steps(task: Task) -> int:
+    """Enqueue every ready automatic step of a task that has just started."""
+    ids = list(
+        Step.objects.filter(task=task, status=S.READY, mode=Mode.AUTOMATIC).values_list(
+            "pk", flat=True
+        )
+    )
+    from workflows import tasks
+
+    for step_id in ids:
+        transaction.on_commit(lambda step_id=step_id: tasks.run_step_task.delay(step_id))
+    return len(ids)
+
+
+core_engine.register_task_started(run_automatic_steps)
+
+
+def redispatch_ready_steps(now: dt.datetime, limit: int = 500) -> int:
+    """Re-enqueue automatic steps left ready for over a minute on started tasks (safety net)."""
+    from django_scopes import scopes_disabled
+
+    from workflows import tasks
+
+    cutoff = now - dt.timedelta(minutes=1)
+    # Cross-tenant by design: the sweep serves every practice; run_step re-checks each step.
+    with scopes_disabled():
+        ids = list(
+            Step.objects.filter(
+                status=S.READY, mode=Mode.AUTOMATIC, ready_at__lte=cutoff,
+                task__status=Task.Status.IN_PROGRESS,
+            )
+            .order_by("ready_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+    for step_id in ids:
+        tasks.run_step_task.delay(step_id)
+    return len(ids)
+
+
+timers.register_safety_net("workflows.ready_steps", redispatch_ready_steps)

@@ -1,0 +1,177 @@
+"""Step handlers: what running a step of each type does. Types are plug-ins.
+
+`workflows` registers simple and send-email; `portal` registers the three client-facing types
+when it loads. A handler never changes a step's status: it does its work (outbox rows, portal
+requests) and returns an Outcome, which workflows.engine applies. A handler that cannot do its
+work raises StepFailure with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from sodium import liquid, outbox
+from sodium.models import Contact
+from workflows import context as ctx
+from workflows import recipients as rcpt
+from workflows.models import StepType
+
+if TYPE_CHECKING:
+    from sodium.models import User
+    from workflows.models import Step
+
+
+class StepFailure(Exception):
+    """The step could not run; the message says why and what to fix."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    sub_status: str | None = None
+    note: str = ""
+
+
+@dataclass
+class Draft:
+    """A message ready for the composer: rendered recipients, subject and body."""
+
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    subject: str = ""
+    body: str = ""
+    missing: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+class StepHandler(Protocol):
+    def run(self, step: Step) -> Outcome: ...
+    def draft(self, step: Step) -> Draft: ...
+    def send(self, step: Step, draft: Draft, *, actor: User) -> Outcome: ...
+
+
+HANDLERS: dict[str, StepHandler] = {}
+
+
+def register(step_type: str, handler: StepHandler) -> None:
+    HANDLERS[step_type] = handler
+
+
+def get(step_type: str) -> StepHandler:
+    try:
+        return HANDLERS[step_type]
+    except KeyError:
+        raise StepFailure(f"Steps of type {step_type} cannot run here yet.") from None
+
+
+# --- shared by every handler that emails -----------------------------------------------------
+
+
+def step_content(step: Step) -> tuple[str, str]:
+    """Return the step's Liquid subject and body: its content block, or its inline content."""
+    if step.content_block_id:
+        return step.content_block.subject, step.content_block.body
+    return step.subject, step.body
+
+
+def render_draft(step: Step, *, action_link: str = "", subject: str = "", body: str = "") -> Draft:
+    """Render a step's email for its task: recipients resolved, Liquid filled in."""
+    task = step.task
+    contacts = list(Contact.objects.filter(practice_id=step.practice_id, client_id=task.client_id))
+    who = rcpt.resolve(step.to_recipients, step.cc_recipients, task=task, assignee=step.assignee,
+                       contacts=contacts)
+    draft = Draft(to=who.to, cc=who.cc, missing=who.missing)
+    if not (subject and body):
+        subject, body = step_content(step)
+    context = ctx.build_context(
+        practice=step.task.practice, client=task.client, task=task, step=step,
+        contacts=contacts, action_link=action_link,
+    )
+    try:
+        rendered = liquid.render_message(subject, body, context)
+    except liquid.TemplateError as exc:
+        draft.problems.append(f"The email could not be written: {exc}")
+        return draft
+    draft.subject, draft.body = rendered.subject, rendered.text
+    return draft
+
+
+def no_recipient_reason(draft: Draft) -> str:
+    from workflows.step_types import recipient_label
+
+    wanted = ", ".join(recipient_label(t) for t in draft.missing) or "the chosen recipients"
+    return (
+        f"Nobody to send to: no email address was found for {wanted}. "
+        "Add the contact's email on the client page, then retry."
+    )
+
+
+def check_addresses(draft: Draft) -> list[str]:
+    problems = []
+    if not draft.to:
+        problems.append("Add at least one recipient in To.")
+    for address in [*draft.to, *draft.cc]:
+        try:
+            validate_email(address)
+        except ValidationError:
+            problems.append(f"“{address}” is not an email address.")
+    if not draft.subject.strip():
+        problems.append("Give the email a subject.")
+    return problems
+
+
+def queue_step_email(step: Step, draft: Draft, *, key: str, html: str | None = None) -> None:
+    """Write the outbox row for a step's email (in the caller's transaction)."""
+    outbox.queue_email(
+        practice=step.task.practice, key=key, to=draft.to, cc=draft.cc,
+        subject=draft.subject, text=draft.body,
+        html=html if html is not None else liquid.text_to_html(liquid.escape(draft.body)),
+        client=step.task.client, task=step.task, source=("workflows.step", step.pk),
+    )
+
+
+# --- the two types this app runs -------------------------------------------------------------
+
+
+class SimpleHandler:
+    """A manual checklist item: someone does the work and marks it done."""
+
+    def run(self, step: Step) -> Outcome:
+        raise StepFailure("Simple steps are done by a person.")
+
+    def draft(self, step: Step) -> Draft:
+        return Draft(problems=["Simple steps send nothing."])
+
+    def send(self, step: Step, draft: Draft, *, actor: User) -> Outcome:
+        raise StepFailure("Simple steps send nothing.")
+
+
+class EmailHandler:
+    """Send an email; automatic mode sends and completes, manual mode goes via the composer."""
+
+    def draft(self, step: Step) -> Draft:
+        return render_draft(step)
+
+    def run(self, step: Step) -> Outcome:
+        draft = self.draft(step)
+        if draft.problems:
+            raise StepFailure(" ".join(draft.problems))
+        if not draft.to:
+            raise StepFailure(no_recipient_reason(draft))
+        queue_step_email(step, draft, key=f"step:{step.pk}:send")
+        return Outcome(status="done", note=f"Emailed {', '.join(draft.to)}")
+
+    def send(self, step: Step, draft: Draft, *, actor: User) -> Outcome:
+        problems = check_addresses(draft)
+        if problems:
+            raise StepFailure(" ".join(problems))
+        queue_step_email(step, draft, key=f"step:{step.pk}:send")
+        return Outcome(status="done", note=f"Emailed {', '.join(draft.to)}")
+
+
+register(StepType.SIMPLE, SimpleHandler())
+register(StepType.EMAIL, EmailHandler())

@@ -1,0 +1,357 @@
+"""Workflow templates, and the per-task copies of them that the engine drives."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from sodium.models import Practice, Task, Team
+from sodium.tenancy import TenantManager
+
+
+class StepType(models.TextChoices):
+    SIMPLE = "simple", "Simple step"
+    EMAIL = "email", "Send email"
+    DOCUMENT_REQUEST = "document_request", "Document request"
+    DOCUMENT_APPROVAL = "document_approval", "Document approval"
+    CLIENT_CONFIRMATION = "client_confirmation", "Client confirmation"
+
+
+class Mode(models.TextChoices):
+    AUTOMATIC = "automatic", "Automatic"
+    MANUAL = "manual", "Manual"
+
+
+class AssignmentRule(models.TextChoices):
+    TASK_OWNER = "task_owner", "Task owner"
+    SPECIFIC = "specific", "A specific member"
+    CLIENT_MANAGER = "client_manager", "Client manager"
+    CLIENT_PARTNER = "client_partner", "Client partner"
+    CLIENT_ASSOCIATE = "client_associate", "Client associate"
+    SERVICE_MANAGER = "service_manager", "Service manager"
+    TASK_TEAM = "task_team", "Task team"
+    UNASSIGNED = "unassigned", "Unassigned"
+
+
+# Types that may run without a person; document approval needs someone to pick the file.
+AUTOMATIC_TYPES = {StepType.EMAIL, StepType.DOCUMENT_REQUEST, StepType.CLIENT_CONFIRMATION}
+
+
+class ContentBlock(models.Model):
+    """A reusable email (Liquid subject and body) that steps can reference."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=120)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "name"], name="content_block_unique_name")
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StepConfig(models.Model):
+    """What a template step and its per-task copy share: type, mode, content, recipients."""
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    type = models.CharField(max_length=24, choices=StepType.choices, default=StepType.SIMPLE)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.MANUAL)
+    position = models.PositiveIntegerField(default=0)
+    # Type-specific settings, validated by workflows.step_types.validate_settings.
+    settings = models.JSONField(default=dict, blank=True)
+    content_block = models.ForeignKey(
+        ContentBlock, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    to_recipients = models.JSONField(default=list, blank=True)
+    cc_recipients = models.JSONField(default=list, blank=True)
+    assignment_rule = models.CharField(
+        max_length=20, choices=AssignmentRule.choices, default=AssignmentRule.TASK_OWNER
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        from workflows import step_types
+
+        errors = step_types.config_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_client_facing(self) -> bool:
+        return self.type in {
+            StepType.DOCUMENT_REQUEST,
+            StepType.DOCUMENT_APPROVAL,
+            StepType.CLIENT_CONFIRMATION,
+        }
+
+    @property
+    def sends_email(self) -> bool:
+        return self.type != StepType.SIMPLE
+
+
+def _mode_rules(prefix: str) -> list[models.CheckConstraint]:
+    return [
+        models.CheckConstraint(
+            condition=~Q(type=StepType.DOCUMENT_APPROVAL, mode=Mode.AUTOMATIC),
+            name=f"{prefix}_approval_is_manual",
+            violation_error_message="Document approval steps are always manual.",
+        ),
+        models.CheckConstraint(
+            condition=~Q(type=StepType.SIMPLE, mode=Mode.AUTOMATIC),
+            name=f"{prefix}_simple_is_manual",
+            violation_error_message="Simple steps are done by a person, so they are manual.",
+        ),
+    ]
+
+
+class WorkflowTemplate(models.Model):
+    """A reusable workflow: ordered groups of steps, copied into a task when attached."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ARCHIVED = "archived", "Archived"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "status", "name"])]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TemplateGroup(models.Model):
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    template = models.ForeignKey(WorkflowTemplate, on_delete=models.CASCADE, related_name="groups")
+    name = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0)
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "template", "position"])]
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TemplateStep(StepConfig):
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey(TemplateGroup, on_delete=models.CASCADE, related_name="steps")
+    # Used when assignment_rule is SPECIFIC.
+    specific_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "group", "position"])]
+        ordering = ["position", "id"]
+        constraints = _mode_rules("template_step")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TemplateDependency(models.Model):
+    """`step` cannot start until `depends_on` (in the same group) is done or skipped."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    step = models.ForeignKey(TemplateStep, on_delete=models.CASCADE, related_name="dependencies")
+    depends_on = models.ForeignKey(
+        TemplateStep, on_delete=models.CASCADE, related_name="dependents"
+    )
+
+    objects = TenantManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["step", "depends_on"], name="template_dep_unique"),
+            models.CheckConstraint(
+                condition=~Q(step=models.F("depends_on")), name="template_dep_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["practice", "step"])]
+
+
+class TemplateChecklistItem(models.Model):
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    step = models.ForeignKey(TemplateStep, on_delete=models.CASCADE, related_name="checklist")
+    text = models.CharField(max_length=300)
+    position = models.PositiveIntegerField(default=0)
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "step", "position"])]
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+# --- A task's own copy ----------------------------------------------------------------------
+
+
+class StepGroup(models.Model):
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="step_groups")
+    name = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0)
+    template = models.ForeignKey(
+        WorkflowTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "task", "position"])]
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Step(StepConfig):
+    """One step of one task. Only workflows.engine changes its status."""
+
+    class Status(models.TextChoices):
+        BLOCKED = "blocked", "Blocked"
+        READY = "ready", "Ready"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        SKIPPED = "skipped", "Skipped"
+        FAILED = "failed", "Failed"
+
+    class SubStatus(models.TextChoices):
+        NONE = "", "—"
+        AWAITING_RESPONSE = "awaiting_response", "Awaiting response"
+        SUBMITTED = "submitted", "Submitted"
+        REJECTED = "rejected", "Rejected"
+        APPROVED = "approved", "Approved"
+        CONFIRMED = "confirmed", "Confirmed"
+
+    FINISHED = (Status.DONE, Status.SKIPPED)
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="steps")
+    group = models.ForeignKey(StepGroup, on_delete=models.CASCADE, related_name="steps")
+    source = models.ForeignKey(
+        TemplateStep, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.BLOCKED)
+    sub_status = models.CharField(
+        max_length=20, choices=SubStatus.choices, default=SubStatus.NONE, blank=True
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="assigned_steps",
+    )
+    assignee_team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="steps"
+    )
+    # Why nobody is assigned, e.g. "The client has no client manager."
+    assignment_note = models.CharField(max_length=200, blank=True)
+    failure_reason = models.TextField(blank=True)
+    deadline = models.DateField(null=True, blank=True)
+    chase_count = models.PositiveSmallIntegerField(default=0)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["practice", "task", "position"]),
+            models.Index(fields=["practice", "assignee", "status"]),
+            models.Index(fields=["practice", "assignee_team", "status"]),
+            # The sweep's safety net: automatic steps left ready.
+            models.Index(
+                fields=["ready_at"],
+                condition=Q(status="ready", mode="automatic"),
+                name="step_ready_automatic_idx",
+            ),
+        ]
+        ordering = ["group__position", "position", "id"]
+        constraints = _mode_rules("step")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in self.FINISHED
+
+
+class StepDependency(models.Model):
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="dependencies")
+    depends_on = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="dependents")
+
+    objects = TenantManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["step", "depends_on"], name="step_dep_unique"),
+            models.CheckConstraint(
+                condition=~Q(step=models.F("depends_on")), name="step_dep_not_self"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["practice", "step"]),
+            models.Index(fields=["practice", "depends_on"]),
+        ]
+
+
+class ChecklistItem(models.Model):
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="checklist")
+    text = models.CharField(max_length=300)
+    position = models.PositiveIntegerField(default=0)
+    done = models.BooleanField(default=False)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "step", "position"])]
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
