@@ -246,9 +246,7 @@ def messages_for_list(
         qs = qs.filter(task=task)
     term = search.strip()
     if term:
-        qs = qs.filter(
-            Q(subject__icontains=term) | Q(to__icontains=term) | Q(cc__icontains=term)
-        )
+        qs = qs.filter(Q(subject__icontains=term) | Q(to__icontains=term) | Q(cc__icontains=term))
     return qs.select_related("client", "task").order_by("-created_at", "-id")
 
 

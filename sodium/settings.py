@@ -140,6 +140,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("SODIUM_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env_str("SODIUM_EMAIL_FILE_PATH", str(DATA_DIR / "sent-mail"))
 DEFAULT_FROM_EMAIL = env_str("SODIUM_DEFAULT_FROM_EMAIL", "Sodium <no-reply@sodium.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Any ANYMAIL_<SETTING> variable (e.g. ANYMAIL_POSTMARK_SERVER_TOKEN) configures the provider.
@@ -147,7 +148,9 @@ ANYMAIL = env_prefixed("ANYMAIL_")
 
 # --- Celery ---------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
-CELERY_BROKER_URL = REDIS_URL or f"sqla+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}"
+CELERY_BROKER_URL = env_str(
+    "SODIUM_CELERY_BROKER_URL", REDIS_URL or f"sqla+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}"
+)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_IGNORE_RESULT = True

@@ -10,3 +10,11 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="sodium-test-media-")
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 SECURE_SSL_REDIRECT = False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+
+# Worker tests run a real Celery worker in another process, so the test database must be one
+# that process can open: a file for SQLite (PostgreSQL's test database is shared anyway).
+_TMP = tempfile.mkdtemp(prefix="sodium-test-")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": f"{_TMP}/test.sqlite3"}  # noqa: F405
+if not REDIS_URL:  # noqa: F405
+    CELERY_BROKER_URL = f"sqla+sqlite:///{_TMP}/broker.sqlite3"

@@ -94,6 +94,9 @@ class MessageEvent(models.Model):
         indexes = [models.Index(fields=["practice", "message", "created_at"])]
         ordering = ["created_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.event} of message {self.message_id}"
+
 
 class Timer(models.Model):
     """Something to do later: a pending row with an indexed due time, claimed by the sweep.
