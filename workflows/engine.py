@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count
 from django.utils import timezone
 
 from sodium import activity, timers
@@ -154,20 +154,29 @@ def _transition(
 
 
 def _unblock_dependents(step: Step) -> None:
-    unfinished = StepDependency.objects.filter(step=OuterRef("pk")).exclude(
-        depends_on__status__in=Step.FINISHED
+    # Two small indexed reads instead of one correlated query: most steps have no dependents,
+    # and this runs inside every finishing transition.
+    dependent_ids = list(
+        StepDependency.objects.filter(practice_id=step.practice_id, depends_on_id=step.pk)
+        .values_list("step_id", flat=True)
     )
+    if not dependent_ids:
+        return
+    waiting = set(
+        StepDependency.objects.filter(practice_id=step.practice_id, step_id__in=dependent_ids)
+        .exclude(depends_on__status__in=Step.FINISHED)
+        .values_list("step_id", flat=True)
+    )
+    ready_ids = [pk for pk in dependent_ids if pk not in waiting]
+    if not ready_ids:
+        return
     ready_now = (
-        Step.objects.filter(
-            task_id=step.task_id,
-            status=S.BLOCKED,
-            pk__in=StepDependency.objects.filter(depends_on=step).values("step_id"),
-        )
-        .exclude(Exists(unfinished))
+        Step.objects.filter(pk__in=ready_ids, status=S.BLOCKED)
         .select_for_update(of=("self",))
-        .select_related("task", "task__practice", "task__client")
+        .order_by("pk")  # a fixed lock order, so two finishing steps cannot deadlock
     )
     for dependent in ready_now:
+        dependent.task = step.task  # same task, already loaded
         _transition(dependent, to=S.READY, actor=None, note="Its dependencies are finished")
 
 
@@ -186,7 +195,8 @@ def run_step(step_id: int) -> Step | None:
     with transaction.atomic():
         step = (
             Step.objects.select_for_update(of=("self",))
-            .select_related("task", "task__practice", "task__client", "content_block", "assignee")
+            .select_related("task", "task__practice", "task__client", "task__owner",
+                            "task__service", "content_block", "assignee")
             .filter(pk=step_id)
             .first()
         )

@@ -1,0 +1,204 @@
+"""Engine benchmarks on PostgreSQL. Prints one figure a line: `name value unit`.
+
+  attach_20_steps_x1000_s    attach a 20-step template to 1,000 tasks at once
+  transitions_per_s          complete a manual step → its dependent automatic email step
+                             unblocks → runs → outbox row; 3 status transitions per chain,
+                             4 processes (the work a web process and workers do; broker
+                             publishing is left out and measured by nothing here)
+  chains_per_s               the same figure counted in whole chains
+  sweep_claim_100_of_1m_ms   claim the 100 due timers among 1,000,000 pending (median of 20)
+  liquid_renders_per_s       render a typical step email (subject, text and HTML) on one core
+
+Usage: python bench/engine.py [--chains 3000] [--procs 4]
+Needs PostgreSQL (SODIUM_BENCH_PG, default postgres://postgres@127.0.0.1:5432); it creates
+and drops its own database `sodium_bench`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing
+import statistics
+import time
+from unittest import mock
+
+from _setup import report, setup_django
+
+
+def build_world(n_chains: int):
+    from django_scopes import scopes_disabled
+
+    from sodium.models import Client, Contact, Membership, Practice, Task, User
+    from workflows import building
+
+    with scopes_disabled():
+        owner = User.objects.create_user(email="bench@example.com", full_name="Bench Owner")
+        practice = Practice.objects.create(name="Bench", slug="bench")
+        Membership.objects.create(practice=practice, user=owner, role="owner")
+        clients = Client.objects.bulk_create(
+            Client(practice=practice, name=f"Client {i}", reference=f"C{i}") for i in range(200)
+        )
+        Contact.objects.bulk_create(
+            Contact(practice=practice, client=c, first_name="Ann", email=f"ann{c.pk}@x.example",
+                    is_main=True) for c in clients
+        )
+        today = dt.date.today()
+        tasks = Task.objects.bulk_create(
+            Task(practice=practice, client=clients[i % 200], name=f"Task {i}", owner=owner,
+                 status="in_progress", start_date=today, due_date=today)
+            for i in range(n_chains + 1000)
+        )
+        chain = building.create_template(practice=practice, actor=owner, name="Chain")
+        group = chain.groups.get()
+        first = building.add_step(group, actor=owner, name="Prepare", type="simple",
+                                  mode="manual")
+        building.add_step(
+            group, actor=owner, depends_on=[first], name="Email", type="email", mode="automatic",
+            subject="Draft accounts for {{ client.name }}",
+            body="Dear {{ contacts.main.first_name }},\n\nYour accounts for {{ task.name }} "
+                 "are ready.\n\n{{ practice.name }}",
+            to_recipients=["contact:main"],
+        )
+        big = building.create_template(practice=practice, actor=owner, name="Twenty")
+        group = big.groups.get()
+        previous = None
+        for i in range(20):
+            step = building.add_step(
+                group, actor=owner, name=f"Step {i}", type="simple", mode="manual",
+                depends_on=[previous] if previous and i % 2 else [],
+                checklist=["Check one", "Check two"] if i % 5 == 0 else [],
+            )
+            previous = step
+    return practice, owner, tasks[:n_chains], tasks[n_chains:], chain, big
+
+
+def bench_attach(practice, owner, tasks, template) -> float:
+    from sodium.tenancy import practice_scope
+    from workflows.attach import attach_template_to_tasks
+
+    with practice_scope(practice), mock.patch("workflows.tasks.run_step_task.delay"):
+        start = time.perf_counter()
+        attach_template_to_tasks(tasks, template, actor=owner)
+        return time.perf_counter() - start
+
+
+def _chain_worker(args) -> int:
+    practice_id, owner_id, step_ids = args
+    from django.db import connection
+
+    from sodium.models import User
+    from sodium.tenancy import practice_scope
+    from workflows import engine
+    from workflows.models import Step
+
+    done = 0
+    with practice_scope(practice_id), mock.patch("workflows.tasks.run_step_task.delay"), \
+            mock.patch("sodium.tasks.deliver_message_task.delay"):
+        owner = User.objects.get(pk=owner_id)
+        for first_id, email_id in step_ids:
+            engine.complete_step(Step(pk=first_id), actor=owner)
+            engine.run_step(email_id)  # what the worker does when run_step_task arrives
+            done += 1
+    connection.close()
+    return done
+
+
+def bench_transitions(practice, owner, tasks, template, procs: int) -> tuple[float, float]:
+    from django.db import connections
+    from django_scopes import scopes_disabled
+
+    from workflows.models import Step
+
+    bench_attach(practice, owner, tasks, template)
+    with scopes_disabled():
+        pairs: dict[int, list[int]] = {}
+        for task_id, pk in Step.objects.filter(task__in=tasks).order_by("task_id", "position") \
+                .values_list("task_id", "pk"):
+            pairs.setdefault(task_id, []).append(pk)
+    chains = [tuple(v) for v in pairs.values()]
+    slices = [chains[i::procs] for i in range(procs)]
+    connections.close_all()
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(procs) as pool:
+        start = time.perf_counter()
+        done = sum(pool.map(_chain_worker, [(practice.pk, owner.pk, s) for s in slices]))
+        elapsed = time.perf_counter() - start
+    with scopes_disabled():
+        from sodium.models import OutboundMessage
+
+        assert OutboundMessage.objects.count() == done, "every chain must write one message"
+        assert not Step.objects.filter(task__in=tasks).exclude(status="done").exists()
+    return 3 * done / elapsed, done / elapsed
+
+
+def bench_sweep(practice) -> float:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from sodium import timers
+
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO sodium_timer (practice_id, kind, target_id, key, due_at, attempts,
+                                      last_error, created_at)
+            SELECT %s, 'bench', g, 'bench:' || g,
+                   CASE WHEN g <= 100 THEN now() - interval '1 minute'
+                        ELSE now() + (g || ' seconds')::interval END,
+                   0, '', now()
+            FROM generate_series(1, 1000000) AS g
+            """,
+            [practice.pk],
+        )
+        cur.execute("ANALYZE sodium_timer")
+    now = timezone.now()
+    samples = []
+    for _ in range(20):
+        with transaction.atomic():
+            start = time.perf_counter()
+            claimed = timers.claim_due(now, 100)
+            samples.append(time.perf_counter() - start)
+            assert len(claimed) == 100, len(claimed)
+            transaction.set_rollback(True)
+    return statistics.median(samples) * 1000
+
+
+def bench_liquid(practice) -> float:
+    from sodium import liquid
+    from workflows.context import sample_context
+
+    context = sample_context(practice)
+    subject = "Your {{ task.name }} for {{ client.name }}"
+    body = (
+        "Dear {{ contacts.main.first_name | default: 'client' }},\n\n"
+        "We have prepared your {{ task.name }}. Please review it by {{ task.due_date }}.\n"
+        "{% if step.deadline %}We need your documents by {{ step.deadline }}.{% endif %}\n\n"
+        "Open your portal: {{ portal_link }}\n\nKind regards,\n{{ assignee.name }}\n"
+        "{{ practice.name }}"
+    )
+    liquid.render_message(subject, body, context)  # parse once
+    n = 20000
+    start = time.perf_counter()
+    for _ in range(n):
+        liquid.render_message(subject, body, context)
+    return n / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--chains", type=int, default=3000)
+    parser.add_argument("--procs", type=int, default=4)
+    args = parser.parse_args()
+    setup_django()
+    practice, owner, chain_tasks, attach_tasks, chain, big = build_world(args.chains)
+    report("attach_20_steps_x1000_s", bench_attach(practice, owner, attach_tasks, big), "s")
+    per_transition, per_chain = bench_transitions(practice, owner, chain_tasks, chain, args.procs)
+    report("transitions_per_s", per_transition, "1/s")
+    report("chains_per_s", per_chain, "1/s")
+    report("sweep_claim_100_of_1m_ms", bench_sweep(practice), "ms")
+    report("liquid_renders_per_s", bench_liquid(practice), "1/s")
+
+
+if __name__ == "__main__":
+    main()
