@@ -40,24 +40,41 @@ def build_world(n_chains: int):
             Client(practice=practice, name=f"Client {i}", reference=f"C{i}") for i in range(200)
         )
         Contact.objects.bulk_create(
-            Contact(practice=practice, client=c, first_name="Ann", email=f"ann{c.pk}@x.example",
-                    is_main=True) for c in clients
+            Contact(
+                practice=practice,
+                client=c,
+                first_name="Ann",
+                email=f"ann{c.pk}@x.example",
+                is_main=True,
+            )
+            for c in clients
         )
         today = dt.date.today()
         tasks = Task.objects.bulk_create(
-            Task(practice=practice, client=clients[i % 200], name=f"Task {i}", owner=owner,
-                 status="in_progress", start_date=today, due_date=today)
+            Task(
+                practice=practice,
+                client=clients[i % 200],
+                name=f"Task {i}",
+                owner=owner,
+                status="in_progress",
+                start_date=today,
+                due_date=today,
+            )
             for i in range(n_chains + 1000)
         )
         chain = building.create_template(practice=practice, actor=owner, name="Chain")
         group = chain.groups.get()
-        first = building.add_step(group, actor=owner, name="Prepare", type="simple",
-                                  mode="manual")
+        first = building.add_step(group, actor=owner, name="Prepare", type="simple", mode="manual")
         building.add_step(
-            group, actor=owner, depends_on=[first], name="Email", type="email", mode="automatic",
+            group,
+            actor=owner,
+            depends_on=[first],
+            name="Email",
+            type="email",
+            mode="automatic",
             subject="Draft accounts for {{ client.name }}",
             body="Dear {{ contacts.main.first_name }},\n\nYour accounts for {{ task.name }} "
-                 "are ready.\n\n{{ practice.name }}",
+            "are ready.\n\n{{ practice.name }}",
             to_recipients=["contact:main"],
         )
         big = building.create_template(practice=practice, actor=owner, name="Twenty")
@@ -65,7 +82,11 @@ def build_world(n_chains: int):
         previous = None
         for i in range(20):
             step = building.add_step(
-                group, actor=owner, name=f"Step {i}", type="simple", mode="manual",
+                group,
+                actor=owner,
+                name=f"Step {i}",
+                type="simple",
+                mode="manual",
                 depends_on=[previous] if previous and i % 2 else [],
                 checklist=["Check one", "Check two"] if i % 5 == 0 else [],
             )
@@ -93,8 +114,11 @@ def _chain_worker(args) -> int:
     from workflows.models import Step
 
     done = 0
-    with practice_scope(practice_id), mock.patch("workflows.tasks.run_step_task.delay"), \
-            mock.patch("sodium.tasks.deliver_message_task.delay"):
+    with (
+        practice_scope(practice_id),
+        mock.patch("workflows.tasks.run_step_task.delay"),
+        mock.patch("sodium.tasks.deliver_message_task.delay"),
+    ):
         owner = User.objects.get(pk=owner_id)
         for first_id, email_id in step_ids:
             engine.complete_step(Step(pk=first_id), actor=owner)
@@ -113,8 +137,11 @@ def bench_transitions(practice, owner, tasks, template, procs: int) -> tuple[flo
     bench_attach(practice, owner, tasks, template)
     with scopes_disabled():
         pairs: dict[int, list[int]] = {}
-        for task_id, pk in Step.objects.filter(task__in=tasks).order_by("task_id", "position") \
-                .values_list("task_id", "pk"):
+        for task_id, pk in (
+            Step.objects.filter(task__in=tasks)
+            .order_by("task_id", "position")
+            .values_list("task_id", "pk")
+        ):
             pairs.setdefault(task_id, []).append(pk)
     chains = [tuple(v) for v in pairs.values()]
     slices = [chains[i::procs] for i in range(procs)]

@@ -67,8 +67,11 @@ def _schedule_start(task: Task) -> None:
     """Keep the task's start timer in line with its start date and status."""
     if task.status == S.PLANNED and task.start_date:
         timers.schedule(
-            practice=task.practice_id, kind=START_TIMER, target_id=task.pk,
-            due_at=start_moment(task), key=_start_key(task),
+            practice=task.practice_id,
+            kind=START_TIMER,
+            target_id=task.pk,
+            due_at=start_moment(task),
+            key=_start_key(task),
         )
     else:
         timers.cancel(_start_key(task))

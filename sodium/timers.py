@@ -47,8 +47,12 @@ def schedule(
         timer, created = Timer.objects.update_or_create(
             key=key,
             defaults={
-                "practice_id": practice_id, "kind": kind, "target_id": target_id,
-                "due_at": due_at, "attempts": 0, "last_error": "",
+                "practice_id": practice_id,
+                "kind": kind,
+                "target_id": target_id,
+                "due_at": due_at,
+                "attempts": 0,
+                "last_error": "",
             },
         )
     return timer

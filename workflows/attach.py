@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from sodium import engine as core_engine
@@ -17,10 +17,8 @@ from sodium.models import ActivityEvent, ClientService, Task, User
 from workflows import assignment
 from workflows.models import (
     AssignmentRule,
-    ChecklistItem,
     Mode,
     Step,
-    StepDependency,
     StepGroup,
     TemplateDependency,
     TemplateStep,
@@ -35,15 +33,45 @@ class AttachError(Exception):
 
 
 def attach_template(task: Task, template: WorkflowTemplate, *, actor: User | None) -> list[Step]:
-    """Copy `template` into `task` and return the new steps."""
-    return attach_template_to_tasks([task], template, actor=actor)
+    """Copy `template` into `task` and return the new steps in order."""
+    group_ids = attach_template_to_tasks([task], template, actor=actor)
+    return list(
+        Step.objects.filter(group_id__in=group_ids)
+        .select_related("group")
+        .order_by("group__position", "position", "id")
+    )
+
+
+# Columns copied as they are from the template step into the task's step.
+_COPIED = (
+    "name",
+    "description",
+    "type",
+    "mode",
+    "position",
+    "settings",
+    "content_block_id",
+    "subject",
+    "body",
+    "to_recipients",
+    "cc_recipients",
+    "assignment_rule",
+)
+# Columns that differ per task: (task_id, template step id, group id, assignee, team, note,
+# whether the step is ready). Sent as VALUES rows; everything else is copied in SQL.
+_PER_TASK = 7
+_ROWS_PER_INSERT = 2000  # stays under SQLite's and PostgreSQL's bound-parameter limits
 
 
 @transaction.atomic
 def attach_template_to_tasks(
     tasks: list[Task], template: WorkflowTemplate, *, actor: User | None
-) -> list[Step]:
-    """Copy `template` into every task in `tasks` (all of one practice) in bulk."""
+) -> list[int]:
+    """Copy `template` into every task in `tasks` (all of one practice) in bulk.
+
+    The copy is done in SQL (INSERT … SELECT from the template's rows), so its cost is a
+    handful of statements whatever the number of tasks. Returns the new group ids.
+    """
     if template.status != WorkflowTemplate.Status.ACTIVE:
         raise AttachError("Archived templates cannot be attached.")
     if any(t.practice_id != template.practice_id for t in tasks):
@@ -51,87 +79,146 @@ def attach_template_to_tasks(
     practice_id = template.practice_id
     tasks = list(
         Task.objects.filter(pk__in=[t.pk for t in tasks]).select_related(
-            "practice", "client", "client__client_manager", "client__partner",
-            "client__associate", "owner", "team", "service",
+            "practice",
+            "client",
+            "client__client_manager",
+            "client__partner",
+            "client__associate",
+            "owner",
+            "team",
+            "service",
         )
     )
     groups = list(template.groups.order_by("position", "id"))
     tsteps = list(
         TemplateStep.objects.filter(group__template=template)
         .select_related("specific_assignee")
-        .prefetch_related("checklist")
+        .only("id", "group_id", "assignment_rule", "specific_assignee", "mode")
         .order_by("position", "id")
     )
-    deps = list(
+    has_deps = set(
         TemplateDependency.objects.filter(step__group__template=template).values_list(
-            "step_id", "depends_on_id"
+            "step_id", flat=True
         )
     )
-    has_deps = {step_id for step_id, _ in deps}
     managers = _service_managers(tasks)
     now = timezone.now()
 
     new_groups = StepGroup.objects.bulk_create(
-        StepGroup(practice_id=practice_id, task=task, name=g.name, position=g.position,
-                  template=template)
+        StepGroup(
+            practice_id=practice_id, task=task, name=g.name, position=g.position, template=template
+        )
         for task in tasks
         for g in groups
     )
     # bulk_create keeps the order it was given: task by task, group by group.
     pairs = [(task.pk, g.pk) for task in tasks for g in groups]
     group_of = dict(zip(pairs, new_groups, strict=True))
+    group_ids = [g.pk for g in new_groups]
 
-    new_steps: list[Step] = []
-    for task in tasks:
-        for ts in tsteps:
-            who = assignment.resolve(
-                ts.assignment_rule, task, specific=ts.specific_assignee,
-                service_manager=managers.get((task.client_id, task.service_id)),
-            )
-            ready = ts.pk not in has_deps
-            new_steps.append(Step(
-                practice_id=practice_id, task=task, group=group_of[(task.pk, ts.group_id)],
-                source=ts, name=ts.name, description=ts.description, type=ts.type,
-                mode=ts.mode, position=ts.position, settings=ts.settings,
-                content_block_id=ts.content_block_id, subject=ts.subject, body=ts.body,
-                to_recipients=ts.to_recipients, cc_recipients=ts.cc_recipients,
-                assignment_rule=ts.assignment_rule, assignee=who.user, assignee_team=who.team,
-                assignment_note=who.note, status=S.READY if ready else S.BLOCKED,
-                ready_at=now if ready else None, created_at=now,
-            ))
-    new_steps = Step.objects.bulk_create(new_steps)
-    step_of = {(s.task_id, s.source_id): s for s in new_steps}
-
-    StepDependency.objects.bulk_create(
-        StepDependency(practice_id=practice_id, step=step_of[(task.pk, step_id)],
-                       depends_on=step_of[(task.pk, depends_on_id)])
-        for task in tasks
-        for step_id, depends_on_id in deps
-    )
-    ChecklistItem.objects.bulk_create(
-        ChecklistItem(practice_id=practice_id, step=step_of[(task.pk, ts.pk)], text=item.text,
-                      position=item.position)
-        for task in tasks
-        for ts in tsteps
-        for item in ts.checklist.all()
-    )
+    rows = []
     nobody: dict[int, int] = defaultdict(int)
-    for s in new_steps:
-        if not (s.assignee_id or s.assignee_team_id) and s.assignment_rule != AssignmentRule.UNASSIGNED:
-            nobody[s.task_id] += 1
+    for task in tasks:
+        resolved: dict[tuple[str, int | None], assignment.Assignment] = {}
+        for ts in tsteps:
+            key = (ts.assignment_rule, ts.specific_assignee_id)
+            if key not in resolved:
+                resolved[key] = assignment.resolve(
+                    ts.assignment_rule,
+                    task,
+                    specific=ts.specific_assignee,
+                    service_manager=managers.get((task.client_id, task.service_id)),
+                )
+            who = resolved[key]
+            if not (who.user or who.team) and ts.assignment_rule != AssignmentRule.UNASSIGNED:
+                nobody[task.pk] += 1
+            rows.append(
+                (
+                    task.pk,
+                    ts.pk,
+                    group_of[(task.pk, ts.group_id)].pk,
+                    who.user.pk if who.user else None,
+                    who.team.pk if who.team else None,
+                    who.note,
+                    0 if ts.pk in has_deps else 1,
+                )
+            )
+    _insert_steps(practice_id, rows, now)
+    _copy_dependencies_and_checklists(practice_id, group_ids)
+
     ActivityEvent.objects.bulk_create(
         ActivityEvent(
-            practice_id=practice_id, actor=actor, actor_label="" if actor else "System",
-            verb="workflow.attached", client_id=task.client_id, task=task,
-            object_type="workflows.workflowtemplate", object_id=template.pk,
+            practice_id=practice_id,
+            actor=actor,
+            actor_label="" if actor else "System",
+            verb="workflow.attached",
+            client_id=task.client_id,
+            task=task,
+            object_type="workflows.workflowtemplate",
+            object_id=template.pk,
             summary=f"Attached the workflow {template.name} ({len(tsteps)} steps)"
             + (f"; {nobody[task.pk]} step(s) have nobody to assign" if nobody[task.pk] else ""),
             created_at=now,
         )
         for task in tasks
     )
-    _run_started(tasks, new_steps)
-    return new_steps
+    started = [t.pk for t in tasks if core_engine.is_started(t)]
+    if started:
+        _run_started(group_ids)
+    return group_ids
+
+
+def _insert_steps(practice_id: int, rows: list[tuple], now) -> None:
+    copied = ", ".join(f"ts.{c}" for c in _COPIED)
+    columns = ", ".join(_COPIED)
+    values_row = "(" + ", ".join(["%s"] * _PER_TASK) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            sql = f"""
+                INSERT INTO workflows_step (
+                    practice_id, task_id, source_id, group_id, assignee_id, assignee_team_id,
+                    assignment_note, status, sub_status, failure_reason, chase_count, ready_at,
+                    created_at, {columns}
+                )
+                SELECT %s, CAST(v.column1 AS BIGINT), CAST(v.column2 AS BIGINT),
+                       CAST(v.column3 AS BIGINT), CAST(v.column4 AS BIGINT),
+                       CAST(v.column5 AS BIGINT), v.column6,
+                       CASE WHEN v.column7 = 1 THEN %s ELSE %s END, '', '', 0,
+                       CASE WHEN v.column7 = 1 THEN %s ELSE NULL END, %s, {copied}
+                FROM (VALUES {", ".join([values_row] * len(chunk))}) AS v
+                JOIN workflows_templatestep ts ON ts.id = CAST(v.column2 AS BIGINT)
+            """
+            params = [practice_id, S.READY, S.BLOCKED, now, now]
+            for row in chunk:
+                params.extend(row)
+            cursor.execute(sql, params)
+
+
+def _copy_dependencies_and_checklists(practice_id: int, group_ids: list[int]) -> None:
+    marks = ", ".join(["%s"] * len(group_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO workflows_stepdependency (practice_id, step_id, depends_on_id)
+            SELECT %s, a.id, b.id
+            FROM workflows_step a
+            JOIN workflows_templatedependency td ON td.step_id = a.source_id
+            JOIN workflows_step b ON b.task_id = a.task_id AND b.source_id = td.depends_on_id
+            WHERE a.group_id IN ({marks}) AND b.group_id IN ({marks})
+            """,
+            [practice_id, *group_ids, *group_ids],
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO workflows_checklistitem (practice_id, step_id, text, position, done)
+            SELECT %s, s.id, ci.text, ci.position, %s
+            FROM workflows_step s
+            JOIN workflows_templatechecklistitem ci ON ci.step_id = s.source_id
+            WHERE s.group_id IN ({marks})
+            """,
+            [practice_id, False, *group_ids],
+        )
 
 
 def _service_managers(tasks: list[Task]) -> dict[tuple[int, int], User | None]:
@@ -144,14 +231,13 @@ def _service_managers(tasks: list[Task]) -> dict[tuple[int, int], User | None]:
     return {(cs.client_id, cs.service_id): cs.service_manager for cs in rows}
 
 
-def _run_started(tasks: list[Task], steps: list[Step]) -> None:
+def _run_started(group_ids: list[int]) -> None:
     from workflows import tasks as celery_tasks
 
-    started = {t.pk for t in tasks if core_engine.is_started(t)}
-    to_run = defaultdict(list)
-    for step in steps:
-        if step.task_id in started and step.status == S.READY and step.mode == Mode.AUTOMATIC:
-            to_run[step.task_id].append(step.pk)
-    ids = [pk for pks in to_run.values() for pk in pks]
+    ids = list(
+        Step.objects.filter(
+            group_id__in=group_ids, status=S.READY, mode=Mode.AUTOMATIC
+        ).values_list("pk", flat=True)
+    )
     if ids:
         transaction.on_commit(lambda: [celery_tasks.run_step_task.delay(pk) for pk in ids])

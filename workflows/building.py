@@ -42,51 +42,65 @@ def _next_position(qs) -> int:
 
 
 @transaction.atomic
-def create_template(*, practice: Practice, actor: User, name: str, description: str = "",
-                    first_group: str = "Steps") -> WorkflowTemplate:
+def create_template(
+    *, practice: Practice, actor: User, name: str, description: str = "", first_group: str = "Steps"
+) -> WorkflowTemplate:
     """Create a template with one empty group."""
-    template = WorkflowTemplate.objects.create(practice=practice, name=name,
-                                               description=description)
-    TemplateGroup.objects.create(practice=practice, template=template, name=first_group,
-                                 position=1)
-    activity.record(practice=practice, actor=actor, verb="template.created", obj=template,
-                    summary=f"Created the workflow template {name}")
+    template = WorkflowTemplate.objects.create(
+        practice=practice, name=name, description=description
+    )
+    TemplateGroup.objects.create(practice=practice, template=template, name=first_group, position=1)
+    activity.record(
+        practice=practice,
+        actor=actor,
+        verb="template.created",
+        obj=template,
+        summary=f"Created the workflow template {name}",
+    )
     return template
 
 
 @transaction.atomic
-def update_template(template: WorkflowTemplate, *, actor: User, name: str, description: str
-                    ) -> WorkflowTemplate:
+def update_template(
+    template: WorkflowTemplate, *, actor: User, name: str, description: str
+) -> WorkflowTemplate:
     template.name, template.description, template.updated_at = name, description, timezone.now()
     template.save(update_fields=["name", "description", "updated_at"])
     return template
 
 
 @transaction.atomic
-def set_template_status(template: WorkflowTemplate, *, actor: User, status: str
-                        ) -> WorkflowTemplate:
+def set_template_status(
+    template: WorkflowTemplate, *, actor: User, status: str
+) -> WorkflowTemplate:
     """Archive or restore a template; archived ones cannot be attached to new tasks."""
     template.status, template.updated_at = status, timezone.now()
     template.save(update_fields=["status", "updated_at"])
-    activity.record(practice=template.practice, actor=actor, verb="template.status",
-                    obj=template, new_status=status,
-                    summary=f"{'Archived' if status == 'archived' else 'Restored'} {template.name}")
+    activity.record(
+        practice=template.practice,
+        actor=actor,
+        verb="template.status",
+        obj=template,
+        new_status=status,
+        summary=f"{'Archived' if status == 'archived' else 'Restored'} {template.name}",
+    )
     return template
 
 
 @transaction.atomic
-def clone_template(template: WorkflowTemplate, *, actor: User, name: str = ""
-                   ) -> WorkflowTemplate:
+def clone_template(template: WorkflowTemplate, *, actor: User, name: str = "") -> WorkflowTemplate:
     """Copy a template with its groups, steps, checklists and dependencies."""
     practice = template.practice
     copy = WorkflowTemplate.objects.create(
-        practice=practice, name=name or f"{template.name} (copy)",
+        practice=practice,
+        name=name or f"{template.name} (copy)",
         description=template.description,
     )
     step_map: dict[int, TemplateStep] = {}
     for group in template.groups.all():
-        new_group = TemplateGroup.objects.create(practice=practice, template=copy,
-                                                 name=group.name, position=group.position)
+        new_group = TemplateGroup.objects.create(
+            practice=practice, template=copy, name=group.name, position=group.position
+        )
         for step in group.steps.prefetch_related("checklist"):
             old_pk = step.pk
             items = list(step.checklist.all())
@@ -95,16 +109,24 @@ def clone_template(template: WorkflowTemplate, *, actor: User, name: str = ""
             step.save()
             step_map[old_pk] = step
             TemplateChecklistItem.objects.bulk_create(
-                TemplateChecklistItem(practice=practice, step=step, text=i.text,
-                                      position=i.position) for i in items
+                TemplateChecklistItem(
+                    practice=practice, step=step, text=i.text, position=i.position
+                )
+                for i in items
             )
     TemplateDependency.objects.bulk_create(
-        TemplateDependency(practice=practice, step=step_map[d.step_id],
-                           depends_on=step_map[d.depends_on_id])
+        TemplateDependency(
+            practice=practice, step=step_map[d.step_id], depends_on=step_map[d.depends_on_id]
+        )
         for d in TemplateDependency.objects.filter(step__group__template=template)
     )
-    activity.record(practice=practice, actor=actor, verb="template.created", obj=copy,
-                    summary=f"Copied {template.name} as {copy.name}")
+    activity.record(
+        practice=practice,
+        actor=actor,
+        verb="template.created",
+        obj=copy,
+        summary=f"Copied {template.name} as {copy.name}",
+    )
     return copy
 
 
@@ -114,7 +136,9 @@ def clone_template(template: WorkflowTemplate, *, actor: User, name: str = ""
 @transaction.atomic
 def add_group(template: WorkflowTemplate, *, actor: User, name: str) -> TemplateGroup:
     group = TemplateGroup.objects.create(
-        practice=template.practice, template=template, name=name,
+        practice=template.practice,
+        template=template,
+        name=name,
         position=_next_position(template.groups.all()),
     )
     _touch(template)
@@ -132,8 +156,7 @@ def rename_group(group: TemplateGroup, *, actor: User, name: str) -> TemplateGro
 @transaction.atomic
 def move_group(group: TemplateGroup, *, actor: User, offset: int) -> None:
     """Move a group up (-1) or down (+1) among its template's groups."""
-    _move(list(group.template.groups.select_for_update().order_by("position", "id")), group,
-          offset)
+    _move(list(group.template.groups.select_for_update().order_by("position", "id")), group, offset)
     _touch(group.template)
 
 
@@ -156,8 +179,20 @@ def _move(items: list, item, offset: int) -> None:
 
 # --- steps ------------------------------------------------------------------------------------
 
-STEP_FIELDS = ("name", "description", "type", "mode", "settings", "content_block", "subject",
-               "body", "to_recipients", "cc_recipients", "assignment_rule", "specific_assignee")
+STEP_FIELDS = (
+    "name",
+    "description",
+    "type",
+    "mode",
+    "settings",
+    "content_block",
+    "subject",
+    "body",
+    "to_recipients",
+    "cc_recipients",
+    "assignment_rule",
+    "specific_assignee",
+)
 
 
 def _validate_step(step: TemplateStep) -> None:
@@ -169,18 +204,30 @@ def _validate_step(step: TemplateStep) -> None:
 
 
 @transaction.atomic
-def add_step(group: TemplateGroup, *, actor: User, checklist: list[str] | None = None,
-             depends_on: list[TemplateStep] | None = None, **fields: Any) -> TemplateStep:
+def add_step(
+    group: TemplateGroup,
+    *,
+    actor: User,
+    checklist: list[str] | None = None,
+    depends_on: list[TemplateStep] | None = None,
+    **fields: Any,
+) -> TemplateStep:
     """Add a step at the end of a group, with its checklist and dependencies."""
-    step = TemplateStep(practice=group.practice, group=group,
-                        position=_next_position(group.steps.all()), **fields)
+    step = TemplateStep(
+        practice=group.practice, group=group, position=_next_position(group.steps.all()), **fields
+    )
     _validate_step(step)
     step.save()
     set_checklist(step, actor=actor, items=checklist or [])
     set_dependencies(step, actor=actor, depends_on=depends_on or [])
     _touch(group.template)
-    activity.record(practice=group.practice, actor=actor, verb="template.step_added", obj=step,
-                    summary=f"Added the step {step.name} to {group.template.name}")
+    activity.record(
+        practice=group.practice,
+        actor=actor,
+        verb="template.step_added",
+        obj=step,
+        summary=f"Added the step {step.name} to {group.template.name}",
+    )
     return step
 
 
@@ -216,8 +263,10 @@ def set_checklist(step: TemplateStep, *, actor: User, items: list[str]) -> None:
     """Replace the step's checklist with `items` (blank lines dropped)."""
     texts = [t.strip() for t in items if t.strip()]
     if any(len(t) > 300 for t in texts):
-        raise TemplateError("Checklist items can be at most 300 characters.",
-                            {"checklist": ["Checklist items can be at most 300 characters."]})
+        raise TemplateError(
+            "Checklist items can be at most 300 characters.",
+            {"checklist": ["Checklist items can be at most 300 characters."]},
+        )
     step.checklist.all().delete()
     TemplateChecklistItem.objects.bulk_create(
         TemplateChecklistItem(practice=step.practice, step=step, text=t, position=i)
@@ -253,11 +302,14 @@ def find_cycle(step: TemplateStep, depends_on: list[TemplateStep]) -> list[str] 
 def set_dependencies(step: TemplateStep, *, actor: User, depends_on: list[TemplateStep]) -> None:
     """Make `step` wait for `depends_on` (steps of its own group); refuse cycles by name."""
     if any(d.group_id != step.group_id for d in depends_on):
-        raise TemplateError("A step can only depend on steps of its own group.",
-                            {"depends_on": ["Choose steps from the same group."]})
+        raise TemplateError(
+            "A step can only depend on steps of its own group.",
+            {"depends_on": ["Choose steps from the same group."]},
+        )
     if any(d.pk == step.pk for d in depends_on):
-        raise TemplateError("A step cannot depend on itself.",
-                            {"depends_on": ["A step cannot depend on itself."]})
+        raise TemplateError(
+            "A step cannot depend on itself.", {"depends_on": ["A step cannot depend on itself."]}
+        )
     cycle = find_cycle(step, depends_on)
     if cycle:
         message = "That would make a loop: " + " → ".join(cycle) + "."
@@ -272,8 +324,15 @@ def set_dependencies(step: TemplateStep, *, actor: User, depends_on: list[Templa
 
 
 @transaction.atomic
-def save_content_block(*, practice: Practice, actor: User, name: str, subject: str, body: str,
-                       block: ContentBlock | None = None) -> ContentBlock:
+def save_content_block(
+    *,
+    practice: Practice,
+    actor: User,
+    name: str,
+    subject: str,
+    body: str,
+    block: ContentBlock | None = None,
+) -> ContentBlock:
     """Create or change a content block; Liquid problems are refused with field errors."""
     errors = content_block_errors(subject, body)
     clash = ContentBlock.objects.filter(practice=practice, name__iexact=name)
@@ -284,8 +343,9 @@ def save_content_block(*, practice: Practice, actor: User, name: str, subject: s
     if errors:
         raise TemplateError("The content block has problems.", errors)
     if block is None:
-        block = ContentBlock.objects.create(practice=practice, name=name, subject=subject,
-                                            body=body)
+        block = ContentBlock.objects.create(
+            practice=practice, name=name, subject=subject, body=body
+        )
     else:
         block.name, block.subject, block.body = name, subject, body
         block.updated_at = timezone.now()

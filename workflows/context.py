@@ -169,7 +169,7 @@ def variables_markdown() -> str:
         "# Variables for emails and portal messages",
         "",
         "Every email a step sends, every chase and every portal notice can use these Liquid",
-        "variables, e.g. `Dear {{ contacts.main.first_name | default: \"client\" }}`. Missing",
+        'variables, e.g. `Dear {{ contacts.main.first_name | default: "client" }}`. Missing',
         "values render empty, so use `default` for a fallback. Values are escaped in HTML email.",
         "This page is generated from `workflows/context.py` (`manage.py liquid_variables`).",
         "",

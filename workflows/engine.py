@@ -142,9 +142,16 @@ def _transition(
     if note or reason:
         summary += f" · {note or reason}"
     activity.record(
-        practice=step.task.practice, actor=actor, actor_label="" if actor else "System",
-        verb="step.status", task=step.task, obj=step, old_status=old, new_status=to,
-        summary=summary, data={"sub_status": step.sub_status},
+        practice=step.task.practice,
+        actor=actor,
+        actor_label="" if actor else "System",
+        verb="step.status",
+        task=step.task,
+        obj=step,
+        old_status=old,
+        new_status=to,
+        summary=summary,
+        data={"sub_status": step.sub_status},
     )
     if to in Step.FINISHED:
         _unblock_dependents(step)
@@ -157,8 +164,9 @@ def _unblock_dependents(step: Step) -> None:
     # Two small indexed reads instead of one correlated query: most steps have no dependents,
     # and this runs inside every finishing transition.
     dependent_ids = list(
-        StepDependency.objects.filter(practice_id=step.practice_id, depends_on_id=step.pk)
-        .values_list("step_id", flat=True)
+        StepDependency.objects.filter(
+            practice_id=step.practice_id, depends_on_id=step.pk
+        ).values_list("step_id", flat=True)
     )
     if not dependent_ids:
         return
@@ -195,8 +203,15 @@ def run_step(step_id: int) -> Step | None:
     with transaction.atomic():
         step = (
             Step.objects.select_for_update(of=("self",))
-            .select_related("task", "task__practice", "task__client", "task__owner",
-                            "task__service", "content_block", "assignee")
+            .select_related(
+                "task",
+                "task__practice",
+                "task__client",
+                "task__owner",
+                "task__service",
+                "content_block",
+                "assignee",
+            )
             .filter(pk=step_id)
             .first()
         )
@@ -216,11 +231,15 @@ def run_step(step_id: int) -> Step | None:
 
 def draft_step_message(step: Step) -> Draft:
     """Render the message a manual step would send, for the composer."""
-    step = (
-        Step.objects.select_related("task", "task__practice", "task__client", "task__owner",
-                                    "task__service", "content_block", "assignee")
-        .get(pk=step.pk)
-    )
+    step = Step.objects.select_related(
+        "task",
+        "task__practice",
+        "task__client",
+        "task__owner",
+        "task__service",
+        "content_block",
+        "assignee",
+    ).get(pk=step.pk)
     return handlers.get(step.type).draft(step)
 
 
@@ -249,7 +268,9 @@ def complete_step(step: Step, *, actor: User) -> Step:
     """
     step = _lock(step)
     if step.type != "simple":
-        raise InvalidTransition(f"“{step.name}” completes when its message or client response does.")
+        raise InvalidTransition(
+            f"“{step.name}” completes when its message or client response does."
+        )
     return _transition(step, to=S.DONE, actor=actor)
 
 
@@ -294,16 +315,22 @@ def set_sub_status(step: Step, *, sub_status: str, actor: User | None, note: str
     step.sub_status = sub_status
     step.save(update_fields=["sub_status"])
     activity.record(
-        practice=step.task.practice, actor=actor, actor_label="" if actor else "Client",
-        verb="step.sub_status", task=step.task, obj=step, new_status=sub_status,
+        practice=step.task.practice,
+        actor=actor,
+        actor_label="" if actor else "Client",
+        verb="step.sub_status",
+        task=step.task,
+        obj=step,
+        new_status=sub_status,
         summary=f"{step.name}: {note}",
     )
     return step
 
 
 @transaction.atomic
-def finish_client_step(step: Step, *, actor: User | None, sub_status: str, note: str,
-                       actor_label: str = "") -> Step:
+def finish_client_step(
+    step: Step, *, actor: User | None, sub_status: str, note: str, actor_label: str = ""
+) -> Step:
     """Complete an in-progress client-facing step (approved, confirmed, accepted)."""
     step = _lock(step)
     timers.cancel(f"step:{step.pk}:chase")
@@ -314,8 +341,9 @@ def finish_client_step(step: Step, *, actor: User | None, sub_status: str, note:
 
 
 @transaction.atomic
-def reassign_step(step: Step, *, actor: User, assignee: User | None, team: Team | None = None
-                  ) -> Step:
+def reassign_step(
+    step: Step, *, actor: User, assignee: User | None, team: Team | None = None
+) -> Step:
     """Give an open step to another member or team, or leave it unassigned."""
     step = _lock(step)
     if not step.is_open:
@@ -325,14 +353,27 @@ def reassign_step(step: Step, *, actor: User, assignee: User | None, team: Team 
     step.save(update_fields=["assignee", "assignee_team", "assignment_note"])
     who = str(assignee) if assignee else (f"team {team}" if team else "nobody")
     activity.record(
-        practice=step.task.practice, actor=actor, verb="step.reassigned", task=step.task,
-        obj=step, summary=f"{step.name}: assigned to {who}",
+        practice=step.task.practice,
+        actor=actor,
+        verb="step.reassigned",
+        task=step.task,
+        obj=step,
+        summary=f"{step.name}: assigned to {who}",
     )
     return step
 
 
-EDITABLE = ("name", "description", "subject", "body", "content_block", "to_recipients",
-            "cc_recipients", "settings", "mode")
+EDITABLE = (
+    "name",
+    "description",
+    "subject",
+    "body",
+    "content_block",
+    "to_recipients",
+    "cc_recipients",
+    "settings",
+    "mode",
+)
 
 
 @transaction.atomic
@@ -356,7 +397,11 @@ def edit_step(step: Step, *, actor: User, **fields: Any) -> Step:
         raise WorkflowError(" ".join(p for ps in errors.values() for p in ps))
     step.save(update_fields=list(fields))
     activity.record(
-        practice=step.task.practice, actor=actor, verb="step.edited", task=step.task, obj=step,
+        practice=step.task.practice,
+        actor=actor,
+        verb="step.edited",
+        task=step.task,
+        obj=step,
         summary=f"Edited {step.name} for this task",
     )
     return step
@@ -364,8 +409,13 @@ def edit_step(step: Step, *, actor: User, **fields: Any) -> Step:
 
 @transaction.atomic
 def add_step(
-    task: Task, *, group: StepGroup, actor: User, depends_on: list[Step] | None = None,
-    assignee: User | None = None, **config: Any
+    task: Task,
+    *,
+    group: StepGroup,
+    actor: User,
+    depends_on: list[Step] | None = None,
+    assignee: User | None = None,
+    **config: Any,
 ) -> Step:
     """Add a one-off step to one of the task's groups (after its last step)."""
     if group.task_id != task.pk:
@@ -374,8 +424,14 @@ def add_step(
     if any(d.group_id != group.pk for d in depends_on):
         raise WorkflowError("A step can only depend on steps of its own group.")
     last = group.steps.order_by("-position").values_list("position", flat=True).first()
-    step = Step(practice_id=task.practice_id, task=task, group=group,
-                position=(last or 0) + 1, assignee=assignee, **config)
+    step = Step(
+        practice_id=task.practice_id,
+        task=task,
+        group=group,
+        position=(last or 0) + 1,
+        assignee=assignee,
+        **config,
+    )
     from workflows.step_types import config_errors
 
     errors = config_errors(step)
@@ -391,7 +447,11 @@ def add_step(
         StepDependency(practice_id=task.practice_id, step=step, depends_on=d) for d in depends_on
     )
     activity.record(
-        practice=task.practice, actor=actor, verb="step.added", task=task, obj=step,
+        practice=task.practice,
+        actor=actor,
+        verb="step.added",
+        task=task,
+        obj=step,
         summary=f"Added the step {step.name} to this task",
     )
     if step.status == S.READY and step.mode == Mode.AUTOMATIC and core_engine.is_started(task):
@@ -402,8 +462,10 @@ def add_step(
 @transaction.atomic
 def set_checklist_item(item: ChecklistItem, *, actor: User, done: bool) -> ChecklistItem:
     """Tick or untick a checklist item."""
-    item = ChecklistItem.objects.select_for_update().select_related("step", "step__task").get(
-        pk=item.pk
+    item = (
+        ChecklistItem.objects.select_for_update()
+        .select_related("step", "step__task")
+        .get(pk=item.pk)
     )
     if item.done == done:
         return item
@@ -412,8 +474,11 @@ def set_checklist_item(item: ChecklistItem, *, actor: User, done: bool) -> Check
     item.done_at = timezone.now() if done else None
     item.save(update_fields=["done", "done_by", "done_at"])
     activity.record(
-        practice=item.step.task.practice, actor=actor, verb="checklist.ticked",
-        task=item.step.task, obj=item,
+        practice=item.step.task.practice,
+        actor=actor,
+        verb="checklist.ticked",
+        task=item.step.task,
+        obj=item,
         summary=f"{'Ticked' if done else 'Unticked'} “{item.text}” on {item.step.name}",
     )
     return item
@@ -450,7 +515,9 @@ def redispatch_ready_steps(now: dt.datetime, limit: int = 500) -> int:
     with scopes_disabled():
         ids = list(
             Step.objects.filter(
-                status=S.READY, mode=Mode.AUTOMATIC, ready_at__lte=cutoff,
+                status=S.READY,
+                mode=Mode.AUTOMATIC,
+                ready_at__lte=cutoff,
                 task__status=Task.Status.IN_PROGRESS,
             )
             .order_by("ready_at")

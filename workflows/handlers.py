@@ -82,14 +82,19 @@ def render_draft(step: Step, *, action_link: str = "", subject: str = "", body: 
     """Render a step's email for its task: recipients resolved, Liquid filled in."""
     task = step.task
     contacts = list(Contact.objects.filter(practice_id=step.practice_id, client_id=task.client_id))
-    who = rcpt.resolve(step.to_recipients, step.cc_recipients, task=task, assignee=step.assignee,
-                       contacts=contacts)
+    who = rcpt.resolve(
+        step.to_recipients, step.cc_recipients, task=task, assignee=step.assignee, contacts=contacts
+    )
     draft = Draft(to=who.to, cc=who.cc, missing=who.missing)
     if not (subject and body):
         subject, body = step_content(step)
     context = ctx.build_context(
-        practice=step.task.practice, client=task.client, task=task, step=step,
-        contacts=contacts, action_link=action_link,
+        practice=step.task.practice,
+        client=task.client,
+        task=task,
+        step=step,
+        contacts=contacts,
+        action_link=action_link,
     )
     try:
         rendered = liquid.render_message(subject, body, context)
@@ -127,10 +132,16 @@ def check_addresses(draft: Draft) -> list[str]:
 def queue_step_email(step: Step, draft: Draft, *, key: str, html: str | None = None) -> None:
     """Write the outbox row for a step's email (in the caller's transaction)."""
     outbox.queue_email(
-        practice=step.task.practice, key=key, to=draft.to, cc=draft.cc,
-        subject=draft.subject, text=draft.body,
+        practice=step.task.practice,
+        key=key,
+        to=draft.to,
+        cc=draft.cc,
+        subject=draft.subject,
+        text=draft.body,
         html=html if html is not None else liquid.text_to_html(liquid.escape(draft.body)),
-        client=step.task.client, task=step.task, source=("workflows.step", step.pk),
+        client=step.task.client,
+        task=step.task,
+        source=("workflows.step", step.pk),
     )
 
 

@@ -168,7 +168,10 @@ class TemplateStep(StepConfig):
     group = models.ForeignKey(TemplateGroup, on_delete=models.CASCADE, related_name="steps")
     # Used when assignment_rule is SPECIFIC.
     specific_assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
 
@@ -202,6 +205,9 @@ class TemplateDependency(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["practice", "step"])]
+
+    def __str__(self) -> str:
+        return f"{self.step_id} after {self.depends_on_id}"
 
 
 class TemplateChecklistItem(models.Model):
@@ -274,7 +280,10 @@ class Step(StepConfig):
         max_length=20, choices=SubStatus.choices, default=SubStatus.NONE, blank=True
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="assigned_steps",
     )
     assignee_team = models.ForeignKey(
@@ -334,6 +343,9 @@ class StepDependency(models.Model):
             models.Index(fields=["practice", "depends_on"]),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.step_id} after {self.depends_on_id}"
+
 
 class ChecklistItem(models.Model):
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
@@ -342,7 +354,10 @@ class ChecklistItem(models.Model):
     position = models.PositiveIntegerField(default=0)
     done = models.BooleanField(default=False)
     done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     done_at = models.DateTimeField(null=True, blank=True)

@@ -28,7 +28,11 @@ def _member_email(name: str, task: Task, assignee) -> str:
 
 
 def resolve(
-    to_tokens: list[str], cc_tokens: list[str], *, task: Task, assignee=None,
+    to_tokens: list[str],
+    cc_tokens: list[str],
+    *,
+    task: Task,
+    assignee=None,
     contacts: list[Contact] | None = None,
 ) -> Recipients:
     """Resolve tokens (contact:main, member:client_manager, email:x@y) to addresses.
@@ -36,7 +40,9 @@ def resolve(
     Addresses are compared case-insensitively; an address in To is dropped from CC.
     """
     if contacts is None:
-        contacts = list(Contact.objects.filter(practice_id=task.practice_id, client_id=task.client_id))
+        contacts = list(
+            Contact.objects.filter(practice_id=task.practice_id, client_id=task.client_id)
+        )
     out = Recipients()
     seen: set[str] = set()
 

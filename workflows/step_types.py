@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.core.validators import validate_email
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 from sodium import liquid
 from workflows.context import CONTACT_ROLES, KNOWN_PATHS

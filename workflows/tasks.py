@@ -14,9 +14,7 @@ from workflows.models import Step
 def run_step_task(step_id: int) -> None:
     """Run an automatic step; a duplicate or late delivery finds nothing to do."""
     with scopes_disabled():
-        practice_id = (
-            Step.objects.filter(pk=step_id).values_list("practice_id", flat=True).first()
-        )
+        practice_id = Step.objects.filter(pk=step_id).values_list("practice_id", flat=True).first()
     if practice_id is None:
         return
     with practice_scope(practice_id):
