@@ -76,6 +76,7 @@ core = [
 
 urlpatterns = [
     path("", include((core, "sodium"))),
+    path("workflows/", include("workflows.urls")),
     # Provider webhooks (tracking: delivered, opened, bounced), e.g. /anymail/postmark/tracking/.
     # They authenticate with ANYMAIL_WEBHOOK_SECRET ("user:password" in the webhook URL).
     path("anymail/", include("anymail.urls")),
