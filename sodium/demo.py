@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +18,17 @@ from sodium.services import practices as practice_services
 from sodium.tenancy import practice_scope
 
 DEMO_SLUG = "hartley-finch"
+
+# Apps add their own demo data (workflow templates…) here, so the core imports none of them.
+# A builder is called as builder(practice, owner=…, manager=…) inside the practice's scope.
+DEMO_BUILDERS: list[Callable[..., None]] = []
+
+
+def register_demo_builder(builder: Callable[..., None]) -> None:
+    if builder not in DEMO_BUILDERS:
+        DEMO_BUILDERS.append(builder)
+
+
 DEMO_PASSWORD = "sodium-demo-2026"
 
 PEOPLE = [
@@ -243,6 +255,8 @@ def build_demo(seed: int = 2026) -> Practice:
                     client, actor=owner, service=service, service_manager=managers[(i + 1) % 3]
                 )
             _add_tasks(rng, practice, client, chosen, users, today)
+        for builder in DEMO_BUILDERS:
+            builder(practice, owner=owner, manager=users[Role.MANAGER])
         # A second practice the owner also belongs to, to show the practice switcher.
         bureau = practice_services.create_practice(
             name="Finch Payroll Bureau", owner=owner, primary_colour="#6941c6"

@@ -8,4 +8,12 @@ class WorkflowsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the simple and email step handlers, the task-start hook and the sweep's
         # safety net for automatic steps left ready.
-        from workflows import engine, handlers  # noqa: F401
+        from sodium.panels import register_task_panel
+        from workflows import engine, handlers, views  # noqa: F401
+
+        register_task_panel(views.task_workflow_panel)
+
+        from sodium.demo import register_demo_builder
+        from workflows import demo
+
+        register_demo_builder(demo.build)

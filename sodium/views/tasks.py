@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from sodium import engine, queries
 from sodium.forms import TaskFilterForm, TaskForm
 from sodium.models import Client
+from sodium.panels import render_task_panels
 from sodium.roles import Perm
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest, paginate, partial, query_without_page
@@ -79,6 +80,7 @@ def task_detail(request: HtmxHttpRequest, task_id: int) -> HttpResponse:
         {
             "task": task,
             "moves": engine.allowed_transitions(task),
+            "panels": render_task_panels(request, task),
             "activity": queries.recent_activity(request.practice, task=task, limit=30),
         },
     )

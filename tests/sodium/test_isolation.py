@@ -15,6 +15,8 @@ from django_scopes import scopes_disabled
 from sodium.models import ActivityEvent, OutboundMessage
 from tests import factories as f
 from tests.base import BaseTestCase
+from tests.workflows.wf_factories import chain_template
+from workflows import attach
 
 # URLs that take no practice object and need no sign-in (or are the sign-in itself).
 PUBLIC = {
@@ -54,6 +56,11 @@ class IsolationTests(BaseTestCase):
                 "team_id": f.TeamFactory(practice=other).pk,
                 "service_id": f.ServiceFactory(practice=other).pk,
                 "tag_id": f.TagFactory(practice=other).pk,
+                "step_id": attach.attach_template(
+                    f.TaskFactory(client=client),
+                    chain_template(other, cls.outsider),
+                    actor=cls.outsider,
+                )[0].pk,
                 "message_id": OutboundMessage.objects.create(
                     practice=other,
                     idempotency_key="isolation:rival",

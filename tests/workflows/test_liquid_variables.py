@@ -20,11 +20,18 @@ class LiquidVariablesTests(BaseTestCase):
         from tests import factories as f
 
         client = f.ClientFactory(practice=self.practice)
-        f.ContactFactory(client=client, is_main=True, is_billing=True, is_payroll=True,
-                         is_accounts=True, is_director=True)
+        f.ContactFactory(
+            client=client,
+            is_main=True,
+            is_billing=True,
+            is_payroll=True,
+            is_accounts=True,
+            is_director=True,
+        )
         task = f.TaskFactory(client=client, owner=self.staff)
-        step = attach.attach_template(task, chain_template(self.practice, self.owner),
-                                      actor=self.owner)[0]
+        step = attach.attach_template(
+            task, chain_template(self.practice, self.owner), actor=self.owner
+        )[0]
         context = build_context(practice=self.practice, client=client, task=task, step=step)
         for var in VARIABLES:
             node = context

@@ -20,7 +20,9 @@ class Command(BaseCommand):
         text = variables_markdown()
         if check:
             if not DOC.exists() or DOC.read_text() != text:
-                raise SystemExit("docs/liquid-variables.md is stale: run manage.py liquid_variables")
+                raise SystemExit(
+                    "docs/liquid-variables.md is stale: run manage.py liquid_variables"
+                )
             self.stdout.write("docs/liquid-variables.md is up to date.")
             return
         DOC.write_text(text)
