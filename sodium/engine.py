@@ -109,6 +109,7 @@ def create_task(*, practice: Practice, client: Client, actor: User, **fields: An
         obj=task,
         summary=f"Created task {task.name}",
     )
+    _schedule_start(task)
     return task
 
 
@@ -129,6 +130,8 @@ def update_task(task: Task, *, actor: User, **fields: Any) -> Task:
             obj=task,
             summary=f"Changed {', '.join(changed)}",
         )
+    if "start_date" in fields:
+        _schedule_start(task)
     return task
 
 

@@ -25,8 +25,11 @@ _CLIENT_ROLES = {
 }
 
 
+LOOK_UP = object()  # service_manager not given: resolve() queries it
+
+
 def resolve(
-    rule: str, task: Task, *, specific: User | None = None, service_manager=None
+    rule: str, task: Task, *, specific: User | None = None, service_manager=LOOK_UP
 ) -> Assignment:
     """Return who a step with `rule` goes to on `task`; `note` says why nobody, if so.
 
@@ -51,7 +54,7 @@ def resolve(
     if rule == R.SERVICE_MANAGER:
         if not task.service_id:
             return Assignment(note="The task is not for a service, so it has no service manager.")
-        manager = service_manager if service_manager is not None else service_manager_for(task)
+        manager = service_manager_for(task) if service_manager is LOOK_UP else service_manager
         if manager is not None:
             return Assignment(user=manager)
         return Assignment(note=f"Nobody manages {task.service.name} for {task.client.name}.")

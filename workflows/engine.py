@@ -28,7 +28,7 @@ TRANSITIONS: dict[str, set[str]] = {
     S.BLOCKED: {S.READY, S.SKIPPED},
     S.READY: {S.IN_PROGRESS, S.DONE, S.SKIPPED, S.FAILED},
     S.IN_PROGRESS: {S.DONE, S.FAILED, S.SKIPPED},
-    S.FAILED: {S.READY, S.SKIPPED},
+    S.FAILED: {S.READY, S.BLOCKED, S.SKIPPED},
     S.SKIPPED: {S.READY, S.BLOCKED},
     S.DONE: set(),
 }
@@ -134,6 +134,9 @@ def _transition(
         fields.append("started_at")
     if to in Step.FINISHED:
         step.completed_at = now
+        fields.append("completed_at")
+    elif step.completed_at is not None:
+        step.completed_at = None
         fields.append("completed_at")
     step.failure_reason = reason if to == S.FAILED else ""
     fields.append("failure_reason")
@@ -294,9 +297,11 @@ def restore_step(step: Step, *, actor: User) -> Step:
 
 @transaction.atomic
 def retry_step(step: Step, *, actor: User) -> Step:
-    """Put a failed step back to ready; an automatic one runs again at once."""
+    """Put a failed step back to ready (blocked if a dependency was reopened meanwhile); an
+    automatic one runs again at once."""
     step = _lock(step)
-    return _transition(step, to=S.READY, actor=actor, note="Retried")
+    waiting = step.dependencies.exclude(depends_on__status__in=Step.FINISHED).exists()
+    return _transition(step, to=S.BLOCKED if waiting else S.READY, actor=actor, note="Retried")
 
 
 @transaction.atomic
@@ -489,11 +494,11 @@ def set_checklist_item(item: ChecklistItem, *, actor: User, done: bool) -> Check
 
 def run_automatic_steps(task: Task) -> int:
     """Enqueue every ready automatic step of a task that has just started."""
-    ids = list(
-        Step.objects.filter(task=task, status=S.READY, mode=Mode.AUTOMATIC).values_list(
-            "pk", flat=True
-        )
-    )
+    runnable = Step.objects.filter(task=task, status=S.READY, mode=Mode.AUTOMATIC)
+    ids = list(runnable.values_list("pk", flat=True))
+    # They become runnable now: the sweep's safety net counts its minute from here, so the
+    # sweep that starts the task does not enqueue them a second time.
+    runnable.update(ready_at=timezone.now())
     from workflows import tasks
 
     for step_id in ids:

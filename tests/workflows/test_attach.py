@@ -416,7 +416,6 @@ class BulkAttachTests(TemplateMixin, BaseTestCase):
     # BUG: when a client's service has no manager, attach's prefetched map holds None for it,
     # and assignment.resolve treats None as "not looked up" and queries again for every such
     # step of every task (an N+1 against the fixed-query budget). See the report.
-    @unittest.expectedFailure
     def test_a_service_nobody_manages_stays_within_the_same_query_count(self) -> None:
         service = f.ServiceFactory(practice=self.practice, name="Accounts")
         f.ClientServiceFactory(client=self.acme, service=service, service_manager=None)

@@ -121,16 +121,20 @@ class ConcurrentTransitionTests(TransactionTestCase):
         review = self.step("Review", status=S.BLOCKED)
         for dep in (first, second):
             StepDependency.objects.create(practice=self.practice, step=review, depends_on=dep)
-        both_written = threading.Barrier(2, timeout=5)
+        both_written = threading.Barrier(2, timeout=3)
+        both_checked = threading.Barrier(2, timeout=3)
         original = engine._unblock_dependents
 
-        def unblock_together(step: Step) -> None:
-            # Both transactions have written their step's status and neither has committed.
+        def together(barrier: threading.Barrier) -> None:
             try:
-                both_written.wait()
+                barrier.wait()
             except threading.BrokenBarrierError:
-                pass  # a fix that serialises earlier never gets both threads here at once
+                pass  # a fix that serialises on a lock never has both threads here at once
+
+        def unblock_together(step: Step) -> None:
+            together(both_written)  # both have written their step's status, uncommitted
             original(step)
+            together(both_checked)  # both have looked at the dependent before either commits
 
         with mock.patch.object(engine, "_unblock_dependents", unblock_together):
             results = run_in_threads(
