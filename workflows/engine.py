@@ -164,7 +164,7 @@ def _transition(
 
 
 def _unblock_dependents(step: Step) -> None:
-    # Two small indexed reads instead of one correlated query: most steps have no dependents,
+    # Small indexed reads instead of one correlated query: most steps have no dependents,
     # and this runs inside every finishing transition.
     dependent_ids = list(
         StepDependency.objects.filter(
@@ -173,20 +173,27 @@ def _unblock_dependents(step: Step) -> None:
     )
     if not dependent_ids:
         return
+    # Lock the dependents before checking their other dependencies. Two transactions that
+    # finish a step's two dependencies at once then queue on this lock, and the second one's
+    # check (a new statement, so a fresh READ COMMITTED snapshot) sees the first one's commit.
+    # A fixed lock order means two finishing steps cannot deadlock here.
+    blocked = list(
+        Step.objects.filter(pk__in=dependent_ids, status=S.BLOCKED)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    if not blocked:
+        return
     waiting = set(
-        StepDependency.objects.filter(practice_id=step.practice_id, step_id__in=dependent_ids)
+        StepDependency.objects.filter(
+            practice_id=step.practice_id, step_id__in=[d.pk for d in blocked]
+        )
         .exclude(depends_on__status__in=Step.FINISHED)
         .values_list("step_id", flat=True)
     )
-    ready_ids = [pk for pk in dependent_ids if pk not in waiting]
-    if not ready_ids:
-        return
-    ready_now = (
-        Step.objects.filter(pk__in=ready_ids, status=S.BLOCKED)
-        .select_for_update(of=("self",))
-        .order_by("pk")  # a fixed lock order, so two finishing steps cannot deadlock
-    )
-    for dependent in ready_now:
+    for dependent in blocked:
+        if dependent.pk in waiting:
+            continue
         dependent.task = step.task  # same task, already loaded
         _transition(dependent, to=S.READY, actor=None, note="Its dependencies are finished")
 

@@ -110,11 +110,6 @@ class ConcurrentTransitionTests(TransactionTestCase):
         self.assertEqual(self.status_events(email).count(), 1)
         deliver.assert_called_once()
 
-    # BUG: _unblock_dependents checks "all dependencies finished" with a plain read. When the
-    # two dependencies of one step are completed in two concurrent transactions, each sees the
-    # other still unfinished (not yet committed), so neither unblocks the dependent and it
-    # stays blocked for ever. See the report for the fix (lock the dependents, then re-check).
-    @unittest.expectedFailure
     def test_completing_both_dependencies_at_once_still_unblocks_the_dependent(self) -> None:
         first = self.step("Bank reconciliation")
         second = self.step("Accruals")
