@@ -60,6 +60,17 @@ VARIABLES: list[Variable] = [
     Variable("portal_link", "Link to the client's portal", "https://…/portal/"),
     Variable("action_link", "Link to act on this step (upload, approve, confirm)", "https://…"),
     Variable("today", "Today's date", "23 November 2026"),
+    # Only in the portal's built-in emails (empty elsewhere):
+    Variable("contact.first_name", "Portal emails: the person's first name", "Ellie"),
+    Variable("contact.name", "Portal emails: the person's full name", "Ellie Ali"),
+    Variable("reason", "Returned submissions: why", "The March statement is missing."),
+    Variable("document.title", "Approvals: the document's title", "Draft accounts 2026"),
+    Variable("document.category", "Approvals: the document's category", "Accounts"),
+    Variable(
+        "confirmation.message",
+        "Confirmations: what the client confirms",
+        "Please confirm all accounting entries have been made.",
+    ),
 ]
 
 KNOWN_PATHS = [v.path for v in VARIABLES] + [f"contacts.{role}" for role in CONTACT_ROLES]
@@ -90,6 +101,7 @@ def build_context(
     contacts: list[Contact] | None = None,
     action_link: str = "",
     portal_link: str = "",
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return the Liquid variables for a message about `client` (and `task`, `step`)."""
     if contacts is None:
@@ -120,6 +132,10 @@ def build_context(
         "portal_link": portal_link or f"{settings.SITE_URL}/portal/",
         "action_link": action_link,
         "today": _date(timezone.localdate()),
+        "contact": {"first_name": "", "name": ""},
+        "reason": "",
+        "document": {"title": "", "category": ""},
+        "confirmation": {"message": ""},
     }
     if task is not None:
         service = task.service.name if task.service_id else ""
@@ -133,6 +149,7 @@ def build_context(
     if step is not None:
         context["step"] = {"name": step.name, "deadline": _date(step.deadline)}
         context["assignee"] = _person(step.assignee)
+    context.update(extra or {})
     return context
 
 

@@ -307,6 +307,8 @@ def retry_step(step: Step, *, actor: User) -> Step:
     """Put a failed step back to ready (blocked if a dependency was reopened meanwhile); an
     automatic one runs again at once."""
     step = _lock(step)
+    if step.status != S.FAILED:
+        raise InvalidTransition(f"“{step.name}” has not failed, so there is nothing to retry.")
     waiting = step.dependencies.exclude(depends_on__status__in=Step.FINISHED).exists()
     return _transition(step, to=S.BLOCKED if waiting else S.READY, actor=actor, note="Retried")
 
@@ -347,6 +349,12 @@ def finish_client_step(
     step = _lock(step)
     timers.cancel(f"step:{step.pk}:chase")
     return _transition(step, to=S.DONE, actor=actor, sub_status=sub_status, note=note)
+
+
+def set_step_deadline(step: Step, deadline: dt.date | None) -> None:
+    """Record the client's deadline on a step (document requests set it when they open)."""
+    Step.objects.filter(pk=step.pk).update(deadline=deadline)
+    step.deadline = deadline
 
 
 # --- per-task customisation (the template is never touched) ----------------------------------

@@ -8,6 +8,7 @@ work raises StepFailure with a reason a person can act on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -71,14 +72,30 @@ def get(step_type: str) -> StepHandler:
 # --- shared by every handler that emails -----------------------------------------------------
 
 
+# Plug-ins give their step types a default email (the practice's editable built-in block).
+DEFAULT_CONTENT: dict[str, Callable[[Step], tuple[str, str]]] = {}
+
+
 def step_content(step: Step) -> tuple[str, str]:
-    """Return the step's Liquid subject and body: its content block, or its inline content."""
+    """Return the step's Liquid subject and body: its content block, its inline content, or
+    the default email of its type."""
     if step.content_block_id:
         return step.content_block.subject, step.content_block.body
+    if step.subject.strip() and step.body.strip():
+        return step.subject, step.body
+    if step.type in DEFAULT_CONTENT:
+        return DEFAULT_CONTENT[step.type](step)
     return step.subject, step.body
 
 
-def render_draft(step: Step, *, action_link: str = "", subject: str = "", body: str = "") -> Draft:
+def render_draft(
+    step: Step,
+    *,
+    action_link: str = "",
+    subject: str = "",
+    body: str = "",
+    extra: dict | None = None,
+) -> Draft:
     """Render a step's email for its task: recipients resolved, Liquid filled in."""
     task = step.task
     contacts = list(Contact.objects.filter(practice_id=step.practice_id, client_id=task.client_id))
@@ -95,6 +112,7 @@ def render_draft(step: Step, *, action_link: str = "", subject: str = "", body: 
         step=step,
         contacts=contacts,
         action_link=action_link,
+        extra=extra,
     )
     try:
         rendered = liquid.render_message(subject, body, context)

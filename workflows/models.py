@@ -47,6 +47,8 @@ class ContentBlock(models.Model):
     name = models.CharField(max_length=120)
     subject = models.CharField(max_length=300)
     body = models.TextField()
+    # Set on the practice's editable copies of built-in emails ("portal.sign_in" …).
+    system_key = models.CharField(max_length=60, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -54,7 +56,12 @@ class ContentBlock(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["practice", "name"], name="content_block_unique_name")
+            models.UniqueConstraint(fields=["practice", "name"], name="content_block_unique_name"),
+            models.UniqueConstraint(
+                fields=["practice", "system_key"],
+                condition=~models.Q(system_key=""),
+                name="content_block_unique_system_key",
+            ),
         ]
         ordering = ["name"]
 
@@ -265,6 +272,7 @@ class Step(StepConfig):
         SUBMITTED = "submitted", "Submitted"
         REJECTED = "rejected", "Rejected"
         APPROVED = "approved", "Approved"
+        ACCEPTED = "accepted", "Accepted"
         CONFIRMED = "confirmed", "Confirmed"
 
     FINISHED = (Status.DONE, Status.SKIPPED)

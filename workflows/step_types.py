@@ -117,8 +117,13 @@ def config_errors(config) -> dict[str, list[str]]:
     if not str(config.name or "").strip():
         errors["name"] = ["Give the step a name."]
     if config.sends_email:
-        if not config.content_block_id and not (config.subject.strip() and config.body.strip()):
+        inline = config.subject.strip() and config.body.strip()
+        # Client-facing types fall back to the practice's built-in email for their type.
+        needs_content = config.type == StepType.EMAIL
+        if needs_content and not config.content_block_id and not inline:
             errors["body"] = ["Choose a content block or write the subject and body."]
+        elif bool(config.subject.strip()) != bool(config.body.strip()):
+            errors["body"] = ["Write both the subject and the body, or neither."]
         for field in ("subject", "body"):
             problems = liquid.validate(getattr(config, field) or "", KNOWN_PATHS)
             if problems:

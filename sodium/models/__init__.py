@@ -2,6 +2,7 @@
 from sodium.models.activity import ActivityEvent
 from sodium.models.clients import Client, ClientService, Contact, Service, Tag
 from sodium.models.messages import MessageEvent, OutboundMessage, Timer
+from sodium.models.notifications import Notification
 from sodium.models.practices import Membership, Practice, Team
 from sodium.models.tasks import Task
 from sodium.models.users import User
@@ -13,6 +14,7 @@ __all__ = [
     "Contact",
     "Membership",
     "MessageEvent",
+    "Notification",
     "OutboundMessage",
     "Practice",
     "Service",

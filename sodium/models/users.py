@@ -32,6 +32,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    email_notifications = models.BooleanField(
+        "email me my notifications",
+        default=False,
+        help_text="Also send in-app notifications (client responses, chases) by email.",
+    )
     # The practice opened after sign-in: the one the user last switched to.
     last_practice = models.ForeignKey(
         "sodium.Practice", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

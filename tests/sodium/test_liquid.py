@@ -44,10 +44,14 @@ class RenderTests(SimpleTestCase):
         self.assertEqual(rendered.subject, "Hello Ann")
 
     def test_missing_values_render_empty_and_default_fills_them(self) -> None:
-        source = ("Dear {{ contacts.main.first_name | default: 'client' }}"
-                  "{{ nothing.at.all }}, {{ absent | default: 'friend' }}")
-        self.assertEqual(liquid.render_string(source, {"contacts": {"main": {"first_name": ""}}}),
-                         "Dear client, friend")
+        source = (
+            "Dear {{ contacts.main.first_name | default: 'client' }}"
+            "{{ nothing.at.all }}, {{ absent | default: 'friend' }}"
+        )
+        self.assertEqual(
+            liquid.render_string(source, {"contacts": {"main": {"first_name": ""}}}),
+            "Dear client, friend",
+        )
         self.assertEqual(
             liquid.render_string(source, {"contacts": {"main": {"first_name": "Ann"}}}),
             "Dear Ann, friend",
@@ -80,14 +84,19 @@ class ValidateTests(SimpleTestCase):
         self.assertTrue(problems[0].startswith("Syntax error: "))
 
     def test_unknown_filters_are_reported(self) -> None:
-        self.assertEqual(self.validate("{{ client.name | shout | upcase | whisper }}"),
-                         ["Unknown filter “shout”.", "Unknown filter “whisper”."])
+        self.assertEqual(
+            self.validate("{{ client.name | shout | upcase | whisper }}"),
+            ["Unknown filter “shout”.", "Unknown filter “whisper”."],
+        )
 
     def test_unknown_variables_are_reported(self) -> None:
         self.assertEqual(
             self.validate("{{ client.nickname }} {{ secret }} {{ contacts.cousin.name }}"),
-            ["Unknown variable “client.nickname”.", "Unknown variable “contacts.cousin.name”.",
-             "Unknown variable “secret”."],
+            [
+                "Unknown variable “client.nickname”.",
+                "Unknown variable “contacts.cousin.name”.",
+                "Unknown variable “secret”.",
+            ],
         )
 
     def test_every_documented_variable_is_accepted(self) -> None:
@@ -101,8 +110,10 @@ class ValidateTests(SimpleTestCase):
     def test_a_whole_contact_and_loops_over_it_are_accepted(self) -> None:
         self.assertEqual(self.validate("{{ contacts.director }}"), [])
         self.assertEqual(
-            self.validate("{% assign who = client.name %}{{ who }}"
-                          "{% for c in contacts.main %}{{ c }}{% endfor %}"),
+            self.validate(
+                "{% assign who = client.name %}{{ who }}"
+                "{% for c in contacts.main %}{{ c }}{% endfor %}"
+            ),
             [],
         )
 
@@ -132,10 +143,10 @@ class ParseCacheTests(SimpleTestCase):
     def test_rendering_reuses_the_parsed_template(self) -> None:
         source = "Hello {{ name }} " + self.id()
         liquid.render_string(source, {"name": "A"})
-        with mock.patch.object(liquid._TEXT, "from_string",
-                               side_effect=AssertionError("parsed again")):
-            self.assertEqual(liquid.render_string(source, {"name": "B"}),
-                             "Hello B " + self.id())
+        with mock.patch.object(
+            liquid._TEXT, "from_string", side_effect=AssertionError("parsed again")
+        ):
+            self.assertEqual(liquid.render_string(source, {"name": "B"}), "Hello B " + self.id())
 
 
 class BuildContextTests(BaseTestCase):
@@ -144,34 +155,62 @@ class BuildContextTests(BaseTestCase):
         self.practice.sender_name = "Ledger"
         self.practice.reply_to = "hello@ledger.example"
         self.service = f.ServiceFactory(practice=self.practice, name="Year-end accounts")
-        self.acme = f.ClientFactory(practice=self.practice, name="Acme Ltd", reference="ACME01",
-                                    year_end_day=31, year_end_month=3, company_number="0123")
-        f.ContactFactory(client=self.acme, first_name="Ann", last_name="Ash",
-                         email="ann@acme.example", is_main=True)
-        f.ContactFactory(client=self.acme, first_name="Dee", last_name="Dale",
-                         email="dee@acme.example", is_main=False, is_director=True,
-                         is_billing=True)
+        self.acme = f.ClientFactory(
+            practice=self.practice,
+            name="Acme Ltd",
+            reference="ACME01",
+            year_end_day=31,
+            year_end_month=3,
+            company_number="0123",
+        )
+        f.ContactFactory(
+            client=self.acme,
+            first_name="Ann",
+            last_name="Ash",
+            email="ann@acme.example",
+            is_main=True,
+        )
+        f.ContactFactory(
+            client=self.acme,
+            first_name="Dee",
+            last_name="Dale",
+            email="dee@acme.example",
+            is_main=False,
+            is_director=True,
+            is_billing=True,
+        )
         self.staff.full_name = "Sam Okafor"
         self.staff.save()
-        self.task = f.TaskFactory(client=self.acme, owner=self.manager, name="Accounts 2026",
-                                  service=self.service, start_date=dt.date(2026, 12, 1),
-                                  due_date=dt.date(2026, 12, 31))
+        self.task = f.TaskFactory(
+            client=self.acme,
+            owner=self.manager,
+            name="Accounts 2026",
+            service=self.service,
+            start_date=dt.date(2026, 12, 1),
+            due_date=dt.date(2026, 12, 31),
+        )
         group = StepGroup.objects.create(practice=self.practice, task=self.task, name="G")
-        self.step = Step.objects.create(practice=self.practice, task=self.task, group=group,
-                                        name="Send draft", assignee=self.staff,
-                                        deadline=dt.date(2026, 12, 7))
+        self.step = Step.objects.create(
+            practice=self.practice,
+            task=self.task,
+            group=group,
+            name="Send draft",
+            assignee=self.staff,
+            deadline=dt.date(2026, 12, 7),
+        )
 
     def build(self, **kwargs) -> dict:
         return context.build_context(practice=self.practice, client=self.acme, **kwargs)
 
     def test_contacts_are_filled_by_role(self) -> None:
         ctx = self.build()
-        self.assertEqual(ctx["contacts"]["main"],
-                         {"name": "Ann Ash", "first_name": "Ann", "email": "ann@acme.example"})
+        self.assertEqual(
+            ctx["contacts"]["main"],
+            {"name": "Ann Ash", "first_name": "Ann", "email": "ann@acme.example"},
+        )
         self.assertEqual(ctx["contacts"]["director"]["name"], "Dee Dale")
         self.assertEqual(ctx["contacts"]["billing"]["email"], "dee@acme.example")
-        self.assertEqual(ctx["contacts"]["payroll"],
-                         {"name": "", "first_name": "", "email": ""})
+        self.assertEqual(ctx["contacts"]["payroll"], {"name": "", "first_name": "", "email": ""})
 
     def test_task_dates_owner_and_service_are_filled(self) -> None:
         ctx = self.build(task=self.task)
@@ -184,8 +223,9 @@ class BuildContextTests(BaseTestCase):
     def test_the_step_and_its_assignee_are_filled(self) -> None:
         ctx = self.build(task=self.task, step=self.step, action_link="https://x.example/a")
         self.assertEqual(ctx["step"], {"name": "Send draft", "deadline": "7 December 2026"})
-        self.assertEqual(ctx["assignee"], {"name": "Sam Okafor", "first_name": "Sam",
-                                           "email": self.staff.email})
+        self.assertEqual(
+            ctx["assignee"], {"name": "Sam Okafor", "first_name": "Sam", "email": self.staff.email}
+        )
         self.assertEqual(ctx["action_link"], "https://x.example/a")
 
     def test_the_client_and_practice_are_filled(self) -> None:
@@ -194,8 +234,10 @@ class BuildContextTests(BaseTestCase):
         self.assertEqual(ctx["client"]["reference"], "ACME01")
         self.assertEqual(ctx["client"]["year_end"], "31 March")
         self.assertEqual(ctx["client"]["type"], "Limited company")
-        self.assertEqual(ctx["practice"], {"name": "Ledger & Co", "sender_name": "Ledger",
-                                           "reply_to": "hello@ledger.example"})
+        self.assertEqual(
+            ctx["practice"],
+            {"name": "Ledger & Co", "sender_name": "Ledger", "reply_to": "hello@ledger.example"},
+        )
 
     def test_every_documented_variable_renders_from_a_full_context(self) -> None:
         ctx = self.build(task=self.task, step=self.step, action_link="https://x.example/a")
@@ -213,8 +255,9 @@ class BuildContextTests(BaseTestCase):
 
     def test_without_a_task_the_task_variables_are_empty(self) -> None:
         ctx = self.build()
-        self.assertEqual(liquid.render_string("[{{ task.name }}][{{ assignee.name }}]", ctx),
-                         "[][]")
+        self.assertEqual(
+            liquid.render_string("[{{ task.name }}][{{ assignee.name }}]", ctx), "[][]"
+        )
 
 
 class RenderFailureAtSendTests(BaseTestCase):
@@ -226,9 +269,15 @@ class RenderFailureAtSendTests(BaseTestCase):
         group = StepGroup.objects.create(practice=self.practice, task=self.task, name="G")
         # Written directly, past the validation that would refuse it when saved.
         self.step = Step.objects.create(
-            practice=self.practice, task=self.task, group=group, name="Chase records",
-            type=StepType.EMAIL, mode=Mode.AUTOMATIC, status=Step.Status.READY,
-            subject="Records", body="Dear {{ client.name | shout }}",
+            practice=self.practice,
+            task=self.task,
+            group=group,
+            name="Chase records",
+            type=StepType.EMAIL,
+            mode=Mode.AUTOMATIC,
+            status=Step.Status.READY,
+            subject="Records",
+            body="Dear {{ client.name | shout }}",
             to_recipients=["contact:main"],
         )
 
@@ -245,8 +294,9 @@ class RenderFailureAtSendTests(BaseTestCase):
 
     def test_a_runtime_error_that_validation_allows_also_fails_the_step(self) -> None:
         Step.objects.filter(pk=self.step.pk).update(body="Owed: {{ 100 | divided_by: 0 }}")
-        self.assertEqual(liquid.validate("Owed: {{ 100 | divided_by: 0 }}",
-                                         context.KNOWN_PATHS), [])
+        self.assertEqual(
+            liquid.validate("Owed: {{ 100 | divided_by: 0 }}", context.KNOWN_PATHS), []
+        )
         engine.run_step(self.step.pk)
         self.step.refresh_from_db()
         self.assertEqual(self.step.status, Step.Status.FAILED)

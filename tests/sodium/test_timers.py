@@ -27,15 +27,28 @@ NOW = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
 
 
 class TimerMixin:
-    def schedule(self, key: str, due_at: dt.datetime, *, kind: str = "test.kind",
-                 practice=None, target_id: int = 1) -> Timer:
-        return timers.schedule(practice=practice or self.practice, kind=kind,
-                               target_id=target_id, due_at=due_at, key=key)
+    def schedule(
+        self,
+        key: str,
+        due_at: dt.datetime,
+        *,
+        kind: str = "test.kind",
+        practice=None,
+        target_id: int = 1,
+    ) -> Timer:
+        return timers.schedule(
+            practice=practice or self.practice,
+            kind=kind,
+            target_id=target_id,
+            due_at=due_at,
+            key=key,
+        )
 
     def handlers(self, **by_kind):
         """Register test handlers for the duration of the test."""
-        patcher = mock.patch.dict(timers.HANDLERS, {k.replace("_", "."): v
-                                                    for k, v in by_kind.items()})
+        patcher = mock.patch.dict(
+            timers.HANDLERS, {k.replace("_", "."): v for k, v in by_kind.items()}
+        )
         patcher.start()
         self.addCleanup(patcher.stop)
 
@@ -47,8 +60,10 @@ class ScheduleTests(TimerMixin, BaseTestCase):
     def test_it_creates_a_timer_row(self) -> None:
         timer = self.schedule("step:9:chase", NOW, kind="step.chase", target_id=9)
         row = Timer.objects.get(pk=timer.pk)
-        self.assertEqual((row.key, row.kind, row.target_id, row.due_at, row.practice_id),
-                         ("step:9:chase", "step.chase", 9, NOW, self.practice.pk))
+        self.assertEqual(
+            (row.key, row.kind, row.target_id, row.due_at, row.practice_id),
+            ("step:9:chase", "step.chase", 9, NOW, self.practice.pk),
+        )
 
     def test_scheduling_the_same_key_again_moves_it(self) -> None:
         first = self.schedule("step:9:chase", NOW)
@@ -184,9 +199,10 @@ class TaskStartTimerTests(TimerMixin, BaseTestCase):
         self.start = timezone.localdate() + dt.timedelta(days=10)
 
     def planned_task_with_timer(self) -> Task:
-        task = f.TaskFactory(client=self.acme, owner=self.staff, status="planned",
-                             start_date=self.start)
-        core_engine._schedule_start(task)  # what create_task and update_task should call
+        task = f.TaskFactory(
+            client=self.acme, owner=self.staff, status="planned", start_date=self.start
+        )
+        core_engine._schedule_start(task)  # as create_task and update_task do
         return task
 
     def start_key(self, task: Task) -> str:
@@ -194,18 +210,23 @@ class TaskStartTimerTests(TimerMixin, BaseTestCase):
 
     def test_start_moment_is_midnight_in_the_practices_time_zone(self) -> None:
         task = f.TaskFactory(client=self.acme, start_date=dt.date(2026, 7, 1))
-        self.assertEqual(core_engine.start_moment(task),
-                         dt.datetime(2026, 6, 30, 23, 0, tzinfo=dt.UTC))
+        self.assertEqual(
+            core_engine.start_moment(task), dt.datetime(2026, 6, 30, 23, 0, tzinfo=dt.UTC)
+        )
         task.start_date = dt.date(2026, 12, 1)
-        self.assertEqual(core_engine.start_moment(task),
-                         dt.datetime(2026, 12, 1, 0, 0, tzinfo=dt.UTC))
+        self.assertEqual(
+            core_engine.start_moment(task), dt.datetime(2026, 12, 1, 0, 0, tzinfo=dt.UTC)
+        )
 
-    # BUG: core_engine.create_task never calls _schedule_start, so a task created with a
-    # future start date has no start timer and never starts by itself. See the report.
+    # Regression: create_task did not schedule the start, so such a task never started itself.
     def test_creating_a_task_with_a_future_start_date_schedules_its_start(self) -> None:
-        task = core_engine.create_task(practice=self.practice, client=self.acme,
-                                       actor=self.manager, name="Accounts",
-                                       start_date=self.start)
+        task = core_engine.create_task(
+            practice=self.practice,
+            client=self.acme,
+            actor=self.manager,
+            name="Accounts",
+            start_date=self.start,
+        )
         timer = Timer.objects.get(key=self.start_key(task))
         self.assertEqual((timer.kind, timer.target_id), ("task.start", task.pk))
         self.assertEqual(timer.due_at, core_engine.start_moment(task))
@@ -214,8 +235,9 @@ class TaskStartTimerTests(TimerMixin, BaseTestCase):
         self,
     ) -> None:
         task = self.planned_task_with_timer()
-        template = building.create_template(practice=self.practice, actor=self.manager,
-                                            name="Onboarding")
+        template = building.create_template(
+            practice=self.practice, actor=self.manager, name="Onboarding"
+        )
         group = template.groups.get()
         building.add_step(group, actor=self.manager, **simple_step())
         building.add_step(group, actor=self.manager, **email_step())
@@ -230,31 +252,39 @@ class TaskStartTimerTests(TimerMixin, BaseTestCase):
         self.assertEqual(task.status, "planned")
 
         # The safety nets are left out here; the next test covers them with the start timer.
-        with mock.patch(DELAY) as delay, self.captureOnCommitCallbacks(execute=True), \
-                mock.patch.dict(timers.SAFETY_NETS, clear=True):
+        with (
+            mock.patch(DELAY) as delay,
+            self.captureOnCommitCallbacks(execute=True),
+            mock.patch.dict(timers.SAFETY_NETS, clear=True),
+        ):
             self.assertEqual(timers.sweep(moment), 1)
         delay.assert_called_once_with(email.pk)
         task.refresh_from_db()
         self.assertEqual(task.status, "in_progress")
         event = ActivityEvent.objects.get(task=task, verb="task.status")
-        self.assertEqual((event.old_status, event.new_status, event.actor_label),
-                         ("planned", "in_progress", "System"))
+        self.assertEqual(
+            (event.old_status, event.new_status, event.actor_label),
+            ("planned", "in_progress", "System"),
+        )
         self.assertFalse(Timer.objects.filter(key=self.start_key(task)).exists())
 
-    # BUG (minor): ready_at is stamped when the workflow is attached, days before the task
-    # starts. The sweep that starts the task then runs the ready-steps safety net, which sees
-    # those steps "ready for over a minute" and enqueues each one a second time.
+    # Regression: ready_at is stamped at attach time, days before the start, so the safety net
+    # in the same sweep saw the steps "ready for over a minute" and enqueued them again.
     def test_the_sweep_that_starts_a_task_enqueues_each_automatic_step_once(self) -> None:
         task = self.planned_task_with_timer()
-        template = building.create_template(practice=self.practice, actor=self.manager,
-                                            name="Onboarding")
+        template = building.create_template(
+            practice=self.practice, actor=self.manager, name="Onboarding"
+        )
         building.add_step(template.groups.get(), actor=self.manager, **email_step())
         attach.attach_template(task, template, actor=self.manager)
         email = Step.objects.get(task=task)
         moment = core_engine.start_moment(task)
         # The sweep runs at the start moment: the clock says so too.
-        with mock.patch(DELAY) as delay, self.captureOnCommitCallbacks(execute=True), \
-                mock.patch("django.utils.timezone.now", return_value=moment):
+        with (
+            mock.patch(DELAY) as delay,
+            self.captureOnCommitCallbacks(execute=True),
+            mock.patch("django.utils.timezone.now", return_value=moment),
+        ):
             timers.sweep(moment)
         delay.assert_called_once_with(email.pk)
 
@@ -266,8 +296,7 @@ class TaskStartTimerTests(TimerMixin, BaseTestCase):
         self.assertEqual(task.status, "on_hold")
         self.assertFalse(Timer.objects.exists())
 
-    # BUG: core_engine.update_task never calls _schedule_start, so moving the start date leaves
-    # the timer at the old date (the task starts on the wrong day). See the report.
+    # Regression: update_task left the timer at the old start date.
     def test_changing_the_start_date_moves_the_timer(self) -> None:
         task = self.planned_task_with_timer()
         later = self.start + dt.timedelta(days=30)
@@ -275,8 +304,7 @@ class TaskStartTimerTests(TimerMixin, BaseTestCase):
         timer = Timer.objects.get(key=self.start_key(task))
         self.assertEqual(timer.due_at, core_engine.start_moment(Task.objects.get(pk=task.pk)))
 
-    # BUG: same cause: clearing the start date keeps the old timer, which then starts a task
-    # that no longer has a start date.
+    # Regression, same cause: a cleared start date kept the old timer, which then started the task.
     def test_clearing_the_start_date_removes_the_timer(self) -> None:
         task = self.planned_task_with_timer()
         core_engine.update_task(task, actor=self.manager, start_date=None)
@@ -304,14 +332,27 @@ class SafetyNetTests(TimerMixin, BaseTestCase):
         super().setUp()
         self.acme = f.ClientFactory(practice=self.practice, name="Acme Ltd")
 
-    def ready_step(self, *, ready_for: dt.timedelta, task_status: str = "in_progress",
-                   mode: str = Mode.AUTOMATIC) -> Step:
+    def ready_step(
+        self,
+        *,
+        ready_for: dt.timedelta,
+        task_status: str = "in_progress",
+        mode: str = Mode.AUTOMATIC,
+    ) -> Step:
         task = f.TaskFactory(client=self.acme, status=task_status)
         group = StepGroup.objects.create(practice=self.practice, task=task, name="G")
         return Step.objects.create(
-            practice=self.practice, task=task, group=group, name="Email", type=StepType.EMAIL,
-            mode=mode, status=Step.Status.READY, ready_at=NOW - ready_for,
-            subject="Hi", body="Hello", to_recipients=["contact:main"],
+            practice=self.practice,
+            task=task,
+            group=group,
+            name="Email",
+            type=StepType.EMAIL,
+            mode=mode,
+            status=Step.Status.READY,
+            ready_at=NOW - ready_for,
+            subject="Hi",
+            body="Hello",
+            to_recipients=["contact:main"],
         )
 
     def test_the_ready_steps_net_re_enqueues_automatic_steps_left_ready(self) -> None:
@@ -322,18 +363,27 @@ class SafetyNetTests(TimerMixin, BaseTestCase):
         self.ready_step(ready_for=dt.timedelta(hours=1), task_status="on_hold")
         self.ready_step(ready_for=dt.timedelta(hours=1), mode=Mode.MANUAL)
         other_practice_task = f.TaskFactory(client=self.other_client, status="in_progress")
-        group = StepGroup.objects.create(practice=self.other_practice,
-                                         task=other_practice_task, name="G")
+        group = StepGroup.objects.create(
+            practice=self.other_practice, task=other_practice_task, name="G"
+        )
         theirs = Step.objects.create(
-            practice=self.other_practice, task=other_practice_task, group=group, name="E",
-            type=StepType.EMAIL, mode=Mode.AUTOMATIC, status=Step.Status.READY,
-            ready_at=NOW - dt.timedelta(minutes=5), subject="Hi", body="Hello",
+            practice=self.other_practice,
+            task=other_practice_task,
+            group=group,
+            name="E",
+            type=StepType.EMAIL,
+            mode=Mode.AUTOMATIC,
+            status=Step.Status.READY,
+            ready_at=NOW - dt.timedelta(minutes=5),
+            subject="Hi",
+            body="Hello",
             to_recipients=["contact:main"],
         )
         with mock.patch(DELAY) as delay:
             timers.sweep(NOW)
-        self.assertEqual(sorted(c.args[0] for c in delay.call_args_list),
-                         sorted([stuck.pk, theirs.pk]))
+        self.assertEqual(
+            sorted(c.args[0] for c in delay.call_args_list), sorted([stuck.pk, theirs.pk])
+        )
 
     def test_every_net_runs_even_when_one_breaks(self) -> None:
         calls = []
@@ -345,8 +395,9 @@ class SafetyNetTests(TimerMixin, BaseTestCase):
             calls.append(now)
             return 0
 
-        with mock.patch.dict(timers.SAFETY_NETS, {"a.broken": broken, "b.working": working},
-                             clear=True):
+        with mock.patch.dict(
+            timers.SAFETY_NETS, {"a.broken": broken, "b.working": working}, clear=True
+        ):
             timers.sweep(NOW)
         self.assertEqual(calls, [NOW])
 

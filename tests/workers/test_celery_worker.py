@@ -60,9 +60,22 @@ def worker(tmp_path):
     }
     log = (tmp_path / "worker.log").open("w+")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "sodium", "worker", "--pool=solo",
-         "--loglevel=INFO", "-n", f"test-{os.getpid()}@%h"],
-        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "sodium",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60

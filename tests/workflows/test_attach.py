@@ -3,7 +3,6 @@ per-task customisation through the engine, and bulk attaching."""
 
 from __future__ import annotations
 
-import unittest
 from unittest import mock
 
 from django.db import connection
@@ -31,9 +30,20 @@ CONFIRMATION = {
     "button_text": "Confirm",
     "thank_you": "Thank you, we will carry on.",
 }
-COPIED_FIELDS = ("name", "description", "type", "mode", "position", "settings",
-                 "content_block_id", "subject", "body", "to_recipients", "cc_recipients",
-                 "assignment_rule")
+COPIED_FIELDS = (
+    "name",
+    "description",
+    "type",
+    "mode",
+    "position",
+    "settings",
+    "content_block_id",
+    "subject",
+    "body",
+    "to_recipients",
+    "cc_recipients",
+    "assignment_rule",
+)
 
 
 class TemplateMixin:
@@ -42,40 +52,58 @@ class TemplateMixin:
     def build_template(self) -> WorkflowTemplate:
         actor = self.manager
         self.block = building.save_content_block(
-            practice=self.practice, actor=actor, name="Confirm entries",
-            subject="Please confirm, {{ client.name }}", body="Click {{ action_link }}",
+            practice=self.practice,
+            actor=actor,
+            name="Confirm entries",
+            subject="Please confirm, {{ client.name }}",
+            body="Click {{ action_link }}",
         )
-        template = building.create_template(practice=self.practice, actor=actor,
-                                            name="Year end", first_group="Records")
+        template = building.create_template(
+            practice=self.practice, actor=actor, name="Year end", first_group="Records"
+        )
         records = template.groups.get()
         filing = building.add_group(template, actor=actor, name="Filing")
         self.t_prepare = building.add_step(
-            records, actor=actor, checklist=["Bank rec", "Accruals"],
+            records,
+            actor=actor,
+            checklist=["Bank rec", "Accruals"],
             **simple_step(description="Draft the accounts from the records."),
         )
         self.t_welcome = building.add_step(
-            records, actor=actor,
+            records,
+            actor=actor,
             **email_step(cc_recipients=["member:client_manager", "email:files@ledger.example"]),
         )
         self.t_confirm = building.add_step(
-            records, actor=actor, depends_on=[self.t_prepare], name="Confirm entries",
-            type="client_confirmation", mode="manual", content_block=self.block,
-            to_recipients=["contact:director"], settings=CONFIRMATION,
+            records,
+            actor=actor,
+            depends_on=[self.t_prepare],
+            name="Confirm entries",
+            type="client_confirmation",
+            mode="manual",
+            content_block=self.block,
+            to_recipients=["contact:director"],
+            settings=CONFIRMATION,
             assignment_rule="client_manager",
         )
-        self.t_file = building.add_step(filing, actor=actor, checklist=["Sign"],
-                                        **simple_step(name="File accounts"))
+        self.t_file = building.add_step(
+            filing, actor=actor, checklist=["Sign"], **simple_step(name="File accounts")
+        )
         self.t_notify = building.add_step(
-            filing, actor=actor, depends_on=[self.t_file],
-            **email_step(name="Tell the client it is filed", subject="Filed",
-                         body="Your accounts are filed."),
+            filing,
+            actor=actor,
+            depends_on=[self.t_file],
+            **email_step(
+                name="Tell the client it is filed", subject="Filed", body="Your accounts are filed."
+            ),
         )
         return template
 
     def setUp(self) -> None:
         super().setUp()
-        self.acme = f.ClientFactory(practice=self.practice, name="Acme Ltd",
-                                    client_manager=self.manager)
+        self.acme = f.ClientFactory(
+            practice=self.practice, name="Acme Ltd", client_manager=self.manager
+        )
         self.task = f.TaskFactory(client=self.acme, owner=self.staff, status="planned")
         self.template = self.build_template()
 
@@ -89,8 +117,10 @@ class AttachCopyTests(TemplateMixin, BaseTestCase):
         groups = list(StepGroup.objects.filter(task=self.task))
         self.assertEqual([(g.name, g.position) for g in groups], [("Records", 1), ("Filing", 2)])
         self.assertTrue(all(g.template_id == self.template.pk for g in groups))
-        self.assertEqual([s.name for s in groups[1].steps.all()],
-                         ["File accounts", "Tell the client it is filed"])
+        self.assertEqual(
+            [s.name for s in groups[1].steps.all()],
+            ["File accounts", "Tell the client it is filed"],
+        )
 
     def test_it_copies_every_config_field_of_every_step(self) -> None:
         steps = attach.attach_template(self.task, self.template, actor=self.manager)
@@ -106,38 +136,58 @@ class AttachCopyTests(TemplateMixin, BaseTestCase):
         self.assertEqual(confirm.settings, CONFIRMATION)
         self.assertEqual(confirm.content_block, self.block)
         welcome = self.copy_of(self.t_welcome)
-        self.assertEqual((welcome.mode, welcome.cc_recipients),
-                         ("automatic", ["member:client_manager", "email:files@ledger.example"]))
+        self.assertEqual(
+            (welcome.mode, welcome.cc_recipients),
+            ("automatic", ["member:client_manager", "email:files@ledger.example"]),
+        )
 
     def test_it_copies_checklists_unticked_and_in_order(self) -> None:
         attach.attach_template(self.task, self.template, actor=self.manager)
         items = ChecklistItem.objects.filter(step=self.copy_of(self.t_prepare))
-        self.assertEqual([(i.text, i.position, i.done) for i in items],
-                         [("Bank rec", 1, False), ("Accruals", 2, False)])
         self.assertEqual(
-            list(ChecklistItem.objects.filter(step=self.copy_of(self.t_file))
-                 .values_list("text", flat=True)), ["Sign"])
+            [(i.text, i.position, i.done) for i in items],
+            [("Bank rec", 1, False), ("Accruals", 2, False)],
+        )
+        self.assertEqual(
+            list(
+                ChecklistItem.objects.filter(step=self.copy_of(self.t_file)).values_list(
+                    "text", flat=True
+                )
+            ),
+            ["Sign"],
+        )
         self.assertEqual(ChecklistItem.objects.filter(step__task=self.task).count(), 3)
 
     def test_it_copies_dependencies_between_the_copies(self) -> None:
         attach.attach_template(self.task, self.template, actor=self.manager)
-        pairs = set(StepDependency.objects.filter(step__task=self.task)
-                    .values_list("step__name", "depends_on__name"))
-        self.assertEqual(pairs, {("Confirm entries", "Prepare draft accounts"),
-                                 ("Tell the client it is filed", "File accounts")})
+        pairs = set(
+            StepDependency.objects.filter(step__task=self.task).values_list(
+                "step__name", "depends_on__name"
+            )
+        )
+        self.assertEqual(
+            pairs,
+            {
+                ("Confirm entries", "Prepare draft accounts"),
+                ("Tell the client it is filed", "File accounts"),
+            },
+        )
         for dep in StepDependency.objects.filter(step__task=self.task):
             self.assertEqual(dep.depends_on.task_id, self.task.pk)
 
     def test_steps_without_dependencies_are_ready_and_the_rest_blocked(self) -> None:
         attach.attach_template(self.task, self.template, actor=self.manager)
         statuses = dict(Step.objects.filter(task=self.task).values_list("name", "status"))
-        self.assertEqual(statuses, {
-            "Prepare draft accounts": S.READY,
-            "Send welcome email": S.READY,
-            "Confirm entries": S.BLOCKED,
-            "File accounts": S.READY,
-            "Tell the client it is filed": S.BLOCKED,
-        })
+        self.assertEqual(
+            statuses,
+            {
+                "Prepare draft accounts": S.READY,
+                "Send welcome email": S.READY,
+                "Confirm entries": S.BLOCKED,
+                "File accounts": S.READY,
+                "Tell the client it is filed": S.BLOCKED,
+            },
+        )
         self.assertIsNotNone(self.copy_of(self.t_prepare).ready_at)
         self.assertIsNone(self.copy_of(self.t_confirm).ready_at)
 
@@ -146,8 +196,9 @@ class AttachCopyTests(TemplateMixin, BaseTestCase):
         event = ActivityEvent.objects.get(task=self.task, verb="workflow.attached")
         self.assertEqual(event.actor, self.manager)
         self.assertEqual(event.client, self.acme)
-        self.assertEqual((event.object_type, event.object_id),
-                         ("workflows.workflowtemplate", self.template.pk))
+        self.assertEqual(
+            (event.object_type, event.object_id), ("workflows.workflowtemplate", self.template.pk)
+        )
         self.assertEqual(event.summary, "Attached the workflow Year end (5 steps)")
 
     def test_the_same_template_can_be_attached_to_two_tasks_independently(self) -> None:
@@ -173,8 +224,9 @@ class AttachRefusalTests(TemplateMixin, BaseTestCase):
         self.assert_nothing_attached()
 
     def test_another_practices_template_cannot_be_attached(self) -> None:
-        theirs = building.create_template(practice=self.other_practice, actor=self.outsider,
-                                          name="Theirs")
+        theirs = building.create_template(
+            practice=self.other_practice, actor=self.outsider, name="Theirs"
+        )
         building.add_step(theirs.groups.get(), actor=self.outsider, **simple_step())
         with self.assertRaisesMessage(attach.AttachError, "another practice"):
             attach.attach_template(self.task, theirs, actor=self.manager)
@@ -183,8 +235,9 @@ class AttachRefusalTests(TemplateMixin, BaseTestCase):
     def test_a_template_cannot_be_attached_to_another_practices_task(self) -> None:
         their_task = f.TaskFactory(client=self.other_client)
         with self.assertRaises(attach.AttachError):
-            attach.attach_template_to_tasks([self.task, their_task], self.template,
-                                            actor=self.manager)
+            attach.attach_template_to_tasks(
+                [self.task, their_task], self.template, actor=self.manager
+            )
         self.assert_nothing_attached()
         self.assertFalse(Step.objects.filter(task=their_task).exists())
 
@@ -195,24 +248,33 @@ class TemplateEditsLeaveCopiesAloneTests(TemplateMixin, BaseTestCase):
         attach.attach_template(self.task, self.template, actor=self.manager)
 
     def test_changing_a_template_step_leaves_the_tasks_copy(self) -> None:
-        building.update_step(self.t_welcome, actor=self.manager, subject="New subject",
-                             body="New body", to_recipients=["contact:billing"])
+        building.update_step(
+            self.t_welcome,
+            actor=self.manager,
+            subject="New subject",
+            body="New body",
+            to_recipients=["contact:billing"],
+        )
         copy = self.copy_of(self.t_welcome)
         self.assertEqual(copy.subject, "Welcome, {{ client.name }}")
         self.assertIn("Welcome aboard.", copy.body)
         self.assertEqual(copy.to_recipients, ["contact:main"])
 
     def test_adding_a_template_step_does_not_add_it_to_the_task(self) -> None:
-        building.add_step(self.t_prepare.group, actor=self.manager,
-                          **simple_step(name="Late addition"))
+        building.add_step(
+            self.t_prepare.group, actor=self.manager, **simple_step(name="Late addition")
+        )
         self.assertEqual(Step.objects.filter(task=self.task).count(), 5)
         self.assertFalse(Step.objects.filter(task=self.task, name="Late addition").exists())
 
     def test_changing_a_template_checklist_leaves_the_tasks_checklist(self) -> None:
         building.set_checklist(self.t_prepare, actor=self.manager, items=["Only this"])
         self.assertEqual(
-            list(ChecklistItem.objects.filter(step=self.copy_of(self.t_prepare))
-                 .values_list("text", flat=True)),
+            list(
+                ChecklistItem.objects.filter(step=self.copy_of(self.t_prepare)).values_list(
+                    "text", flat=True
+                )
+            ),
             ["Bank rec", "Accruals"],
         )
 
@@ -229,15 +291,22 @@ class PerTaskCustomisationTests(TemplateMixin, BaseTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.other_task = f.TaskFactory(client=self.acme, owner=self.staff)
-        attach.attach_template_to_tasks([self.task, self.other_task], self.template,
-                                        actor=self.manager)
+        attach.attach_template_to_tasks(
+            [self.task, self.other_task], self.template, actor=self.manager
+        )
         self.template_rows_before = self.template_snapshot()
 
     def template_snapshot(self) -> list[tuple]:
-        steps = list(TemplateStep.objects.filter(group__template=self.template)
-                     .order_by("pk").values_list("pk", *COPIED_FIELDS, "specific_assignee_id"))
-        items = list(TemplateChecklistItem.objects.filter(step__group__template=self.template)
-                     .order_by("pk").values_list("step_id", "text", "position"))
+        steps = list(
+            TemplateStep.objects.filter(group__template=self.template)
+            .order_by("pk")
+            .values_list("pk", *COPIED_FIELDS, "specific_assignee_id")
+        )
+        items = list(
+            TemplateChecklistItem.objects.filter(step__group__template=self.template)
+            .order_by("pk")
+            .values_list("step_id", "text", "position")
+        )
         return [steps, items]
 
     def assert_template_untouched(self) -> None:
@@ -250,8 +319,7 @@ class PerTaskCustomisationTests(TemplateMixin, BaseTestCase):
         self.assert_template_untouched()
 
     def test_reassigning_a_step_changes_only_this_tasks_copy(self) -> None:
-        engine.reassign_step(self.copy_of(self.t_prepare), actor=self.manager,
-                             assignee=self.admin)
+        engine.reassign_step(self.copy_of(self.t_prepare), actor=self.manager, assignee=self.admin)
         self.assertEqual(self.copy_of(self.t_prepare).assignee, self.admin)
         self.assertEqual(self.copy_of(self.t_prepare, self.other_task).assignee, self.staff)
         event = ActivityEvent.objects.get(task=self.task, verb="step.reassigned")
@@ -272,24 +340,27 @@ class PerTaskCustomisationTests(TemplateMixin, BaseTestCase):
         self.assertEqual(self.copy_of(self.t_prepare).assignee, self.staff)
 
     def test_editing_a_steps_content_changes_only_this_tasks_copy(self) -> None:
-        engine.edit_step(self.copy_of(self.t_welcome), actor=self.staff,
-                         subject="Welcome to Ledger & Co, {{ client.name }}",
-                         body="Hello Acme, a personal note.")
+        engine.edit_step(
+            self.copy_of(self.t_welcome),
+            actor=self.staff,
+            subject="Welcome to Ledger & Co, {{ client.name }}",
+            body="Hello Acme, a personal note.",
+        )
         copy = self.copy_of(self.t_welcome)
         self.assertEqual(copy.subject, "Welcome to Ledger & Co, {{ client.name }}")
         self.assertEqual(copy.body, "Hello Acme, a personal note.")
         other = self.copy_of(self.t_welcome, self.other_task)
         self.assertEqual(other.subject, "Welcome, {{ client.name }}")
-        self.assertTrue(ActivityEvent.objects.filter(task=self.task, verb="step.edited")
-                        .exists())
+        self.assertTrue(ActivityEvent.objects.filter(task=self.task, verb="step.edited").exists())
         self.assert_template_untouched()
 
     def test_an_edit_that_breaks_the_step_is_refused_and_changes_nothing(self) -> None:
         with self.assertRaisesMessage(engine.WorkflowError, "Choose at least one recipient"):
             engine.edit_step(self.copy_of(self.t_welcome), actor=self.staff, to_recipients=[])
         with self.assertRaisesMessage(engine.WorkflowError, "Unknown variable"):
-            engine.edit_step(self.copy_of(self.t_welcome), actor=self.staff,
-                             body="Hi {{ client.nickname }}")
+            engine.edit_step(
+                self.copy_of(self.t_welcome), actor=self.staff, body="Hi {{ client.nickname }}"
+            )
         copy = self.copy_of(self.t_welcome)
         self.assertEqual(copy.to_recipients, ["contact:main"])
         self.assertIn("Welcome aboard.", copy.body)
@@ -310,12 +381,17 @@ class PerTaskCustomisationTests(TemplateMixin, BaseTestCase):
     def test_a_one_off_step_waits_for_its_dependency_and_leaves_the_template(self) -> None:
         prepare = self.copy_of(self.t_prepare)
         extra = engine.add_step(
-            self.task, group=prepare.group, actor=self.manager, depends_on=[prepare],
-            assignee=self.admin, **simple_step(name="Call the client about stock"),
+            self.task,
+            group=prepare.group,
+            actor=self.manager,
+            depends_on=[prepare],
+            assignee=self.admin,
+            **simple_step(name="Call the client about stock"),
         )
         extra.refresh_from_db()
-        self.assertEqual((extra.status, extra.assignee, extra.source_id),
-                         (S.BLOCKED, self.admin, None))
+        self.assertEqual(
+            (extra.status, extra.assignee, extra.source_id), (S.BLOCKED, self.admin, None)
+        )
         self.assertEqual(extra.position, 4)  # after the group's last step
         self.assertEqual(Step.objects.filter(task=self.task).count(), 6)
         self.assertEqual(Step.objects.filter(task=self.other_task).count(), 5)
@@ -327,8 +403,12 @@ class PerTaskCustomisationTests(TemplateMixin, BaseTestCase):
         self.assert_template_untouched()
 
     def test_a_one_off_step_without_dependencies_is_ready_at_once(self) -> None:
-        extra = engine.add_step(self.task, group=self.copy_of(self.t_file).group,
-                                actor=self.manager, **simple_step(name="One more thing"))
+        extra = engine.add_step(
+            self.task,
+            group=self.copy_of(self.t_file).group,
+            actor=self.manager,
+            **simple_step(name="One more thing"),
+        )
         extra.refresh_from_db()
         self.assertEqual(extra.status, S.READY)
         self.assertEqual(extra.assignment_note, "Left unassigned for anyone to pick up.")
@@ -338,11 +418,20 @@ class PerTaskCustomisationTests(TemplateMixin, BaseTestCase):
     ) -> None:
         records = self.copy_of(self.t_prepare).group
         with self.assertRaises(engine.WorkflowError):
-            engine.add_step(self.task, group=records, actor=self.manager,
-                            depends_on=[self.copy_of(self.t_file)], **simple_step(name="X"))
+            engine.add_step(
+                self.task,
+                group=records,
+                actor=self.manager,
+                depends_on=[self.copy_of(self.t_file)],
+                **simple_step(name="X"),
+            )
         with self.assertRaises(engine.WorkflowError):
-            engine.add_step(self.task, group=self.copy_of(self.t_prepare, self.other_task).group,
-                            actor=self.manager, **simple_step(name="Y"))
+            engine.add_step(
+                self.task,
+                group=self.copy_of(self.t_prepare, self.other_task).group,
+                actor=self.manager,
+                **simple_step(name="Y"),
+            )
         self.assertFalse(Step.objects.filter(name__in=["X", "Y"]).exists())
 
 
@@ -359,8 +448,9 @@ class ChecklistTickTests(TemplateMixin, BaseTestCase):
         self.assertIsNotNone(self.item.done_at)
         engine.set_checklist_item(self.item, actor=self.staff, done=False)
         self.item.refresh_from_db()
-        self.assertEqual((self.item.done, self.item.done_by, self.item.done_at),
-                         (False, None, None))
+        self.assertEqual(
+            (self.item.done, self.item.done_by, self.item.done_at), (False, None, None)
+        )
         self.assertEqual(ActivityEvent.objects.filter(verb="checklist.ticked").count(), 2)
 
     def test_ticking_twice_records_once(self) -> None:
@@ -413,9 +503,8 @@ class BulkAttachTests(TemplateMixin, BaseTestCase):
         self.assertEqual(self.queries_to_attach(tasks(5)), self.queries_to_attach(tasks(50)))
         self.assertEqual(Step.objects.filter(source=self.t_file, assignee=self.admin).count(), 55)
 
-    # BUG: when a client's service has no manager, attach's prefetched map holds None for it,
-    # and assignment.resolve treats None as "not looked up" and queries again for every such
-    # step of every task (an N+1 against the fixed-query budget). See the report.
+    # Regression: a service without a manager was prefetched as None, which resolve() took for
+    # "not looked up" and queried again for every such step of every task (an N+1).
     def test_a_service_nobody_manages_stays_within_the_same_query_count(self) -> None:
         service = f.ServiceFactory(practice=self.practice, name="Accounts")
         f.ClientServiceFactory(client=self.acme, service=service, service_manager=None)

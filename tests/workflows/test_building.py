@@ -29,8 +29,9 @@ CONFIRMATION = {
 class TemplateMixin:
     def setUp(self) -> None:
         super().setUp()
-        self.template = building.create_template(practice=self.practice, actor=self.manager,
-                                                 name="Year end")
+        self.template = building.create_template(
+            practice=self.practice, actor=self.manager, name="Year end"
+        )
         self.group = self.template.groups.get()
 
     def add(self, **fields) -> TemplateStep:
@@ -42,8 +43,12 @@ class TemplateMixin:
 
 class StepModeRulesTests(TemplateMixin, BaseTestCase):
     def unsaved(self, **fields) -> TemplateStep:
-        base = {"name": "Send draft accounts", "subject": "Draft", "body": "Attached.",
-                "to_recipients": ["contact:main"]}
+        base = {
+            "name": "Send draft accounts",
+            "subject": "Draft",
+            "body": "Attached.",
+            "to_recipients": ["contact:main"],
+        }
         base.update(fields)
         return TemplateStep(practice=self.practice, group=self.group, **base)
 
@@ -55,16 +60,22 @@ class StepModeRulesTests(TemplateMixin, BaseTestCase):
         self.assertIn("always manual", " ".join(caught.exception.message_dict["mode"]))
 
     def test_full_clean_refuses_an_automatic_simple_step(self) -> None:
-        step = TemplateStep(practice=self.practice, group=self.group, name="Prepare",
-                            type="simple", mode="automatic")
+        step = TemplateStep(
+            practice=self.practice,
+            group=self.group,
+            name="Prepare",
+            type="simple",
+            mode="automatic",
+        )
         with self.assertRaises(ValidationError) as caught:
             step.full_clean()
         self.assertIn("mode", caught.exception.message_dict)
 
     def test_full_clean_accepts_the_manual_versions(self) -> None:
         self.unsaved(type="document_approval", mode="manual").full_clean()
-        TemplateStep(practice=self.practice, group=self.group, name="Prepare", type="simple",
-                     mode="manual").full_clean()
+        TemplateStep(
+            practice=self.practice, group=self.group, name="Prepare", type="simple", mode="manual"
+        ).full_clean()
 
     def test_the_database_refuses_an_automatic_document_approval(self) -> None:
         with self.assertRaises(IntegrityError), transaction.atomic():
@@ -73,14 +84,25 @@ class StepModeRulesTests(TemplateMixin, BaseTestCase):
 
     def test_the_database_refuses_an_automatic_simple_step(self) -> None:
         with self.assertRaises(IntegrityError), transaction.atomic():
-            TemplateStep.objects.create(practice=self.practice, group=self.group,
-                                        name="Prepare", type="simple", mode="automatic")
+            TemplateStep.objects.create(
+                practice=self.practice,
+                group=self.group,
+                name="Prepare",
+                type="simple",
+                mode="automatic",
+            )
         self.assertFalse(self.steps().exists())
 
     def test_add_step_refuses_an_automatic_document_approval(self) -> None:
         with self.assertRaises(building.TemplateError) as caught:
-            self.add(name="Approve", type="document_approval", mode="automatic",
-                     subject="Please approve", body="Attached", to_recipients=["contact:main"])
+            self.add(
+                name="Approve",
+                type="document_approval",
+                mode="automatic",
+                subject="Please approve",
+                body="Attached",
+                to_recipients=["contact:main"],
+            )
         self.assertIn("mode", caught.exception.errors)
         self.assertFalse(self.steps().exists())
 
@@ -95,45 +117,66 @@ class AddStepValidationTests(TemplateMixin, BaseTestCase):
         self.assertFalse(self.steps().exists())
 
     def test_a_valid_email_step_is_saved_with_its_checklist_and_an_event(self) -> None:
-        step = building.add_step(self.group, actor=self.manager, checklist=["One", " ", "Two"],
-                                 **email_step())
+        step = building.add_step(
+            self.group, actor=self.manager, checklist=["One", " ", "Two"], **email_step()
+        )
         self.assertEqual(step.position, 1)
-        self.assertEqual(list(step.checklist.values_list("text", "position")),
-                         [("One", 1), ("Two", 2)])
-        self.assertTrue(ActivityEvent.objects.filter(verb="template.step_added",
-                                                     object_id=step.pk).exists())
+        self.assertEqual(
+            list(step.checklist.values_list("text", "position")), [("One", 1), ("Two", 2)]
+        )
+        self.assertTrue(
+            ActivityEvent.objects.filter(verb="template.step_added", object_id=step.pk).exists()
+        )
 
     def test_an_email_without_recipients_is_refused(self) -> None:
-        self.assert_refused("to_recipients", "Choose at least one recipient",
-                            **email_step(to_recipients=[]))
+        self.assert_refused(
+            "to_recipients", "Choose at least one recipient", **email_step(to_recipients=[])
+        )
 
     def test_an_email_without_content_is_refused(self) -> None:
-        self.assert_refused("body", "Choose a content block or write the subject and body",
-                            **email_step(subject="", body=""))
+        self.assert_refused(
+            "body",
+            "Choose a content block or write the subject and body",
+            **email_step(subject="", body=""),
+        )
         self.assert_refused("body", "Choose a content block", **email_step(body="  "))
 
     def test_an_unknown_recipient_token_is_refused(self) -> None:
-        self.assert_refused("to_recipients", "There is no contact role “cousin”",
-                            **email_step(to_recipients=["contact:cousin"]))
-        self.assert_refused("to_recipients", "There is no team role “janitor”",
-                            **email_step(to_recipients=["member:janitor"]))
-        self.assert_refused("cc_recipients", "is not a recipient",
-                            **email_step(cc_recipients=["somebody"]))
+        self.assert_refused(
+            "to_recipients",
+            "There is no contact role “cousin”",
+            **email_step(to_recipients=["contact:cousin"]),
+        )
+        self.assert_refused(
+            "to_recipients",
+            "There is no team role “janitor”",
+            **email_step(to_recipients=["member:janitor"]),
+        )
+        self.assert_refused(
+            "cc_recipients", "is not a recipient", **email_step(cc_recipients=["somebody"])
+        )
 
     def test_a_bad_email_token_is_refused(self) -> None:
-        self.assert_refused("to_recipients", "“not-an-address” is not an email address",
-                            **email_step(to_recipients=["email:not-an-address"]))
+        self.assert_refused(
+            "to_recipients",
+            "“not-an-address” is not an email address",
+            **email_step(to_recipients=["email:not-an-address"]),
+        )
 
     def test_a_liquid_syntax_error_in_the_subject_is_refused(self) -> None:
         self.assert_refused("subject", "Syntax error", **email_step(subject="Hi {{ client.name"))
 
     def test_an_unknown_variable_in_the_body_is_refused(self) -> None:
-        self.assert_refused("body", "Unknown variable “client.nickname”",
-                            **email_step(body="Dear {{ client.nickname }}"))
+        self.assert_refused(
+            "body",
+            "Unknown variable “client.nickname”",
+            **email_step(body="Dear {{ client.nickname }}"),
+        )
 
     def test_an_unknown_filter_is_refused(self) -> None:
-        self.assert_refused("body", "Unknown filter “shout”",
-                            **email_step(body="Dear {{ client.name | shout }}"))
+        self.assert_refused(
+            "body", "Unknown filter “shout”", **email_step(body="Dear {{ client.name | shout }}")
+        )
 
     def test_a_client_confirmation_needs_message_button_and_thank_you(self) -> None:
         with self.assertRaises(building.TemplateError) as caught:
@@ -145,31 +188,52 @@ class AddStepValidationTests(TemplateMixin, BaseTestCase):
         self.assertFalse(self.steps().exists())
 
     def test_a_complete_client_confirmation_is_saved(self) -> None:
-        step = self.add(**email_step(name="Confirm", type="client_confirmation",
-                                     settings=CONFIRMATION))
+        step = self.add(
+            **email_step(name="Confirm", type="client_confirmation", settings=CONFIRMATION)
+        )
         self.assertEqual(TemplateStep.objects.get(pk=step.pk).settings, CONFIRMATION)
 
     def test_a_chase_with_a_bad_interval_is_refused(self) -> None:
         for every_days in (0, 91, "7", None, True):
             with self.subTest(every_days=every_days):
-                chase = {"enabled": True, "every_days": every_days, "max_times": 3,
-                         "subject": "Reminder", "body": "Please confirm."}
+                chase = {
+                    "enabled": True,
+                    "every_days": every_days,
+                    "max_times": 3,
+                    "subject": "Reminder",
+                    "body": "Please confirm.",
+                }
                 self.assert_refused(
-                    "settings.chase.every_days", "Chase every 1 to 90 days",
-                    **email_step(name="Confirm", type="client_confirmation",
-                                 settings={**CONFIRMATION, "chase": chase}),
+                    "settings.chase.every_days",
+                    "Chase every 1 to 90 days",
+                    **email_step(
+                        name="Confirm",
+                        type="client_confirmation",
+                        settings={**CONFIRMATION, "chase": chase},
+                    ),
                 )
 
     def test_a_chase_with_a_good_interval_is_saved(self) -> None:
-        chase = {"enabled": True, "every_days": 7, "max_times": 3, "subject": "Reminder",
-                 "body": "Please confirm, {{ client.name }}."}
-        step = self.add(**email_step(name="Confirm", type="client_confirmation",
-                                     settings={**CONFIRMATION, "chase": chase}))
+        chase = {
+            "enabled": True,
+            "every_days": 7,
+            "max_times": 3,
+            "subject": "Reminder",
+            "body": "Please confirm, {{ client.name }}.",
+        }
+        step = self.add(
+            **email_step(
+                name="Confirm",
+                type="client_confirmation",
+                settings={**CONFIRMATION, "chase": chase},
+            )
+        )
         self.assertEqual(step.settings["chase"]["every_days"], 7)
 
     def test_a_specific_assignment_needs_the_member(self) -> None:
-        self.assert_refused("specific_assignee", "Choose the member",
-                            **simple_step(assignment_rule="specific"))
+        self.assert_refused(
+            "specific_assignee", "Choose the member", **simple_step(assignment_rule="specific")
+        )
 
     def test_a_step_needs_a_name(self) -> None:
         self.assert_refused("name", "Give the step a name", **simple_step(name="  "))
@@ -191,13 +255,17 @@ class DependencyTests(TemplateMixin, BaseTestCase):
         self.c = self.add(**simple_step(name="Partner review"))
 
     def deps(self) -> set[tuple[str, str]]:
-        return set(TemplateDependency.objects.filter(step__group=self.group)
-                   .values_list("step__name", "depends_on__name"))
+        return set(
+            TemplateDependency.objects.filter(step__group=self.group).values_list(
+                "step__name", "depends_on__name"
+            )
+        )
 
     def test_it_sets_and_replaces_dependencies(self) -> None:
         building.set_dependencies(self.c, actor=self.manager, depends_on=[self.a, self.b])
-        self.assertEqual(self.deps(), {("Partner review", "Gather records"),
-                                       ("Partner review", "Prepare draft")})
+        self.assertEqual(
+            self.deps(), {("Partner review", "Gather records"), ("Partner review", "Prepare draft")}
+        )
         building.set_dependencies(self.c, actor=self.manager, depends_on=[self.b])
         self.assertEqual(self.deps(), {("Partner review", "Prepare draft")})
 
@@ -205,8 +273,10 @@ class DependencyTests(TemplateMixin, BaseTestCase):
         building.set_dependencies(self.b, actor=self.manager, depends_on=[self.a])
         with self.assertRaises(building.TemplateError) as caught:
             building.set_dependencies(self.a, actor=self.manager, depends_on=[self.b])
-        self.assertEqual(str(caught.exception),
-                         "That would make a loop: Gather records → Prepare draft → Gather records.")
+        self.assertEqual(
+            str(caught.exception),
+            "That would make a loop: Gather records → Prepare draft → Gather records.",
+        )
         self.assertEqual(caught.exception.errors["depends_on"], [str(caught.exception)])
         self.assertEqual(self.deps(), {("Prepare draft", "Gather records")})
 
@@ -235,8 +305,7 @@ class DependencyTests(TemplateMixin, BaseTestCase):
 
     def test_a_step_cannot_depend_on_another_groups_step(self) -> None:
         other_group = building.add_group(self.template, actor=self.manager, name="Filing")
-        elsewhere = building.add_step(other_group, actor=self.manager,
-                                      **simple_step(name="File"))
+        elsewhere = building.add_step(other_group, actor=self.manager, **simple_step(name="File"))
         with self.assertRaises(building.TemplateError) as caught:
             building.set_dependencies(self.a, actor=self.manager, depends_on=[elsewhere])
         self.assertIn("depends_on", caught.exception.errors)
@@ -245,22 +314,31 @@ class DependencyTests(TemplateMixin, BaseTestCase):
     def test_add_step_refuses_a_dependency_from_another_group_and_saves_nothing(self) -> None:
         other_group = building.add_group(self.template, actor=self.manager, name="Filing")
         with self.assertRaises(building.TemplateError):
-            building.add_step(other_group, actor=self.manager, depends_on=[self.a],
-                              **simple_step(name="File"))
+            building.add_step(
+                other_group, actor=self.manager, depends_on=[self.a], **simple_step(name="File")
+            )
         self.assertFalse(TemplateStep.objects.filter(name="File").exists())
 
 
 class CloneTemplateTests(TemplateMixin, BaseTestCase):
     def test_it_copies_groups_steps_checklists_and_dependencies(self) -> None:
-        block = building.save_content_block(practice=self.practice, actor=self.manager,
-                                            name="Welcome", subject="Hi", body="Hello")
+        block = building.save_content_block(
+            practice=self.practice, actor=self.manager, name="Welcome", subject="Hi", body="Hello"
+        )
         self.group.name = "Records"
         self.group.save()
         prepare = self.add(checklist=["Bank rec", "Accruals"], **simple_step())
-        send = self.add(depends_on=[prepare], **email_step(
-            subject="", body="", content_block=block, cc_recipients=["member:task_owner"],
-            assignment_rule="specific", specific_assignee=self.staff,
-        ))
+        send = self.add(
+            depends_on=[prepare],
+            **email_step(
+                subject="",
+                body="",
+                content_block=block,
+                cc_recipients=["member:task_owner"],
+                assignment_rule="specific",
+                specific_assignee=self.staff,
+            ),
+        )
         filing = building.add_group(self.template, actor=self.manager, name="Filing")
         building.add_step(filing, actor=self.manager, **simple_step(name="File"))
 
@@ -268,23 +346,39 @@ class CloneTemplateTests(TemplateMixin, BaseTestCase):
 
         self.assertEqual(copy.name, "Year end (copy)")
         self.assertNotEqual(copy.pk, self.template.pk)
-        self.assertEqual([(g.name, g.position) for g in copy.groups.all()],
-                         [("Records", 1), ("Filing", 2)])
+        self.assertEqual(
+            [(g.name, g.position) for g in copy.groups.all()], [("Records", 1), ("Filing", 2)]
+        )
         originals = list(self.steps().order_by("group__position", "position"))
-        copies = list(TemplateStep.objects.filter(group__template=copy)
-                      .order_by("group__position", "position"))
+        copies = list(
+            TemplateStep.objects.filter(group__template=copy).order_by(
+                "group__position", "position"
+            )
+        )
         self.assertEqual(len(copies), 3)
-        fields = ("name", "type", "mode", "position", "settings", "content_block_id", "subject",
-                  "body", "to_recipients", "cc_recipients", "assignment_rule",
-                  "specific_assignee_id")
+        fields = (
+            "name",
+            "type",
+            "mode",
+            "position",
+            "settings",
+            "content_block_id",
+            "subject",
+            "body",
+            "to_recipients",
+            "cc_recipients",
+            "assignment_rule",
+            "specific_assignee_id",
+        )
         for old, new in zip(originals, copies, strict=True):
             self.assertNotEqual(old.pk, new.pk)
             self.assertEqual(new.group.template_id, copy.pk)
             for name in fields:
                 self.assertEqual(getattr(new, name), getattr(old, name), name)
         new_prepare, new_send = copies[0], copies[1]
-        self.assertEqual(list(new_prepare.checklist.values_list("text", flat=True)),
-                         ["Bank rec", "Accruals"])
+        self.assertEqual(
+            list(new_prepare.checklist.values_list("text", flat=True)), ["Bank rec", "Accruals"]
+        )
         dep = TemplateDependency.objects.get(step__group__template=copy)
         self.assertEqual((dep.step_id, dep.depends_on_id), (new_send.pk, new_prepare.pk))
         # The original keeps its own rows.
@@ -307,8 +401,10 @@ class OrderingTests(TemplateMixin, BaseTestCase):
         self.assertEqual(self.names(), ["A", "C", "B"])
         building.move_step(first, actor=self.manager, offset=1)
         self.assertEqual(self.names(), ["C", "A", "B"])
-        self.assertEqual(list(self.group.steps.order_by("position")
-                              .values_list("position", flat=True)), [1, 2, 3])
+        self.assertEqual(
+            list(self.group.steps.order_by("position").values_list("position", flat=True)),
+            [1, 2, 3],
+        )
 
     def test_move_step_stops_at_the_ends(self) -> None:
         first = self.add(**simple_step(name="A"))
@@ -320,8 +416,10 @@ class OrderingTests(TemplateMixin, BaseTestCase):
         building.add_group(self.template, actor=self.manager, name="Second")
         third = building.add_group(self.template, actor=self.manager, name="Third")
         building.move_group(third, actor=self.manager, offset=-2)
-        self.assertEqual(list(self.template.groups.order_by("position")
-                              .values_list("name", flat=True)), ["Third", "Steps", "Second"])
+        self.assertEqual(
+            list(self.template.groups.order_by("position").values_list("name", flat=True)),
+            ["Third", "Steps", "Second"],
+        )
 
 
 class GroupTests(TemplateMixin, BaseTestCase):
@@ -344,16 +442,21 @@ class GroupTests(TemplateMixin, BaseTestCase):
 
 class ContentBlockTests(BaseTestCase):
     def save(self, **overrides) -> ContentBlock:
-        fields = {"practice": self.practice, "actor": self.manager, "name": "Welcome",
-                  "subject": "Welcome, {{ client.name }}",
-                  "body": "Dear {{ contacts.main.first_name | default: 'client' }}"}
+        fields = {
+            "practice": self.practice,
+            "actor": self.manager,
+            "name": "Welcome",
+            "subject": "Welcome, {{ client.name }}",
+            "body": "Dear {{ contacts.main.first_name | default: 'client' }}",
+        }
         fields.update(overrides)
         return building.save_content_block(**fields)
 
     def test_it_saves_a_valid_block(self) -> None:
         block = self.save()
-        self.assertEqual(ContentBlock.objects.get(pk=block.pk).subject,
-                         "Welcome, {{ client.name }}")
+        self.assertEqual(
+            ContentBlock.objects.get(pk=block.pk).subject, "Welcome, {{ client.name }}"
+        )
 
     def test_it_refuses_liquid_problems_with_field_errors(self) -> None:
         with self.assertRaises(building.TemplateError) as caught:

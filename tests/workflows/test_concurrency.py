@@ -60,8 +60,14 @@ class ConcurrentTransitionTests(TransactionTestCase):
         self.group = StepGroup.objects.create(practice=self.practice, task=self.task, name="G")
 
     def step(self, name: str, status: str = S.READY, **extra) -> Step:
-        return Step.objects.create(practice=self.practice, task=self.task, group=self.group,
-                                   name=name, status=status, **extra)
+        return Step.objects.create(
+            practice=self.practice,
+            task=self.task,
+            group=self.group,
+            name=name,
+            status=status,
+            **extra,
+        )
 
     def status_events(self, step: Step):
         return ActivityEvent.objects.filter(verb="step.status", object_id=step.pk)
@@ -77,8 +83,10 @@ class ConcurrentTransitionTests(TransactionTestCase):
             threading.Event().wait(0.2)
             original(step)
 
-        with mock.patch.object(engine, "_unblock_dependents", slow_unblock), \
-                mock.patch("workflows.tasks.run_step_task.delay"):
+        with (
+            mock.patch.object(engine, "_unblock_dependents", slow_unblock),
+            mock.patch("workflows.tasks.run_step_task.delay"),
+        ):
             results = run_in_threads(
                 self.practice,
                 lambda: engine.complete_step(prepare, actor=self.staff),
@@ -96,12 +104,18 @@ class ConcurrentTransitionTests(TransactionTestCase):
         self.assertEqual(ready_events.count(), 1)
 
     def test_two_workers_running_the_same_automatic_email_send_it_once(self) -> None:
-        email = self.step("Welcome", type=StepType.EMAIL, mode=Mode.AUTOMATIC,
-                          subject="Welcome {{ client.name }}", body="Hello",
-                          to_recipients=["contact:main"])
+        email = self.step(
+            "Welcome",
+            type=StepType.EMAIL,
+            mode=Mode.AUTOMATIC,
+            subject="Welcome {{ client.name }}",
+            body="Hello",
+            to_recipients=["contact:main"],
+        )
         with mock.patch("sodium.tasks.deliver_message_task.delay") as deliver:
-            results = run_in_threads(self.practice, lambda: engine.run_step(email.pk),
-                                     lambda: engine.run_step(email.pk))
+            results = run_in_threads(
+                self.practice, lambda: engine.run_step(email.pk), lambda: engine.run_step(email.pk)
+            )
         self.assertEqual(sum(isinstance(r, Step) for r in results), 1, results)
         self.assertEqual(sum(r is None for r in results), 1, results)
         email.refresh_from_db()

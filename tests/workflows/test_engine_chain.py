@@ -18,8 +18,7 @@ class ChainTests(BaseTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.acme = f.ClientFactory(practice=self.practice, name="Acme Ltd")
-        f.ContactFactory(client=self.acme, first_name="Ann", email="ann@acme.example",
-                         is_main=True)
+        f.ContactFactory(client=self.acme, first_name="Ann", email="ann@acme.example", is_main=True)
         self.task = f.TaskFactory(client=self.acme, owner=self.staff, status="in_progress")
         self.template = chain_template(self.practice, self.manager)
 
@@ -80,7 +79,8 @@ class ChainTests(BaseTestCase):
     def test_automatic_steps_wait_for_the_task_to_start(self) -> None:
         planned = f.TaskFactory(client=self.acme, owner=self.staff, status="planned")
         template = chain_template(
-            self.practice, self.manager,
+            self.practice,
+            self.manager,
         )
         # Make the email independent so it is ready at once.
         with mock.patch("workflows.tasks.run_step_task.delay") as delay:

@@ -3,7 +3,6 @@ the automatic work it enqueues."""
 
 from __future__ import annotations
 
-import unittest
 from unittest import mock
 
 from django.db import transaction
@@ -28,22 +27,35 @@ class StepRowsMixin:
         return f.TaskFactory(client=client, owner=self.staff, status=status)
 
     def make_step(
-        self, status: str, *, task: Task | None = None, group: StepGroup | None = None,
-        name: str = "Prepare draft accounts", type: str = StepType.SIMPLE,
-        mode: str = Mode.MANUAL, **extra,
+        self,
+        status: str,
+        *,
+        task: Task | None = None,
+        group: StepGroup | None = None,
+        name: str = "Prepare draft accounts",
+        type: str = StepType.SIMPLE,
+        mode: str = Mode.MANUAL,
+        **extra,
     ) -> Step:
         if task is None:
             task = group.task if group is not None else self.make_task()
         if group is None:
-            group = StepGroup.objects.create(practice=task.practice, task=task, name="Year end",
-                                             position=1)
+            group = StepGroup.objects.create(
+                practice=task.practice, task=task, name="Year end", position=1
+            )
         if type == StepType.EMAIL:
             extra.setdefault("subject", "Hello {{ client.name }}")
             extra.setdefault("body", "Dear client")
             extra.setdefault("to_recipients", ["contact:main"])
         return Step.objects.create(
-            practice=task.practice, task=task, group=group, name=name, type=type, mode=mode,
-            status=status, **extra,
+            practice=task.practice,
+            task=task,
+            group=group,
+            name=name,
+            type=type,
+            mode=mode,
+            status=status,
+            **extra,
         )
 
     def depend(self, step: Step, *on: Step) -> None:
@@ -82,10 +94,7 @@ class TransitionTableTests(StepRowsMixin, BaseTestCase):
 
     def test_it_refuses_every_transition_not_in_the_table(self) -> None:
         forbidden = [
-            (old, new)
-            for old in S.values
-            for new in S.values
-            if new not in engine.TRANSITIONS[old]
+            (old, new) for old in S.values for new in S.values if new not in engine.TRANSITIONS[old]
         ]
         for status in S.values:
             self.assertIn((status, status), forbidden)  # same → same is never a move
@@ -149,8 +158,13 @@ class TransitionTimestampTests(StepRowsMixin, BaseTestCase):
         self.assertIsNone(step.completed_at)
 
     def test_finishing_stamps_completed_at(self) -> None:
-        for old, new in [(S.READY, S.DONE), (S.IN_PROGRESS, S.DONE), (S.READY, S.SKIPPED),
-                         (S.BLOCKED, S.SKIPPED), (S.FAILED, S.SKIPPED)]:
+        for old, new in [
+            (S.READY, S.DONE),
+            (S.IN_PROGRESS, S.DONE),
+            (S.READY, S.SKIPPED),
+            (S.BLOCKED, S.SKIPPED),
+            (S.FAILED, S.SKIPPED),
+        ]:
             with self.subTest(old=old, new=new):
                 step = self.make_step(old)
                 before = timezone.now()
@@ -179,9 +193,8 @@ class TransitionTimestampTests(StepRowsMixin, BaseTestCase):
                 step.refresh_from_db()
                 self.assertEqual(step.failure_reason, "")
 
-    # BUG: _transition stamps completed_at on done/skipped but never clears it, so a skipped
-    # step that is restored (skipped → ready/blocked) still carries a completion time while
-    # it is open again. See the report.
+    # Regression: completed_at was stamped on done/skipped but never cleared, so a restored
+    # step was open again with a completion time.
     def test_restoring_a_skipped_step_clears_completed_at(self) -> None:
         step = self.make_step(S.READY)
         engine.skip_step(step, actor=self.staff)
@@ -213,9 +226,7 @@ class UnblockDependentsTests(StepRowsMixin, BaseTestCase):
             (engine.skip_step, engine.skip_step),
         ]:
             with self.subTest(first=finish_first.__name__, second=finish_second.__name__):
-                Step.objects.filter(pk__in=[self.first.pk, self.second.pk]).update(
-                    status=S.READY
-                )
+                Step.objects.filter(pk__in=[self.first.pk, self.second.pk]).update(status=S.READY)
                 Step.objects.filter(pk=self.review.pk).update(status=S.BLOCKED, ready_at=None)
                 ActivityEvent.objects.all().delete()
                 finish_first(self.first, actor=self.staff)
@@ -251,8 +262,12 @@ class CompleteStepTests(StepRowsMixin, BaseTestCase):
         self.assertEqual(self.status_events(step).get().actor, self.staff)
 
     def test_it_refuses_steps_that_are_not_simple(self) -> None:
-        for step_type in (StepType.EMAIL, StepType.DOCUMENT_REQUEST,
-                          StepType.DOCUMENT_APPROVAL, StepType.CLIENT_CONFIRMATION):
+        for step_type in (
+            StepType.EMAIL,
+            StepType.DOCUMENT_REQUEST,
+            StepType.DOCUMENT_APPROVAL,
+            StepType.CLIENT_CONFIRMATION,
+        ):
             with self.subTest(type=step_type):
                 step = self.make_step(S.READY, type=step_type)
                 with self.assertRaises(engine.InvalidTransition):
@@ -292,8 +307,13 @@ class SkipAndRestoreTests(StepRowsMixin, BaseTestCase):
         self.assertEqual(self.send.status, S.SKIPPED)
 
     def test_skipping_cancels_the_steps_chase(self) -> None:
-        timers.schedule(practice=self.practice, kind="step.chase", target_id=self.prepare.pk,
-                        due_at=timezone.now(), key=f"step:{self.prepare.pk}:chase")
+        timers.schedule(
+            practice=self.practice,
+            kind="step.chase",
+            target_id=self.prepare.pk,
+            due_at=timezone.now(),
+            key=f"step:{self.prepare.pk}:chase",
+        )
         engine.skip_step(self.prepare, actor=self.staff)
         self.assertFalse(Timer.objects.filter(key=f"step:{self.prepare.pk}:chase").exists())
 
@@ -332,14 +352,16 @@ class SkipAndRestoreTests(StepRowsMixin, BaseTestCase):
 
 class RetryStepTests(StepRowsMixin, BaseTestCase):
     def test_it_puts_a_failed_step_back_to_ready(self) -> None:
-        step = self.make_step(S.FAILED, type=StepType.EMAIL, mode=Mode.MANUAL,
-                              failure_reason="Nobody to send to.")
+        step = self.make_step(
+            S.FAILED, type=StepType.EMAIL, mode=Mode.MANUAL, failure_reason="Nobody to send to."
+        )
         engine.retry_step(step, actor=self.staff)
         step.refresh_from_db()
         self.assertEqual((step.status, step.failure_reason), (S.READY, ""))
         event = self.status_events(step).get()
-        self.assertEqual((event.old_status, event.new_status, event.actor),
-                         (S.FAILED, S.READY, self.staff))
+        self.assertEqual(
+            (event.old_status, event.new_status, event.actor), (S.FAILED, S.READY, self.staff)
+        )
 
     def test_retrying_an_automatic_step_on_a_started_task_runs_it_again(self) -> None:
         step = self.make_step(S.FAILED, type=StepType.EMAIL, mode=Mode.AUTOMATIC)
@@ -356,13 +378,13 @@ class RetryStepTests(StepRowsMixin, BaseTestCase):
                 step.refresh_from_db()
                 self.assertEqual(step.status, status)
 
-    # BUG: retry_step does not check that the step failed. blocked → ready and skipped → ready
-    # are in TRANSITIONS (for unblocking and restoring), so "retrying" a blocked step makes it
-    # ready while its dependencies are unfinished; an automatic one would then run early.
+    # Regression: retry_step did not check that the step had failed, and blocked → ready is a
+    # legal move (for unblocking), so "retrying" a blocked step skipped its dependencies.
     def test_retrying_a_blocked_step_does_not_bypass_its_dependencies(self) -> None:
         prepare = self.make_step(S.READY, name="Prepare")
-        send = self.make_step(S.BLOCKED, group=prepare.group, name="Send",
-                              type=StepType.EMAIL, mode=Mode.AUTOMATIC)
+        send = self.make_step(
+            S.BLOCKED, group=prepare.group, name="Send", type=StepType.EMAIL, mode=Mode.AUTOMATIC
+        )
         StepDependency.objects.create(practice=self.practice, step=send, depends_on=prepare)
         with mock.patch(DELAY) as delay, self.captureOnCommitCallbacks(execute=True):
             with self.assertRaises(engine.InvalidTransition):
@@ -374,8 +396,9 @@ class RetryStepTests(StepRowsMixin, BaseTestCase):
 
 class AutomaticEnqueueTests(StepRowsMixin, BaseTestCase):
     def automatic_blocked_step(self, task_status: str) -> Step:
-        return self.make_step(S.BLOCKED, task=self.make_task(task_status), type=StepType.EMAIL,
-                              mode=Mode.AUTOMATIC)
+        return self.make_step(
+            S.BLOCKED, task=self.make_task(task_status), type=StepType.EMAIL, mode=Mode.AUTOMATIC
+        )
 
     def test_an_automatic_step_becoming_ready_on_a_started_task_is_enqueued_on_commit(
         self,

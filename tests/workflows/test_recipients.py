@@ -23,25 +23,50 @@ class AcmeMixin:
         super().setUp()
         self.service = f.ServiceFactory(practice=self.practice, name="Year-end accounts")
         self.acme = f.ClientFactory(
-            practice=self.practice, name="Acme Ltd", client_manager=self.manager,
-            partner=self.owner, associate=self.admin,
+            practice=self.practice,
+            name="Acme Ltd",
+            client_manager=self.manager,
+            partner=self.owner,
+            associate=self.admin,
         )
-        f.ClientServiceFactory(client=self.acme, service=self.service,
-                               service_manager=self.ar_manager)
+        f.ClientServiceFactory(
+            client=self.acme, service=self.service, service_manager=self.ar_manager
+        )
         contact = f.ContactFactory
         contact(client=self.acme, first_name="Ann", email="ann@acme.example", is_main=True)
-        contact(client=self.acme, first_name="Bill", email="Bill@Acme.example", is_main=False,
-                is_billing=True, is_accounts=True)
+        contact(
+            client=self.acme,
+            first_name="Bill",
+            email="Bill@Acme.example",
+            is_main=False,
+            is_billing=True,
+            is_accounts=True,
+        )
         contact(client=self.acme, first_name="Pat", email="", is_main=False, is_payroll=True)
-        contact(client=self.acme, first_name="Dee", email="dee@acme.example", is_main=False,
-                is_director=True)
-        contact(client=self.acme, first_name="Dan", email="dan@acme.example", is_main=False,
-                is_director=True)
+        contact(
+            client=self.acme,
+            first_name="Dee",
+            email="dee@acme.example",
+            is_main=False,
+            is_director=True,
+        )
+        contact(
+            client=self.acme,
+            first_name="Dan",
+            email="dan@acme.example",
+            is_main=False,
+            is_director=True,
+        )
         # Another client's contacts are never picked.
-        f.ContactFactory(client=f.ClientFactory(practice=self.practice), email="no@other.example",
-                         is_main=True, is_director=True)
-        self.task = f.TaskFactory(client=self.acme, owner=self.staff, service=self.service,
-                                  status="in_progress")
+        f.ContactFactory(
+            client=f.ClientFactory(practice=self.practice),
+            email="no@other.example",
+            is_main=True,
+            is_director=True,
+        )
+        self.task = f.TaskFactory(
+            client=self.acme, owner=self.staff, service=self.service, status="in_progress"
+        )
 
     def resolve(self, to: list[str], cc: list[str] = (), *, task=None, assignee=None):
         return recipients.resolve(list(to), list(cc), task=task or self.task, assignee=assignee)
@@ -81,8 +106,14 @@ class ResolveTests(AcmeMixin, BaseTestCase):
 
     def test_member_tokens_nobody_holds_are_missing(self) -> None:
         bare = f.TaskFactory(client=f.ClientFactory(practice=self.practice), owner=None)
-        tokens = ["member:task_owner", "member:client_manager", "member:client_partner",
-                  "member:client_associate", "member:service_manager", "member:assignee"]
+        tokens = [
+            "member:task_owner",
+            "member:client_manager",
+            "member:client_partner",
+            "member:client_associate",
+            "member:service_manager",
+            "member:assignee",
+        ]
         got = self.resolve(tokens, task=bare)
         self.assertEqual((got.to, got.missing), ([], tokens))
 
@@ -93,8 +124,13 @@ class ResolveTests(AcmeMixin, BaseTestCase):
     def test_addresses_are_deduplicated_ignoring_case_and_to_wins_over_cc(self) -> None:
         got = self.resolve(
             ["contact:main", "email:ANN@acme.example", "contact:billing"],
-            ["email:ann@ACME.example", "contact:accounts", "email:bill@acme.EXAMPLE",
-             "contact:director", "email:dee@acme.example"],
+            [
+                "email:ann@ACME.example",
+                "contact:accounts",
+                "email:bill@acme.EXAMPLE",
+                "contact:director",
+                "email:dee@acme.example",
+            ],
         )
         self.assertEqual(got.to, ["ann@acme.example", "Bill@Acme.example"])
         self.assertEqual(sorted(got.cc), ["dan@acme.example", "dee@acme.example"])
@@ -111,15 +147,19 @@ class EmailStepMixin(AcmeMixin):
     def email_step(self, *, status: str = S.READY, mode: str = Mode.AUTOMATIC, **extra) -> Step:
         group = StepGroup.objects.create(practice=self.practice, task=self.task, name="Emails")
         fields = {
-            "name": "Ask for records", "type": StepType.EMAIL, "mode": mode,
+            "name": "Ask for records",
+            "type": StepType.EMAIL,
+            "mode": mode,
             "subject": "Records for {{ client.name }}",
             "body": "Dear {{ contacts.main.first_name }},\n\nPlease send {{ task.name }}.",
-            "to_recipients": ["contact:main"], "cc_recipients": ["member:client_manager"],
+            "to_recipients": ["contact:main"],
+            "cc_recipients": ["member:client_manager"],
             "assignee": self.staff,
         }
         fields.update(extra)
-        return Step.objects.create(practice=self.practice, task=self.task, group=group,
-                                   status=status, **fields)
+        return Step.objects.create(
+            practice=self.practice, task=self.task, group=group, status=status, **fields
+        )
 
     def messages(self):
         return OutboundMessage.objects.all()
@@ -127,8 +167,9 @@ class EmailStepMixin(AcmeMixin):
 
 class NobodyToSendToTests(EmailStepMixin, BaseTestCase):
     def test_an_automatic_email_with_no_addresses_fails_naming_the_missing_roles(self) -> None:
-        step = self.email_step(to_recipients=["contact:payroll", "member:assignee"],
-                               cc_recipients=[], assignee=None)
+        step = self.email_step(
+            to_recipients=["contact:payroll", "member:assignee"], cc_recipients=[], assignee=None
+        )
         with mock.patch(DELIVER):
             engine.run_step(step.pk)
         step.refresh_from_db()
@@ -141,8 +182,9 @@ class NobodyToSendToTests(EmailStepMixin, BaseTestCase):
         self.assertEqual((event.old_status, event.new_status), (S.READY, S.FAILED))
 
     def test_the_draft_lists_what_is_missing(self) -> None:
-        step = self.email_step(mode=Mode.MANUAL, to_recipients=["contact:payroll"],
-                               cc_recipients=[])
+        step = self.email_step(
+            mode=Mode.MANUAL, to_recipients=["contact:payroll"], cc_recipients=[]
+        )
         draft = engine.draft_step_message(step)
         self.assertEqual((draft.to, draft.missing), ([], ["contact:payroll"]))
 
@@ -166,8 +208,11 @@ class NobodyToSendToTests(EmailStepMixin, BaseTestCase):
         held = self.email_step()
         self.assertIsNone(engine.run_step(held.pk))
         self.assertEqual(
-            list(Step.objects.filter(pk__in=[manual.pk, blocked.pk, held.pk])
-                 .order_by("pk").values_list("status", flat=True)),
+            list(
+                Step.objects.filter(pk__in=[manual.pk, blocked.pk, held.pk])
+                .order_by("pk")
+                .values_list("status", flat=True)
+            ),
             [S.READY, S.BLOCKED, S.READY],
         )
         self.assertFalse(self.messages().exists())
@@ -192,8 +237,9 @@ class ManualEmailTests(EmailStepMixin, BaseTestCase):
         self.step.refresh_from_db()
         self.assertEqual(self.step.status, S.READY)
         self.assertFalse(self.messages().exists())
-        self.assertFalse(ActivityEvent.objects.filter(object_id=self.step.pk,
-                                                      verb="step.status").exists())
+        self.assertFalse(
+            ActivityEvent.objects.filter(object_id=self.step.pk, verb="step.status").exists()
+        )
 
     def test_the_draft_is_rendered_with_its_recipients(self) -> None:
         draft = engine.draft_step_message(self.step)
@@ -217,13 +263,13 @@ class ManualEmailTests(EmailStepMixin, BaseTestCase):
         message = self.messages().get()
         self.assertEqual(message.subject, "Records, please")
         # Braces in the edited body are the user's words now, not Liquid to render again.
-        self.assertEqual(message.body_text, "Hi Ann,\n\nSend {{ client.name }} records "
-                                            "<b>today</b>.")
+        self.assertEqual(
+            message.body_text, "Hi Ann,\n\nSend {{ client.name }} records <b>today</b>."
+        )
         self.assertEqual(message.to, ["ann@acme.example", "extra@acme.example"])
         self.assertEqual(message.cc, ["boss@ledger.example"])
         self.assertIn("&lt;b&gt;today&lt;/b&gt;", message.body_html)
-        self.assertEqual((message.source_type, message.source_id),
-                         ("workflows.step", self.step.pk))
+        self.assertEqual((message.source_type, message.source_id), ("workflows.step", self.step.pk))
         self.assertEqual(message.task, self.task)
         deliver.assert_called_once_with(message.pk)
         self.step.refresh_from_db()
@@ -243,13 +289,16 @@ class ManualEmailTests(EmailStepMixin, BaseTestCase):
 
     def test_a_draft_without_to_is_refused_and_changes_nothing(self) -> None:
         with self.assertRaisesMessage(StepFailure, "Add at least one recipient in To."):
-            engine.send_step_message(self.step, self.edited(to=[], cc=["ann@acme.example"]),
-                                     actor=self.staff)
+            engine.send_step_message(
+                self.step, self.edited(to=[], cc=["ann@acme.example"]), actor=self.staff
+            )
         self.assert_nothing_changed()
 
     def test_a_draft_with_an_invalid_address_is_refused_and_changes_nothing(self) -> None:
-        for draft in (self.edited(to=["ann@acme.example", "not an address"]),
-                      self.edited(cc=["also@wrong"])):
+        for draft in (
+            self.edited(to=["ann@acme.example", "not an address"]),
+            self.edited(cc=["also@wrong"]),
+        ):
             with self.subTest(to=draft.to, cc=draft.cc):
                 with self.assertRaisesMessage(StepFailure, "is not an email address"):
                     engine.send_step_message(self.step, draft, actor=self.staff)

@@ -23,8 +23,12 @@ def email_step(**overrides) -> dict:
 
 
 def simple_step(**overrides) -> dict:
-    fields = {"name": "Prepare draft accounts", "type": "simple", "mode": "manual",
-              "assignment_rule": "task_owner"}
+    fields = {
+        "name": "Prepare draft accounts",
+        "type": "simple",
+        "mode": "manual",
+        "assignment_rule": "task_owner",
+    }
     fields.update(overrides)
     return fields
 
@@ -34,7 +38,8 @@ def chain_template(practice, actor, *, second: dict | None = None) -> WorkflowTe
     with scopes_disabled():
         template = building.create_template(practice=practice, actor=actor, name="Year end")
         group = template.groups.get()
-        first = building.add_step(group, actor=actor, checklist=["Bank rec", "Accruals"],
-                                  **simple_step())
+        first = building.add_step(
+            group, actor=actor, checklist=["Bank rec", "Accruals"], **simple_step()
+        )
         building.add_step(group, actor=actor, depends_on=[first], **(second or email_step()))
     return template

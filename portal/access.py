@@ -1,0 +1,158 @@
+"""Portal access: emailed links with random tokens, and the portal session they open.
+
+Tokens carry 256 bits from `secrets`, are stored only as SHA-256 hashes, expire, and can be
+revoked. Opening a link (GET) never changes anything; the page it shows posts back (with
+CSRF) to sign the contact in. The portal identity is (practice, email): a person who is a
+contact at several clients of the practice sees all of their items.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from portal.models import AccessToken
+from sodium.models import Contact, Practice
+
+SIGN_IN_TTL = dt.timedelta(minutes=30)
+STEP_LINK_TTL = dt.timedelta(days=45)
+SESSION_TTL = dt.timedelta(hours=8)
+_SESSION_KEY = "sodium_portal"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(
+    contact: Contact, *, purpose: str, step=None, ttl: dt.timedelta | None = None
+) -> str:
+    """Create a token for `contact` and return it (the only time it exists in clear)."""
+    token = secrets.token_urlsafe(32)  # 256 bits
+    if ttl is None:
+        ttl = SIGN_IN_TTL if purpose == AccessToken.Purpose.SIGN_IN else STEP_LINK_TTL
+    AccessToken.objects.create(
+        practice_id=contact.practice_id,
+        contact=contact,
+        step=step,
+        purpose=purpose,
+        token_hash=_hash(token),
+        expires_at=timezone.now() + ttl,
+    )
+    return token
+
+
+def link_for(token: str) -> str:
+    """Return the absolute URL of the landing page for `token`."""
+    return f"{settings.SITE_URL}{reverse('portal:link', kwargs={'token': token})}"
+
+
+def step_link(contact: Contact, step) -> str:
+    """Return a fresh link that opens `step` in the portal for `contact`."""
+    return link_for(issue_token(contact, purpose=AccessToken.Purpose.STEP, step=step))
+
+
+def find_token(token: str) -> AccessToken | None:
+    """Return the usable token matching `token`, or None (unknown, expired or revoked)."""
+    if not token or len(token) > 100:
+        return None
+    # Cross-tenant on purpose: the token itself says which practice it belongs to.
+    with scopes_disabled():
+        found = (
+            AccessToken.objects.filter(token_hash=_hash(token))
+            .select_related("contact", "practice", "step")
+            .first()
+        )
+    if found is None or not found.is_usable:
+        return None
+    return found
+
+
+def revoke_tokens(contact: Contact) -> int:
+    """Revoke every live token of a contact (e.g. when they leave the client)."""
+    return AccessToken.objects.filter(contact=contact, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+# --- the portal session --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortalUser:
+    practice: Practice
+    email: str
+    contact_ids: tuple[int, ...]
+    client_ids: tuple[int, ...]
+    name: str
+
+    def owns_client(self, client_id: int) -> bool:
+        return client_id in self.client_ids
+
+
+def sign_in(request: HttpRequest, access: AccessToken) -> None:
+    """Open a portal session for the token's contact (call on POST only)."""
+    request.session.cycle_key()
+    request.session[_SESSION_KEY] = {
+        "practice": access.practice_id,
+        "email": access.contact.email.lower(),
+        "contact": access.contact_id,
+        "expires": (timezone.now() + SESSION_TTL).timestamp(),
+    }
+    AccessToken.objects.with_scopes_disabled().filter(pk=access.pk).update(
+        last_used_at=timezone.now()
+    )
+
+
+def sign_out(request: HttpRequest) -> None:
+    request.session.pop(_SESSION_KEY, None)
+    request.session.cycle_key()
+
+
+def current(request: HttpRequest) -> PortalUser | None:
+    """Return who is signed in to the portal, or None when nobody is or the session expired."""
+    data = request.session.get(_SESSION_KEY)
+    if not data or data.get("expires", 0) < timezone.now().timestamp():
+        return None
+    with scopes_disabled():
+        practice = Practice.objects.filter(pk=data["practice"]).first()
+        if practice is None:
+            return None
+        contacts = list(
+            Contact.objects.filter(practice=practice)
+            .filter(Q(pk=data["contact"]) | Q(email__iexact=data["email"]) & ~Q(email=""))
+            .select_related("client")
+        )
+    contacts = [c for c in contacts if c.client.status == "active"]
+    if not contacts:
+        return None
+    main = next((c for c in contacts if c.pk == data["contact"]), contacts[0])
+    return PortalUser(
+        practice=practice,
+        email=data["email"],
+        contact_ids=tuple(c.pk for c in contacts),
+        client_ids=tuple(sorted({c.client_id for c in contacts})),
+        name=main.full_name,
+    )
+
+
+def contact_for_sign_in(practice: Practice, email: str) -> Contact | None:
+    """Return a contact of an active client of `practice` with this email, if any."""
+    email = email.strip().lower()
+    if not email:
+        return None
+    with scopes_disabled():
+        return (
+            Contact.objects.filter(practice=practice, email__iexact=email, client__status="active")
+            .order_by("-is_main", "pk")
+            .first()
+        )

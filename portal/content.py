@@ -1,0 +1,112 @@
+"""The emails the portal sends, as practice-editable content blocks with good defaults.
+
+Each practice gets its own copy of a built-in block the first time it is needed; staff edit
+it like any content block. Steps without content of their own use the block for their type.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from sodium import liquid
+from sodium.models import Practice
+from workflows.models import ContentBlock, StepType
+
+_SIGN_OFF = "\n\nKind regards,\n{{ practice.sender_name }}"
+
+DEFAULTS: dict[str, tuple[str, str, str]] = {
+    "portal.sign_in": (
+        "Portal: sign-in link",
+        "Your sign-in link for {{ practice.name }}",
+        "Hello {{ contact.first_name | default: 'there' }},\n\n"
+        "Here is your link to sign in to the {{ practice.name }} client portal. It works for "
+        "30 minutes:\n\n{{ action_link }}\n\n"
+        "If you did not ask for it, you can ignore this email." + _SIGN_OFF,
+    ),
+    "portal.request_opened": (
+        "Portal: documents requested",
+        "Documents needed: {{ step.name }}",
+        "Dear {{ contacts.main.first_name | default: 'client' }},\n\n"
+        "We need some documents from you for {{ task.name }}{% if step.deadline != '' %} by "
+        "{{ step.deadline }}{% endif %}. You can upload them securely here:\n\n"
+        "{{ action_link }}" + _SIGN_OFF,
+    ),
+    "portal.submission_rejected": (
+        "Portal: submission returned",
+        "Please look again: {{ step.name }}",
+        "Dear {{ contacts.main.first_name | default: 'client' }},\n\n"
+        "Thank you for your documents for {{ task.name }}. We need a little more before we "
+        "can go on:\n\n{{ reason }}\n\nYou can add them here:\n\n{{ action_link }}" + _SIGN_OFF,
+    ),
+    "portal.approval_waiting": (
+        "Portal: document waiting for approval",
+        "Please approve: {{ document.title }}",
+        "Dear {{ contacts.main.first_name | default: 'client' }},\n\n"
+        "{{ document.title }} is ready for your approval. Please review it and approve it, or "
+        "tell us what should change:\n\n{{ action_link }}" + _SIGN_OFF,
+    ),
+    "portal.confirmation": (
+        "Portal: confirmation request",
+        "Please confirm: {{ step.name }}",
+        "Dear {{ contacts.main.first_name | default: 'client' }},\n\n"
+        "{{ confirmation.message }}\n\nPlease confirm with one click:\n\n{{ action_link }}"
+        + _SIGN_OFF,
+    ),
+    "portal.confirmation_chase": (
+        "Portal: confirmation reminder",
+        "Reminder: please confirm {{ step.name }}",
+        "Dear {{ contacts.main.first_name | default: 'client' }},\n\n"
+        "A quick reminder: we are still waiting for your confirmation.\n\n"
+        "{{ confirmation.message }}\n\n{{ action_link }}" + _SIGN_OFF,
+    ),
+}
+
+STEP_TYPE_BLOCK = {
+    StepType.DOCUMENT_REQUEST: "portal.request_opened",
+    StepType.DOCUMENT_APPROVAL: "portal.approval_waiting",
+    StepType.CLIENT_CONFIRMATION: "portal.confirmation",
+}
+
+# Extra variables these emails may use, beyond workflows.context.VARIABLES.
+EXTRA_PATHS = [
+    "contact.first_name",
+    "contact.name",
+    "reason",
+    "document.title",
+    "document.category",
+    "confirmation.message",
+]
+
+
+def system_block(practice: Practice, key: str) -> ContentBlock:
+    """Return the practice's block for `key`, creating it from the default on first use."""
+    found = ContentBlock.objects.filter(practice=practice, system_key=key).first()
+    if found is not None:
+        return found
+    name, subject, body = DEFAULTS[key]
+    try:
+        with transaction.atomic():
+            return ContentBlock.objects.create(
+                practice=practice, system_key=key, name=name, subject=subject, body=body
+            )
+    except IntegrityError:  # created meanwhile by another request
+        return ContentBlock.objects.get(practice=practice, system_key=key)
+
+
+def ensure_system_blocks(practice: Practice) -> list[ContentBlock]:
+    """Create every missing built-in block for the practice (for the content library)."""
+    return [system_block(practice, key) for key in DEFAULTS]
+
+
+def render_system_email(practice: Practice, key: str, context: dict[str, Any]) -> liquid.Rendered:
+    """Render the practice's built-in email `key` with `context`."""
+    block = system_block(practice, key)
+    return liquid.render_message(block.subject, block.body, context)
+
+
+def default_step_content(step) -> tuple[str, str]:
+    """Return the subject and body a client-facing step uses when it has none of its own."""
+    block = system_block(step.task.practice, STEP_TYPE_BLOCK[step.type])
+    return block.subject, block.body

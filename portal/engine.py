@@ -1,0 +1,535 @@
+"""Every change of a portal item's state: requests, submissions, approvals, confirmations.
+
+Client responses arrive here from portal views (POST only); each one runs in a transaction
+that locks the item, checks the move, records it, and tells the workflow engine — which alone
+changes the step's status. Doing the same thing twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from portal import access, content, files
+from portal.models import (
+    Approval,
+    ApprovalVersion,
+    Confirmation,
+    Document,
+    DocumentRequest,
+    Submission,
+)
+from sodium import activity, notifications, outbox, timers
+from sodium.models import Contact, Timer, User
+from workflows import engine as wf_engine
+from workflows.context import build_context
+from workflows.handlers import Draft, StepFailure
+from workflows.models import Step
+
+SS = Step.SubStatus
+
+
+class PortalError(Exception):
+    """A client or staff action the rules refuse; the message is for people."""
+
+
+def _task_url(step: Step) -> str:
+    return reverse("sodium:task-detail", kwargs={"task_id": step.task_id})
+
+
+def _tell_assignee(step: Step, text: str, *, key: str) -> None:
+    """Notify the step's assignee in the app (and by email if they chose so)."""
+    notifications.notify(
+        practice=step.task.practice,
+        user=step.assignee,
+        text=text,
+        url=_task_url(step),
+        task=step.task,
+        key=key,
+    )
+
+
+def _log_client(step: Step, contact: Contact | None, verb: str, summary: str) -> None:
+    activity.record(
+        practice=step.task.practice,
+        actor=None,
+        actor_label=contact.full_name if contact else "Client",
+        verb=verb,
+        task=step.task,
+        obj=step,
+        summary=summary,
+    )
+
+
+def _email_contact(step: Step, contact: Contact, key: str, block: str, extra: dict) -> None:
+    link = access.step_link(contact, step)
+    context = build_context(
+        practice=step.task.practice,
+        client=step.task.client,
+        task=step.task,
+        step=step,
+        action_link=link,
+        extra={"contact": {"first_name": contact.first_name, "name": contact.full_name}, **extra},
+    )
+    rendered = content.render_system_email(step.task.practice, block, context)
+    outbox.queue_email(
+        practice=step.task.practice,
+        key=key,
+        to=[contact.email],
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        client=step.task.client,
+        task=step.task,
+        source=("workflows.step", step.pk),
+    )
+
+
+# --- document requests -------------------------------------------------------------------------
+
+
+def open_request(step: Step) -> DocumentRequest:
+    """Open (or re-open) the document request of a step that is being run."""
+    settings = step.settings or {}
+    request, _ = DocumentRequest.objects.update_or_create(
+        step=step,
+        defaults={
+            "practice_id": step.practice_id,
+            "client_id": step.task.client_id,
+            "title": settings.get("title") or step.name,
+            "description": settings.get("request_description", ""),
+            "deadline": step.deadline,
+            "status": DocumentRequest.Status.OPEN,
+        },
+    )
+    return request
+
+
+@transaction.atomic
+def submit(
+    request: DocumentRequest, *, contact: Contact, uploads: Sequence[UploadedFile], message: str
+) -> Submission:
+    """Store the client's files and message and hand them to staff for review.
+
+    Raises PortalError when the request is not open or nothing was given, and
+    files.UploadRejected for a refused file (nothing is stored then).
+    """
+    request = (
+        DocumentRequest.objects.select_for_update()
+        .select_related(
+            "step", "step__task", "step__task__practice", "step__task__client", "step__assignee"
+        )
+        .get(pk=request.pk)
+    )
+    if request.status != DocumentRequest.Status.OPEN:
+        raise PortalError("This request is not waiting for documents any more.")
+    if not uploads:
+        raise PortalError("Choose at least one file to upload.")
+    if len(uploads) > 20:
+        raise PortalError("Upload at most 20 files at a time.")
+    step = request.step
+    documents = [
+        files.store(
+            u,
+            practice_id=request.practice_id,
+            client_id=request.client_id,
+            contact=contact,
+            task=step.task,
+            category="Client upload",
+        )
+        for u in uploads
+    ]
+    submission = Submission.objects.create(
+        practice_id=request.practice_id,
+        request=request,
+        contact=contact,
+        message=message.strip()[:5000],
+    )
+    submission.documents.set(documents)
+    request.status = DocumentRequest.Status.SUBMITTED
+    request.save(update_fields=["status"])
+    wf_engine.set_sub_status(
+        step,
+        sub_status=SS.SUBMITTED,
+        actor=None,
+        note=f"{contact.full_name} submitted {len(documents)} file(s)",
+    )
+    _tell_assignee(
+        step,
+        f"{contact.full_name} submitted documents for “{step.name}” ({step.task.client.name})",
+        key=f"submission:{submission.pk}:notify",
+    )
+    return submission
+
+
+@transaction.atomic
+def accept_submission(submission: Submission, *, actor: User) -> Submission:
+    """Accept a submission: the step is done and its dependents go ahead."""
+    submission = (
+        Submission.objects.select_for_update()
+        .select_related("request", "request__step")
+        .get(pk=submission.pk)
+    )
+    if submission.status != Submission.Status.PENDING:
+        raise PortalError("This submission has already been reviewed.")
+    submission.status = Submission.Status.ACCEPTED
+    submission.reviewed_by, submission.reviewed_at = actor, timezone.now()
+    submission.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    request = submission.request
+    request.status = DocumentRequest.Status.ACCEPTED
+    request.save(update_fields=["status"])
+    wf_engine.finish_client_step(
+        request.step, actor=actor, sub_status=SS.ACCEPTED, note="Submission accepted"
+    )
+    return submission
+
+
+@transaction.atomic
+def reject_submission(submission: Submission, *, actor: User, reason: str) -> Submission:
+    """Return a submission with a reason: the request re-opens and the client is emailed."""
+    reason = reason.strip()
+    if not reason:
+        raise PortalError("Say what is missing, so the client knows what to send.")
+    submission = (
+        Submission.objects.select_for_update()
+        .select_related(
+            "request",
+            "request__step",
+            "request__step__task",
+            "request__step__task__practice",
+            "request__step__task__client",
+            "contact",
+        )
+        .get(pk=submission.pk)
+    )
+    if submission.status != Submission.Status.PENDING:
+        raise PortalError("This submission has already been reviewed.")
+    submission.status = Submission.Status.REJECTED
+    submission.reviewed_by, submission.reviewed_at = actor, timezone.now()
+    submission.rejection_reason = reason[:5000]
+    submission.save(update_fields=["status", "reviewed_by", "reviewed_at", "rejection_reason"])
+    request = submission.request
+    request.status = DocumentRequest.Status.OPEN
+    request.save(update_fields=["status"])
+    step = wf_engine.set_sub_status(
+        request.step,
+        sub_status=SS.REJECTED,
+        actor=actor,
+        note=f"Submission returned: {reason[:120]}",
+    )
+    if submission.contact and submission.contact.email:
+        _email_contact(
+            step,
+            submission.contact,
+            f"submission:{submission.pk}:rejected",
+            "portal.submission_rejected",
+            {"reason": reason},
+        )
+    return submission
+
+
+# --- document approvals ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def send_for_approval(
+    step: Step,
+    *,
+    actor: User,
+    document: Document,
+    title: str,
+    category: str = "",
+    note: str = "",
+    draft: Draft | None = None,
+) -> ApprovalVersion:
+    """Send a document (new, or a new version after a rejection) to the client for approval.
+
+    Raises PortalError when the step cannot take a document now, or the document belongs to
+    another client.
+    """
+    step = (
+        Step.objects.select_for_update(of=("self",))
+        .select_related("task", "task__practice", "task__client", "assignee")
+        .get(pk=step.pk)
+    )
+    if step.type != "document_approval":
+        raise PortalError("This step does not send documents for approval.")
+    if document.client_id != step.task.client_id:
+        raise PortalError("Choose a document of this client.")
+    title = title.strip() or document.title
+    approval = Approval.objects.filter(step=step).first()
+    if step.status == Step.Status.READY:
+        first = True
+    elif step.status == Step.Status.IN_PROGRESS and approval is not None:
+        latest = approval.versions.order_by("-number").first()
+        if latest and latest.status == ApprovalVersion.Status.PENDING:
+            raise PortalError("The client has not answered the current version yet.")
+        first = False
+    else:
+        raise PortalError(f"“{step.name}” is {step.get_status_display().lower()}.")
+    if approval is None:
+        approval = Approval.objects.create(
+            practice_id=step.practice_id,
+            step=step,
+            client_id=step.task.client_id,
+            title=title,
+            category=category,
+        )
+    else:
+        approval.title, approval.category = title, category
+        approval.save(update_fields=["title", "category"])
+        approval.versions.filter(status=ApprovalVersion.Status.PENDING).update(
+            status=ApprovalVersion.Status.SUPERSEDED
+        )
+    number = (
+        approval.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    ) + 1
+    version = ApprovalVersion.objects.create(
+        practice_id=step.practice_id,
+        approval=approval,
+        number=number,
+        document=document,
+        note=note,
+        sent_by=actor,
+    )
+    Document.objects.filter(pk=document.pk).update(title=title, category=category)
+    _email_approval(step, approval, version, draft)
+    if first:
+        wf_engine.mark_in_progress(
+            step, actor=actor, sub_status=SS.AWAITING_RESPONSE, note=f"Sent {title} for approval"
+        )
+    else:
+        wf_engine.set_sub_status(
+            step,
+            sub_status=SS.AWAITING_RESPONSE,
+            actor=actor,
+            note=f"Sent version {number} of {title}",
+        )
+    return version
+
+
+def _email_approval(
+    step: Step, approval: Approval, version: ApprovalVersion, draft: Draft | None
+) -> None:
+    from portal.handlers import LINK_PLACEHOLDER, recipient_contact, with_link
+    from workflows import handlers as wf
+
+    extra = {"document": {"title": approval.title, "category": approval.category}}
+    if draft is None:
+        subject, body = wf.step_content(step)
+        draft = wf.render_draft(
+            step, action_link=LINK_PLACEHOLDER, subject=subject, body=body, extra=extra
+        )
+        if draft.problems:
+            raise StepFailure(" ".join(draft.problems))
+    problems = wf.check_addresses(draft)
+    if problems:
+        raise PortalError(" ".join(problems))
+    contact = recipient_contact(step, draft)
+    draft.body = with_link(draft.body, access.step_link(contact, step))
+    wf.queue_step_email(step, draft, key=f"step:{step.pk}:approval:{version.number}")
+
+
+@transaction.atomic
+def respond_to_approval(
+    version: ApprovalVersion, *, contact: Contact, approve: bool, comment: str = ""
+) -> ApprovalVersion:
+    """Record the client's approval or rejection of the current version.
+
+    Approve: the step is done. Reject (a comment is required): the step stays open showing the
+    feedback. Answering a version that was already answered changes nothing.
+    """
+    version = (
+        ApprovalVersion.objects.select_for_update()
+        .select_related(
+            "approval",
+            "approval__step",
+            "approval__step__task",
+            "approval__step__task__practice",
+            "approval__step__task__client",
+            "approval__step__assignee",
+        )
+        .get(pk=version.pk)
+    )
+    if version.status != ApprovalVersion.Status.PENDING:
+        return version
+    comment = comment.strip()[:5000]
+    if not approve and not comment:
+        raise PortalError("Tell us what should change, so we can fix it.")
+    step = version.approval.step
+    version.status = ApprovalVersion.Status.APPROVED if approve else ApprovalVersion.Status.REJECTED
+    version.responded_by, version.responded_at, version.comment = contact, timezone.now(), comment
+    version.save(update_fields=["status", "responded_by", "responded_at", "comment"])
+    title = version.approval.title
+    if approve:
+        wf_engine.finish_client_step(
+            step, actor=None, sub_status=SS.APPROVED, note=f"{contact.full_name} approved {title}"
+        )
+        _tell_assignee(
+            step,
+            f"{contact.full_name} approved {title} ({step.task.client.name})",
+            key=f"approval:{version.pk}:notify",
+        )
+    else:
+        wf_engine.set_sub_status(
+            step,
+            sub_status=SS.REJECTED,
+            actor=None,
+            note=f"{contact.full_name} rejected {title}: {comment[:120]}",
+        )
+        _tell_assignee(
+            step,
+            f"{contact.full_name} rejected {title}: {comment[:150]}",
+            key=f"approval:{version.pk}:notify",
+        )
+    _log_client(
+        step,
+        contact,
+        "portal.approval",
+        f"{'Approved' if approve else 'Rejected'} {title} (version {version.number})",
+    )
+    return version
+
+
+# --- confirmations -----------------------------------------------------------------------------
+
+
+def open_confirmation(step: Step) -> Confirmation:
+    settings = step.settings or {}
+    confirmation, _ = Confirmation.objects.update_or_create(
+        step=step,
+        defaults={
+            "practice_id": step.practice_id,
+            "client_id": step.task.client_id,
+            "message": settings.get("message", ""),
+            "button_text": settings.get("button_text") or "Confirm",
+            "thank_you": settings.get("thank_you") or "Thank you.",
+            "confirmed_at": None,
+            "confirmed_by": None,
+        },
+    )
+    return confirmation
+
+
+@transaction.atomic
+def confirm(confirmation: Confirmation, *, contact: Contact) -> bool:
+    """Record the client's confirmation; return False when it was already confirmed."""
+    confirmation = (
+        Confirmation.objects.select_for_update()
+        .select_related(
+            "step", "step__task", "step__task__practice", "step__task__client", "step__assignee"
+        )
+        .get(pk=confirmation.pk)
+    )
+    if confirmation.confirmed_at is not None:
+        return False
+    step = confirmation.step
+    if step.status != Step.Status.IN_PROGRESS:
+        raise PortalError("This confirmation is no longer needed.")
+    confirmation.confirmed_at, confirmation.confirmed_by = timezone.now(), contact
+    confirmation.save(update_fields=["confirmed_at", "confirmed_by"])
+    wf_engine.finish_client_step(
+        step, actor=None, sub_status=SS.CONFIRMED, note=f"{contact.full_name} confirmed"
+    )
+    if (step.settings or {}).get("notify_assignee"):
+        _tell_assignee(
+            step,
+            f"{contact.full_name} confirmed “{step.name}” ({step.task.client.name})",
+            key=f"confirmation:{confirmation.pk}",
+        )
+    return True
+
+
+def chase_confirmation(timer: Timer) -> None:
+    """Timer handler: send the next chase, or tell the assignee the chases ran out.
+
+    Runs once per due timer; after an outage the next chase is scheduled from now, so a
+    missed week of daily chases sends one email, not seven.
+    """
+    step = (
+        Step.objects.select_related("task", "task__practice", "task__client", "assignee")
+        .filter(pk=timer.target_id)
+        .first()
+    )
+    if step is None or step.status != Step.Status.IN_PROGRESS:
+        return
+    confirmation = Confirmation.objects.select_for_update().filter(step=step).first()
+    if confirmation is None or confirmation.confirmed_at is not None:
+        return
+    chase = (step.settings or {}).get("chase") or {}
+    if not chase.get("enabled"):
+        return
+    limit, every = chase["max_times"], chase["every_days"]
+    if confirmation.chases_sent >= limit:
+        return
+    number = confirmation.chases_sent + 1
+    _send_chase(step, confirmation, chase, number)
+    confirmation.chases_sent, confirmation.last_chased_at = number, timezone.now()
+    confirmation.save(update_fields=["chases_sent", "last_chased_at"])
+    Step.objects.filter(pk=step.pk).update(chase_count=number)
+    activity.record(
+        practice=step.task.practice,
+        actor=None,
+        actor_label="System",
+        verb="step.chased",
+        task=step.task,
+        obj=step,
+        summary=f"{step.name}: chase {number} of {limit} sent",
+    )
+    if number < limit:
+        timers.schedule(
+            practice=step.practice_id,
+            kind=timer.kind,
+            target_id=step.pk,
+            due_at=timezone.now() + dt.timedelta(days=every),
+            key=timer.key,
+        )
+    else:
+        _tell_assignee(
+            step,
+            f"No confirmation from {step.task.client.name} for “{step.name}” after {limit} chases",
+            key=f"step:{step.pk}:chases-exhausted",
+        )
+
+
+def _send_chase(step: Step, confirmation: Confirmation, chase: dict, number: int) -> None:
+    from portal.handlers import recipient_contact
+    from workflows import handlers as wf
+    from workflows.models import ContentBlock
+
+    block_id = chase.get("content_block_id")
+    block = ContentBlock.objects.filter(pk=block_id).first() if block_id else None
+    if block is not None:
+        subject, body = block.subject, block.body
+    elif chase.get("subject") and chase.get("body"):
+        subject, body = chase["subject"], chase["body"]
+    else:
+        fallback = content.system_block(step.task.practice, "portal.confirmation_chase")
+        subject, body = fallback.subject, fallback.body
+    extra = {"confirmation": {"message": confirmation.message}}
+    draft = wf.render_draft(step, action_link="", subject=subject, body=body, extra=extra)
+    if draft.problems or not draft.to:
+        activity.record(
+            practice=step.task.practice,
+            actor=None,
+            actor_label="System",
+            verb="step.chase_failed",
+            task=step.task,
+            obj=step,
+            summary=f"{step.name}: chase {number} could not be sent",
+        )
+        return
+    contact = recipient_contact(step, draft)
+    link = access.step_link(contact, step)
+    draft = wf.render_draft(step, action_link=link, subject=subject, body=body, extra=extra)
+    if "{{ action_link }}" not in body and link not in draft.body:
+        draft.body = f"{draft.body.rstrip()}\n\n{link}"
+    wf.queue_step_email(step, draft, key=f"step:{step.pk}:chase:{number}")
+
+
+timers.register("step.chase", chase_confirmation)

@@ -1,0 +1,153 @@
+"""The three client-facing step types, registered with the workflow engine when portal loads.
+
+Running one (automatically, or when the user sends the drafted email from the composer)
+opens the portal item, emails the client a link to it and leaves the step in progress,
+awaiting the client. The client's answer comes back through portal.engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+
+from portal import access, content
+from portal import engine as portal_engine
+from sodium import liquid, timers
+from sodium.models import Contact
+from workflows import handlers as wf
+from workflows.handlers import Draft, Outcome, StepFailure
+from workflows.models import Step, StepType
+
+if TYPE_CHECKING:
+    from sodium.models import User
+
+LINK_PLACEHOLDER = "[secure link to the portal]"
+CHASE_TIMER = "step.chase"
+
+
+def recipient_contact(step: Step, draft: Draft) -> Contact:
+    """Return the client contact the step's link is issued to: the first one in To."""
+    contacts = {
+        c.email.lower(): c
+        for c in Contact.objects.filter(practice_id=step.practice_id, client_id=step.task.client_id)
+        if c.email
+    }
+    for address in draft.to:
+        if address.lower() in contacts:
+            return contacts[address.lower()]
+    raise StepFailure(
+        "The email must go to at least one of the client's contacts, so they can open the "
+        "portal. Add a contact role to To."
+    )
+
+
+def with_link(body: str, link: str) -> str:
+    if LINK_PLACEHOLDER in body:
+        return body.replace(LINK_PLACEHOLDER, link)
+    return f"{body.rstrip()}\n\n{link}"
+
+
+def _extra(step: Step) -> dict:
+    if step.type == StepType.CLIENT_CONFIRMATION:
+        return {"confirmation": {"message": (step.settings or {}).get("message", "")}}
+    return {}
+
+
+class ClientStepHandler:
+    """Shared by document requests and confirmations (approvals override `send`)."""
+
+    def draft(self, step: Step) -> Draft:
+        self.prepare(step, preview=True)
+        subject, body = wf.step_content(step)
+        return wf.render_draft(
+            step, action_link=LINK_PLACEHOLDER, subject=subject, body=body, extra=_extra(step)
+        )
+
+    def prepare(self, step: Step, *, preview: bool) -> None:
+        """Set what the email talks about (e.g. the deadline) before it is rendered."""
+
+    def open(self, step: Step) -> None:
+        """Create the portal item for the step."""
+
+    def run(self, step: Step) -> Outcome:
+        return self._send(step, self.draft(step), check=False)
+
+    def send(self, step: Step, draft: Draft, *, actor: User) -> Outcome:
+        problems = wf.check_addresses(draft)
+        if problems:
+            raise StepFailure(" ".join(problems))
+        return self._send(step, draft, check=True)
+
+    def _send(self, step: Step, draft: Draft, *, check: bool) -> Outcome:
+        if draft.problems:
+            raise StepFailure(" ".join(draft.problems))
+        if not draft.to:
+            raise StepFailure(wf.no_recipient_reason(draft))
+        contact = recipient_contact(step, draft)
+        self.prepare(step, preview=False)
+        self.open(step)
+        draft.body = with_link(draft.body, access.step_link(contact, step))
+        wf.queue_step_email(step, draft, key=f"step:{step.pk}:open")
+        self.after_send(step)
+        return Outcome(
+            status=Step.Status.IN_PROGRESS,
+            sub_status=Step.SubStatus.AWAITING_RESPONSE,
+            note=f"Emailed {', '.join(draft.to)}",
+        )
+
+    def after_send(self, step: Step) -> None:
+        pass
+
+
+class DocumentRequestHandler(ClientStepHandler):
+    def prepare(self, step: Step, *, preview: bool) -> None:
+        days = (step.settings or {}).get("deadline_days")
+        deadline = timezone.localdate() + dt.timedelta(days=days) if days is not None else None
+        if preview:
+            step.deadline = deadline  # shown in the draft; saved only when it is sent
+        else:
+            from workflows import engine
+
+            engine.set_step_deadline(step, deadline)
+
+    def open(self, step: Step) -> None:
+        portal_engine.open_request(step)
+
+
+class ConfirmationHandler(ClientStepHandler):
+    def open(self, step: Step) -> None:
+        portal_engine.open_confirmation(step)
+
+    def after_send(self, step: Step) -> None:
+        chase = (step.settings or {}).get("chase") or {}
+        if chase.get("enabled"):
+            timers.schedule(
+                practice=step.practice_id,
+                kind=CHASE_TIMER,
+                target_id=step.pk,
+                due_at=timezone.now() + dt.timedelta(days=chase["every_days"]),
+                key=f"step:{step.pk}:chase",
+            )
+
+
+class ApprovalHandler(ClientStepHandler):
+    """Always manual: the user picks the document; see portal.engine.send_for_approval."""
+
+    def run(self, step: Step) -> Outcome:
+        raise StepFailure("Document approvals are sent by a person, who picks the document.")
+
+    def send(self, step: Step, draft: Draft, *, actor: User) -> Outcome:
+        raise StepFailure("Choose the document to send for approval.")
+
+
+def render_text(subject: str, body: str, context: dict) -> liquid.Rendered:
+    return liquid.render_message(subject, body, context)
+
+
+wf.register(StepType.DOCUMENT_REQUEST, DocumentRequestHandler())
+wf.register(StepType.DOCUMENT_APPROVAL, ApprovalHandler())
+wf.register(StepType.CLIENT_CONFIRMATION, ConfirmationHandler())
+for _type in content.STEP_TYPE_BLOCK:
+    wf.DEFAULT_CONTENT[_type] = content.default_step_content

@@ -1,0 +1,237 @@
+"""What clients see and do: access tokens, documents, requests, approvals, confirmations."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from sodium.models import Client, Contact, Practice
+from sodium.tenancy import TenantManager
+from workflows.models import Step
+
+
+class AccessToken(models.Model):
+    """A link a contact received by email. Only the SHA-256 of the token is stored."""
+
+    class Purpose(models.TextChoices):
+        SIGN_IN = "sign_in", "Sign-in link"
+        STEP = "step", "Link in a step email"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="tokens")
+    step = models.ForeignKey(
+        Step, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "contact"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} for {self.contact_id}"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class Document(models.Model):
+    """A stored file: uploaded by a client, or sent by staff for approval."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(upload_to="documents/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    title = models.CharField(max_length=200, blank=True)
+    category = models.CharField(max_length=60, blank=True)
+    uploaded_by_contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    task = models.ForeignKey(
+        "sodium.Task", on_delete=models.SET_NULL, null=True, blank=True, related_name="documents"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["practice", "client", "-created_at"]),
+            models.Index(fields=["practice", "task", "-created_at"]),
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title or self.original_name
+
+
+class DocumentRequest(models.Model):
+    """A request for documents opened by a document-request step."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for the client"
+        SUBMITTED = "submitted", "Submitted, to review"
+        ACCEPTED = "accepted", "Accepted"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    step = models.OneToOneField(Step, on_delete=models.CASCADE, related_name="document_request")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    deadline = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "client", "status"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_overdue(self) -> bool:
+        return bool(
+            self.status == self.Status.OPEN
+            and self.deadline
+            and self.deadline < timezone.localdate()
+        )
+
+
+class Submission(models.Model):
+    """One answer from the client to a document request: files and a message."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    request = models.ForeignKey(
+        DocumentRequest, on_delete=models.CASCADE, related_name="submissions"
+    )
+    contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, related_name="+")
+    message = models.TextField(blank=True)
+    documents = models.ManyToManyField(Document, related_name="submissions", blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    submitted_at = models.DateTimeField(default=timezone.now)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "request", "submitted_at"])]
+        ordering = ["-submitted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Submission {self.pk} to {self.request_id}"
+
+
+class Approval(models.Model):
+    """A document sent to the client for approval by a document-approval step."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    step = models.OneToOneField(Step, on_delete=models.CASCADE, related_name="approval")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=200)
+    category = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "client"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ApprovalVersion(models.Model):
+    """One version of the document under approval; every version is kept."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the client"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        SUPERSEDED = "superseded", "Replaced by a newer version"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    approval = models.ForeignKey(Approval, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveSmallIntegerField()
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(default=timezone.now)
+    responded_by = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["approval", "number"], name="approval_version_unique")
+        ]
+        indexes = [models.Index(fields=["practice", "approval", "number"])]
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"{self.approval} v{self.number}"
+
+
+class Confirmation(models.Model):
+    """A question the client confirms by clicking a button (client-confirmation step)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    step = models.OneToOneField(Step, on_delete=models.CASCADE, related_name="confirmation")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    message = models.TextField()
+    button_text = models.CharField(max_length=60)
+    thank_you = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    chases_sent = models.PositiveSmallIntegerField(default=0)
+    last_chased_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "client"])]
+
+    def __str__(self) -> str:
+        return self.message[:60]
