@@ -61,6 +61,12 @@ def step_link(contact: Contact, step) -> str:
     return link_for(issue_token(contact, purpose=AccessToken.Purpose.STEP, step=step))
 
 
+def confirm_link(contact: Contact, step) -> str:
+    """Return a fresh link to the branded confirmation page of a client-confirmation step."""
+    token = issue_token(contact, purpose=AccessToken.Purpose.STEP, step=step)
+    return f"{settings.SITE_URL}{reverse('portal:confirm', kwargs={'token': token})}"
+
+
 def find_token(token: str) -> AccessToken | None:
     """Return the usable token matching `token`, or None (unknown, expired or revoked)."""
     if not token or len(token) > 100:

@@ -9,3 +9,9 @@ class PortalConfig(AppConfig):
         # Registers the three client-facing step handlers with the workflow engine and the
         # chase timer with the sweep.
         from portal import engine, handlers  # noqa: F401
+
+        # The task page's "Documents & client responses" card, after the workflow's.
+        from portal import staff_views
+        from sodium.panels import register_task_panel
+
+        register_task_panel(staff_views.task_documents_panel)

@@ -133,6 +133,8 @@ def submit(
     if len(uploads) > 20:
         raise PortalError("Upload at most 20 files at a time.")
     step = request.step
+    for upload in uploads:  # check every file before storing any, so a refusal leaves nothing
+        files.check_upload(upload)
     documents = [
         files.store(
             u,
@@ -525,7 +527,7 @@ def _send_chase(step: Step, confirmation: Confirmation, chase: dict, number: int
         )
         return
     contact = recipient_contact(step, draft)
-    link = access.step_link(contact, step)
+    link = access.confirm_link(contact, step)
     draft = wf.render_draft(step, action_link=link, subject=subject, body=body, extra=extra)
     if "{{ action_link }}" not in body and link not in draft.body:
         draft.body = f"{draft.body.rstrip()}\n\n{link}"

@@ -88,7 +88,7 @@ class ClientStepHandler:
         contact = recipient_contact(step, draft)
         self.prepare(step, preview=False)
         self.open(step)
-        draft.body = with_link(draft.body, access.step_link(contact, step))
+        draft.body = with_link(draft.body, self.link(contact, step))
         wf.queue_step_email(step, draft, key=f"step:{step.pk}:open")
         self.after_send(step)
         return Outcome(
@@ -99,6 +99,9 @@ class ClientStepHandler:
 
     def after_send(self, step: Step) -> None:
         pass
+
+    def link(self, contact: Contact, step: Step) -> str:
+        return access.step_link(contact, step)
 
 
 class DocumentRequestHandler(ClientStepHandler):
@@ -117,6 +120,9 @@ class DocumentRequestHandler(ClientStepHandler):
 
 
 class ConfirmationHandler(ClientStepHandler):
+    def link(self, contact: Contact, step: Step) -> str:
+        return access.confirm_link(contact, step)
+
     def open(self, step: Step) -> None:
         portal_engine.open_confirmation(step)
 

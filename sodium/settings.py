@@ -163,6 +163,20 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-timers": {"task": "sodium.tasks.sweep_timers_task", "schedule": 60.0},
 }
 
+# --- Cache (rate limits) ---------------------------------------------------------------------
+# Shared by every web process: Redis when there is one, else files in the data directory.
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+
 # --- Security -------------------------------------------------------------------------------
 SECURE_HTTPS = env_bool("SODIUM_HTTPS", default=not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_HTTPS
@@ -172,6 +186,9 @@ SECURE_HSTS_SECONDS = env_int("SODIUM_HSTS_SECONDS", 31_536_000 if SECURE_HTTPS 
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = SECURE_HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_HTTPS else None
+# Reverse proxies in front of web that append the client's address to X-Forwarded-For (the
+# portal's per-address rate limit reads it); 0 means clients connect directly.
+SODIUM_PROXY_HOPS = env_int("SODIUM_PROXY_HOPS", 0)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 

@@ -77,6 +77,10 @@ core = [
 urlpatterns = [
     path("", include((core, "sodium"))),
     path("workflows/", include("workflows.urls")),
+    # Staff side of the portal's items: downloads, submission review, sending for approval.
+    path("documents/", include("portal.staff_urls")),
+    # The client portal: contacts sign in with emailed links, not staff accounts.
+    path("portal/", include("portal.urls")),
     # Provider webhooks (tracking: delivered, opened, bounced), e.g. /anymail/postmark/tracking/.
     # They authenticate with ANYMAIL_WEBHOOK_SECRET ("user:password" in the webhook URL).
     path("anymail/", include("anymail.urls")),

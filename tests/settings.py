@@ -10,6 +10,7 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="sodium-test-media-")
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 SECURE_SSL_REDIRECT = False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Worker tests run a real Celery worker in another process, so the test database must be one
 # that process can open: a file for SQLite (PostgreSQL's test database is shared anyway).

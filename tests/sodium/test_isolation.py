@@ -12,6 +12,7 @@ import anymail.urls
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_scopes import scopes_disabled
 
+import portal.urls
 from sodium.models import ActivityEvent, OutboundMessage
 from tests import factories as f
 from tests.base import BaseTestCase
@@ -27,6 +28,9 @@ PUBLIC = {
     "sodium:practice-logo",
     # Email provider webhooks: authenticated by ANYMAIL_WEBHOOK_SECRET, not by a sign-in.
     *(f"anymail:{p.name}" for p in anymail.urls.urlpatterns),
+    # The client portal: contacts sign in with emailed links, never with a staff session, so
+    # staff ids mean nothing there; tests/portal covers which contact sees what.
+    *(f"portal:{p.name}" for p in portal.urls.urlpatterns),
 }
 
 

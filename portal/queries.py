@@ -1,0 +1,120 @@
+"""Reads for the portal: what a signed-in contact may see. Call inside the practice's scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import F
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from portal import access
+from portal.access import PortalUser
+from portal.models import AccessToken
+from sodium.models import Practice
+from workflows.models import Step, StepType
+
+CLIENT_FACING = (
+    StepType.DOCUMENT_REQUEST,
+    StepType.DOCUMENT_APPROVAL,
+    StepType.CLIENT_CONFIRMATION,
+)
+DONE_LIMIT = 50
+
+S = Step.Status
+Sub = Step.SubStatus
+
+# (type, sub-status) → what the client reads, and the chip colour. Said from their side.
+_WAITING_WORDS: dict[tuple[str, str], tuple[str, str]] = {
+    (StepType.DOCUMENT_REQUEST, Sub.NONE): ("Waiting for your documents", "warn"),
+    (StepType.DOCUMENT_REQUEST, Sub.AWAITING_RESPONSE): ("Waiting for your documents", "warn"),
+    (StepType.DOCUMENT_REQUEST, Sub.SUBMITTED): ("Sent — we are reviewing it", "info"),
+    (StepType.DOCUMENT_REQUEST, Sub.REJECTED): ("We need a little more", "danger"),
+    (StepType.DOCUMENT_APPROVAL, Sub.NONE): ("Waiting for your approval", "warn"),
+    (StepType.DOCUMENT_APPROVAL, Sub.AWAITING_RESPONSE): ("Waiting for your approval", "warn"),
+    (StepType.DOCUMENT_APPROVAL, Sub.REJECTED): ("You asked for changes", "info"),
+    (StepType.CLIENT_CONFIRMATION, Sub.NONE): ("Waiting for your confirmation", "warn"),
+    (StepType.CLIENT_CONFIRMATION, Sub.AWAITING_RESPONSE): (
+        "Waiting for your confirmation",
+        "warn",
+    ),
+}
+_KINDS: dict[str, str] = {
+    StepType.DOCUMENT_REQUEST: "Documents to send",
+    StepType.DOCUMENT_APPROVAL: "Document to approve",
+    StepType.CLIENT_CONFIRMATION: "Something to confirm",
+}
+_DONE_WORDS: dict[str, str] = {
+    StepType.DOCUMENT_REQUEST: "Documents accepted",
+    StepType.DOCUMENT_APPROVAL: "Approved",
+    StepType.CLIENT_CONFIRMATION: "Confirmed",
+}
+
+
+@dataclass(frozen=True)
+class PortalItem:
+    step: Step
+    label: str
+    tone: str  # chip colour: warn, info, danger, ok
+    overdue: bool
+    url: str = ""  # the item's portal page, filled in by the view
+
+    @property
+    def kind(self) -> str:
+        return _KINDS.get(self.step.type, "")
+
+
+@dataclass(frozen=True)
+class PortalItems:
+    waiting: list[PortalItem]
+    done: list[PortalItem]
+    several_clients: bool
+
+
+def _item(step: Step, today) -> PortalItem:
+    if step.status == S.DONE:
+        return PortalItem(step, _DONE_WORDS.get(step.type, "Done"), "ok", False)
+    label, tone = _WAITING_WORDS.get((step.type, step.sub_status), ("Waiting for you", "warn"))
+    overdue = bool(
+        step.type == StepType.DOCUMENT_REQUEST
+        and step.sub_status != Sub.SUBMITTED
+        and step.deadline
+        and step.deadline < today
+    )
+    return PortalItem(step, label, tone, overdue)
+
+
+def items_for_portal_user(user: PortalUser) -> PortalItems:
+    """Return the client-facing steps of the user's clients: open ones and finished ones.
+
+    Open means sent to the client (in progress); finished means done. Newest first; at most
+    DONE_LIMIT finished ones. Two queries whatever the number of steps.
+    """
+    base = Step.objects.filter(
+        practice=user.practice, task__client_id__in=user.client_ids, type__in=CLIENT_FACING
+    ).select_related("task__client")
+    today = timezone.localdate()
+    waiting = base.filter(status=S.IN_PROGRESS).order_by(
+        F("started_at").desc(nulls_last=True), "-id"
+    )
+    done = base.filter(status=S.DONE).order_by(F("completed_at").desc(nulls_last=True), "-id")
+    done = done[:DONE_LIMIT]
+    return PortalItems(
+        waiting=[_item(s, today) for s in waiting],
+        done=[_item(s, today) for s in done],
+        several_clients=len(user.client_ids) > 1,
+    )
+
+
+def practice_of_spent_token(token: str) -> Practice | None:
+    """Return the practice of an expired or revoked token, to brand the page refusing it."""
+    if not token or len(token) > 100:
+        return None
+    # Cross-tenant on purpose, like access.find_token: the token names its practice.
+    with scopes_disabled():
+        row = (
+            AccessToken.objects.filter(token_hash=access._hash(token))
+            .select_related("practice")
+            .first()
+        )
+    return row.practice if row is not None else None

@@ -1,0 +1,178 @@
+"""Staff views of the portal's items: download files, review submissions, send documents for
+approval, and the task page's "Documents & client responses" panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal import engine, files, staff_queries
+from portal.models import Document
+from portal.staff_forms import SendForApprovalForm
+from sodium.models import Task
+from sodium.roles import Perm, role_can
+from sodium.tenancy import role_required
+from workflows import engine as wf_engine
+from workflows.handlers import StepFailure
+
+# What a download may never do in the browser: run, render inline or be cached by proxies.
+DOWNLOAD_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Cache-Control": "private, no-store",
+}
+
+
+def task_documents_panel(request: HttpRequest, task: Task) -> tuple[str, dict[str, Any]] | None:
+    """The "Documents & client responses" card on the task page (registered with
+    sodium.panels); nothing for tasks without client-facing steps or files."""
+    data = staff_queries.task_documents(request.practice, task)
+    if data is None:
+        return None
+    return (
+        "portal/staff/_task_documents.html",
+        {
+            "task": task,
+            "docs": data,
+            "can_edit": role_can(request.membership.role, Perm.EDIT_TASKS),
+        },
+    )
+
+
+@require_GET
+@role_required(Perm.VIEW_PRACTICE)
+def document_download(request: HttpRequest, document_id: int) -> FileResponse:
+    """Serve a document as an attachment under its original name, never inline."""
+    document = staff_queries.get_document(request.practice, document_id)
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
+    for header, value in DOWNLOAD_HEADERS.items():
+        response[header] = value
+    return response
+
+
+@require_POST
+@role_required(Perm.EDIT_TASKS)
+def submission_accept(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = staff_queries.get_submission(request.practice, submission_id)
+    step = submission.request.step
+    try:
+        engine.accept_submission(submission, actor=request.user)
+    except (engine.PortalError, wf_engine.InvalidTransition) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Accepted the documents for “{step.name}”.")
+    return redirect("sodium:task-detail", task_id=step.task_id)
+
+
+@require_POST
+@role_required(Perm.EDIT_TASKS)
+def submission_reject(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = staff_queries.get_submission(request.practice, submission_id)
+    step = submission.request.step
+    try:
+        engine.reject_submission(
+            submission, actor=request.user, reason=request.POST.get("reason", "")
+        )
+    except (engine.PortalError, wf_engine.InvalidTransition) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, f"Returned the documents for “{step.name}”; the client was emailed."
+        )
+    return redirect("sodium:task-detail", task_id=step.task_id)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Perm.EDIT_TASKS)
+def approval_send(request: HttpRequest, step_id: int) -> HttpResponse:
+    """Send a document for approval: a new upload or one of the client's files.
+
+    The upload and the engine call run in one transaction, so a refused file or a refused
+    send leaves no row behind (and the stored file is removed).
+    """
+    practice = request.practice
+    step = staff_queries.get_approval_step(practice, step_id)
+    state = staff_queries.approval_state(practice, step)
+    documents = staff_queries.documents_of_client(practice, step.task.client_id)
+    initial = {}
+    if state.approval is not None:
+        initial = {"title": state.approval.title, "category": state.approval.category}
+    form = SendForApprovalForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        documents=documents,
+        initial=initial,
+    )
+    if request.method == "POST" and not state.can_send:
+        form.is_valid()
+        form.add_error(None, state.reason)
+    elif request.method == "POST" and form.is_valid():
+        version = _send(request, step, form)
+        if version is not None:
+            messages.success(
+                request,
+                f"Sent “{version.approval.title}” (version {version.number}) to the client "
+                "for approval.",
+            )
+            return redirect("sodium:task-detail", task_id=step.task_id)
+    return render(
+        request,
+        "portal/staff/approval_send.html",
+        {
+            "step": step,
+            "task": step.task,
+            "state": state,
+            "form": form,
+            "documents": documents[: staff_queries.PICK_LIMIT],
+            "accept": files.ACCEPT,
+        },
+    )
+
+
+def _send(request: HttpRequest, step, form: SendForApprovalForm):
+    """Store the upload (if any) and send; return the version, or None with form errors."""
+    data = form.cleaned_data
+    stored: list[Document] = []
+    try:
+        with transaction.atomic():
+            document = data["document"]
+            if data["file"]:
+                document = files.store(
+                    data["file"],
+                    practice_id=step.practice_id,
+                    client_id=step.task.client_id,
+                    user=request.user,
+                    task=step.task,
+                    title=data["title"],
+                    category=data["category"],
+                )
+                stored.append(document)
+            return engine.send_for_approval(
+                step,
+                actor=request.user,
+                document=document,
+                title=data["title"],
+                category=data["category"],
+            )
+    except files.UploadRejected as exc:
+        form.add_error("file", str(exc))
+    except (engine.PortalError, StepFailure, wf_engine.InvalidTransition) as exc:
+        form.add_error(None, str(exc))
+    # The rows rolled back; the bytes already written to storage did not.
+    for document in stored:
+        document.file.delete(save=False)
+    return None
