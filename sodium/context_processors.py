@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from sodium.notifications import unread_count
 from sodium.roles import Perm, role_can
 from sodium.tenancy import memberships_of
 
@@ -17,4 +18,5 @@ def practice(request: HttpRequest) -> dict:
         "membership": membership,
         "my_memberships": lambda: memberships_of(request.user),
         "can": {perm.value: role_can(role, perm) for perm in Perm},
+        "unread_notifications": lambda: unread_count(membership.practice, request.user),
     }

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from sodium.views import auth, clients, dashboard, messages, practice_settings, tasks
+from sodium.views import auth, clients, dashboard, notifications, messages, practice_settings, tasks
 
 core = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -49,6 +49,10 @@ core = [
     # Outbound messages and their delivery status
     path("messages/", messages.message_list, name="message-list"),
     path("messages/<int:message_id>/", messages.message_detail, name="message-detail"),
+    # The member's own notifications and preferences
+    path("notifications/", notifications.notification_list, name="notification-list"),
+    path("notifications/read/", notifications.notifications_read, name="notifications-read"),
+    path("account/", notifications.account, name="account"),
     # Practice settings
     path("settings/practice/", practice_settings.practice_settings, name="practice-settings"),
     path("settings/members/", practice_settings.member_list, name="member-list"),
