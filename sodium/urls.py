@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from sodium.views import auth, clients, dashboard, notifications, messages, practice_settings, tasks
+from sodium.views import auth, clients, dashboard, messages, notifications, practice_settings, tasks
 
 core = [
     path("", dashboard.dashboard, name="dashboard"),
