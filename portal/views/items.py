@@ -122,8 +122,9 @@ def submit(request: HttpRequest, step_id: int) -> HttpResponse:
 @portal_login_required
 def respond(request: HttpRequest, step_id: int) -> HttpResponse:
     step = _step_for(request, step_id)
+    version_id = request.POST.get("version", "")
     version = get_object_or_404(
-        ApprovalVersion, approval__step=step, pk=request.POST.get("version") or 0
+        ApprovalVersion, approval__step=step, pk=int(version_id) if version_id.isdigit() else 0
     )
     approve = request.POST.get("decision") == "approve"
     try:
