@@ -91,10 +91,11 @@ def settings_errors(step_type: str, data: dict) -> dict[str, list[str]]:
                 errors["chase.every_days"] = ["Chase every 1 to 90 days."]
             if not _int_between(chase.get("max_times"), 1, 20):
                 errors["chase.max_times"] = ["Chase at most 1 to 20 times."]
-            if not chase.get("content_block_id") and not (
-                str(chase.get("subject") or "").strip() and str(chase.get("body") or "").strip()
+            # Without content of its own, a chase uses the practice's built-in reminder.
+            if bool(str(chase.get("subject") or "").strip()) != bool(
+                str(chase.get("body") or "").strip()
             ):
-                errors["chase.body"] = ["Choose a content block or write the chase email."]
+                errors["chase.body"] = ["Write both the chase subject and body, or neither."]
             for key in ("subject", "body"):
                 problems = liquid.validate(str(chase.get(key) or ""), KNOWN_PATHS)
                 if problems:
