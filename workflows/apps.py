@@ -9,9 +9,10 @@ class WorkflowsConfig(AppConfig):
         # Registers the simple and email step handlers, the task-start hook and the sweep's
         # safety net for automatic steps left ready.
         from sodium.panels import register_task_panel
-        from workflows import engine, handlers, views  # noqa: F401
+        from workflows import engine, handlers  # noqa: F401
+        from workflows.views import task_panel
 
-        register_task_panel(views.task_workflow_panel)
+        register_task_panel(task_panel.task_workflow_panel)
 
         from sodium.demo import register_demo_builder
         from workflows import demo

@@ -1,21 +1,17 @@
-"""Workflow views: the task page's workflow panel and its actions, and the token picker data.
-
-The full staff experience (focus panel, wizard, composer) builds on these in later work.
-"""
+"""The task page's workflow panel and its step actions (attach, done, skip, restore, retry)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from sodium import queries as core_queries
 from sodium.models import Task
 from sodium.roles import Perm, role_can
 from sodium.tenancy import role_required
 from workflows import attach, engine, queries
-from workflows.context import VARIABLES
 
 
 def task_workflow_panel(request: HttpRequest, task: Task):
@@ -84,22 +80,3 @@ def step_skip(request: HttpRequest, step_id: int) -> HttpResponse:
 @role_required(Perm.EDIT_TASKS)
 def step_restore(request: HttpRequest, step_id: int) -> HttpResponse:
     return _step_action(request, step_id, engine.restore_step, "Restored “{step}”.")
-
-
-@require_GET
-@role_required(Perm.VIEW_PRACTICE)
-def liquid_variables(request: HttpRequest) -> JsonResponse:
-    """Return every Liquid variable with its description and example, for the token picker."""
-    return JsonResponse(
-        {
-            "variables": [
-                {
-                    "path": v.path,
-                    "token": f"{{{{ {v.path} }}}}",
-                    "description": v.description,
-                    "example": v.example,
-                }
-                for v in VARIABLES
-            ]
-        }
-    )
