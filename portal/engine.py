@@ -94,7 +94,15 @@ def _email_contact(step: Step, contact: Contact, key: str, block: str, extra: di
 
 
 def open_request(step: Step) -> DocumentRequest:
-    """Open (or re-open) the document request of a step that is being run."""
+    """Open (or re-open) the document request of a step that is being run.
+
+    Submissions still pending from an earlier run are closed, so nobody reviews stale ones.
+    """
+    Submission.objects.filter(request__step=step, status=Submission.Status.PENDING).update(
+        status=Submission.Status.REJECTED,
+        rejection_reason="Replaced: the request was sent again.",
+        reviewed_at=timezone.now(),
+    )
     settings = step.settings or {}
     request, _ = DocumentRequest.objects.update_or_create(
         step=step,
@@ -299,7 +307,8 @@ def send_for_approval(
         note=note,
         sent_by=actor,
     )
-    Document.objects.filter(pk=document.pk).update(title=title, category=category)
+    if document.uploaded_by_contact_id is None:  # a client's own upload keeps its labels
+        Document.objects.filter(pk=document.pk).update(title=title, category=category)
     _email_approval(step, approval, version, draft)
     if first:
         wf_engine.mark_in_progress(
@@ -328,11 +337,16 @@ def _email_approval(
             step, action_link=LINK_PLACEHOLDER, subject=subject, body=body, extra=extra
         )
         if draft.problems:
-            raise StepFailure(" ".join(draft.problems))
+            raise PortalError(" ".join(draft.problems))
+    if not draft.to:
+        raise PortalError(wf.no_recipient_reason(draft))
     problems = wf.check_addresses(draft)
     if problems:
         raise PortalError(" ".join(problems))
-    contact = recipient_contact(step, draft)
+    try:
+        contact = recipient_contact(step, draft)
+    except StepFailure as exc:
+        raise PortalError(str(exc)) from None
     draft.body = with_link(draft.body, access.step_link(contact, step))
     wf.queue_step_email(step, draft, key=f"step:{step.pk}:approval:{version.number}")
 

@@ -10,6 +10,7 @@ from pathlib import PurePath
 import filetype
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
 
 from portal.models import Document
 
@@ -66,7 +67,7 @@ def check_upload(upload: UploadedFile) -> tuple[str, str]:
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if upload.size > max_bytes():
         raise UploadRejected(
-            f"{name} is larger than {max_bytes() // (1024 * 1024)} MB. Upload a smaller file."
+            f"{name} is larger than {filesizeformat(max_bytes())}. Upload a smaller file."
         )
     if upload.size == 0:
         raise UploadRejected(f"{name} is empty.")

@@ -10,9 +10,7 @@ from portal import staff_views
 app_name = "portal_staff"
 
 urlpatterns = [
-    path(
-        "<int:document_id>/download/", staff_views.document_download, name="document-download"
-    ),
+    path("<int:document_id>/download/", staff_views.document_download, name="document-download"),
     path(
         "submissions/<int:submission_id>/accept/",
         staff_views.submission_accept,

@@ -84,15 +84,18 @@ def submission_reject(request: HttpRequest, submission_id: int) -> HttpResponse:
     submission = staff_queries.get_submission(request.practice, submission_id)
     step = submission.request.step
     try:
-        engine.reject_submission(
+        submission = engine.reject_submission(
             submission, actor=request.user, reason=request.POST.get("reason", "")
         )
     except (engine.PortalError, wf_engine.InvalidTransition) as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(
-            request, f"Returned the documents for “{step.name}”; the client was emailed."
-        )
+        contact = submission.contact
+        if contact and contact.email:  # the engine emails only the contact who submitted
+            told = f"we emailed {contact.full_name} the reason."
+        else:
+            told = "the client has no email address, so tell them another way."
+        messages.success(request, f"Returned the documents for “{step.name}”; {told}")
     return redirect("sodium:task-detail", task_id=step.task_id)
 
 
@@ -117,10 +120,8 @@ def approval_send(request: HttpRequest, step_id: int) -> HttpResponse:
         documents=documents,
         initial=initial,
     )
-    if request.method == "POST" and not state.can_send:
-        form.is_valid()
-        form.add_error(None, state.reason)
-    elif request.method == "POST" and form.is_valid():
+    # When it cannot be sent now, the page says why instead of showing the form.
+    if request.method == "POST" and state.can_send and form.is_valid():
         version = _send(request, step, form)
         if version is not None:
             messages.success(

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import access, queries, ratelimit
@@ -31,6 +32,7 @@ LIMIT_PER_IP = 20
 SIGNED_OUT = "You have signed out."
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest, practice_slug: str) -> HttpResponse:
     """Ask for an email address and send a sign-in link to it if it is a contact's."""
@@ -72,6 +74,7 @@ def _too_many(request: HttpRequest, practice: Practice) -> HttpResponse:
     return response
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def link(request: HttpRequest, token: str) -> HttpResponse:
     """Show the landing page of an emailed link (GET); sign the contact in (POST)."""

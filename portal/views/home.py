@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from django.http import HttpResponse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal import queries
 from portal.views.common import PortalRequest, item_url, portal_login_required, render_portal
 
 
+@never_cache
 @require_GET
 @portal_login_required
 def home(request: PortalRequest) -> HttpResponse:

@@ -30,8 +30,7 @@ class AccessTokenTests(BaseTestCase):
 
     def test_every_token_is_different(self) -> None:
         tokens = {
-            access.issue_token(self.contact, purpose=AccessToken.Purpose.SIGN_IN)
-            for _ in range(20)
+            access.issue_token(self.contact, purpose=AccessToken.Purpose.SIGN_IN) for _ in range(20)
         }
         self.assertEqual(len(tokens), 20)
 
