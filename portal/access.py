@@ -100,6 +100,7 @@ class PortalUser:
     contact_ids: tuple[int, ...]
     client_ids: tuple[int, ...]
     name: str
+    first_name: str = ""
 
     def owns_client(self, client_id: int) -> bool:
         return client_id in self.client_ids
@@ -148,6 +149,7 @@ def current(request: HttpRequest) -> PortalUser | None:
         contact_ids=tuple(c.pk for c in contacts),
         client_ids=tuple(sorted({c.client_id for c in contacts})),
         name=main.full_name,
+        first_name=main.first_name,
     )
 
 

@@ -44,6 +44,11 @@ _KINDS: dict[str, str] = {
     StepType.DOCUMENT_APPROVAL: "Document to approve",
     StepType.CLIENT_CONFIRMATION: "Something to confirm",
 }
+_DONE_KINDS: dict[str, str] = {
+    StepType.DOCUMENT_REQUEST: "Documents you sent",
+    StepType.DOCUMENT_APPROVAL: "Document you approved",
+    StepType.CLIENT_CONFIRMATION: "What you confirmed",
+}
 _DONE_WORDS: dict[str, str] = {
     StepType.DOCUMENT_REQUEST: "Documents accepted",
     StepType.DOCUMENT_APPROVAL: "Approved",
@@ -61,12 +66,36 @@ class PortalItem:
 
     @property
     def kind(self) -> str:
+        if self.step.status == S.DONE:
+            return _DONE_KINDS.get(self.step.type, "")
         return _KINDS.get(self.step.type, "")
+
+    @property
+    def title(self) -> str:
+        """The client-facing name: the request's or the document's title, else the step's."""
+        for related in ("document_request", "approval"):
+            obj = getattr(self.step, related, None) if _has(self.step, related) else None
+            if obj is not None and obj.title:
+                return obj.title
+        return self.step.name
+
+
+def _has(step: Step, related: str) -> bool:
+    try:
+        getattr(step, related)
+    except Exception:  # the reverse one-to-one is missing: RelatedObjectDoesNotExist
+        return False
+    return True
+
+
+# In progress, but the next move is ours: a submission under review, changes asked for.
+_WITH_US = {(StepType.DOCUMENT_REQUEST, Sub.SUBMITTED), (StepType.DOCUMENT_APPROVAL, Sub.REJECTED)}
 
 
 @dataclass(frozen=True)
 class PortalItems:
     waiting: list[PortalItem]
+    with_us: list[PortalItem]
     done: list[PortalItem]
     several_clients: bool
 
@@ -92,15 +121,21 @@ def items_for_portal_user(user: PortalUser) -> PortalItems:
     """
     base = Step.objects.filter(
         practice=user.practice, task__client_id__in=user.client_ids, type__in=CLIENT_FACING
-    ).select_related("task__client")
+    ).select_related("task__client", "document_request", "approval")
     today = timezone.localdate()
     waiting = base.filter(status=S.IN_PROGRESS).order_by(
         F("started_at").desc(nulls_last=True), "-id"
     )
     done = base.filter(status=S.DONE).order_by(F("completed_at").desc(nulls_last=True), "-id")
     done = done[:DONE_LIMIT]
+    open_items = [_item(s, today) for s in waiting]
+    ours = [i for i in open_items if (i.step.type, i.step.sub_status) in _WITH_US]
+    theirs = [i for i in open_items if (i.step.type, i.step.sub_status) not in _WITH_US]
+    # Overdue first, then the nearest deadline, then the newest.
+    theirs.sort(key=lambda i: (not i.overdue, i.step.deadline is None, i.step.deadline or today))
     return PortalItems(
-        waiting=[_item(s, today) for s in waiting],
+        waiting=theirs,
+        with_us=ours,
         done=[_item(s, today) for s in done],
         several_clients=len(user.client_ids) > 1,
     )

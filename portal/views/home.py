@@ -19,12 +19,14 @@ def home(request: PortalRequest) -> HttpResponse:
     user = request.portal_user
     items = queries.items_for_portal_user(user)
     waiting = [replace(i, url=item_url(i.step.pk)) for i in items.waiting]
+    with_us = [replace(i, url=item_url(i.step.pk)) for i in items.with_us]
     done = [replace(i, url=item_url(i.step.pk)) for i in items.done]
     return render_portal(
         request,
         "portal/home.html",
         {
             "waiting": waiting,
+            "with_us": with_us,
             "done": done,
             "several_clients": items.several_clients,
             "done_limit": queries.DONE_LIMIT,

@@ -171,10 +171,10 @@ class PortalHomeTests(BaseTestCase):
         sign_in(self.client, self.ellie)
         r = self.client.get(self.url)
         overdue = {i.step.name: i.overdue for i in r.context["waiting"]}
-        self.assertEqual(
-            overdue,
-            {"Late statements": True, "Payroll records": False, "Submitted receipts": False},
-        )
+        self.assertEqual(overdue, {"Late statements": True, "Payroll records": False})
+        # Overdue first; a submitted request waits on the practice, not the client.
+        self.assertEqual([i.step.name for i in r.context["waiting"]][0], "Late statements")
+        self.assertEqual([i.step.name for i in r.context["with_us"]], ["Submitted receipts"])
         self.assertContains(r, '<span class="small text-danger">Overdue · was due', count=1)
         self.assertContains(r, "Due <time")
         self.assertContains(r, "Sent — we are reviewing it")
@@ -219,6 +219,8 @@ class PortalHomeTests(BaseTestCase):
         r = self.client.get(self.url)
         url = item_url(step.pk)
         if url:
-            self.assertContains(r, f'<a class="row-title" href="{url}">Bank statements</a>')
+            self.assertContains(
+                r, f'<a class="row-title portal-item-link" href="{url}">Bank statements</a>'
+            )
         else:  # the item pages are not there yet: plain titles
             self.assertContains(r, '<span class="row-title">Bank statements</span>')

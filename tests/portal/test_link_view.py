@@ -55,7 +55,7 @@ class LinkViewTests(BaseTestCase):
         self.assertEqual(r.status_code, 200)
         self.assertTemplateUsed(r, "portal/link.html")
         self.assertContains(r, "Hello Ellie")
-        self.assertContains(r, "Continue to Ledger &amp; Co's secure client portal")
+        self.assertContains(r, "Continue to the secure client portal of Ledger &amp; Co")
         self.assertContains(r, f'<form method="post" action="{self.url}">', html=False)
         self.assertContains(r, "csrfmiddlewaretoken")
         self.assertContains(r, ">Continue</button>")
