@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
+from dataclasses import dataclass
 
-from sodium.models import OutboundMessage, Practice, Task
-from workflows.models import Step, StepGroup, WorkflowTemplate
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from sodium.models import OutboundMessage, Practice, Task, Team, User
+from workflows.engine import Progress
+from workflows.models import ChecklistItem, Step, StepGroup, StepType, WorkflowTemplate
 
 
 def get_step(practice: Practice, step_id: int) -> Step:
@@ -50,3 +56,202 @@ def task_workflow(practice: Practice, task: Task) -> list[StepGroup]:
         step.checklist_done = sum(1 for i in items if i.done)
         step.checklist_total = len(items)
     return groups
+
+
+# --- focus panel, task list progress, My steps, overview ---------------------------------------
+
+S = Step.Status
+SS = Step.SubStatus
+# Steps someone has to act on; "blocked" joins them only when asked for.
+OPEN_WORK = (S.READY, S.IN_PROGRESS, S.FAILED)
+OPEN = (S.BLOCKED, S.READY, S.IN_PROGRESS, S.FAILED)
+# In progress and waiting for the client (a returned submission waits for a new one).
+AWAITING_CLIENT = Q(status=S.IN_PROGRESS, sub_status=SS.AWAITING_RESPONSE) | Q(
+    status=S.IN_PROGRESS, type=StepType.DOCUMENT_REQUEST, sub_status=SS.REJECTED
+)
+
+
+@dataclass
+class TaskProgress(Progress):
+    """A task's step counts, with how many of its in-progress steps await the client."""
+
+    waiting: int = 0
+
+    @property
+    def working(self) -> int:
+        """Steps on the practice's side: ready, or in progress but not with the client."""
+        return self.ready + self.in_progress - self.waiting
+
+
+def progress_of_steps(steps: list[Step]) -> TaskProgress:
+    """Return the progress of already-loaded steps (no query)."""
+    out = TaskProgress()
+    for step in steps:
+        out.counts[step.status] = out.counts.get(step.status, 0) + 1
+        if step.status == S.IN_PROGRESS and is_awaiting_client(step):
+            out.waiting += 1
+    return out
+
+
+def is_awaiting_client(step: Step) -> bool:
+    return step.status == S.IN_PROGRESS and (
+        step.sub_status == SS.AWAITING_RESPONSE
+        or (step.type == StepType.DOCUMENT_REQUEST and step.sub_status == SS.REJECTED)
+    )
+
+
+def progress_for_task_list(practice: Practice, task_ids: list[int]) -> dict[int, TaskProgress]:
+    """Return each task's progress and its steps awaiting the client, in one query."""
+    out = {task_id: TaskProgress() for task_id in task_ids}
+    if not task_ids:
+        return out
+    rows = (
+        Step.objects.filter(practice=practice, task_id__in=task_ids)
+        .values_list("task_id", "status")
+        .annotate(n=Count("pk"), waiting=Count("pk", filter=AWAITING_CLIENT))
+        .order_by()
+    )
+    for task_id, status, n, waiting in rows:
+        out[task_id].counts[status] = n
+        out[task_id].waiting += waiting
+    return out
+
+
+def focus_panel(practice: Practice, task: Task) -> tuple[list[StepGroup], list[Step]]:
+    """Return the task's groups (each with `.step_list`) and all its steps, for the panel.
+
+    Four queries whatever the number of steps: groups, steps with assignees, checklists, and
+    the steps' emails (each step gets `.last_message` and `.checklist_items`).
+    """
+    groups = task_workflow(practice, task)
+    steps = [s for g in groups for s in g.step_list]
+    for step in steps:
+        step.checklist_items = list(step.checklist.all())
+    return groups, steps
+
+
+def get_checklist_item(step: Step, item_id: int) -> ChecklistItem:
+    """Return one checklist item of `step`, or raise Http404."""
+    return get_object_or_404(
+        ChecklistItem.objects.filter(practice_id=step.practice_id, step=step), pk=item_id
+    )
+
+
+def team_ids_of(practice: Practice, user: User) -> list[int]:
+    """Return the ids of the practice's teams `user` belongs to."""
+    return list(Team.objects.filter(practice=practice, members=user).values_list("pk", flat=True))
+
+
+MY_STEP_FILTERS = {
+    "": ("Open (ready, in progress, failed)", OPEN_WORK),
+    "ready": ("Ready", (S.READY,)),
+    "in_progress": ("In progress", (S.IN_PROGRESS,)),
+    "failed": ("Failed", (S.FAILED,)),
+    "blocked": ("Blocked", (S.BLOCKED,)),
+    "all": ("All open, blocked too", OPEN),
+}
+
+
+def steps_for_member(
+    practice: Practice,
+    user: User,
+    *,
+    status: str = "",
+    newest_first: bool = False,
+    team_ids: list[int] | None = None,
+) -> QuerySet[Step]:
+    """Return the open steps assigned to `user` or to one of their teams, across tasks.
+
+    Sorted by due date: the step's deadline when it has one, else its task's due date
+    (undated last). `status` is a key of MY_STEP_FILTERS. Each status is one range of the
+    (practice, assignee, status) and (practice, assignee_team, status) indexes.
+    """
+    statuses = MY_STEP_FILTERS.get(status, MY_STEP_FILTERS[""])[1]
+    if team_ids is None:
+        team_ids = team_ids_of(practice, user)
+    mine = Q(assignee=user)
+    if team_ids:
+        mine |= Q(assignee_team_id__in=team_ids)
+    due = F("due")
+    order = due.desc(nulls_last=True) if newest_first else due.asc(nulls_last=True)
+    return (
+        Step.objects.filter(practice=practice, status__in=statuses)
+        .filter(mine)
+        .annotate(due=Coalesce("deadline", "task__due_date"))
+        .select_related("task", "task__client", "assignee", "assignee_team")
+        .only(*ROW_FIELDS)
+        .order_by(order, "task_id", "position", "id")
+    )
+
+
+# What a list row of steps shows; bodies, settings and recipients stay in the database.
+ROW_FIELDS = (
+    "practice_id",
+    "name",
+    "type",
+    "mode",
+    "position",
+    "status",
+    "sub_status",
+    "deadline",
+    "chase_count",
+    "started_at",
+    "ready_at",
+    "task_id",
+    "group_id",
+    "assignee_id",
+    "assignee_team_id",
+    "assignment_note",
+    "failure_reason",
+    "task__id",
+    "task__name",
+    "task__status",
+    "task__due_date",
+    "task__client_id",
+    "task__client__id",
+    "task__client__name",
+    "assignee__id",
+    "assignee__full_name",
+    "assignee__email",
+    "assignee_team__id",
+    "assignee_team__name",
+)
+
+
+def overdue_steps(practice: Practice, *, limit: int = 100) -> tuple[list[Step], int]:
+    """Return the practice's open steps past their due date, oldest due first, and how many
+    there are in all.
+
+    A step is due on its deadline when it has one, else on its task's due date; steps of
+    closed tasks are left out. Four queries: the steps past their own deadline and those of
+    overdue tasks are read apart (each through its partial index over open steps, see
+    migration 0003) and merged here.
+    """
+    today = timezone.localdate()
+    base = Step.objects.filter(
+        practice=practice, status__in=OPEN, task__status__in=Task.OPEN_STATUSES
+    )
+    past_deadline = base.filter(deadline__lt=today)
+    of_late_tasks = base.filter(deadline__isnull=True, task__due_date__lt=today)
+    rows: list[Step] = []
+    for qs, due in ((past_deadline, "deadline"), (of_late_tasks, "task__due_date")):
+        rows += (
+            qs.annotate(due=F(due))
+            .select_related("task", "task__client", "assignee", "assignee_team")
+            .only(*ROW_FIELDS)
+            .order_by(due, "id")[:limit]
+        )
+    rows.sort(key=lambda s: (s.due, s.pk))
+    return rows[:limit], past_deadline.count() + of_late_tasks.count()
+
+
+def steps_awaiting_clients(practice: Practice, *, limit: int = 100) -> tuple[list[Step], int]:
+    """Return the practice's steps waiting for a client's answer, longest waiting first, and
+    how many there are in all. Two queries."""
+    qs = Step.objects.filter(practice=practice).filter(AWAITING_CLIENT)
+    rows = list(
+        qs.select_related("task", "task__client", "assignee", "assignee_team")
+        .only(*ROW_FIELDS)
+        .order_by("started_at", "id")[:limit]
+    )
+    return rows, qs.count()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from workflows.views import task_panel, variables
+from workflows.views import content_blocks, task_panel, templates_editor, variables
 
 app_name = "workflows"
 
@@ -13,4 +13,95 @@ urlpatterns = [
     path("steps/<int:step_id>/retry/", task_panel.step_retry, name="step-retry"),
     path("steps/<int:step_id>/skip/", task_panel.step_skip, name="step-skip"),
     path("steps/<int:step_id>/restore/", task_panel.step_restore, name="step-restore"),
+    # Template editor and content blocks
+    path("templates/", templates_editor.template_list, name="template-list"),
+    path("templates/new/", templates_editor.template_create, name="template-create"),
+    path("templates/<int:template_id>/", templates_editor.template_detail, name="template-detail"),
+    path("templates/<int:template_id>/edit/", templates_editor.template_edit, name="template-edit"),
+    path(
+        "templates/<int:template_id>/clone/", templates_editor.template_clone, name="template-clone"
+    ),
+    path(
+        "templates/<int:template_id>/status/",
+        templates_editor.template_status,
+        name="template-status",
+    ),
+    path(
+        "templates/<int:template_id>/groups/new/",
+        templates_editor.group_create,
+        name="template-group-create",
+    ),
+    path("templates/groups/<int:group_id>/", templates_editor.group_detail, name="template-group"),
+    path(
+        "templates/groups/<int:group_id>/rename/",
+        templates_editor.group_rename,
+        name="template-group-rename",
+    ),
+    path(
+        "templates/groups/<int:group_id>/move/",
+        templates_editor.group_move,
+        name="template-group-move",
+    ),
+    path(
+        "templates/groups/<int:group_id>/delete/",
+        templates_editor.group_delete,
+        name="template-group-delete",
+    ),
+    path(
+        "templates/steps/<int:template_step_id>/edit/",
+        templates_editor.step_edit,
+        name="template-step-edit",
+    ),
+    path(
+        "templates/steps/<int:template_step_id>/move/",
+        templates_editor.step_move,
+        name="template-step-move",
+    ),
+    path(
+        "templates/steps/<int:template_step_id>/delete/",
+        templates_editor.step_delete,
+        name="template-step-delete",
+    ),
+    path("content-blocks/", content_blocks.content_block_list, name="content-block-list"),
+    path("content-blocks/new/", content_blocks.content_block_create, name="content-block-create"),
+    path(
+        "content-blocks/preview/",
+        content_blocks.content_block_preview,
+        name="content-block-preview",
+    ),
+    path(
+        "content-blocks/<int:content_block_id>/",
+        content_blocks.content_block_edit,
+        name="content-block-edit",
+    ),
+    path(
+        "content-blocks/<int:content_block_id>/delete/",
+        content_blocks.content_block_delete,
+        name="content-block-delete",
+    ),
+]
+
+# Step wizard
+from workflows.views import wizard as wizard_views  # noqa: E402
+
+urlpatterns += [
+    path("groups/<int:group_id>/wizard/", wizard_views.wizard_start, name="wizard-start"),
+    path("wizard/<str:draft_id>/create/", wizard_views.wizard_create, name="wizard-create"),
+    path("wizard/<str:draft_id>/cancel/", wizard_views.wizard_cancel, name="wizard-cancel"),
+    path("wizard/<str:draft_id>/preview/", wizard_views.wizard_preview, name="wizard-preview"),
+    path("wizard/<str:draft_id>/<str:stage>/", wizard_views.wizard_stage, name="wizard-stage"),
+]
+
+# Focus panel, composers, My steps
+from workflows.views import composer, focus, my_steps, overview  # noqa: E402
+
+urlpatterns += [
+    path("tasks/<int:task_id>/focus/", focus.focus, name="focus"),
+    path("tasks/<int:task_id>/workflow/", task_panel.task_workflow_card, name="task-workflow"),
+    path("steps/<int:step_id>/checklist/", focus.checklist_tick, name="step-checklist"),
+    path("steps/<int:step_id>/review/", focus.submission_review, name="step-review"),
+    path("steps/<int:step_id>/send-for-approval/", focus.approval_send, name="step-approval"),
+    path("steps/<int:step_id>/compose/", composer.compose, name="compose"),
+    path("my-steps/", my_steps.my_steps, name="my-steps"),
+    path("overview/", overview.overview, name="overview"),
 ]

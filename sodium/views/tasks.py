@@ -11,7 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from sodium import engine, queries
 from sodium.forms import TaskFilterForm, TaskForm
 from sodium.models import Client
-from sodium.panels import render_task_panels
+from sodium.panels import render_task_list_extensions, render_task_panels
 from sodium.roles import Perm
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest, paginate, partial, query_without_page
@@ -34,11 +34,16 @@ def task_list(request: HtmxHttpRequest) -> HttpResponse:
         elif chosen:
             owner = queries.members_of(practice).filter(pk=chosen).first()
     tasks = queries.tasks_for_list(practice, search=search, status=status, owner=owner)
+    page = paginate(request, tasks)
+    page.object_list = list(page.object_list)
+    # Columns apps add (the workflow's progress), loaded once for the whole page.
+    extra_headings = render_task_list_extensions(request, page.object_list)
     return render(
         request,
         partial(request, "sodium/task_list.html", "task-table"),
         {
-            "page": paginate(request, tasks),
+            "page": page,
+            "extra_headings": extra_headings,
             "filters": filters,
             "query": query_without_page(request),
         },

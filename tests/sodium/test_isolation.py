@@ -9,15 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import anymail.urls
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_scopes import scopes_disabled
 
 import portal.urls
+from portal import files
+from portal.models import DocumentRequest, Submission
 from sodium.models import ActivityEvent, OutboundMessage
 from tests import factories as f
 from tests.base import BaseTestCase
 from tests.workflows.wf_factories import chain_template
-from workflows import attach
+from workflows import attach, building
 
 # URLs that take no practice object and need no sign-in (or are the sign-in itself).
 PUBLIC = {
@@ -51,9 +54,31 @@ class IsolationTests(BaseTestCase):
         other = cls.other_practice
         client = cls.other_client
         with scopes_disabled():
+            contact = f.ContactFactory(client=client)
+            rival_step = attach.attach_template(
+                f.TaskFactory(client=client),
+                chain_template(other, cls.outsider),
+                actor=cls.outsider,
+            )[0]
+            document = files.store(
+                SimpleUploadedFile("rival.pdf", b"%PDF-1.4\n%%EOF\n"),
+                practice_id=other.pk,
+                client_id=client.pk,
+            )
+            request = DocumentRequest.objects.create(
+                practice=other, step=rival_step, client=client, title="Rival request"
+            )
+            submission = Submission.objects.create(practice=other, request=request, contact=contact)
+            submission.documents.add(document)
+            # Template editor and content blocks
+            rival_template = chain_template(other, cls.outsider)
+            rival_group = rival_template.groups.get()
+            rival_block = building.save_content_block(
+                practice=other, actor=cls.outsider, name="Rival block", subject="s", body="b"
+            )
             cls.other_ids = {
                 "client_id": client.pk,
-                "contact_id": f.ContactFactory(client=client).pk,
+                "contact_id": contact.pk,
                 "client_service_id": f.ClientServiceFactory(client=client).pk,
                 "task_id": f.TaskFactory(client=client).pk,
                 "membership_id": f.MembershipFactory(practice=other).pk,
@@ -65,6 +90,16 @@ class IsolationTests(BaseTestCase):
                     chain_template(other, cls.outsider),
                     actor=cls.outsider,
                 )[0].pk,
+                "document_id": document.pk,
+                "submission_id": submission.pk,
+                "template_id": rival_template.pk,
+                "group_id": rival_group.pk,
+                "template_step_id": rival_group.steps.first().pk,
+                "content_block_id": rival_block.pk,
+                # Step wizard drafts live in the session; one started in another practice is
+                # refused like an unknown one (tests/workflows/test_wizard.py plants a real one).
+                "draft_id": "rival-draft",
+                "stage": "name",
                 "message_id": OutboundMessage.objects.create(
                     practice=other,
                     idempotency_key="isolation:rival",
@@ -84,7 +119,7 @@ class IsolationTests(BaseTestCase):
     def _url(self, route: str) -> str:
         url = "/" + route
         for name, value in self.other_ids.items():
-            url = url.replace(f"<int:{name}>", str(value))
+            url = url.replace(f"<int:{name}>", str(value)).replace(f"<str:{name}>", str(value))
         return url
 
     def test_it_knows_every_id_parameter(self) -> None:

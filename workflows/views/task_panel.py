@@ -1,32 +1,67 @@
-"""The task page's workflow panel and its step actions (attach, done, skip, restore, retry)."""
+"""The task page's workflow panel and its step actions (attach, done, skip, restore, retry),
+and the workflow's column on the task list.
+
+The step actions serve the task page's forms (redirect back) and the focus panel (htmx: the
+re-rendered panel, see workflows.views.focus).
+"""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.shortcuts import redirect, render
+from django.template.loader import get_template
+from django.views.decorators.http import require_GET, require_POST
 
 from sodium import queries as core_queries
 from sodium.models import Task
+from sodium.panels import register_task_list_extension
 from sodium.roles import Perm, role_can
 from sodium.tenancy import role_required
 from workflows import attach, engine, queries
 
+CARD = "workflows/_task_workflow.html"
+
+
+def _card_context(request: HttpRequest, task: Task) -> dict:
+    practice = request.practice
+    groups = queries.task_workflow(practice, task)
+    return {
+        "task": task,
+        "groups": groups,
+        "progress": queries.progress_of_steps([s for g in groups for s in g.step_list]),
+        "templates": queries.active_templates(practice),
+        "can_edit": role_can(request.membership.role, Perm.EDIT_TASKS),
+    }
+
 
 def task_workflow_panel(request: HttpRequest, task: Task):
     """The workflow card on the task page (registered with sodium.panels)."""
-    practice = request.practice
-    return (
-        "workflows/_task_workflow.html",
-        {
-            "task": task,
-            "groups": queries.task_workflow(practice, task),
-            "progress": engine.progress(task),
-            "templates": queries.active_templates(practice),
-            "can_edit": role_can(request.membership.role, Perm.EDIT_TASKS),
-        },
-    )
+    return CARD, _card_context(request, task)
+
+
+@require_GET
+@role_required(Perm.VIEW_PRACTICE)
+def task_workflow_card(request: HttpRequest, task_id: int) -> HttpResponse:
+    """The workflow card's body again, for the task page to refresh after a panel action."""
+    task = core_queries.get_task(request.practice, task_id)
+    if not request.htmx:
+        return redirect("sodium:task-detail", task_id=task.pk)
+    return render(request, f"{CARD}#workflow-body", _card_context(request, task))
+
+
+def task_list_progress(request: HttpRequest, tasks: list[Task]) -> dict[int, str]:
+    """Each task row's progress bar and counts, and its "Steps" button (one query a page)."""
+    progress = queries.progress_for_task_list(request.practice, [t.pk for t in tasks])
+    cell = get_template("workflows/focus/_task_cell.html")
+    return {
+        task.pk: cell.render({"task": task, "progress": progress[task.pk]}, request)
+        for task in tasks
+    }
+
+
+# workflows.apps imports this module when it is ready, which registers the column.
+register_task_list_extension(task_list_progress, heading="Workflow")
 
 
 @require_POST
@@ -48,14 +83,17 @@ def attach_workflow(request: HttpRequest, task_id: int) -> HttpResponse:
 
 
 def _step_action(request: HttpRequest, step_id: int, action, done_message: str) -> HttpResponse:
+    from workflows.views import focus  # the panel reads the portal's items: load it on use
+
     step = queries.get_step(request.practice, step_id)
+    flash = error = ""
     try:
         action(step, actor=request.user)
     except (engine.InvalidTransition, engine.WorkflowError) as exc:
-        messages.error(request, str(exc))
+        error = str(exc)
     else:
-        messages.success(request, done_message.format(step=step.name))
-    return redirect("sodium:task-detail", task_id=step.task_id)
+        flash = done_message.format(step=step.name)
+    return focus.respond(request, step.task, flash=flash, error=error)
 
 
 @require_POST

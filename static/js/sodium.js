@@ -1,0 +1,59 @@
+/* Sodium: the few behaviours that need a script. No build step; every page works without it.
+
+   Token picker: a button with data-insert-token="{{ client.name }}" inserts its text at the
+   cursor of the subject or body field last focused in the same [data-token-scope] (fields carry
+   data-token-field; data-token-default is used when none was focused yet).
+
+   Plain forms with data-confirm="…" ask before they submit (htmx forms use hx-confirm). */
+(function () {
+  "use strict";
+
+  var lastField = new WeakMap(); // scope element -> the field last focused in it
+
+  function scopeOf(element) {
+    return element.closest("[data-token-scope]") || document.body;
+  }
+
+  document.addEventListener("focusin", function (event) {
+    var target = event.target;
+    if (target instanceof Element && target.matches("[data-token-field]")) {
+      lastField.set(scopeOf(target), target);
+    }
+  });
+
+  // A mouse click on a token must not take the caret out of the text being edited.
+  document.addEventListener("mousedown", function (event) {
+    if (event.target instanceof Element && event.target.closest("[data-insert-token]")) {
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element && event.target.closest("[data-insert-token]");
+    if (!button) return;
+    event.preventDefault();
+    var scope = scopeOf(button);
+    var field = lastField.get(scope);
+    var atEnd = false;
+    if (!field || !field.isConnected || !scope.contains(field) || field.disabled) {
+      field = scope.querySelector("[data-token-default]") || scope.querySelector("[data-token-field]");
+      atEnd = true;
+    }
+    if (!field) return;
+    var token = button.getAttribute("data-insert-token");
+    var start = atEnd || field.selectionStart == null ? field.value.length : field.selectionStart;
+    var end = atEnd || field.selectionEnd == null ? start : field.selectionEnd;
+    field.focus();
+    field.setRangeText(token, start, end, "end");
+    // Let listeners (the live preview) know the text changed.
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    var status = scope.querySelector("[data-token-status]");
+    if (status) status.textContent = "Inserted " + token + ".";
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var message = form instanceof HTMLFormElement && form.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+})();

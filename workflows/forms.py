@@ -1,0 +1,379 @@
+"""Forms for the template editor and the content block library.
+
+Forms only parse and shape input; `workflows.building` decides what is allowed and raises
+TemplateError, whose field errors `add_building_errors` puts back next to the right inputs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+
+from workflows.building import TemplateError
+from workflows.models import (
+    AUTOMATIC_TYPES,
+    AssignmentRule,
+    ContentBlock,
+    Mode,
+    StepType,
+    TemplateStep,
+)
+from workflows.step_types import recipient_choices
+
+# Fields the token picker inserts into (see static/js/sodium.js).
+_TOKEN_FIELD = {"data-token-field": True, "autocomplete": "off"}
+_TOKEN_DEFAULT = {"data-token-field": True, "data-token-default": True}
+
+
+class TemplateForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown in the list."
+    )
+
+    def clean_name(self) -> str:
+        return self.cleaned_data["name"].strip()
+
+
+class GroupForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Group name")
+
+    def clean_name(self) -> str:
+        return self.cleaned_data["name"].strip()
+
+
+class ContentBlockForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    subject = forms.CharField(max_length=300, widget=forms.TextInput(attrs=_TOKEN_FIELD))
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 16, "class": "mono", **_TOKEN_DEFAULT}),
+        help_text="Plain text with Liquid. A blank line starts a new paragraph; links become "
+        "clickable.",
+    )
+
+    def add_building_errors(self, exc: TemplateError) -> None:
+        add_building_errors(self, exc)
+
+
+_EMAIL_SPLIT = re.compile(r"[\s,;]+")
+
+
+def _email_tokens(text: str) -> list[str]:
+    return [f"email:{part}" for part in _EMAIL_SPLIT.split(text.strip()) if part]
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class StepForm(forms.Form):
+    """Edit one template step: everything but its type (chosen in the wizard)."""
+
+    CONTENT_BLOCK = "block"
+    CONTENT_INLINE = "inline"
+    CONTENT_DEFAULT = "default"
+
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    mode = forms.ChoiceField(choices=Mode.choices, widget=forms.RadioSelect)
+    # Content (steps that send email)
+    content_source = forms.ChoiceField(label="Content", widget=forms.RadioSelect)
+    content_block = forms.TypedChoiceField(
+        label="Content block", required=False, coerce=int, empty_value=None
+    )
+    subject = forms.CharField(
+        max_length=300, required=False, widget=forms.TextInput(attrs=_TOKEN_FIELD)
+    )
+    body = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 9, "class": "mono", **_TOKEN_DEFAULT}),
+    )
+    # Recipients
+    to_recipients = forms.MultipleChoiceField(
+        label="To", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    to_extra = forms.CharField(
+        label="Other addresses (To)",
+        required=False,
+        help_text="Email addresses, separated by commas.",
+    )
+    cc_recipients = forms.MultipleChoiceField(
+        label="CC", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    cc_extra = forms.CharField(
+        label="Other addresses (CC)",
+        required=False,
+        help_text="Email addresses, separated by commas.",
+    )
+    # Assignment
+    assignment_rule = forms.ChoiceField(label="Assigned to", choices=AssignmentRule.choices)
+    specific_assignee = forms.TypedChoiceField(
+        label="Member", required=False, coerce=int, empty_value=None
+    )
+    # Document request
+    title = forms.CharField(label="Request title", max_length=200, required=False)
+    request_description = forms.CharField(
+        label="What to upload",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown to the client on the request page.",
+    )
+    deadline_days = forms.IntegerField(
+        label="Deadline (days after the step runs)", required=False, min_value=0, max_value=365
+    )
+    # Client confirmation
+    message = forms.CharField(
+        label="What the client confirms", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    button_text = forms.CharField(label="Button text", max_length=60, required=False)
+    thank_you = forms.CharField(
+        label="Thank-you message", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    notify_assignee = forms.BooleanField(
+        label="Tell the assignee when the client confirms", required=False
+    )
+    chase_enabled = forms.BooleanField(label="Chase the client until they confirm", required=False)
+    chase_every_days = forms.IntegerField(label="Every (days)", required=False)
+    chase_max_times = forms.IntegerField(label="At most (times)", required=False)
+    chase_subject = forms.CharField(
+        label="Chase subject",
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs=_TOKEN_FIELD),
+    )
+    chase_body = forms.CharField(
+        label="Chase body",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "class": "mono", "data-token-field": True}),
+        help_text="Leave both empty to use the practice's built-in reminder.",
+    )
+    # Structure
+    depends_on = forms.TypedMultipleChoiceField(
+        label="Starts after", required=False, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    checklist = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One item per line.",
+    )
+
+    def __init__(
+        self,
+        *args,
+        step: TemplateStep,
+        siblings: Iterable[TemplateStep],
+        members: Iterable,
+        blocks: Iterable[ContentBlock],
+        checklist: Iterable[str],
+        depends_on: Iterable[int],
+        **kwargs,
+    ) -> None:
+        self.step = step
+        members, blocks = list(members), list(blocks)
+        self.members = {m.pk: m for m in members}
+        self.blocks = {b.pk: b for b in blocks}
+        kwargs.setdefault("prefix", f"s{step.pk}")
+        kwargs.setdefault("initial", self._initial(step, checklist, depends_on))
+        super().__init__(*args, **kwargs)
+        self.siblings = {s.pk: s for s in siblings if s.pk != step.pk}
+        self.fields["depends_on"].choices = [(pk, s.name) for pk, s in self.siblings.items()]
+        self.fields["specific_assignee"].choices = [("", "Choose a member")] + [
+            (m.pk, m.full_name or m.email) for m in members
+        ]
+        own = [(b.pk, b.name) for b in blocks if not b.system_key]
+        builtin = [(b.pk, b.name) for b in blocks if b.system_key]
+        self.fields["content_block"].choices = [("", "Choose a content block")] + [
+            (label, group) for label, group in (("Yours", own), ("Built-in", builtin)) if group
+        ]
+        choices = recipient_choices()
+        self.fields["to_recipients"].choices = choices
+        self.fields["cc_recipients"].choices = choices
+        sources = [
+            (self.CONTENT_BLOCK, "Use a content block"),
+            (self.CONTENT_INLINE, "Write it here"),
+        ]
+        if step.is_client_facing:
+            sources.append((self.CONTENT_DEFAULT, "The practice's built-in email for this type"))
+        self.fields["content_source"].choices = sources
+        if step.type not in AUTOMATIC_TYPES:
+            del self.fields["mode"]
+        for name in self.unused_fields(step.type):
+            del self.fields[name]
+
+    # Which inputs a step type has; the template shows the same sections.
+    EMAIL_FIELDS = (
+        "content_source",
+        "content_block",
+        "subject",
+        "body",
+        "to_recipients",
+        "to_extra",
+        "cc_recipients",
+        "cc_extra",
+    )
+    REQUEST_FIELDS = ("title", "request_description", "deadline_days")
+    CONFIRMATION_FIELDS = (
+        "message",
+        "button_text",
+        "thank_you",
+        "notify_assignee",
+        "chase_enabled",
+        "chase_every_days",
+        "chase_max_times",
+        "chase_subject",
+        "chase_body",
+    )
+
+    @classmethod
+    def unused_fields(cls, step_type: str) -> list[str]:
+        unused = []
+        if step_type == StepType.SIMPLE:
+            unused += cls.EMAIL_FIELDS
+        if step_type != StepType.DOCUMENT_REQUEST:
+            unused += cls.REQUEST_FIELDS
+        if step_type != StepType.CLIENT_CONFIRMATION:
+            unused += cls.CONFIRMATION_FIELDS
+        return unused
+
+    @classmethod
+    def _initial(
+        cls, step: TemplateStep, checklist: Iterable[str], depends_on: Iterable[int]
+    ) -> dict[str, Any]:
+        settings = step.settings or {}
+        chase = settings.get("chase") or {}
+        known = {token for token, _label in recipient_choices()}
+        if step.content_block_id:
+            source = cls.CONTENT_BLOCK
+        elif step.subject.strip() or step.body.strip() or not step.is_client_facing:
+            source = cls.CONTENT_INLINE
+        else:
+            source = cls.CONTENT_DEFAULT
+        return {
+            "name": step.name,
+            "description": step.description,
+            "mode": step.mode,
+            "content_source": source,
+            "content_block": step.content_block_id,
+            "subject": step.subject,
+            "body": step.body,
+            "to_recipients": [t for t in step.to_recipients if t in known],
+            "to_extra": ", ".join(
+                t.partition(":")[2] for t in step.to_recipients if t.startswith("email:")
+            ),
+            "cc_recipients": [t for t in step.cc_recipients if t in known],
+            "cc_extra": ", ".join(
+                t.partition(":")[2] for t in step.cc_recipients if t.startswith("email:")
+            ),
+            "assignment_rule": step.assignment_rule,
+            "specific_assignee": step.specific_assignee_id,
+            "title": settings.get("title", ""),
+            "request_description": settings.get("request_description", ""),
+            "deadline_days": settings.get("deadline_days"),
+            "message": settings.get("message", ""),
+            "button_text": settings.get("button_text", ""),
+            "thank_you": settings.get("thank_you", ""),
+            "notify_assignee": bool(settings.get("notify_assignee")),
+            "chase_enabled": bool(chase.get("enabled")),
+            "chase_every_days": chase.get("every_days"),
+            "chase_max_times": chase.get("max_times"),
+            "chase_subject": chase.get("subject", ""),
+            "chase_body": chase.get("body", ""),
+            "depends_on": list(depends_on),
+            "checklist": "\n".join(checklist),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("content_source") == self.CONTENT_BLOCK and not data.get("content_block"):
+            self.add_error("content_block", "Choose a content block.")
+        return data
+
+    # --- what the building functions receive -------------------------------------------------
+
+    def step_fields(self) -> dict[str, Any]:
+        """Return the keyword arguments for building.update_step."""
+        data = self.cleaned_data
+        fields: dict[str, Any] = {
+            "name": data["name"].strip(),
+            "description": data["description"].strip(),
+            "mode": data.get("mode", Mode.MANUAL),
+            "assignment_rule": data["assignment_rule"],
+            "specific_assignee": (
+                self.members.get(data.get("specific_assignee"))
+                if data["assignment_rule"] == AssignmentRule.SPECIFIC
+                else None
+            ),
+            "settings": self._settings(),
+        }
+        if "content_source" in self.fields:
+            source = data["content_source"]
+            fields["content_block"] = (
+                self.blocks.get(data.get("content_block")) if source == self.CONTENT_BLOCK else None
+            )
+            inline = source == self.CONTENT_INLINE
+            fields["subject"] = data["subject"].strip() if inline else ""
+            fields["body"] = data["body"] if inline else ""
+            fields["to_recipients"] = self._recipients("to")
+            fields["cc_recipients"] = self._recipients("cc")
+        else:
+            fields.update(content_block=None, subject="", body="")
+            fields.update(to_recipients=[], cc_recipients=[])
+        return fields
+
+    def _recipients(self, kind: str) -> list[str]:
+        picked = set(self.cleaned_data[f"{kind}_recipients"])
+        ordered = [token for token, _label in recipient_choices() if token in picked]
+        return ordered + _email_tokens(self.cleaned_data[f"{kind}_extra"])
+
+    def _settings(self) -> dict[str, Any]:
+        # Keys this form does not show (e.g. a chase content block) are kept as they were.
+        settings = dict(self.step.settings or {})
+        data = self.cleaned_data
+        if self.step.type == StepType.DOCUMENT_REQUEST:
+            settings["title"] = data["title"].strip()
+            settings["request_description"] = data["request_description"].strip()
+            if data["deadline_days"] is None:
+                settings.pop("deadline_days", None)
+            else:
+                settings["deadline_days"] = data["deadline_days"]
+        elif self.step.type == StepType.CLIENT_CONFIRMATION:
+            settings["message"] = data["message"].strip()
+            settings["button_text"] = data["button_text"].strip()
+            settings["thank_you"] = data["thank_you"].strip()
+            settings["notify_assignee"] = data["notify_assignee"]
+            chase = dict(settings.get("chase") or {})
+            chase["enabled"] = data["chase_enabled"]
+            chase["every_days"] = _int_or_none(data["chase_every_days"])
+            chase["max_times"] = _int_or_none(data["chase_max_times"])
+            chase["subject"] = data["chase_subject"].strip()
+            chase["body"] = data["chase_body"]
+            settings["chase"] = chase
+        return settings
+
+    def checklist_items(self) -> list[str]:
+        return self.cleaned_data["checklist"].splitlines()
+
+    def dependencies(self) -> list[TemplateStep]:
+        return [self.siblings[pk] for pk in self.cleaned_data["depends_on"] if pk in self.siblings]
+
+    def add_building_errors(self, exc: TemplateError) -> None:
+        add_building_errors(self, exc)
+
+
+def add_building_errors(form: forms.Form, exc: TemplateError) -> None:
+    """Attach a TemplateError's field errors to the form fields they concern."""
+    if not exc.errors:
+        form.add_error(None, str(exc))
+        return
+    for key, problems in exc.errors.items():
+        name = key.removeprefix("settings.").replace(".", "_")
+        if name not in form.fields:
+            name = None
+        for problem in problems:
+            if name is None:
+                form.add_error(None, problem)
+            else:
+                form.add_error(name, problem)

@@ -1,0 +1,409 @@
+"""The wizard's stage forms: one per screen, parsing what was typed into step fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.datastructures import MultiValueDict
+
+from sodium.models import Client, User
+from workflows.models import AUTOMATIC_TYPES, AssignmentRule, ContentBlock, Mode, StepType
+from workflows.step_types import CONTACT_RECIPIENTS, MEMBER_RECIPIENTS
+from workflows.wizard.drafts import BUILT_IN_TYPES, WizardContext, step_type
+
+_WHOLE_NUMBER = {"invalid": "Enter a whole number."}
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _addresses(text: str) -> list[str]:
+    found = [a.strip() for a in text.replace(";", ",").replace("\n", ",").split(",")]
+    return [a for a in found if a]
+
+
+class _NeededWith:
+    """A field shown as required (no "optional" label) whose emptiness is judged with the
+    rest of the stage: the subject only matters for inline content, the chase interval only
+    when chasing is on."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, required=True, **kwargs)
+
+    def validate(self, value: Any) -> None:
+        if value not in self.empty_values:
+            super().validate(value)
+
+
+class NeededChar(_NeededWith, forms.CharField):
+    pass
+
+
+class NeededInt(_NeededWith, forms.IntegerField):
+    pass
+
+
+class StageForm(forms.Form):
+    """A stage's fields. Required fields use config_errors' own messages, so a problem the
+    form finds and the same one found by config_errors show once."""
+
+    def __init__(self, *args: Any, draft: dict, ctx: WizardContext, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.draft, self.ctx, self.step_type = draft, ctx, step_type(draft)
+
+
+class TypeForm(StageForm):
+    type = forms.ChoiceField(
+        choices=StepType.choices,
+        error_messages={"required": "Choose a step type.", "invalid_choice": "Choose a step type."},
+    )
+
+
+class NameForm(StageForm):
+    name = forms.CharField(
+        max_length=200,
+        label="Step name",
+        help_text="For example “Prepare draft accounts”.",
+        error_messages={"required": "Give the step a name."},
+    )
+    title = forms.CharField(
+        max_length=200,
+        label="Request title",
+        help_text="What the client sees, e.g. “Bank statements for the year”.",
+        error_messages={"required": "Give the request title."},
+    )
+    request_description = forms.CharField(
+        required=False,
+        label="What the client should send",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown to the client with the request.",
+    )
+    description = forms.CharField(
+        required=False,
+        label="Notes for your team",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.step_type != StepType.DOCUMENT_REQUEST:
+            del self.fields["title"], self.fields["request_description"]
+
+
+class ContentForm(StageForm):
+    source = forms.ChoiceField(
+        label="Where the email comes from",
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose where the email comes from."},
+    )
+    content_block = forms.ModelChoiceField(
+        queryset=ContentBlock.objects.none(),
+        required=False,
+        label="Content block",
+        empty_label="Choose a content block",
+        error_messages={"invalid_choice": "Choose one of your content blocks."},
+    )
+    subject = NeededChar(max_length=300, label="Subject")
+    body = NeededChar(label="Body", widget=forms.Textarea(attrs={"rows": 10}))
+    preview_client = forms.ModelChoiceField(
+        queryset=Client.objects.none(),
+        required=False,
+        label="Preview for",
+        empty_label="Sample client (example values)",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("block", "A content block"), ("inline", "Written here")]
+        if self.step_type in BUILT_IN_TYPES:
+            choices.append(("default", "The built-in email"))
+        self.fields["source"].choices = choices
+        self.fields["content_block"].queryset = self.ctx.content_blocks()
+        self.fields["preview_client"].queryset = self.ctx.clients()
+        # For the token picker: it inserts at the cursor of the field last focused.
+        self.fields["subject"].widget.attrs["data-token-field"] = ""
+        self.fields["body"].widget.attrs.update({"data-token-field": "", "data-token-default": ""})
+
+
+class RecipientsForm(StageForm):
+    to_recipients = forms.MultipleChoiceField(
+        required=False,
+        label="To",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Choose recipients from the list."},
+    )
+    to_emails = forms.CharField(
+        required=False,
+        label="Other addresses in To",
+        help_text="Separate addresses with commas.",
+    )
+    cc_recipients = forms.MultipleChoiceField(
+        required=False,
+        label="CC",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Choose recipients from the list."},
+    )
+    cc_emails = forms.CharField(
+        required=False,
+        label="Other addresses in CC",
+        help_text="Separate addresses with commas.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = recipient_options()
+        self.fields["to_recipients"].choices = choices
+        self.fields["cc_recipients"].choices = choices
+
+    def _clean_emails(self, name: str) -> list[str]:
+        addresses = _addresses(self.cleaned_data[name])
+        bad = []
+        for address in addresses:
+            try:
+                validate_email(address)
+            except ValidationError:
+                bad.append(address)
+        if bad:
+            raise ValidationError("Not an email address: " + ", ".join(f"“{a}”" for a in bad) + ".")
+        return addresses
+
+    def clean_to_emails(self) -> list[str]:
+        return self._clean_emails("to_emails")
+
+    def clean_cc_emails(self) -> list[str]:
+        return self._clean_emails("cc_emails")
+
+
+def recipient_options() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Return the recipient tokens in two labelled groups, client contacts and your team."""
+    return [
+        ("Client contacts", [(f"contact:{k}", v) for k, v in CONTACT_RECIPIENTS.items()]),
+        ("Your team", [(f"member:{k}", v) for k, v in MEMBER_RECIPIENTS.items()]),
+    ]
+
+
+class BehaviourForm(StageForm):
+    mode = forms.ChoiceField(
+        choices=Mode.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        label="How it runs",
+        error_messages={"invalid_choice": "Choose automatic or manual."},
+    )
+    # Document request
+    deadline_days = forms.IntegerField(
+        required=False,
+        label="Client's deadline, in days",
+        help_text="Counted from when the request goes out. Leave empty for no deadline.",
+        error_messages=_WHOLE_NUMBER,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    # Document approval
+    category = forms.CharField(
+        max_length=60,
+        required=False,
+        label="Usual category",
+        help_text="A hint for whoever sends the document, e.g. “Accounts”.",
+    )
+    # Client confirmation
+    message = forms.CharField(
+        label="What the client confirms",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown on the confirmation page, e.g. “Please confirm all accounting "
+        "entries have been made.”",
+        error_messages={"required": "Give the message the client confirms."},
+    )
+    button_text = forms.CharField(
+        max_length=60,
+        label="Button text",
+        initial="Confirm",
+        error_messages={"required": "Give the button text."},
+    )
+    thank_you = forms.CharField(
+        label="Thank-you message",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        initial="Thank you. We have your confirmation.",
+        error_messages={"required": "Give the thank-you message."},
+    )
+    notify_assignee = forms.BooleanField(
+        required=False, label="Tell the assignee when the client confirms", initial=True
+    )
+    chase_enabled = forms.BooleanField(required=False, label="Chase the client until they confirm")
+    chase_every_days = NeededInt(label="Every (days)", initial=3, error_messages=_WHOLE_NUMBER)
+    chase_max_times = NeededInt(label="At most (times)", initial=3, error_messages=_WHOLE_NUMBER)
+    chase_subject = forms.CharField(max_length=300, required=False, label="Chase subject")
+    chase_body = forms.CharField(
+        required=False,
+        label="Chase body",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Leave both empty to send the practice's built-in reminder.",
+    )
+    # Every type
+    depends_on = forms.MultipleChoiceField(
+        required=False,
+        label="Runs after",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The step starts once these steps of the group are done or skipped.",
+        error_messages={"invalid_choice": "Choose steps from this group."},
+    )
+    checklist = forms.CharField(
+        required=False,
+        label="Items to check off",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One item per line.",
+    )
+
+    _FOR_TYPE = {
+        StepType.DOCUMENT_REQUEST: ("deadline_days",),
+        StepType.DOCUMENT_APPROVAL: ("category",),
+        StepType.CLIENT_CONFIRMATION: (
+            "message",
+            "button_text",
+            "thank_you",
+            "notify_assignee",
+            "chase_enabled",
+            "chase_every_days",
+            "chase_max_times",
+            "chase_subject",
+            "chase_body",
+        ),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        keep = self._FOR_TYPE.get(self.step_type, ())
+        for names in self._FOR_TYPE.values():
+            for name in names:
+                if name not in keep:
+                    del self.fields[name]
+        self.fields["depends_on"].choices = [(str(s.pk), s.name) for s in self.ctx.group_steps]
+        if "chase_body" in self.fields:
+            self.fields["chase_subject"].widget.attrs["data-token-field"] = ""
+            self.fields["chase_body"].widget.attrs.update(
+                {"data-token-field": "", "data-token-default": ""}
+            )
+        self.offers_mode = self.step_type in AUTOMATIC_TYPES
+
+    def clean_checklist(self) -> list[str]:
+        items = _lines(self.cleaned_data["checklist"])
+        if any(len(i) > 300 for i in items):
+            raise ValidationError("Checklist items can be at most 300 characters.")
+        return items
+
+
+class AssignmentForm(StageForm):
+    assignment_rule = forms.ChoiceField(
+        choices=AssignmentRule.choices,
+        widget=forms.RadioSelect,
+        label="Who does this step",
+        initial=AssignmentRule.TASK_OWNER,
+        error_messages={"required": "Choose who the step is assigned to."},
+    )
+    specific_assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label="Member",
+        empty_label="Choose a member",
+        error_messages={"invalid_choice": "Choose a member of your practice."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["specific_assignee"].queryset = self.ctx.members()
+
+
+ASSIGNMENT_HELP: dict[str, str] = {
+    AssignmentRule.TASK_OWNER: "Whoever the task is assigned to.",
+    AssignmentRule.SPECIFIC: "The same person on every task.",
+    AssignmentRule.CLIENT_MANAGER: "The client's manager, from the client's page.",
+    AssignmentRule.CLIENT_PARTNER: "The client's partner.",
+    AssignmentRule.CLIENT_ASSOCIATE: "The client's associate.",
+    AssignmentRule.SERVICE_MANAGER: "The manager of the client's service the task is for.",
+    AssignmentRule.TASK_TEAM: "The task's team; anyone in it can pick it up.",
+    AssignmentRule.UNASSIGNED: "Left for anyone to pick up.",
+}
+
+FORMS: dict[str, type[StageForm]] = {
+    "type": TypeForm,
+    "name": NameForm,
+    "content": ContentForm,
+    "recipients": RecipientsForm,
+    "behaviour": BehaviourForm,
+    "assignment": AssignmentForm,
+}
+
+
+def _initial(draft: dict, stage: str) -> dict[str, Any]:
+    """Return the values a stage starts with before anything was typed into it."""
+    if stage == "content":
+        if step_type(draft) in BUILT_IN_TYPES:
+            return {"source": "default"}
+        return {"source": "inline"}
+    if stage == "behaviour":
+        return {"mode": Mode.MANUAL}
+    return {}
+
+
+def raw_values(data: Any, form: forms.Form) -> dict[str, Any]:
+    """Return the form's submitted values as plain JSON (lists for multiple choices)."""
+    raw: dict[str, Any] = {}
+    for name, f in form.fields.items():
+        if isinstance(f, forms.MultipleChoiceField):
+            values = data.getlist(name) if hasattr(data, "getlist") else data.get(name) or []
+            raw[name] = [str(v) for v in values]
+        elif name in data:
+            raw[name] = str(data.get(name))
+    return raw
+
+
+def _as_data(raw: dict[str, Any]) -> MultiValueDict:
+    return MultiValueDict({k: v if isinstance(v, list) else [v] for k, v in raw.items()})
+
+
+def _unbound_values(form: forms.Form, initial: dict[str, Any]) -> dict[str, Any]:
+    raw: dict[str, Any] = {}
+    for name, f in form.fields.items():
+        value = initial.get(name, f.initial)
+        if value is None or value is False:
+            continue
+        if isinstance(f, forms.MultipleChoiceField):
+            raw[name] = [str(v) for v in value]
+        elif value is True:
+            raw[name] = "on"
+        else:
+            raw[name] = str(value)
+    return raw
+
+
+def saved_values(draft: dict, stage: str, ctx: WizardContext) -> dict[str, Any]:
+    """Return the stage's values: what was saved, or its starting values."""
+    if stage in draft["values"]:
+        return draft["values"][stage]
+    form = FORMS[stage](draft=draft, ctx=ctx)
+    return _unbound_values(form, _initial(draft, stage))
+
+
+def display_form(draft: dict, stage: str, ctx: WizardContext) -> StageForm:
+    """Return the stage's form showing its saved values, without checking them."""
+    form = FORMS[stage](initial=dict(saved_values(draft, stage, ctx)), draft=draft, ctx=ctx)
+    if stage in draft["values"]:
+        # A box left unticked is absent from the saved values; don't show its default.
+        for name, f in form.fields.items():
+            if name not in form.initial:
+                form.initial[name] = (
+                    []
+                    if isinstance(f, forms.MultipleChoiceField)
+                    else (False if isinstance(f, forms.BooleanField) else "")
+                )
+    return form
+
+
+def bound_form(draft: dict, stage: str, ctx: WizardContext, data: Any = None) -> StageForm:
+    """Return the stage's form bound to `data`, or to its saved values."""
+    if data is None:
+        data = _as_data(saved_values(draft, stage, ctx))
+    return FORMS[stage](data, draft=draft, ctx=ctx)

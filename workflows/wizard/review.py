@@ -1,0 +1,264 @@
+"""The review in words, and the live preview of the content stage's email."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from sodium import liquid
+from sodium.models import Client, Practice, Task
+from workflows.context import KNOWN_PATHS, build_context, sample_context
+from workflows.models import AssignmentRule, ContentBlock, Mode, StepType
+from workflows.step_types import recipient_label
+from workflows.wizard.drafts import BUILT_IN_TYPES, WizardContext, step_type
+from workflows.wizard.forms import ContentForm
+from workflows.wizard.steps import Parsed, parse
+
+
+def _quote(text: str) -> str:
+    return f"‘{text}’"
+
+
+def _names(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _recipients(tokens: list[str]) -> str:
+    return "; ".join(recipient_label(t) for t in tokens)
+
+
+def built_in_block(practice: Practice, kind: str) -> tuple[str, str, str]:
+    """Return (name, subject, body) of the practice's built-in email for a client-facing type.
+
+    Reads the practice's edited copy when there is one; never creates it (that happens the
+    first time the portal sends it).
+    """
+    # The portal plugs these types in; read its defaults only when such a step is drafted.
+    from portal.content import DEFAULTS, STEP_TYPE_BLOCK
+
+    key = STEP_TYPE_BLOCK[kind]
+    block = ContentBlock.objects.filter(practice=practice, system_key=key).first()
+    if block is not None:
+        return block.name, block.subject, block.body
+    return DEFAULTS[key]
+
+
+@dataclass
+class Section:
+    stage: str
+    title: str
+    lines: list[str]
+
+
+def summary(draft: dict, ctx: WizardContext) -> list[Section]:
+    """Return the review: what the step will do, in sentences, one section per stage."""
+    parsed = parse(draft, ctx)
+    f, kind = parsed.fields, step_type(draft)
+    settings = f["settings"]
+    sections = [
+        Section(
+            "name",
+            "Name",
+            [f"{_quote(f['name'] or 'Untitled')}, a {StepType(kind).label.lower()} step."]
+            + ([f"Notes: {f['description']}"] if f["description"] else [])
+            + (
+                [f"The client is asked for {_quote(settings.get('title', ''))}."]
+                + (
+                    [f"They read: {settings['request_description']}"]
+                    if settings.get("request_description")
+                    else []
+                )
+                if kind == StepType.DOCUMENT_REQUEST
+                else []
+            ),
+        )
+    ]
+    if kind != StepType.SIMPLE:
+        if parsed.source == "block" and f["content_block"] is not None:
+            what = f"Sends the {_quote(f['content_block'].name)} block"
+        elif parsed.source == "inline":
+            what = f"Sends its own email, {_quote(f['subject'])},"
+        elif kind in BUILT_IN_TYPES:
+            what = f"Sends the built-in email {_quote(built_in_block(ctx.practice, kind)[0])}"
+        else:
+            what = "Sends an email (not chosen yet)"
+        sections.append(Section("content", "Content", [f"{what} to the recipients below."]))
+        to = _recipients(f["to_recipients"]) or "nobody yet"
+        line = f"To: {to}."
+        if f["cc_recipients"]:
+            line += f" CC: {_recipients(f['cc_recipients'])}."
+        sections.append(Section("recipients", "Recipients", [line]))
+    sections.append(Section("behaviour", "Behaviour", _behaviour_lines(parsed, kind, settings)))
+    sections.append(Section("assignment", "Assignment", [_assignment_line(f)]))
+    return sections
+
+
+def _behaviour_lines(parsed: Parsed, kind: str, settings: dict[str, Any]) -> list[str]:
+    after = _names([_quote(s.name) for s in parsed.depends_on])
+    verb = "is" if len(parsed.depends_on) == 1 else "are"
+    if parsed.fields["mode"] == Mode.AUTOMATIC:
+        when = f"as soon as {after} {verb} done" if after else "as soon as the task starts"
+        lines = [f"Runs automatically {when}."]
+    else:
+        when = f"once {after} {verb} done" if after else "when the task starts"
+        doing = {
+            StepType.SIMPLE: "someone does the work and marks it done",
+            StepType.DOCUMENT_APPROVAL: "the assignee picks the document and sends it "
+            "(approval steps are always manual)",
+        }.get(kind, "the assignee checks the drafted email and sends it")
+        lines = [f"Manual: it becomes ready {when}; {doing}."]
+    if kind == StepType.DOCUMENT_REQUEST:
+        days = settings.get("deadline_days")
+        lines.append(
+            "No deadline for the client."
+            if days is None
+            else f"The client has {days} day{'s' if days != 1 else ''} to upload."
+        )
+    elif kind == StepType.DOCUMENT_APPROVAL and settings.get("category"):
+        lines.append(f"Usual category: {settings['category']}.")
+    elif kind == StepType.CLIENT_CONFIRMATION:
+        lines.append(
+            f"Asks the client: {_quote(settings['message'])} with the button "
+            f"{_quote(settings['button_text'])}, then thanks them: "
+            f"{_quote(settings['thank_you'])}"
+        )
+        chase = settings.get("chase") or {}
+        if chase.get("enabled"):
+            content = "its own chase email" if chase.get("subject") else "the built-in reminder"
+            lines.append(
+                f"Chases every {chase.get('every_days')} days, at most {chase.get('max_times')} "
+                f"times, with {content}; chasing stops when the client confirms."
+            )
+        else:
+            lines.append("Does not chase the client.")
+        if settings.get("notify_assignee"):
+            lines.append("Tells the assignee when the client confirms.")
+    if parsed.checklist:
+        lines.append(f"Checklist: {'; '.join(parsed.checklist)}.")
+    else:
+        lines.append("No checklist.")
+    return lines
+
+
+def _assignment_line(f: dict[str, Any]) -> str:
+    rule = f["assignment_rule"]
+    if rule == AssignmentRule.UNASSIGNED:
+        return "Left unassigned for anyone to pick up."
+    if rule == AssignmentRule.SPECIFIC:
+        person = f["specific_assignee"]
+        return f"Assigned to: {person.full_name if person else 'a member (not chosen yet)'}."
+    return f"Assigned to: {AssignmentRule(rule).label}."
+
+
+# --- preview ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Preview:
+    subject: str = ""
+    body: str = ""
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    client: Client | None = None
+    task: Task | None = None
+
+
+def _lookup(context: dict[str, Any], path: str) -> Any:
+    node: Any = context
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return ""
+        node = node[part]
+    return node
+
+
+def preview(draft: dict, ctx: WizardContext, form: ContentForm) -> Preview:
+    """Render the content stage's email for the chosen client (or the sample client).
+
+    Uses the client's latest task for task variables. Problems (Liquid errors, unknown
+    variables) are returned rather than raised, to show beside the editor.
+    """
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    source = data.get("source") or ""
+    kind = step_type(draft)
+    out = Preview(client=data.get("preview_client"))
+    if source == "block":
+        block = data.get("content_block")
+        if block is None:
+            out.problems.append("Choose a content block to preview it.")
+            return out
+        subject, body = block.subject, block.body
+    elif source == "default" and kind in BUILT_IN_TYPES:
+        _name, subject, body = built_in_block(ctx.practice, kind)
+    else:
+        subject, body = form.data.get("subject", ""), form.data.get("body", "")
+        if not (subject.strip() or body.strip()):
+            out.notes.append("Write a subject and body to see them here.")
+            return out
+    for label, source_text in (("Subject", subject), ("Body", body)):
+        out.problems += [f"{label}: {p}" for p in liquid.validate(source_text, KNOWN_PATHS)]
+
+    parsed = parse(draft, ctx)
+    settings = parsed.fields["settings"]
+    days = settings.get("deadline_days")
+    deadline = timezone.localdate() + dt.timedelta(days=days) if isinstance(days, int) else None
+    extra = {
+        "step": {
+            "name": parsed.fields["name"],
+            "deadline": f"{deadline.day} {deadline:%B %Y}" if deadline else "",
+        },
+        "action_link": "https://…/portal/ (made when the step runs)",
+        "confirmation": {"message": settings.get("message", "")},
+    }
+    if kind == StepType.DOCUMENT_APPROVAL:
+        # Chosen when the step runs; say so rather than leave a gap.
+        extra["document"] = {
+            "title": "(the document you send)",
+            "category": settings.get("category", ""),
+        }
+    if out.client is not None:
+        out.task = (
+            Task.objects.filter(practice=ctx.practice, client=out.client)
+            .select_related("service", "owner")
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        context = build_context(practice=ctx.practice, client=out.client, task=out.task)
+        context.update(extra)
+        if out.task is None:
+            out.notes.append(f"{out.client.name} has no tasks, so task variables are empty.")
+    else:
+        context = sample_context(ctx.practice)
+        for key, value in extra.items():
+            if isinstance(value, dict):
+                context.setdefault(key, {}).update({k: v for k, v in value.items() if v})
+            else:
+                context[key] = value
+    try:
+        rendered = liquid.render_message(subject, body, context)
+    except liquid.TemplateError as exc:
+        out.problems.append(f"The email could not be written: {exc}")
+        return out
+    out.subject, out.body = rendered.subject, rendered.text
+    if out.client is not None:
+        empty = set()
+        for text in (subject, body):
+            try:
+                paths = liquid.compile_template(text).global_variable_paths()
+            except liquid.TemplateError:
+                continue
+            known = [p for p in paths if not liquid.validate("{{ " + p + " }}", KNOWN_PATHS)]
+            empty |= {p for p in known if _lookup(context, p) in ("", None)}
+        if empty:
+            out.notes.append(
+                f"No value for {out.client.name}: "
+                + ", ".join(f"{{{{ {p} }}}}" for p in sorted(empty))
+                + ". Add a fallback with | default: where it matters."
+            )
+    return out
