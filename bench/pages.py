@@ -52,8 +52,7 @@ def seed() -> dict:
         me = User.objects.create_user(email="me@bench.example", full_name="Mia Measured")
         Membership.objects.create(practice=practice, user=me, role="manager")
         members = User.objects.bulk_create(
-            User(email=f"member{i}@bench.example", full_name=f"Member {i}")
-            for i in range(MEMBERS)
+            User(email=f"member{i}@bench.example", full_name=f"Member {i}") for i in range(MEMBERS)
         )
         Membership.objects.bulk_create(
             Membership(practice=practice, user=u, role="staff") for u in members
@@ -147,7 +146,8 @@ def seed() -> dict:
                         THEN current_date + (s.task_id %% 40)::int - 10 END,
                    0,
                    CASE WHEN s.status <> 'blocked' THEN now() - interval '20 days' END,
-                   CASE WHEN s.status IN ('in_progress', 'done') THEN now() - interval '10 days' END,
+                   CASE WHEN s.status IN ('in_progress', 'done')
+                        THEN now() - interval '10 days' END,
                    CASE WHEN s.status = 'done' THEN now() - interval '5 days' END,
                    now() - interval '400 days'
             FROM (

@@ -94,6 +94,7 @@ def progress_of_steps(steps: list[Step]) -> TaskProgress:
 
 
 def is_awaiting_client(step: Step) -> bool:
+    """Return whether the step waits on the client (the same test as AWAITING_CLIENT)."""
     return step.status == S.IN_PROGRESS and (
         step.sub_status == SS.AWAITING_RESPONSE
         or (step.type == StepType.DOCUMENT_REQUEST and step.sub_status == SS.REJECTED)
@@ -143,12 +144,12 @@ def team_ids_of(practice: Practice, user: User) -> list[int]:
 
 
 MY_STEP_FILTERS = {
-    "": ("Open (ready, in progress, failed)", OPEN_WORK),
+    "": ("Ready, in progress or failed", OPEN_WORK),
     "ready": ("Ready", (S.READY,)),
     "in_progress": ("In progress", (S.IN_PROGRESS,)),
     "failed": ("Failed", (S.FAILED,)),
     "blocked": ("Blocked", (S.BLOCKED,)),
-    "all": ("All open, blocked too", OPEN),
+    "all": ("Everything open, blocked too", OPEN),
 }
 
 

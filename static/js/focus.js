@@ -16,6 +16,14 @@
     return !!p && p.classList.contains("is-open");
   }
 
+  function markRow(element) {
+    document.querySelectorAll("tr.is-focused").forEach(function (row) {
+      row.classList.remove("is-focused");
+    });
+    var row = element && element.closest("tr");
+    if (row) row.classList.add("is-focused");
+  }
+
   function close() {
     var p = panel();
     if (!isOpen(p)) return;
@@ -23,6 +31,7 @@
     empty.id = "focus-panel";
     empty.className = "focus-host";
     p.replaceWith(empty);
+    markRow(null);
     if (opener && document.contains(opener)) opener.focus();
     opener = null;
   }
@@ -52,6 +61,18 @@
     } else if (elt.getAttribute("hx-target") === "#focus-panel") {
       opener = elt;
       focusKey = null;
+      markRow(elt);
+    }
+  });
+
+  // The panel slides in when it opens, not each time an action re-renders it.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var response = event.detail.serverResponse;
+    if (isOpen(panel()) && typeof response === "string") {
+      event.detail.serverResponse = response.replace(
+        'class="focus-host is-open"',
+        'class="focus-host is-open focus-stay"'
+      );
     }
   });
 
@@ -78,8 +99,9 @@
     var inPanel = t && p.contains(t);
     var typing = t && t.matches("input, textarea, select, [contenteditable]");
     if (event.key === "Escape" && isOpen(p)) {
+      if (typing && !inPanel) return; // the page's own fields keep their Esc
       event.preventDefault();
-      var details = t && inPanel ? t.closest("details[open]") : null;
+      var details = inPanel ? t.closest("details[open]") : null;
       if (typing) {
         t.blur();
         var step = t.closest(".focus-step");

@@ -64,7 +64,8 @@ class ComposerPrefillTests(ComposerTestCase):
 
     def test_it_warns_about_recipients_without_an_address(self) -> None:
         Step.objects.filter(pk=self.s["letter"].pk).update(
-            to_recipients=["contact:main", "contact:billing"], cc_recipients=["member:client_manager"]
+            to_recipients=["contact:main", "contact:billing"],
+            cc_recipients=["member:client_manager"],
         )
         r = self.client.get(compose_url(self.s["letter"]), headers=HTMX)
         self.assertContains(r, "No email address was found for Billing contact, Client manager.")
@@ -73,13 +74,17 @@ class ComposerPrefillTests(ComposerTestCase):
     def test_it_shows_render_problems_as_errors(self) -> None:
         Step.objects.filter(pk=self.s["letter"].pk).update(body="Total: {{ 10 | divided_by: 0 }}")
         r = self.client.get(compose_url(self.s["letter"]), headers=HTMX)
-        self.assertContains(r, 'class="alert alert-error" role="alert"><p>The email could not be written')
+        self.assertContains(
+            r, 'class="alert alert-error" role="alert"><p>The email could not be written'
+        )
 
     def test_it_is_a_full_page_without_htmx(self) -> None:
         r = self.client.get(compose_url(self.s["letter"]) + f"?next={focus_url(self.world.task)}")
         self.assertContains(r, "<html")
         self.assertContains(r, "focus-host focus-host-page")
-        self.assertContains(r, f'<a class="btn btn-ghost" href="{focus_url(self.world.task)}">Cancel</a>')
+        self.assertContains(
+            r, f'<a class="btn btn-ghost" href="{focus_url(self.world.task)}">Cancel</a>'
+        )
 
     def test_cancel_is_a_link_back_to_the_panel(self) -> None:
         r = self.client.get(compose_url(self.s["letter"]), headers=HTMX)
@@ -149,7 +154,9 @@ class ComposerSendTests(ComposerTestCase):
         )
         self.assertEqual(r.status_code, 200)
         self.assertContains(r, 'id="focus-panel"')
-        self.assertContains(r, "Sent “Send engagement letter” to ann@acme.example, extra@acme.example.")
+        self.assertContains(
+            r, "Sent “Send engagement letter” to ann@acme.example, extra@acme.example."
+        )
         self.assertEqual(
             json.loads(r["HX-Trigger"]), {"task-progress": {"task": self.world.task.pk}}
         )
@@ -180,8 +187,12 @@ class ComposerSendTests(ComposerTestCase):
         self.assertTrue(DocumentRequest.objects.filter(step=step).exists())
 
     def test_without_htmx_it_redirects_to_next(self) -> None:
-        r = self.send(self.s["confirm"], htmx=False, next=focus_url(self.world.task),
-                      body=f"Please confirm: {LINK_PLACEHOLDER}")
+        r = self.send(
+            self.s["confirm"],
+            htmx=False,
+            next=focus_url(self.world.task),
+            body=f"Please confirm: {LINK_PLACEHOLDER}",
+        )
         self.assertRedirects(r, focus_url(self.world.task))
         email = OutboundMessage.objects.get(source_id=self.s["confirm"].pk)
         self.assertIn("/portal/confirm/", email.body_text)

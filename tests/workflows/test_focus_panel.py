@@ -155,7 +155,7 @@ def build_world(practice, actor: User, *, extra_steps: int = 0, submitted: bool 
                 uploads=[pdf("statements.pdf")],
                 message="Here they are.",
             )
-        for key, step in by_key.items():
+        for step in by_key.values():
             step.refresh_from_db()
     return World(client, ann, task, by_key)
 
@@ -255,7 +255,9 @@ class FocusPanelViewTests(BaseTestCase):
         self.assertEqual(r.status_code, 200)
         self.assertContains(r, "Prepare draft accounts")
         self.assertNotContains(r, "Mark done")
-        self.assertNotContains(r, reverse("workflows:compose", args=[self.world.steps["letter"].pk]))
+        self.assertNotContains(
+            r, reverse("workflows:compose", args=[self.world.steps["letter"].pk])
+        )
 
     def test_it_hides_other_practices_tasks(self) -> None:
         self.client.force_login(self.outsider)
@@ -317,7 +319,9 @@ class FocusPanelActionTests(BaseTestCase):
         )
         # The task row's progress, swapped out of band next to the panel.
         html = r.content.decode()
-        oob = html[html.index(f'<div class="task-progress" id="task-{self.world.task.pk}-progress"') :]
+        oob = html[
+            html.index(f'<div class="task-progress" id="task-{self.world.task.pk}-progress"') :
+        ]
         self.assertIn('hx-swap-oob="true"', oob[:200])
         self.assertIn(f"<strong>{finished}/{total}</strong> done", oob)
 
@@ -346,6 +350,9 @@ class FocusPanelActionTests(BaseTestCase):
         self.assertEqual(r.status_code, 200)
         self.assertContains(r, 'class="flash flash-error focus-flash" role="alert"')
         self.assertEqual(refreshed(self.s["review"]).status, "blocked")
+        # Nothing changed, so nothing else on the page needs refreshing.
+        self.assertNotIn("HX-Trigger", r.headers)
+        self.assertNotContains(r, "hx-swap-oob")
 
     def test_skip_retry_and_restore(self) -> None:
         self.assert_panel_with_progress(self._post("step-skip", self.s["letter"]), finished=1)
@@ -363,7 +370,11 @@ class FocusPanelActionTests(BaseTestCase):
         r = self._post("step-checklist", self.s["prepare"], {"item": item.pk, "done": "1"})
         self.assertEqual(r.status_code, 200)
         html = r.content.decode()
-        self.assertTrue(html.strip().startswith(f'<li class="focus-step step-ready" id="focus-step-{self.s["prepare"].pk}"'))
+        self.assertTrue(
+            html.strip().startswith(
+                f'<li class="focus-step step-ready" id="focus-step-{self.s["prepare"].pk}"'
+            )
+        )
         self.assertNotIn('id="focus-panel"', html)
         self.assertIn('aria-checked="true"', html)
         self.assertIn("checklist 1/2", html)
@@ -436,6 +447,27 @@ class FocusPanelActionTests(BaseTestCase):
         email = OutboundMessage.objects.get(idempotency_key=f"step:{step.pk}:approval:1")
         self.assertIn("/portal/link/", email.body_text)
         self.assertEqual(email.to, ["ann@acme.example"])
+        # The panel now shows the version sent and that the client has not answered yet.
+        self.assertContains(r, "Version 1:")
+        self.assertContains(r, ">draft-accounts.pdf</a>")
+        self.assertContains(r, "Waiting for the client")
+        self.assertNotContains(r, reverse("workflows:step-approval", args=[step.pk]))
+
+    def test_after_the_client_asks_for_changes_a_new_version_can_be_sent(self) -> None:
+        self._post("step-approval", self.s["approval"], {"file": pdf(), "title": "Draft"})
+        version = ApprovalVersion.objects.get(approval__step=self.s["approval"])
+        portal_engine.respond_to_approval(
+            version, contact=self.world.ann, approve=False, comment="The year end is wrong."
+        )
+        r = self.client.get(focus_url(self.world.task), headers=HTMX)
+        self.assertContains(r, "Send a new version…")
+        self.assertContains(r, "The year end is wrong.")
+        self.assertContains(r, 'value="Draft"')  # the title is kept for the next version
+        r = self._post(
+            "step-approval", self.s["approval"], {"file": pdf("v2.pdf"), "title": "Draft"}
+        )
+        self.assertContains(r, "(version 2)")
+        self.assertEqual(refreshed(self.s["approval"]).sub_status, "awaiting_response")
 
     def test_sending_one_of_the_clients_files_for_approval(self) -> None:
         document = files.store(
@@ -465,7 +497,7 @@ class FocusPanelActionTests(BaseTestCase):
             with self.subTest(reason=reason):
                 r = self._post("step-approval", self.s["approval"], data)
                 self.assertEqual(r.status_code, 200)
-                self.assertContains(r, "<details class=\"focus-approval\" open>")
+                self.assertContains(r, '<details class="focus-approval" open>')
                 self.assertContains(r, reason)
                 self.assertNotIn("HX-Trigger", r.headers)
         self.assertFalse(ApprovalVersion.objects.exists())
@@ -498,7 +530,9 @@ class FocusPanelPermissionTests(BaseTestCase):
             ("step-approval", s["approval"], {"file": pdf(), "title": "Draft"}),
         ):
             with self.subTest(name=name):
-                r = self.client.post(reverse(f"workflows:{name}", args=[step.pk]), data, headers=HTMX)
+                r = self.client.post(
+                    reverse(f"workflows:{name}", args=[step.pk]), data, headers=HTMX
+                )
                 self.assertEqual(r.status_code, 403)
         self.assertEqual(ActivityEvent.objects.count(), before)
         self.assertEqual(refreshed(s["prepare"]).status, "ready")
@@ -534,7 +568,9 @@ class TaskListProgressTests(BaseTestCase):
         self.assertContains(r, '<div id="focus-panel" class="focus-host"></div>')
 
     def test_it_counts_steps_waiting_for_the_client(self) -> None:
-        Step.objects.filter(pk=self.world.steps["request"].pk).update(sub_status="awaiting_response")
+        Step.objects.filter(pk=self.world.steps["request"].pk).update(
+            sub_status="awaiting_response"
+        )
         self.client.force_login(self.staff)
         r = self.client.get(self.LIST_URL)
         self.assertContains(r, "1 waiting on client")

@@ -16,7 +16,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -27,6 +27,7 @@ from portal.handlers import LINK_PLACEHOLDER
 from sodium import liquid
 from sodium.roles import Perm
 from sodium.tenancy import role_required
+from sodium.views.common import HtmxHttpRequest
 from workflows import engine, queries
 from workflows.handlers import Draft, StepFailure
 from workflows.models import Mode, Step
@@ -58,9 +59,7 @@ class AddressesField(forms.CharField):
             except ValidationError:
                 bad.append(address)
         if bad:
-            raise ValidationError(
-                "Not an email address: " + ", ".join(f"“{a}”" for a in bad) + "."
-            )
+            raise ValidationError("Not an email address: " + ", ".join(f"“{a}”" for a in bad) + ".")
         return addresses
 
 
@@ -71,12 +70,14 @@ class ComposerForm(forms.Form):
         error_messages={"required": "Add at least one recipient."},
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    cc = AddressesField(label="CC", required=False, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    cc = AddressesField(
+        label="CC", required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
     subject = forms.CharField(
         max_length=300, error_messages={"required": "Give the email a subject."}
     )
     body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 14}),
+        widget=forms.Textarea(attrs={"rows": 12}),
         strip=False,
         error_messages={"required": "Write the email."},
     )
@@ -95,7 +96,7 @@ def unavailable_reason(step: Step) -> str:
     return ""
 
 
-def _back_url(request: HttpRequest, step: Step) -> str:
+def _back_url(request: HtmxHttpRequest, step: Step) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -127,7 +128,7 @@ def preview_of(step: Step, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _render(request: HttpRequest, step: Step, **context: Any) -> HttpResponse:
+def _render(request: HtmxHttpRequest, step: Step, **context: Any) -> HttpResponse:
     as_page = not request.htmx
     context = {
         "step": step,
@@ -148,7 +149,7 @@ def _draft_notes(step: Step) -> tuple[Draft, list[str]]:
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 @role_required(Perm.EDIT_TASKS)
-def compose(request: HttpRequest, step_id: int) -> HttpResponse:
+def compose(request: HtmxHttpRequest, step_id: int) -> HttpResponse:
     """Show the step's drafted email; Preview renders it, Send sends what was edited."""
     step = queries.get_step(request.practice, step_id)
     reason = unavailable_reason(step)

@@ -21,7 +21,7 @@ from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -37,6 +37,7 @@ from sodium import queries as core_queries
 from sodium.models import Task
 from sodium.roles import Perm, role_can
 from sodium.tenancy import role_required
+from sodium.views.common import HtmxHttpRequest
 from workflows import engine, queries
 from workflows.handlers import StepFailure
 from workflows.models import Mode, Step, StepType
@@ -60,7 +61,7 @@ def task_changed_header(task: Task) -> str:
 # --- reading the panel -------------------------------------------------------------------------
 
 
-def panel_context(request: HttpRequest, task: Task, **extra: Any) -> dict[str, Any]:
+def panel_context(request: HtmxHttpRequest, task: Task, **extra: Any) -> dict[str, Any]:
     """Return everything the panel shows, in a fixed number of queries whatever the steps."""
     practice = request.practice
     groups, steps = queries.focus_panel(practice, task)
@@ -139,7 +140,7 @@ def _approval_versions(practice, steps: list[Step]) -> dict[int, list[ApprovalVe
 
 
 def render_panel(
-    request: HttpRequest, task: Task, *, changed: bool = True, **extra: Any
+    request: HtmxHttpRequest, task: Task, *, changed: bool = True, **extra: Any
 ) -> HttpResponse:
     """Render the panel partial; after a change, add the row's progress (out of band) and the
     task-progress event."""
@@ -156,7 +157,7 @@ def render_panel(
     return response
 
 
-def back(request: HttpRequest, task: Task) -> HttpResponse:
+def back(request: HtmxHttpRequest, task: Task) -> HttpResponse:
     """Redirect to the form's `next` (a page of this site), else to the task page."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
@@ -166,10 +167,12 @@ def back(request: HttpRequest, task: Task) -> HttpResponse:
     return redirect("sodium:task-detail", task_id=task.pk)
 
 
-def respond(request: HttpRequest, task: Task, *, flash: str = "", error: str = "") -> HttpResponse:
+def respond(
+    request: HtmxHttpRequest, task: Task, *, flash: str = "", error: str = ""
+) -> HttpResponse:
     """Answer a step action: the re-rendered panel for htmx, else a redirect back (PRG)."""
     if request.htmx:
-        return render_panel(request, task, flash=flash, error=error)
+        return render_panel(request, task, changed=not error, flash=flash, error=error)
     if error:
         messages.error(request, error)
     elif flash:
@@ -180,7 +183,7 @@ def respond(request: HttpRequest, task: Task, *, flash: str = "", error: str = "
 @require_GET
 @vary_on_headers("HX-Request")
 @role_required(Perm.VIEW_PRACTICE)
-def focus(request: HttpRequest, task_id: int) -> HttpResponse:
+def focus(request: HtmxHttpRequest, task_id: int) -> HttpResponse:
     """Show a task's steps: the slide-out panel for htmx, a page of its own otherwise."""
     task = core_queries.get_task(request.practice, task_id)
     if request.htmx and not request.htmx.history_restore_request:
@@ -193,7 +196,7 @@ def focus(request: HttpRequest, task_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Perm.EDIT_TASKS)
-def checklist_tick(request: HttpRequest, step_id: int) -> HttpResponse:
+def checklist_tick(request: HtmxHttpRequest, step_id: int) -> HttpResponse:
     """Tick (done=1) or untick a checklist item; htmx gets the step's fragment back."""
     step = queries.get_step(request.practice, step_id)
     try:
@@ -211,7 +214,7 @@ def checklist_tick(request: HttpRequest, step_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Perm.EDIT_TASKS)
-def submission_review(request: HttpRequest, step_id: int) -> HttpResponse:
+def submission_review(request: HtmxHttpRequest, step_id: int) -> HttpResponse:
     """Accept a pending submission of a document request, or return it with a reason."""
     step = queries.get_step(request.practice, step_id)
     try:
@@ -244,7 +247,9 @@ class ApprovalForm(forms.Form):
 
     file = forms.FileField(required=False)
     document = forms.IntegerField(required=False)
-    title = forms.CharField(max_length=200, error_messages={"required": "Give the document a title."})
+    title = forms.CharField(
+        max_length=200, error_messages={"required": "Give the document a title."}
+    )
     category = forms.CharField(max_length=60, required=False)
 
     def clean(self) -> dict:
@@ -260,7 +265,7 @@ class ApprovalForm(forms.Form):
 
 @require_POST
 @role_required(Perm.EDIT_TASKS)
-def approval_send(request: HttpRequest, step_id: int) -> HttpResponse:
+def approval_send(request: HtmxHttpRequest, step_id: int) -> HttpResponse:
     """Send a document (a new upload or one of the client's files) for the client's approval.
 
     The upload and the engine call share one transaction: a refused file or send leaves no
@@ -319,7 +324,7 @@ def approval_send(request: HttpRequest, step_id: int) -> HttpResponse:
     return _approval_refused(request, step, error)
 
 
-def _approval_refused(request: HttpRequest, step: Step, error: str) -> HttpResponse:
+def _approval_refused(request: HtmxHttpRequest, step: Step, error: str) -> HttpResponse:
     if request.htmx:
         return render_panel(
             request,

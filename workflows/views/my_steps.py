@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
-
-from django.shortcuts import render
 
 from sodium.roles import Perm
 from sodium.tenancy import role_required

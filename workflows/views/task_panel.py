@@ -12,12 +12,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import get_template
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from sodium import queries as core_queries
 from sodium.models import Task
 from sodium.panels import register_task_list_extension
 from sodium.roles import Perm, role_can
 from sodium.tenancy import role_required
+from sodium.views.common import HtmxHttpRequest
 from workflows import attach, engine, queries
 
 CARD = "workflows/_task_workflow.html"
@@ -41,8 +43,9 @@ def task_workflow_panel(request: HttpRequest, task: Task):
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 @role_required(Perm.VIEW_PRACTICE)
-def task_workflow_card(request: HttpRequest, task_id: int) -> HttpResponse:
+def task_workflow_card(request: HtmxHttpRequest, task_id: int) -> HttpResponse:
     """The workflow card's body again, for the task page to refresh after a panel action."""
     task = core_queries.get_task(request.practice, task_id)
     if not request.htmx:
