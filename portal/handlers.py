@@ -17,13 +17,12 @@ from portal import engine as portal_engine
 from sodium import liquid, timers
 from sodium.models import Contact
 from workflows import handlers as wf
-from workflows.handlers import Draft, Outcome, StepFailure
+from workflows.handlers import LINK_PLACEHOLDER, Draft, Outcome, StepFailure
 from workflows.models import Step, StepType
 
 if TYPE_CHECKING:
     from sodium.models import User
 
-LINK_PLACEHOLDER = "[secure link to the portal]"
 CHASE_TIMER = "step.chase"
 
 

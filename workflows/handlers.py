@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from workflows.models import Step
 
 
+# Where a client-facing email's portal link goes; the real link replaces it when it is sent,
+# so a draft shown in the composer creates no token.
+LINK_PLACEHOLDER = "[secure link to the portal]"
+
+
 class StepFailure(Exception):
     """The step could not run; the message says why and what to fix."""
 

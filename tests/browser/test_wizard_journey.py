@@ -111,6 +111,12 @@ def _create(page: Page, template_url: str, name: str) -> None:
     expect(page.locator(".flashes")).to_contain_text(f"Added the step “{name}”")
 
 
+def _shot(page: Page, screenshot, name: str) -> None:
+    """Full-page screenshot from the top: scrolled, the sticky top bar lands mid-picture."""
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, name)
+
+
 def _open_workflows(page: Page, width: int) -> None:
     if width < 760:  # the sidebar is folded into the burger menu
         page.locator(".nav-toggle > summary").click()
@@ -157,7 +163,7 @@ def test_manager_builds_a_template_with_the_wizard_and_attaches_it(
         template_url = page.url
         expect(page.get_by_role("heading", level=1)).to_have_text(TEMPLATE)
         expect(page.get_by_text("No steps in this group yet.")).to_be_visible()
-        screenshot(page, "wizard_template_created")
+        _shot(page, screenshot, "wizard_template_created")
 
         # 2a. A simple step with a checklist of two items. Screenshot the type chooser.
         page.locator("section.tpl-group").first.get_by_role(
@@ -165,7 +171,7 @@ def test_manager_builds_a_template_with_the_wizard_and_attaches_it(
         ).click()
         page.wait_for_url(re.compile(r"/workflows/groups/\d+/wizard/$"))
         expect(page.locator(".wz-type")).to_have_count(5)
-        screenshot(page, "wizard_type_chooser")
+        _shot(page, screenshot, "wizard_type_chooser")
         _start_step(page, template_url, "Simple step", "Check ID documents")
         _next(page, "behaviour", "Behaviour")
         expect(page.locator("#wizard input[name=mode]")).to_have_count(0)  # always manual
@@ -194,7 +200,7 @@ def test_manager_builds_a_template_with_the_wizard_and_attaches_it(
             SUBJECT_START + preview_client.name
         )
         expect(preview).not_to_contain_text("{{")
-        screenshot(page, "wizard_content_preview")
+        _shot(page, screenshot, "wizard_content_preview")
         _next(page, "recipients", "Recipients")
         _main_contact_in_to(page)
         _next(page, "behaviour", "Behaviour")
@@ -261,13 +267,13 @@ def test_manager_builds_a_template_with_the_wizard_and_attaches_it(
         page.get_by_role("group", name="Runs after").get_by_label(
             "Engagement letter approval"
         ).check()
-        screenshot(page, "wizard_confirmation_behaviour")
+        _shot(page, screenshot, "wizard_confirmation_behaviour")
         _next(page, "assignment", "Assignment")
         _next(page, "review", "Review")
         summary = page.locator(".wz-summary")
         expect(summary).to_contain_text("Engagement letter approval")
         expect(summary).to_contain_text("Confirm my details")
-        screenshot(page, "wizard_review")
+        _shot(page, screenshot, "wizard_review")
         _create(page, template_url, "Confirm onboarding")
 
         # 3. The template page lists the five steps in order, with their types.
@@ -281,7 +287,7 @@ def test_manager_builds_a_template_with_the_wizard_and_attaches_it(
         expect(rows.nth(1)).to_contain_text("Automatic")
         expect(rows.nth(3)).to_contain_text("Manual")
         expect(rows.nth(4)).to_contain_text("After: Engagement letter approval")
-        screenshot(page, "wizard_template_steps")
+        _shot(page, screenshot, "wizard_template_steps")
 
         with scopes_disabled():
             template = WorkflowTemplate.objects.get(practice=demo_practice, name=TEMPLATE)
@@ -321,7 +327,7 @@ def test_manager_builds_a_template_with_the_wizard_and_attaches_it(
         for i in range(4):
             expect(steps.nth(i).locator(".step-end .chip").first).to_have_text("Ready")
         expect(steps.nth(0)).to_contain_text("checklist 0/2")
-        screenshot(page, "wizard_task_attached")
+        _shot(page, screenshot, "wizard_task_attached")
 
         with scopes_disabled():
             by_name = {s.name: s for s in Step.objects.filter(task=task)}

@@ -6,11 +6,11 @@ import json
 
 from django.urls import reverse
 
-from portal.handlers import LINK_PLACEHOLDER
 from portal.models import DocumentRequest
 from sodium.models import ActivityEvent, OutboundMessage
 from tests.base import BaseTestCase
 from tests.workflows.test_focus_panel import HTMX, build_world, focus_url, refreshed
+from workflows.handlers import LINK_PLACEHOLDER
 from workflows.models import Step
 
 

@@ -23,13 +23,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from portal.handlers import LINK_PLACEHOLDER
 from sodium import liquid
 from sodium.roles import Perm
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest
 from workflows import engine, queries
-from workflows.handlers import Draft, StepFailure
+from workflows.handlers import LINK_PLACEHOLDER, Draft, StepFailure
 from workflows.models import Mode, Step
 from workflows.step_types import recipient_label
 from workflows.views import focus
