@@ -24,6 +24,13 @@ from workflows.models import ChecklistItem, Step
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 HTMX = {"HX-Request": "true"}
+# The panel's client-facing actions belong to the portal (registered with workflows.panels).
+PORTAL_ACTIONS = {"step-review", "step-approval"}
+
+
+def action_url(name: str, step: Step) -> str:
+    namespace = "portal_staff" if name in PORTAL_ACTIONS else "workflows"
+    return reverse(f"{namespace}:{name}", args=[step.pk])
 
 
 def pdf(name: str = "draft-accounts.pdf") -> SimpleUploadedFile:
@@ -220,7 +227,7 @@ class FocusPanelViewTests(BaseTestCase):
         r = self.client.get(focus_url(self.world.task), headers=HTMX)
         self.assertContains(r, "0 of 7 done")
         # ready: prepare, letter, approval, confirm; the request is with staff (submitted)
-        self.assertContains(r, "5 in progress")
+        self.assertContains(r, "5 to do")
         self.assertContains(r, "1 blocked")
         self.assertContains(r, "1 failed")
 
@@ -233,10 +240,10 @@ class FocusPanelViewTests(BaseTestCase):
         self.assertContains(r, reverse("workflows:compose", args=[s["letter"].pk]))
         self.assertContains(r, reverse("workflows:compose", args=[s["confirm"].pk]))
         self.assertNotContains(r, reverse("workflows:compose", args=[s["request"].pk]))
-        self.assertContains(r, reverse("workflows:step-approval", args=[s["approval"].pk]))
+        self.assertContains(r, reverse("portal_staff:step-approval", args=[s["approval"].pk]))
         self.assertContains(r, reverse("workflows:step-retry", args=[s["receipt"].pk]))
         self.assertNotContains(r, reverse("workflows:step-retry", args=[s["prepare"].pk]))
-        self.assertContains(r, reverse("workflows:step-review", args=[s["request"].pk]))
+        self.assertContains(r, reverse("portal_staff:step-review", args=[s["request"].pk]))
         self.assertContains(r, "statements.pdf")
         self.assertContains(r, "Here they are.")
         self.assertContains(r, "Bank rec")
@@ -306,9 +313,7 @@ class FocusPanelActionTests(BaseTestCase):
         self.client.force_login(self.staff)
 
     def _post(self, name: str, step: Step, data: dict | None = None, **kwargs):
-        return self.client.post(
-            reverse(f"workflows:{name}", args=[step.pk]), data or {}, headers=HTMX, **kwargs
-        )
+        return self.client.post(action_url(name, step), data or {}, headers=HTMX, **kwargs)
 
     def assert_panel_with_progress(self, r, *, finished: int, total: int = 7) -> None:
         self.assertEqual(r.status_code, 200)
@@ -451,7 +456,7 @@ class FocusPanelActionTests(BaseTestCase):
         self.assertContains(r, "Version 1:")
         self.assertContains(r, ">draft-accounts.pdf</a>")
         self.assertContains(r, "Waiting for the client")
-        self.assertNotContains(r, reverse("workflows:step-approval", args=[step.pk]))
+        self.assertNotContains(r, reverse("portal_staff:step-approval", args=[step.pk]))
 
     def test_after_the_client_asks_for_changes_a_new_version_can_be_sent(self) -> None:
         self._post("step-approval", self.s["approval"], {"file": pdf(), "title": "Draft"})
@@ -530,9 +535,7 @@ class FocusPanelPermissionTests(BaseTestCase):
             ("step-approval", s["approval"], {"file": pdf(), "title": "Draft"}),
         ):
             with self.subTest(name=name):
-                r = self.client.post(
-                    reverse(f"workflows:{name}", args=[step.pk]), data, headers=HTMX
-                )
+                r = self.client.post(action_url(name, step), data, headers=HTMX)
                 self.assertEqual(r.status_code, 403)
         self.assertEqual(ActivityEvent.objects.count(), before)
         self.assertEqual(refreshed(s["prepare"]).status, "ready")
@@ -561,7 +564,7 @@ class TaskListProgressTests(BaseTestCase):
         self.assertContains(r, '<th scope="col" class="col-extra">Workflow</th>')
         self.assertContains(r, f'id="task-{task.pk}-progress"')
         self.assertContains(r, "<strong>0/7</strong> done")
-        self.assertContains(r, "5 in progress")
+        self.assertContains(r, "5 to do")
         self.assertContains(r, "1 blocked")
         self.assertContains(r, "1 failed")
         self.assertContains(r, f'hx-get="{focus_url(task)}" hx-target="#focus-panel"')
@@ -574,7 +577,7 @@ class TaskListProgressTests(BaseTestCase):
         self.client.force_login(self.staff)
         r = self.client.get(self.LIST_URL)
         self.assertContains(r, "1 waiting on client")
-        self.assertContains(r, "4 in progress")
+        self.assertContains(r, "4 to do")
 
     def test_a_task_without_workflow_says_so(self) -> None:
         f.TaskFactory(client=self.world.client, name="Bare task")

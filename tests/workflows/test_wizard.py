@@ -481,7 +481,7 @@ class NavigationTests(WizardTestCase):
         self.assertContains(page, f'href="{self.url(draft_id, "name")}"')
         self.assertContains(page, f'href="{self.url(draft_id, "content")}"')
         self.assertNotContains(page, f'href="{self.url(draft_id, "behaviour")}"')
-        self.assertContains(page, "Step 4 of 7")
+        self.assertContains(page, "Stage 4 of 7")
         self.assertContains(page, 'style="width: 43%"')  # type, name, content of 7
         r = self.client.get(self.url(draft_id, "name"))
         self.assertEqual(r.status_code, 200)
