@@ -377,3 +377,103 @@ def add_building_errors(form: forms.Form, exc: TemplateError) -> None:
                 form.add_error(None, problem)
             else:
                 form.add_error(name, problem)
+
+
+# --- Per-task customisation (a task's own copy; the template is untouched) ---------------------
+
+
+class ReassignStepForm(forms.Form):
+    assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="Nobody")
+    team = forms.ModelChoiceField(queryset=None, required=False, empty_label="No team")
+
+    def __init__(self, *args, practice, **kwargs) -> None:
+        from sodium import queries as core_queries
+        from sodium.models import Team
+
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = core_queries.members_of(practice)
+        self.fields["team"].queryset = Team.objects.filter(practice=practice)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("assignee") and cleaned.get("team"):
+            raise forms.ValidationError("Choose a person or a team, not both.")
+        return cleaned
+
+
+def _recipient_field(label: str, required: bool) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=label, required=required, choices=recipient_choices(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class TaskStepContentForm(forms.Form):
+    """Edit an open step's wording and recipients for this task only."""
+
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    subject = forms.CharField(max_length=300, required=False,
+                              widget=forms.TextInput(attrs=_TOKEN_FIELD))
+    body = forms.CharField(required=False,
+                           widget=forms.Textarea(attrs={"rows": 10, **_TOKEN_DEFAULT}))
+    to_recipients = _recipient_field("To", required=False)
+    cc_recipients = _recipient_field("CC", required=False)
+    extra_to = forms.CharField(required=False, label="Other addresses in To",
+                               help_text="Comma-separated email addresses.")
+
+    def __init__(self, *args, sends_email: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not sends_email:
+            for name in ("subject", "body", "to_recipients", "cc_recipients", "extra_to"):
+                del self.fields[name]
+
+    def engine_fields(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        if "to_recipients" in data:
+            to = list(data.pop("to_recipients")) + _email_tokens(data.pop("extra_to", ""))
+            data["to_recipients"] = to
+            data["cc_recipients"] = list(data.pop("cc_recipients"))
+        return data
+
+
+class OneOffStepForm(forms.Form):
+    """Add a step to one task: a simple step, or an email written here."""
+
+    group = forms.ModelChoiceField(queryset=None, empty_label=None)
+    name = forms.CharField(max_length=200)
+    type = forms.ChoiceField(
+        choices=[(StepType.SIMPLE, "Simple step"), (StepType.EMAIL, "Send email")]
+    )
+    mode = forms.ChoiceField(choices=Mode.choices, initial=Mode.MANUAL,
+                             help_text="Only emails can run automatically.")
+    subject = forms.CharField(max_length=300, required=False)
+    body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    to_recipients = _recipient_field("To", required=False)
+    depends_on = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
+        label="Starts after", help_text="Steps of the chosen group it waits for.",
+    )
+    assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="Nobody")
+
+    def __init__(self, *args, task, **kwargs) -> None:
+        from sodium import queries as core_queries
+        from workflows.models import Step, StepGroup
+
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = StepGroup.objects.filter(
+            practice_id=task.practice_id, task=task
+        )
+        self.fields["depends_on"].queryset = Step.objects.filter(
+            practice_id=task.practice_id, task=task
+        ).order_by("group__position", "position")
+        self.fields["assignee"].queryset = core_queries.members_of(task.practice)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("type") == StepType.SIMPLE:
+            cleaned["mode"] = Mode.MANUAL
+        group = cleaned.get("group")
+        if group and any(d.group_id != group.pk for d in cleaned.get("depends_on") or []):
+            self.add_error("depends_on", "Choose steps from the same group.")
+        return cleaned

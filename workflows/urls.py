@@ -99,9 +99,16 @@ urlpatterns += [
     path("tasks/<int:task_id>/focus/", focus.focus, name="focus"),
     path("tasks/<int:task_id>/workflow/", task_panel.task_workflow_card, name="task-workflow"),
     path("steps/<int:step_id>/checklist/", focus.checklist_tick, name="step-checklist"),
-    path("steps/<int:step_id>/review/", focus.submission_review, name="step-review"),
-    path("steps/<int:step_id>/send-for-approval/", focus.approval_send, name="step-approval"),
     path("steps/<int:step_id>/compose/", composer.compose, name="compose"),
     path("my-steps/", my_steps.my_steps, name="my-steps"),
     path("overview/", overview.overview, name="overview"),
+]
+
+# Per-task customisation
+from workflows.views import customise  # noqa: E402
+
+urlpatterns += [
+    path("steps/<int:step_id>/reassign/", customise.step_reassign, name="step-reassign"),
+    path("steps/<int:step_id>/edit/", customise.step_edit, name="step-edit"),
+    path("tasks/<int:task_id>/add-step/", customise.task_add_step, name="task-add-step"),
 ]

@@ -18,13 +18,12 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.content import DEFAULTS, ensure_system_blocks
 from sodium import liquid
 from sodium.models import Client, Practice, Task
 from sodium.roles import Perm
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest
-from workflows import building
+from workflows import building, system_blocks
 from workflows.building import TemplateError
 from workflows.context import KNOWN_PATHS, VARIABLES, build_context, sample_context
 from workflows.forms import ContentBlockForm
@@ -216,7 +215,7 @@ def _usage(model) -> Subquery:
 @role_required(Perm.MANAGE_TEMPLATES)
 def content_block_list(request: HtmxHttpRequest) -> HttpResponse:
     practice = request.practice
-    ensure_system_blocks(practice)
+    system_blocks.ensure_system_blocks(practice)
     blocks = list(
         ContentBlock.objects.filter(practice=practice)
         .annotate(template_uses=_usage(TemplateStep))
@@ -231,9 +230,7 @@ def content_block_list(request: HtmxHttpRequest) -> HttpResponse:
             "own_blocks": [b for b in blocks if not b.system_key],
             "system_blocks": sorted(
                 (b for b in blocks if b.system_key),
-                key=lambda b: (
-                    list(DEFAULTS).index(b.system_key) if b.system_key in DEFAULTS else 99
-                ),
+                key=lambda b: system_blocks.position(b.system_key),
             ),
         },
     )

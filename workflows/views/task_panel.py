@@ -21,6 +21,7 @@ from sodium.roles import Perm, role_can
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest
 from workflows import attach, engine, queries
+from workflows.views import focus
 
 CARD = "workflows/_task_workflow.html"
 
@@ -86,8 +87,6 @@ def attach_workflow(request: HttpRequest, task_id: int) -> HttpResponse:
 
 
 def _step_action(request: HttpRequest, step_id: int, action, done_message: str) -> HttpResponse:
-    from workflows.views import focus  # the panel reads the portal's items: load it on use
-
     step = queries.get_step(request.practice, step_id)
     flash = error = ""
     try:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from sodium import liquid
 from sodium.models import Client, Practice, Task
+from workflows import system_blocks
 from workflows.context import KNOWN_PATHS, build_context, sample_context
 from workflows.models import AssignmentRule, ContentBlock, Mode, StepType
 from workflows.step_types import recipient_label
@@ -38,14 +39,12 @@ def built_in_block(practice: Practice, kind: str) -> tuple[str, str, str]:
     Reads the practice's edited copy when there is one; never creates it (that happens the
     first time the portal sends it).
     """
-    # The portal plugs these types in; read its defaults only when such a step is drafted.
-    from portal.content import DEFAULTS, STEP_TYPE_BLOCK
-
-    key = STEP_TYPE_BLOCK[kind]
+    # The portal plugs these types in and registers their built-in blocks when it loads.
+    key = system_blocks.STEP_TYPE_BLOCK[kind]
     block = ContentBlock.objects.filter(practice=practice, system_key=key).first()
     if block is not None:
         return block.name, block.subject, block.body
-    return DEFAULTS[key]
+    return system_blocks.DEFAULTS[key]
 
 
 @dataclass
