@@ -8,11 +8,26 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         # Registers the three client-facing step handlers with the workflow engine and the
         # chase timer with the sweep, and the task page's "Documents & client responses"
-        # card (after the workflow's: workflows loads first).
-        from portal import engine, handlers, staff_views  # noqa: F401
+        # card (after the workflow's: workflows loads first), and the client-facing parts of
+        # the focus panel's steps.
+        from portal import engine, focus, handlers, staff_views  # noqa: F401
         from sodium.panels import register_task_panel
+        from workflows.panels import register_focus_extension, register_focus_step_template
 
         register_task_panel(staff_views.task_documents_panel)
+        register_focus_extension(focus.focus_extension)
+        for step_type, template_name in focus.STEP_TEMPLATES.items():
+            register_focus_step_template(step_type, template_name)
+
+        # The portal's built-in emails, in the content library and the step wizard's review.
+        from portal import content
+        from workflows.system_blocks import register_system_blocks
+
+        register_system_blocks(
+            content.DEFAULTS,
+            step_types=content.STEP_TYPE_BLOCK,
+            ensure=content.ensure_system_blocks,
+        )
 
         from portal import demo
         from sodium.demo import register_demo_builder

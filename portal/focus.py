@@ -1,0 +1,237 @@
+"""The portal's part of the focus panel (registered with workflows.panels in PortalConfig.ready):
+the submissions of a document request to review, the versions of a document sent for approval,
+and the two actions on them — accept or return a submission, send a document (a new upload or
+one of the client's files) for approval.
+
+Both actions answer like every other action of the panel (workflows.views.focus.respond): for
+htmx the re-rendered panel, the task row's progress out of band and the task-progress event;
+otherwise a redirect back (PRG).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.views.decorators.http import require_POST
+
+from portal import engine as portal_engine
+from portal import files, staff_queries
+from portal.models import ApprovalVersion, Document, Submission
+from portal.staff_forms import CATEGORIES
+from sodium.models import Practice, Task
+from sodium.roles import Perm, role_can
+from sodium.tenancy import role_required
+from sodium.views.common import HtmxHttpRequest
+from workflows import engine, queries
+from workflows.handlers import StepFailure
+from workflows.models import Step, StepType
+from workflows.views.focus import back, render_panel, respond
+
+# The client-facing part of each step type in the panel (see workflows.panels for the slots).
+STEP_TEMPLATES = {
+    StepType.DOCUMENT_REQUEST: "portal/focus/_request.html",
+    StepType.DOCUMENT_APPROVAL: "portal/focus/_approval.html",
+}
+
+
+# --- reading the panel -------------------------------------------------------------------------
+
+
+def focus_extension(request: HtmxHttpRequest, task: Task, steps: list[Step]) -> dict[str, Any]:
+    """Give the panel's steps what the portal shows of them (`can_send_approval`,
+    `pending_submissions`, `approval_versions`) and return the files of the client the approval
+    form offers to pick; a fixed number of queries whatever the steps."""
+    practice = request.practice
+    pending = _pending_submissions(practice, steps)
+    versions = _approval_versions(practice, steps)
+    for step in steps:
+        step.can_send_approval = staff_queries.can_send_for_approval(step)
+        step.pending_submissions = pending.get(step.pk, [])
+        step.approval_versions = versions.get(step.pk, [])
+    pick = []
+    if role_can(request.membership.role, Perm.EDIT_TASKS) and any(
+        s.can_send_approval for s in steps
+    ):
+        pick = list(
+            staff_queries.documents_of_client(practice, task.client_id)[: staff_queries.PICK_LIMIT]
+        )
+    return {"pick_documents": pick, "categories": CATEGORIES, "accept": files.ACCEPT}
+
+
+def _pending_submissions(practice: Practice, steps: list[Step]) -> dict[int, list[Submission]]:
+    """Return the submissions waiting for review, per document-request step (two queries,
+    only when a request has been answered)."""
+    submitted = [
+        s.pk
+        for s in steps
+        if s.type == StepType.DOCUMENT_REQUEST and s.sub_status == Step.SubStatus.SUBMITTED
+    ]
+    out: dict[int, list[Submission]] = defaultdict(list)
+    if not submitted:
+        return out
+    documents = Document.objects.filter(practice=practice).order_by("created_at", "id")
+    for submission in (
+        Submission.objects.filter(
+            practice=practice, request__step_id__in=submitted, status=Submission.Status.PENDING
+        )
+        .select_related("request", "contact")
+        .prefetch_related(Prefetch("documents", queryset=documents))
+        .order_by("submitted_at", "id")
+    ):
+        out[submission.request.step_id].append(submission)
+    return out
+
+
+def _approval_versions(practice: Practice, steps: list[Step]) -> dict[int, list[ApprovalVersion]]:
+    """Return the versions sent for approval, newest first, per approval step (one query,
+    only when an approval step has started)."""
+    started = [
+        s.pk
+        for s in steps
+        if s.type == StepType.DOCUMENT_APPROVAL and s.status != Step.Status.BLOCKED
+    ]
+    out: dict[int, list[ApprovalVersion]] = defaultdict(list)
+    if not started:
+        return out
+    for version in (
+        ApprovalVersion.objects.filter(practice=practice, approval__step_id__in=started)
+        .select_related("approval", "document")
+        .order_by("-number")
+    ):
+        version.tone = staff_queries.VERSION_TONE.get(version.status, "muted")
+        out[version.approval.step_id].append(version)
+    return out
+
+
+# --- actions -----------------------------------------------------------------------------------
+
+
+@require_POST
+@role_required(Perm.EDIT_TASKS)
+def submission_review(request: HtmxHttpRequest, step_id: int) -> HttpResponse:
+    """Accept a pending submission of a document request, or return it with a reason."""
+    step = queries.get_step(request.practice, step_id)
+    try:
+        submission_id = int(request.POST.get("submission", ""))
+    except ValueError:
+        raise Http404("No such submission.") from None
+    submission = staff_queries.get_submission(request.practice, submission_id)
+    if submission.request.step_id != step.pk:
+        raise Http404("No such submission.")
+    decision = request.POST.get("decision")
+    flash = error = ""
+    try:
+        if decision == "accept":
+            portal_engine.accept_submission(submission, actor=request.user)
+            flash = f"Accepted the documents for “{step.name}”."
+        elif decision == "reject":
+            portal_engine.reject_submission(
+                submission, actor=request.user, reason=request.POST.get("reason", "")
+            )
+            flash = f"Returned the documents for “{step.name}”; the client was emailed."
+        else:
+            error = "Accept the documents or return them with a reason."
+    except (portal_engine.PortalError, engine.InvalidTransition) as exc:
+        error = str(exc)
+    return respond(request, step.task, flash=flash, error=error)
+
+
+class ApprovalForm(forms.Form):
+    """Upload a new file or pick one of the client's, with the title the client sees."""
+
+    file = forms.FileField(required=False)
+    document = forms.IntegerField(required=False)
+    title = forms.CharField(
+        max_length=200, error_messages={"required": "Give the document a title."}
+    )
+    category = forms.CharField(max_length=60, required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("file") and data.get("document"):
+            raise forms.ValidationError(
+                "Upload a new file or pick one the client already has, not both."
+            )
+        if not data.get("file") and not data.get("document"):
+            raise forms.ValidationError("Upload a file, or pick one the client already has.")
+        return data
+
+
+@require_POST
+@role_required(Perm.EDIT_TASKS)
+def approval_send(request: HtmxHttpRequest, step_id: int) -> HttpResponse:
+    """Send a document (a new upload or one of the client's files) for the client's approval.
+
+    The upload and the engine call share one transaction: a refused file or send leaves no
+    row behind, and the stored bytes are removed.
+    """
+    step = queries.get_step(request.practice, step_id)
+    if step.type != StepType.DOCUMENT_APPROVAL:
+        raise Http404("This step does not send documents for approval.")
+    form = ApprovalForm(request.POST, request.FILES)
+    if not form.is_valid():
+        errors = [e for field_errors in form.errors.values() for e in field_errors]
+        return _approval_refused(request, step, " ".join(errors))
+    data = form.cleaned_data
+    document = None
+    if data["document"]:
+        document = (
+            staff_queries.documents_of_client(request.practice, step.task.client_id)
+            .filter(pk=data["document"])
+            .first()
+        )
+        if document is None:
+            return _approval_refused(request, step, "Choose a document of this client.")
+    stored = []
+    try:
+        with transaction.atomic():
+            if data["file"]:
+                document = files.store(
+                    data["file"],
+                    practice_id=step.practice_id,
+                    client_id=step.task.client_id,
+                    user=request.user,
+                    task=step.task,
+                    title=data["title"],
+                    category=data["category"],
+                )
+                stored.append(document)
+            version = portal_engine.send_for_approval(
+                step,
+                actor=request.user,
+                document=document,
+                title=data["title"],
+                category=data["category"],
+            )
+    except files.UploadRejected as exc:
+        error = str(exc)
+    except (portal_engine.PortalError, StepFailure, engine.InvalidTransition) as exc:
+        error = str(exc)
+    else:
+        flash = (
+            f"Sent “{version.approval.title}” (version {version.number}) to the client for "
+            "approval."
+        )
+        return respond(request, step.task, flash=flash)
+    for d in stored:  # the rows rolled back; the bytes written to storage did not
+        d.file.delete(save=False)
+    return _approval_refused(request, step, error)
+
+
+def _approval_refused(request: HtmxHttpRequest, step: Step, error: str) -> HttpResponse:
+    if request.htmx:
+        return render_panel(
+            request,
+            step.task,
+            changed=False,
+            approval_error={"step": step.pk, "message": error},
+            approval_values=request.POST,
+        )
+    messages.error(request, error)
+    return back(request, step.task)
