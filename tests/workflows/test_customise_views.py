@@ -13,7 +13,7 @@ from workflows.models import Step, TemplateStep
 RUN = "workflows.tasks.run_step_task.delay"
 
 
-class CustomiseTests(BaseTestCase):
+class CustomiseSetup(BaseTestCase):
     def setUp(self) -> None:
         super().setUp()
         acme = f.ClientFactory(practice=self.practice)
@@ -26,6 +26,8 @@ class CustomiseTests(BaseTestCase):
             )
         self.client.force_login(self.staff)
 
+
+class CustomiseTests(CustomiseSetup):
     def test_the_task_page_offers_the_actions(self) -> None:
         r = self.client.get(f"/tasks/{self.task.pk}/")
         self.assertContains(r, f"/workflows/steps/{self.prepare.pk}/reassign/")
@@ -105,3 +107,20 @@ class CustomiseTests(BaseTestCase):
             f"/workflows/steps/{self.prepare.pk}/reassign/", {"assignee": self.ar_specialist.pk}
         )
         self.assertEqual(r.status_code, 403)
+
+
+class CardChecklistTests(CustomiseSetup):
+    def test_checklists_are_ticked_in_place_on_the_task_page(self) -> None:
+        item = self.prepare.checklist.order_by("position").first()
+        page = self.client.get(f"/tasks/{self.task.pk}/")
+        self.assertContains(page, "Bank rec")
+        r = self.client.post(
+            f"/workflows/steps/{self.prepare.pk}/checklist/",
+            {"item": item.pk, "done": "1", "from": "card"},
+            headers={"HX-Request": "true"},
+        )
+        self.assertContains(r, f'id="task-{self.task.pk}-workflow-body"')
+        self.assertNotContains(r, "<html")
+        item.refresh_from_db()
+        self.assertTrue(item.done)
+        self.assertContains(r, "checklist 1/2")

@@ -139,6 +139,14 @@ def checklist_tick(request: HtmxHttpRequest, step_id: int) -> HttpResponse:
     item = engine.set_checklist_item(item, actor=request.user, done=request.POST.get("done") == "1")
     if not request.htmx:
         return back(request, step.task)
+    if request.POST.get("from") == "card":  # ticked on the task page's workflow card
+        from workflows.views import task_panel
+
+        return render(
+            request,
+            f"{task_panel.CARD}#workflow-body",
+            task_panel._card_context(request, step.task),
+        )
     context = panel_context(request, step.task)
     context["step"] = next(s for g in context["groups"] for s in g.step_list if s.pk == step.pk)
     return render(request, f"{PANEL}#focus-step", context)
