@@ -403,7 +403,9 @@ class ReassignStepForm(forms.Form):
 
 def _recipient_field(label: str, required: bool) -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(
-        label=label, required=required, choices=recipient_choices(),
+        label=label,
+        required=required,
+        choices=recipient_choices(),
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -413,14 +415,17 @@ class TaskStepContentForm(forms.Form):
 
     name = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    subject = forms.CharField(max_length=300, required=False,
-                              widget=forms.TextInput(attrs=_TOKEN_FIELD))
-    body = forms.CharField(required=False,
-                           widget=forms.Textarea(attrs={"rows": 10, **_TOKEN_DEFAULT}))
+    subject = forms.CharField(
+        max_length=300, required=False, widget=forms.TextInput(attrs=_TOKEN_FIELD)
+    )
+    body = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 10, **_TOKEN_DEFAULT})
+    )
     to_recipients = _recipient_field("To", required=False)
     cc_recipients = _recipient_field("CC", required=False)
-    extra_to = forms.CharField(required=False, label="Other addresses in To",
-                               help_text="Comma-separated email addresses.")
+    extra_to = forms.CharField(
+        required=False, label="Other addresses in To", help_text="Comma-separated email addresses."
+    )
 
     def __init__(self, *args, sends_email: bool, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -445,14 +450,18 @@ class OneOffStepForm(forms.Form):
     type = forms.ChoiceField(
         choices=[(StepType.SIMPLE, "Simple step"), (StepType.EMAIL, "Send email")]
     )
-    mode = forms.ChoiceField(choices=Mode.choices, initial=Mode.MANUAL,
-                             help_text="Only emails can run automatically.")
+    mode = forms.ChoiceField(
+        choices=Mode.choices, initial=Mode.MANUAL, help_text="Only emails can run automatically."
+    )
     subject = forms.CharField(max_length=300, required=False)
     body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}))
     to_recipients = _recipient_field("To", required=False)
     depends_on = forms.ModelMultipleChoiceField(
-        queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
-        label="Starts after", help_text="Steps of the chosen group it waits for.",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Starts after",
+        help_text="Steps of the chosen group it waits for.",
     )
     assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="Nobody")
 
