@@ -128,7 +128,7 @@ def submit(
     files.UploadRejected for a refused file (nothing is stored then).
     """
     request = (
-        DocumentRequest.objects.select_for_update()
+        DocumentRequest.objects.select_for_update(of=("self",))
         .select_related(
             "step", "step__task", "step__task__practice", "step__task__client", "step__assignee"
         )
@@ -181,7 +181,7 @@ def submit(
 def accept_submission(submission: Submission, *, actor: User) -> Submission:
     """Accept a submission: the step is done and its dependents go ahead."""
     submission = (
-        Submission.objects.select_for_update()
+        Submission.objects.select_for_update(of=("self",))
         .select_related("request", "request__step")
         .get(pk=submission.pk)
     )
@@ -206,7 +206,7 @@ def reject_submission(submission: Submission, *, actor: User, reason: str) -> Su
     if not reason:
         raise PortalError("Say what is missing, so the client knows what to send.")
     submission = (
-        Submission.objects.select_for_update()
+        Submission.objects.select_for_update(of=("self",))
         .select_related(
             "request",
             "request__step",
@@ -361,7 +361,7 @@ def respond_to_approval(
     feedback. Answering a version that was already answered changes nothing.
     """
     version = (
-        ApprovalVersion.objects.select_for_update()
+        ApprovalVersion.objects.select_for_update(of=("self",))
         .select_related(
             "approval",
             "approval__step",
@@ -436,7 +436,7 @@ def open_confirmation(step: Step) -> Confirmation:
 def confirm(confirmation: Confirmation, *, contact: Contact) -> bool:
     """Record the client's confirmation; return False when it was already confirmed."""
     confirmation = (
-        Confirmation.objects.select_for_update()
+        Confirmation.objects.select_for_update(of=("self",))
         .select_related(
             "step", "step__task", "step__task__practice", "step__task__client", "step__assignee"
         )

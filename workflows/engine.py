@@ -483,7 +483,7 @@ def add_step(
 def set_checklist_item(item: ChecklistItem, *, actor: User, done: bool) -> ChecklistItem:
     """Tick or untick a checklist item."""
     item = (
-        ChecklistItem.objects.select_for_update()
+        ChecklistItem.objects.select_for_update(of=("self",))
         .select_related("step", "step__task")
         .get(pk=item.pk)
     )
