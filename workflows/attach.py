@@ -59,7 +59,6 @@ _COPIED = (
 )
 # Columns that differ per task: (task_id, template step id, group id, assignee, team, note,
 # whether the step is ready). Sent as VALUES rows; everything else is copied in SQL.
-_PER_TASK = 7
 _ROWS_PER_INSERT = 2000  # stays under SQLite's and PostgreSQL's bound-parameter limits
 
 
@@ -168,13 +167,34 @@ def attach_template_to_tasks(
     return group_ids
 
 
+def _literal(value: int | None) -> str:
+    # Only integers (ids, flags) are written inline; int() refuses anything else.
+    return "NULL" if value is None else str(int(value))
+
+
 def _insert_steps(practice_id: int, rows: list[tuple], now) -> None:
+    """Insert the task's steps, copying the template's columns in SQL.
+
+    The per-task values are all integers, written inline: binding tens of thousands of
+    parameters costs more in the driver than the insert itself. The few distinct assignment
+    notes are bound and joined in by index.
+    """
     copied = ", ".join(f"ts.{c}" for c in _COPIED)
     columns = ", ".join(_COPIED)
-    values_row = "(" + ", ".join(["%s"] * _PER_TASK) + ")"
+    notes = sorted({row[5] for row in rows})
+    note_index = {note: i for i, note in enumerate(notes)}
+    notes_sql = ", ".join(f"({i}, %s)" for i in range(len(notes))) or "(0, '')"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), _ROWS_PER_INSERT):
             chunk = rows[start : start + _ROWS_PER_INSERT]
+            values = ", ".join(
+                "("
+                + ", ".join(
+                    [*(_literal(v) for v in row[:5]), str(note_index[row[5]]), _literal(row[6])]
+                )
+                + ")"
+                for row in chunk
+            )
             sql = f"""
                 INSERT INTO workflows_step (
                     practice_id, task_id, source_id, group_id, assignee_id, assignee_team_id,
@@ -183,16 +203,14 @@ def _insert_steps(practice_id: int, rows: list[tuple], now) -> None:
                 )
                 SELECT %s, CAST(v.column1 AS BIGINT), CAST(v.column2 AS BIGINT),
                        CAST(v.column3 AS BIGINT), CAST(v.column4 AS BIGINT),
-                       CAST(v.column5 AS BIGINT), v.column6,
+                       CAST(v.column5 AS BIGINT), n.column2,
                        CASE WHEN v.column7 = 1 THEN %s ELSE %s END, '', '', 0,
                        CASE WHEN v.column7 = 1 THEN %s ELSE NULL END, %s, {copied}
-                FROM (VALUES {", ".join([values_row] * len(chunk))}) AS v
+                FROM (VALUES {values}) AS v
+                JOIN (VALUES {notes_sql}) AS n ON n.column1 = v.column6
                 JOIN workflows_templatestep ts ON ts.id = CAST(v.column2 AS BIGINT)
             """
-            params = [practice_id, S.READY, S.BLOCKED, now, now]
-            for row in chunk:
-                params.extend(row)
-            cursor.execute(sql, params)
+            cursor.execute(sql, [practice_id, S.READY, S.BLOCKED, now, now, *notes])
 
 
 def _copy_dependencies_and_checklists(practice_id: int, group_ids: list[int]) -> None:
