@@ -75,7 +75,7 @@ def find_token(token: str) -> AccessToken | None:
     with scopes_disabled():
         found = (
             AccessToken.objects.filter(token_hash=_hash(token))
-            .select_related("contact", "practice", "step")
+            .select_related("contact", "contact__client", "practice", "step")
             .first()
         )
     if found is None or not found.is_usable:
@@ -101,9 +101,6 @@ class PortalUser:
     client_ids: tuple[int, ...]
     name: str
     first_name: str = ""
-
-    def owns_client(self, client_id: int) -> bool:
-        return client_id in self.client_ids
 
 
 def sign_in(request: HttpRequest, access: AccessToken) -> None:

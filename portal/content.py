@@ -69,16 +69,6 @@ STEP_TYPE_BLOCK = {
     StepType.CLIENT_CONFIRMATION: "portal.confirmation",
 }
 
-# Extra variables these emails may use, beyond workflows.context.VARIABLES.
-EXTRA_PATHS = [
-    "contact.first_name",
-    "contact.name",
-    "reason",
-    "document.title",
-    "document.category",
-    "confirmation.message",
-]
-
 
 def system_block(practice: Practice, key: str) -> ContentBlock:
     """Return the practice's block for `key`, creating it from the default on first use."""
@@ -100,13 +90,23 @@ def ensure_system_blocks(practice: Practice) -> list[ContentBlock]:
     return [system_block(practice, key) for key in DEFAULTS]
 
 
+def system_text(practice: Practice, key: str) -> tuple[str, str]:
+    """Return the subject and body of built-in email `key`: the practice's edited copy, or
+    the default. Reads only, so drafts shown on GET create nothing."""
+    found = (
+        ContentBlock.objects.filter(practice=practice, system_key=key)
+        .values_list("subject", "body")
+        .first()
+    )
+    return found or DEFAULTS[key][1:]
+
+
 def render_system_email(practice: Practice, key: str, context: dict[str, Any]) -> liquid.Rendered:
     """Render the practice's built-in email `key` with `context`."""
-    block = system_block(practice, key)
-    return liquid.render_message(block.subject, block.body, context)
+    subject, body = system_text(practice, key)
+    return liquid.render_message(subject, body, context)
 
 
 def default_step_content(step) -> tuple[str, str]:
     """Return the subject and body a client-facing step uses when it has none of its own."""
-    block = system_block(step.task.practice, STEP_TYPE_BLOCK[step.type])
-    return block.subject, block.body
+    return system_text(step.task.practice, STEP_TYPE_BLOCK[step.type])

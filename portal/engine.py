@@ -525,8 +525,7 @@ def _send_chase(step: Step, confirmation: Confirmation, chase: dict, number: int
     elif chase.get("subject") and chase.get("body"):
         subject, body = chase["subject"], chase["body"]
     else:
-        fallback = content.system_block(step.task.practice, "portal.confirmation_chase")
-        subject, body = fallback.subject, fallback.body
+        subject, body = content.system_text(step.task.practice, "portal.confirmation_chase")
     extra = {"confirmation": {"message": confirmation.message}}
     draft = wf.render_draft(step, action_link="", subject=subject, body=body, extra=extra)
     if draft.problems or not draft.to:

@@ -10,6 +10,7 @@ from pathlib import PurePath
 import filetype
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 
 from portal.models import Document
@@ -133,3 +134,31 @@ def store(
         title=title or original,
         category=category,
     )
+
+
+# What a download may never do in the browser: run, render inline or be cached by proxies.
+DOWNLOAD_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Cache-Control": "private, no-store",
+}
+
+
+def download_response(document: Document) -> FileResponse:
+    """Serve a stored document as an attachment under its original name, never inline.
+
+    Raises Http404 when the file is missing from storage.
+    """
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
+    for header, value in DOWNLOAD_HEADERS.items():
+        response[header] = value
+    return response

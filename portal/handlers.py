@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from portal import access, content
 from portal import engine as portal_engine
-from sodium import liquid, timers
+from sodium import timers
 from sodium.models import Contact
 from workflows import handlers as wf
 from workflows.handlers import LINK_PLACEHOLDER, Draft, Outcome, StepFailure
@@ -145,10 +145,6 @@ class ApprovalHandler(ClientStepHandler):
 
     def send(self, step: Step, draft: Draft, *, actor: User) -> Outcome:
         raise StepFailure("Choose the document to send for approval.")
-
-
-def render_text(subject: str, body: str, context: dict) -> liquid.Rendered:
-    return liquid.render_message(subject, body, context)
 
 
 wf.register(StepType.DOCUMENT_REQUEST, DocumentRequestHandler())

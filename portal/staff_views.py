@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,13 +19,6 @@ from sodium.roles import Perm, role_can
 from sodium.tenancy import role_required
 from workflows import engine as wf_engine
 from workflows.handlers import StepFailure
-
-# What a download may never do in the browser: run, render inline or be cached by proxies.
-DOWNLOAD_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-    "Cache-Control": "private, no-store",
-}
 
 
 def task_documents_panel(request: HttpRequest, task: Task) -> tuple[str, dict[str, Any]] | None:
@@ -48,20 +41,7 @@ def task_documents_panel(request: HttpRequest, task: Task) -> tuple[str, dict[st
 @role_required(Perm.VIEW_PRACTICE)
 def document_download(request: HttpRequest, document_id: int) -> FileResponse:
     """Serve a document as an attachment under its original name, never inline."""
-    document = staff_queries.get_document(request.practice, document_id)
-    try:
-        handle = document.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("The file is missing from storage.") from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=document.original_name,
-        content_type=document.content_type,
-    )
-    for header, value in DOWNLOAD_HEADERS.items():
-        response[header] = value
-    return response
+    return files.download_response(staff_queries.get_document(request.practice, document_id))
 
 
 @require_POST

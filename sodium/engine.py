@@ -167,3 +167,30 @@ def change_task_status(task: Task, *, to: str, actor: User | None, note: str = "
         for hook in TASK_STARTED_HOOKS:
             hook(task)
     return task
+
+
+# --- clients: active or archived ---------------------------------------------------------
+
+
+@transaction.atomic
+def set_client_status(client: Client, *, actor: User, status: str) -> Client:
+    """Archive or restore a client."""
+    if status not in Client.Status.values:
+        raise InvalidTransition("Unknown client status.")
+    if client.status == status:
+        return client
+    old, client.status = client.status, status
+    client.save(update_fields=["status"])
+    activity.record(
+        practice=client.practice,
+        actor=actor,
+        verb="client.status",
+        client=client,
+        obj=client,
+        old_status=old,
+        new_status=status,
+        summary="Archived the client"
+        if status == Client.Status.ARCHIVED
+        else "Restored the client",
+    )
+    return client

@@ -29,6 +29,18 @@ def get_client(practice: Practice, client_id: int) -> Client:
     return get_object_or_404(Client.objects.filter(practice=practice), pk=client_id)
 
 
+def get_client_for_page(practice: Practice, client_id: int) -> Client:
+    """Return the practice's client with its people and tags loaded, or raise Http404."""
+    return get_object_or_404(
+        Client.objects.filter(practice=practice)
+        .select_related(
+            "client_manager", "partner", "associate", "default_assignee", "default_reviewer"
+        )
+        .prefetch_related("tags"),
+        pk=client_id,
+    )
+
+
 def get_contact(client: Client, contact_id: int) -> Contact:
     """Return one of the client's contacts, or raise Http404."""
     return get_object_or_404(

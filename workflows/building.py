@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -66,24 +65,6 @@ def update_template(
 ) -> WorkflowTemplate:
     template.name, template.description, template.updated_at = name, description, timezone.now()
     template.save(update_fields=["name", "description", "updated_at"])
-    return template
-
-
-@transaction.atomic
-def set_template_status(
-    template: WorkflowTemplate, *, actor: User, status: str
-) -> WorkflowTemplate:
-    """Archive or restore a template; archived ones cannot be attached to new tasks."""
-    template.status, template.updated_at = status, timezone.now()
-    template.save(update_fields=["status", "updated_at"])
-    activity.record(
-        practice=template.practice,
-        actor=actor,
-        verb="template.status",
-        obj=template,
-        new_status=status,
-        summary=f"{'Archived' if status == 'archived' else 'Restored'} {template.name}",
-    )
     return template
 
 
@@ -351,7 +332,3 @@ def save_content_block(
         block.updated_at = timezone.now()
         block.save(update_fields=["name", "subject", "body", "updated_at"])
     return block
-
-
-def as_validation_error(exc: TemplateError) -> ValidationError:
-    return ValidationError(exc.errors or str(exc))

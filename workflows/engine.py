@@ -20,7 +20,14 @@ from sodium import engine as core_engine
 from sodium.models import Task, Team, User
 from workflows import handlers
 from workflows.handlers import Draft, StepFailure
-from workflows.models import ChecklistItem, Mode, Step, StepDependency, StepGroup
+from workflows.models import (
+    ChecklistItem,
+    Mode,
+    Step,
+    StepDependency,
+    StepGroup,
+    WorkflowTemplate,
+)
 
 S = Step.Status
 
@@ -549,3 +556,29 @@ def redispatch_ready_steps(now: dt.datetime, limit: int = 500) -> int:
 
 
 timers.register_safety_net("workflows.ready_steps", redispatch_ready_steps)
+
+
+# --- templates: active or archived -------------------------------------------------------
+
+
+@transaction.atomic
+def set_template_status(
+    template: WorkflowTemplate, *, actor: User, status: str
+) -> WorkflowTemplate:
+    """Archive or restore a template; archived ones cannot be attached to new tasks.
+
+    Raises InvalidTransition for an unknown status.
+    """
+    if status not in WorkflowTemplate.Status.values:
+        raise InvalidTransition("Unknown template status.")
+    template.status, template.updated_at = status, timezone.now()
+    template.save(update_fields=["status", "updated_at"])
+    activity.record(
+        practice=template.practice,
+        actor=actor,
+        verb="template.status",
+        obj=template,
+        new_status=status,
+        summary=f"{'Archived' if status == 'archived' else 'Restored'} {template.name}",
+    )
+    return template

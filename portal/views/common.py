@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from portal import access
@@ -87,11 +87,8 @@ def render_portal(
 
 
 def item_url(step_id: int) -> str:
-    """Return the portal page of a step, or "" while that page does not exist yet."""
-    try:
-        return reverse("portal:item", kwargs={"step_id": step_id})
-    except NoReverseMatch:
-        return ""
+    """Return the portal page of a step."""
+    return reverse("portal:item", kwargs={"step_id": step_id})
 
 
 # --- branding ----------------------------------------------------------------------------------

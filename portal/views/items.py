@@ -9,7 +9,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal import access
+from portal import access, files
 from portal import engine as portal_engine
 from portal.files import ACCEPT, UploadRejected, max_bytes
 from portal.models import ApprovalVersion, Confirmation, Document, DocumentRequest
@@ -149,20 +149,7 @@ def document(request: HttpRequest, document_id: int) -> FileResponse:
         ),
         pk=document_id,
     )
-    return attachment(doc)
-
-
-def attachment(doc: Document) -> FileResponse:
-    response = FileResponse(
-        doc.file.open("rb"),
-        as_attachment=True,
-        filename=doc.original_name,
-        content_type=doc.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return files.download_response(doc)
 
 
 # --- the confirmation page, opened straight from the email -----------------------------------
@@ -173,7 +160,12 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows the message and the button (and changes nothing: mail scanners open links);
     POST confirms and shows the thank-you; a second POST changes nothing."""
     found = access.find_token(token)
-    if found is None or found.step is None or found.step.type != StepType.CLIENT_CONFIRMATION:
+    if (
+        found is None
+        or found.step is None
+        or found.step.type != StepType.CLIENT_CONFIRMATION
+        or found.contact.client.status != "active"  # as the sign-in link refuses them
+    ):
         return render_portal(
             request,
             "portal/link_refused.html",

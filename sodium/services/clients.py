@@ -60,30 +60,6 @@ def update_client(
 
 
 @transaction.atomic
-def set_client_status(client: Client, *, actor: User, status: str) -> Client:
-    """Archive or restore a client."""
-    if status not in Client.Status.values:
-        raise ClientError("Unknown client status.")
-    if client.status == status:
-        return client
-    old, client.status = client.status, status
-    client.save(update_fields=["status"])
-    activity.record(
-        practice=client.practice,
-        actor=actor,
-        verb="client.status",
-        client=client,
-        obj=client,
-        old_status=old,
-        new_status=status,
-        summary="Archived the client"
-        if status == Client.Status.ARCHIVED
-        else "Restored the client",
-    )
-    return client
-
-
-@transaction.atomic
 def add_contact(client: Client, *, actor: User, **fields: Any) -> Contact:
     """Add a contact to a client."""
     contact = Contact.objects.create(practice=client.practice, client=client, **fields)

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from sodium import queries
+from sodium import engine, queries
 from sodium.forms import ClientForm, ClientServiceForm, ContactForm
 from sodium.models import Client, Tag
 from sodium.roles import Perm
@@ -80,8 +80,8 @@ def client_status(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
     client = queries.get_client(request.practice, client_id)
     status = request.POST.get("status", "")
     try:
-        client_services.set_client_status(client, actor=request.user, status=status)
-    except client_services.ClientError as exc:
+        engine.set_client_status(client, actor=request.user, status=status)
+    except engine.InvalidTransition as exc:
         messages.error(request, str(exc))
     else:
         messages.success(
@@ -113,15 +113,7 @@ def _detail_context(request: HtmxHttpRequest, client: Client, **extra) -> dict:
 @vary_on_headers("HX-Request")
 @role_required(Perm.VIEW_PRACTICE)
 def client_detail(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
-    client = queries.get_client(request.practice, client_id)
-    client = (
-        Client.objects.filter(pk=client.pk)
-        .select_related(
-            "client_manager", "partner", "associate", "default_assignee", "default_reviewer"
-        )
-        .prefetch_related("tags")
-        .get()
-    )
+    client = queries.get_client_for_page(request.practice, client_id)
     return render(request, DETAIL, _detail_context(request, client))
 
 

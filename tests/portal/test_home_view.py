@@ -218,9 +218,7 @@ class PortalHomeTests(BaseTestCase):
         sign_in(self.client, self.ellie)
         r = self.client.get(self.url)
         url = item_url(step.pk)
-        if url:
-            self.assertContains(
-                r, f'<a class="row-title portal-item-link" href="{url}">Bank statements</a>'
-            )
-        else:  # the item pages are not there yet: plain titles
-            self.assertContains(r, '<span class="row-title">Bank statements</span>')
+        self.assertEqual(url, f"/portal/items/{step.pk}/")
+        self.assertContains(
+            r, f'<a class="row-title portal-item-link" href="{url}">Bank statements</a>'
+        )

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from sodium.models import ActivityEvent, Task
 from tests import factories as f
 from tests.base import BaseTestCase
-from tests.workflows.wf_factories import email_step, simple_step
+from tests.workflows.wf_factories import chain_template, email_step, simple_step
 from workflows import attach, building, engine
 from workflows.models import (
     ChecklistItem,
@@ -218,7 +218,7 @@ class AttachRefusalTests(TemplateMixin, BaseTestCase):
         self.assertFalse(ActivityEvent.objects.filter(verb="workflow.attached").exists())
 
     def test_an_archived_template_cannot_be_attached(self) -> None:
-        building.set_template_status(self.template, actor=self.manager, status="archived")
+        engine.set_template_status(self.template, actor=self.manager, status="archived")
         with self.assertRaisesMessage(attach.AttachError, "Archived"):
             attach.attach_template(self.task, self.template, actor=self.manager)
         self.assert_nothing_attached()
@@ -540,3 +540,17 @@ class AttachRunsAutomaticStepsTests(TemplateMixin, BaseTestCase):
         with mock.patch(DELAY) as delay, self.captureOnCommitCallbacks(execute=True):
             change_task_status(self.task, to="in_progress", actor=self.staff)
         delay.assert_called_once_with(self.copy_of(self.t_welcome).pk)
+
+
+class TemplateStatusTests(BaseTestCase):
+    def test_archiving_and_restoring_go_through_the_engine_and_unknown_states_are_refused(
+        self,
+    ) -> None:
+        template = chain_template(self.practice, self.manager)
+        engine.set_template_status(template, actor=self.manager, status="archived")
+        template.refresh_from_db()
+        self.assertEqual(template.status, "archived")
+        with self.assertRaises(engine.InvalidTransition):
+            engine.set_template_status(template, actor=self.manager, status="deleted")
+        template.refresh_from_db()
+        self.assertEqual(template.status, "archived")

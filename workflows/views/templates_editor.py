@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -22,7 +22,7 @@ from sodium.models import Practice
 from sodium.roles import Perm
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest, paginate
-from workflows import building
+from workflows import building, engine
 from workflows.building import TemplateError
 from workflows.forms import GroupForm, StepForm, TemplateForm
 from workflows.models import (
@@ -63,11 +63,7 @@ def _get_step(practice: Practice, template_step_id: int) -> TemplateStep:
 
 
 def _wizard_url(group_id: int) -> str:
-    # The step wizard is built beside this editor; until its URL exists the button is hidden.
-    try:
-        return reverse("workflows:wizard-start", kwargs={"group_id": group_id})
-    except NoReverseMatch:
-        return ""
+    return reverse("workflows:wizard-start", kwargs={"group_id": group_id})
 
 
 def _assignment_label(step: TemplateStep) -> str:
@@ -289,7 +285,7 @@ def template_status(request: HtmxHttpRequest, template_id: int) -> HttpResponse:
     if status not in WorkflowTemplate.Status.values:
         messages.error(request, "Choose whether to archive or restore the template.")
     elif status != template.status:
-        building.set_template_status(template, actor=request.user, status=status)
+        engine.set_template_status(template, actor=request.user, status=status)
         if status == WorkflowTemplate.Status.ARCHIVED:
             messages.success(
                 request, f"Archived {template.name}. It can no longer be attached to tasks."

@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -46,17 +46,11 @@ def _types() -> list[dict[str, str]]:
 
 
 def _template_url(group: TemplateGroup) -> str:
-    try:
-        return reverse("workflows:template-detail", kwargs={"template_id": group.template_id})
-    except NoReverseMatch:  # the template editor is not there yet
-        return "/"
+    return reverse("workflows:template-detail", kwargs={"template_id": group.template_id})
 
 
 def _templates_url() -> str:
-    try:
-        return reverse("workflows:template-list")
-    except NoReverseMatch:
-        return "/"
+    return reverse("workflows:template-list")
 
 
 def _expired(request: HtmxHttpRequest) -> HttpResponse:
