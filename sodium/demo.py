@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import random
 from collections.abc import Callable
@@ -246,8 +247,11 @@ def build_demo(seed: int = 2026) -> Practice:
                 default_reviewer=users[Role.MANAGER],
                 tags=_pick_tags(rng, tags, vat),
             )
-            if client.year_end_month == 2 and client.year_end_day > 28:
-                Client.objects.filter(pk=client.pk).update(year_end_day=28)
+            # A real year end: the last day of the month at most (no 31 June), as the form
+            # requires; February counts 28 days.
+            last = calendar.monthrange(2023, client.year_end_month)[1]
+            if client.year_end_day > last:
+                Client.objects.filter(pk=client.pk).update(year_end_day=last)
             _add_contacts(rng, client, owner, i)
             chosen = rng.sample(services, k=rng.randint(1, 3))
             for service in chosen:

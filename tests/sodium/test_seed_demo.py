@@ -57,3 +57,13 @@ class SeedDemoTests(TestCase):
         r = self.client.get("/clients/")
         self.assertContains(r, "Hartley &amp; Finch")
         self.assertEqual(r.context["page"].paginator.count, 42)
+
+
+class SeedDemoDatesTests(TestCase):
+    def test_every_demo_year_end_is_a_real_date(self) -> None:
+        import calendar
+
+        call_command("seed_demo", stdout=StringIO())
+        with scopes_disabled():
+            for day, month in Client.objects.values_list("year_end_day", "year_end_month"):
+                self.assertLessEqual(day, calendar.monthrange(2023, month)[1], (day, month))
