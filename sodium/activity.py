@@ -6,12 +6,13 @@ from typing import Any
 
 from django.db import models
 
+from sodium import rows
 from sodium.models import ActivityEvent, Client, Practice, Task, User
 
 
 def record(
     *,
-    practice: Practice,
+    practice: Practice | int,
     verb: str,
     summary: str,
     actor: User | None = None,
@@ -23,23 +24,28 @@ def record(
     new_status: str = "",
     data: dict[str, Any] | None = None,
 ) -> ActivityEvent:
-    """Write one activity event; `client` defaults to the task's client."""
-    if client is None and task is not None:
-        client = task.client
-    return ActivityEvent.objects.create(
-        practice=practice,
+    """Write one activity event; `client` defaults to the task's client.
+
+    Only ids are read from `practice` (a practice or its id), `client` and `task`: a caller
+    whose task's practice and client were never loaded writes the event without loading them.
+    """
+    client_id = client.pk if client is not None else (task.client_id if task else None)
+    event = ActivityEvent(
+        practice_id=getattr(practice, "pk", practice),
         actor=actor,
         actor_label=actor_label,
         verb=verb,
         summary=summary[:300],
-        client=client,
-        task=task,
+        client_id=client_id,
+        task_id=task.pk if task is not None else None,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=obj.pk if obj is not None else None,
         old_status=old_status,
         new_status=new_status,
         data=data or {},
     )
+    rows.insert(event)  # every transition writes one: the lean insert, not save()
+    return event
 
 
 def changed_fields(instance: models.Model, cleaned: dict[str, Any]) -> list[str]:

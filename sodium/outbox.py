@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from sodium import rows
 from sodium.models import Client, MessageEvent, OutboundMessage, Practice, Task
 from sodium.tenancy import practice_scope
 
@@ -89,34 +90,32 @@ def queue_email(
             raise ValueError(f"{obj!r} belongs to another practice.")
     source_type, source_id = source if source else ("", None)
     now = timezone.now()
-    with practice_scope(practice):
-        # get_or_create inserts inside a savepoint and, on a unique-key conflict with a
-        # concurrent transaction (PostgreSQL waits for it to commit), reads the winner's row.
-        message, created = OutboundMessage.objects.get_or_create(
-            idempotency_key=key,
-            defaults={
-                "practice": practice,
-                "channel": OutboundMessage.Channel.EMAIL,
-                "status": Status.QUEUED,
-                "to": list(to),
-                "cc": list(cc),
-                "from_name": from_name or practice.display_sender,
-                "reply_to": reply_to or practice.reply_to,
-                "subject": subject,
-                "body_text": text,
-                "body_html": html,
-                "client": client,
-                "task": task,
-                "source_type": source_type,
-                "source_id": source_id,
-                "created_at": now,
-                "queued_at": now,
-                "status_changed_at": now,
-            },
-        )
-        if not created:
-            return message
-        _event(message, "queued")
+    message = OutboundMessage(
+        practice=practice,
+        channel=OutboundMessage.Channel.EMAIL,
+        status=Status.QUEUED,
+        idempotency_key=key,
+        to=list(to),
+        cc=list(cc),
+        from_name=from_name or practice.display_sender,
+        reply_to=reply_to or practice.reply_to,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        client=client,
+        task=task,
+        source_type=source_type,
+        source_id=source_id,
+        created_at=now,
+        queued_at=now,
+        status_changed_at=now,
+    )
+    # One INSERT … ON CONFLICT DO NOTHING: get_or_create would spend a SELECT and a savepoint
+    # on every message, and this runs inside every transition that emails.
+    if not rows.insert(message, unique="idempotency_key"):
+        with practice_scope(practice):
+            return OutboundMessage.objects.get(idempotency_key=key)
+    _event(message, "queued")
     # Import the module, not the function: tasks imports this module.
     from sodium import tasks
 
@@ -255,9 +254,11 @@ def on_tracking(sender, event: AnymailTrackingEvent, esp_name: str = "", **kwarg
 
 
 def _event(message: OutboundMessage, event: str, detail: str = "") -> MessageEvent:
-    return MessageEvent.objects.create(
+    row = MessageEvent(
         practice_id=message.practice_id, message=message, event=event[:30], detail=detail[:300]
     )
+    rows.insert(row)
+    return row
 
 
 def _build_email(message: OutboundMessage) -> EmailMultiAlternatives:

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django_scopes import ScopedManager, scope, scopes_disabled
+from django_scopes import ScopedManager, ScopeError, get_scope, scope, scopes_disabled
 
 from sodium.roles import role_can
 
@@ -40,6 +40,21 @@ def practice_scope(practice: Practice | int) -> Iterator[None]:
         raise ValueError("practice_scope needs a practice")
     with scope(practice=practice):
         yield
+
+
+def current_practice_id() -> int | None:
+    """Return the id of the practice in scope, or None when scopes are disabled.
+
+    For the few hand-written SQL statements, which the scoped managers do not see: they add
+    `practice_id = …` themselves. Raises ScopeError when no practice is in scope.
+    """
+    state = get_scope()
+    if state.get("_enabled") is False:
+        return None
+    practice = state.get("practice")
+    if practice is None:
+        raise ScopeError("A practice scope needs to be active for this query.")
+    return getattr(practice, "pk", practice)
 
 
 def memberships_of(user) -> list[Membership]:

@@ -11,13 +11,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from sodium import activity, timers
+from sodium import activity, rows, timers
 from sodium import engine as core_engine
 from sodium.models import Task, Team, User
+from sodium.tenancy import current_practice_id
 from workflows import handlers
 from workflows.handlers import Draft, StepFailure
 from workflows.models import (
@@ -96,12 +97,40 @@ def progress(task: Task) -> Progress:
 # --- transitions ------------------------------------------------------------------------------
 
 
+# The statements every transition runs are written out here rather than built by the ORM:
+# building and compiling a query costs several times what PostgreSQL spends running it, and
+# the engine must sustain hundreds of transitions a second (DESIGN, budgets). Each adds the
+# practice filter the scoped managers would add.
+
+
+def _for_update() -> str:
+    # SQLite has no row locks; its IMMEDIATE transactions already serialise writers.
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
+def _in_scope(sql: str, params: list, column: str) -> tuple[str, list]:
+    practice_id = current_practice_id()
+    if practice_id is None:  # scopes disabled on purpose (tests, the sweep)
+        return sql, params
+    return f"{sql} AND {column} = %s", [*params, practice_id]
+
+
+def _locked_step(step_id: int) -> Step | None:
+    sql, params = _in_scope("SELECT * FROM workflows_step WHERE id = %s", [step_id], "practice_id")
+    found = rows.fetch(Step, sql + _for_update(), params)
+    return found[0] if found else None
+
+
 def _lock(step: Step) -> Step:
-    return (
-        Step.objects.select_for_update(of=("self",))
-        .select_related("task", "task__practice", "task__client")
-        .get(pk=step.pk)
-    )
+    """Return the step's row, locked until the transaction ends, with its task.
+
+    Raises Step.DoesNotExist when there is no such step in the practice in scope.
+    """
+    locked = _locked_step(step.pk)
+    if locked is None:
+        raise Step.DoesNotExist(f"No step {step.pk} in this practice.")
+    locked.task = rows.fetch(Task, "SELECT * FROM sodium_task WHERE id = %s", [locked.task_id])[0]
+    return locked
 
 
 def _enqueue_run(step: Step) -> None:
@@ -147,12 +176,12 @@ def _transition(
         fields.append("completed_at")
     step.failure_reason = reason if to == S.FAILED else ""
     fields.append("failure_reason")
-    step.save(update_fields=fields)
+    rows.update(step, fields)
     summary = f"{step.name}: {S(old).label} → {S(to).label}"
     if note or reason:
         summary += f" · {note or reason}"
     activity.record(
-        practice=step.task.practice,
+        practice=step.practice_id,
         actor=actor,
         actor_label="" if actor else "System",
         verb="step.status",
@@ -171,33 +200,39 @@ def _transition(
 
 
 def _unblock_dependents(step: Step) -> None:
-    # Small indexed reads instead of one correlated query: most steps have no dependents,
-    # and this runs inside every finishing transition.
-    dependent_ids = list(
-        StepDependency.objects.filter(
-            practice_id=step.practice_id, depends_on_id=step.pk
-        ).values_list("step_id", flat=True)
-    )
+    # Lock the blocked dependents before checking their other dependencies. Two transactions
+    # that finish a step's two dependencies at once then queue on this lock, and the second
+    # one's check (a new statement, so a fresh READ COMMITTED snapshot) sees the first one's
+    # commit. Rows are locked in pk order, so two finishing steps cannot deadlock here. Each
+    # statement looks rows up by an index the planner cannot mistake, even on a table whose
+    # statistics are stale after a large attach; most steps have no dependents and stop at one.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT step_id FROM workflows_stepdependency "
+            "WHERE practice_id = %s AND depends_on_id = %s",
+            [step.practice_id, step.pk],
+        )
+        dependent_ids = [row[0] for row in cursor.fetchall()]
     if not dependent_ids:
         return
-    # Lock the dependents before checking their other dependencies. Two transactions that
-    # finish a step's two dependencies at once then queue on this lock, and the second one's
-    # check (a new statement, so a fresh READ COMMITTED snapshot) sees the first one's commit.
-    # A fixed lock order means two finishing steps cannot deadlock here.
-    blocked = list(
-        Step.objects.filter(pk__in=dependent_ids, status=S.BLOCKED)
-        .select_for_update(of=("self",))
-        .order_by("pk")
+    blocked = rows.fetch(
+        Step,
+        f"SELECT * FROM workflows_step WHERE id IN ({', '.join(['%s'] * len(dependent_ids))}) "
+        "AND status = %s ORDER BY id" + _for_update(),
+        [*dependent_ids, S.BLOCKED],
     )
     if not blocked:
         return
-    waiting = set(
-        StepDependency.objects.filter(
-            practice_id=step.practice_id, step_id__in=[d.pk for d in blocked]
+    ids = [d.pk for d in blocked]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT d.step_id FROM workflows_stepdependency d "
+            "JOIN workflows_step p ON p.id = d.depends_on_id "
+            f"WHERE d.practice_id = %s AND d.step_id IN ({', '.join(['%s'] * len(ids))}) "
+            "AND p.status NOT IN (%s, %s)",
+            [step.practice_id, *ids, *Step.FINISHED],
         )
-        .exclude(depends_on__status__in=Step.FINISHED)
-        .values_list("step_id", flat=True)
-    )
+        waiting = {row[0] for row in cursor.fetchall()}
     for dependent in blocked:
         if dependent.pk in waiting:
             continue
@@ -218,22 +253,14 @@ def run_step(step_id: int) -> Step | None:
     Safe to call twice: the second call finds the step no longer ready.
     """
     with transaction.atomic():
-        step = (
-            Step.objects.select_for_update(of=("self",))
-            .select_related(
-                "task",
-                "task__practice",
-                "task__client",
-                "task__owner",
-                "task__service",
-                "content_block",
-                "assignee",
-            )
-            .filter(pk=step_id)
-            .first()
-        )
+        step = _locked_step(step_id)
         if step is None or step.status != S.READY or step.mode != Mode.AUTOMATIC:
             return None
+        # What a handler renders from, in a second query: joined into the locking one it
+        # would cost PostgreSQL more to plan than to run.
+        step.task = Task.objects.select_related("practice", "client", "owner", "service").get(
+            pk=step.task_id
+        )
         if not core_engine.is_started(step.task):
             return None
         try:

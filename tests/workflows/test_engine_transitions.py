@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from sodium import timers
 from sodium.models import ActivityEvent, Task, Timer
+from sodium.tenancy import practice_scope
 from tests import factories as f
 from tests.base import BaseTestCase
 from workflows import engine
@@ -285,6 +286,30 @@ class CompleteStepTests(StepRowsMixin, BaseTestCase):
                 step.refresh_from_db()
                 self.assertEqual(step.status, status)
                 self.assertFalse(self.status_events(step).exists())
+
+    def test_it_cannot_reach_another_practices_step_from_this_practices_scope(self) -> None:
+        mine = self.make_step(S.READY)
+        other_task = f.TaskFactory(client=self.other_client, owner=self.outsider)
+        theirs = self.make_step(S.READY, task=other_task)
+        with practice_scope(self.practice):
+            with self.assertRaises(Step.DoesNotExist):
+                engine.complete_step(Step(pk=theirs.pk), actor=self.staff)
+            engine.complete_step(Step(pk=mine.pk), actor=self.staff)
+        theirs.refresh_from_db()
+        mine.refresh_from_db()
+        self.assertEqual((theirs.status, mine.status), (S.READY, S.DONE))
+        self.assertFalse(self.status_events(theirs).exists())
+
+    def test_a_worker_scoped_to_one_practice_does_not_run_another_practices_step(self) -> None:
+        other_task = f.TaskFactory(
+            client=self.other_client, owner=self.outsider, status=Task.Status.IN_PROGRESS
+        )
+        f.ContactFactory(client=self.other_client, email="rival@example.com", is_main=True)
+        theirs = self.make_step(S.READY, task=other_task, type=StepType.EMAIL, mode=Mode.AUTOMATIC)
+        with practice_scope(self.practice):
+            self.assertIsNone(engine.run_step(theirs.pk))
+        with practice_scope(self.other_practice):
+            self.assertEqual(engine.run_step(theirs.pk).status, S.DONE)
 
 
 class SkipAndRestoreTests(StepRowsMixin, BaseTestCase):
