@@ -17,6 +17,9 @@ def setup_django(db_name: str = "sodium_bench", *, fresh: bool = True) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sodium.settings")
     os.environ.setdefault("SODIUM_LOG_LEVEL", "WARNING")
     os.environ["SODIUM_CELERY_EAGER"] = "false"
+    # Measure what production runs: DEBUG off (with DEBUG on, Django also logs every query).
+    os.environ["SODIUM_DEBUG"] = "false"
+    os.environ.setdefault("SODIUM_SECRET_KEY", "bench-only-secret-key-not-used-for-anything-real")
     if fresh:
         import psycopg
 

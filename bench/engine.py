@@ -6,6 +6,9 @@
                              4 processes (the work a web process and workers do; broker
                              publishing is left out and measured by nothing here)
   chains_per_s               the same figure counted in whole chains
+  chain_cpu_python_ms        CPU per chain in the 4 Python processes (ORM, Liquid, driver)
+  chain_cpu_database_and_system_ms   the rest of the machine's busy CPU per chain meanwhile
+                             (PostgreSQL's backends, the kernel)
   sweep_claim_100_of_1m_ms   claim the 100 due timers among 1,000,000 pending (median of 20)
   liquid_renders_per_s       render a typical step email (subject, text and HTML) on one core
 
@@ -19,6 +22,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import multiprocessing
+import os
+import resource
 import statistics
 import time
 from unittest import mock
@@ -128,6 +133,22 @@ def _chain_worker(args) -> int:
     return done
 
 
+CPU_SPLIT: dict[str, float] = {}
+
+
+def _machine_cpu_s() -> float:
+    # Busy CPU time of the whole machine (user + nice + system + irq + softirq), in seconds.
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:8]]
+    busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def bench_transitions(practice, owner, tasks, template, procs: int) -> tuple[float, float]:
     from django.db import connections
     from django_scopes import scopes_disabled
@@ -147,10 +168,16 @@ def bench_transitions(practice, owner, tasks, template, procs: int) -> tuple[flo
     slices = [chains[i::procs] for i in range(procs)]
     connections.close_all()
     ctx = multiprocessing.get_context("fork")
+    machine_before, children_before = _machine_cpu_s(), _children_cpu_s()
     with ctx.Pool(procs) as pool:
         start = time.perf_counter()
         done = sum(pool.map(_chain_worker, [(practice.pk, owner.pk, s) for s in slices]))
         elapsed = time.perf_counter() - start
+        pool.close()
+        pool.join()
+    python_s = _children_cpu_s() - children_before
+    CPU_SPLIT["python"] = 1000 * python_s / done
+    CPU_SPLIT["rest"] = 1000 * (_machine_cpu_s() - machine_before - python_s) / done
     with scopes_disabled():
         from sodium.models import OutboundMessage
 
@@ -223,6 +250,8 @@ def main() -> None:
     per_transition, per_chain = bench_transitions(practice, owner, chain_tasks, chain, args.procs)
     report("transitions_per_s", per_transition, "1/s")
     report("chains_per_s", per_chain, "1/s")
+    report("chain_cpu_python_ms", CPU_SPLIT["python"], "ms")
+    report("chain_cpu_database_and_system_ms", CPU_SPLIT["rest"], "ms")
     report("sweep_claim_100_of_1m_ms", bench_sweep(practice), "ms")
     report("liquid_renders_per_s", bench_liquid(practice), "1/s")
 

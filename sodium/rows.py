@@ -1,17 +1,19 @@
-"""Single-row inserts for the engine's hot paths, without the ORM's per-call query building.
+"""Single-row reads and writes for the engine's hot paths, without the ORM's query building.
 
-Every transition writes an activity event and many write an outbox row. `Model.save()` builds
-and compiles its INSERT anew each time, which costs far more CPU than the database spends
-running it; here the statement text is built once per model and reused. Values go through
-each field's own `pre_save`/`get_db_prep_save`, exactly as `save()` would send them.
-No signals are sent (nothing in the project listens to these models' signals).
+Every step transition locks a row, writes its status and an activity event, and many write
+an outbox row. The ORM builds and compiles each query anew, which costs several times what
+PostgreSQL spends running it; here each statement's text is built once and reused. Values
+go through each field's own `pre_save`/`get_db_prep_save` and database converters, as the
+ORM would send and read them. No signals are sent (nothing listens to these models').
+Hand-written SQL that calls `fetch` adds its own practice filter: the scoped managers do
+not see it.
 """
 
 from __future__ import annotations
 
 from typing import TypeVar
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 
 M = TypeVar("M", bound=Model)
@@ -20,11 +22,12 @@ _STATEMENTS: dict[tuple[type[Model], str, str], tuple[str, list]] = {}
 
 
 def _statement(model: type[Model], unique: str) -> tuple[str, list]:
-    key = (model, unique, connection.vendor)
+    db = connections[DEFAULT_DB_ALIAS]
+    key = (model, unique, db.vendor)
     if key not in _STATEMENTS:
         meta = model._meta
         fields = [f for f in meta.concrete_fields if not f.primary_key]
-        quote = connection.ops.quote_name
+        quote = db.ops.quote_name
         sql = (
             f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
             f"VALUES ({', '.join(['%s'] * len(fields))})"
@@ -44,16 +47,17 @@ def insert(obj: Model, *, unique: str = "") -> bool:
     With `unique` (the name of a field with a unique constraint), insert nothing and return
     False when a row with the same value already exists.
     """
+    db = connections[DEFAULT_DB_ALIAS]
     sql, fields = _statement(type(obj), unique)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    with connection.cursor() as cursor:
+    params = [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return False
     obj.pk = row[0]
     obj._state.adding = False
-    obj._state.db = connection.alias
+    obj._state.db = db.alias
     return True
 
 
@@ -62,10 +66,11 @@ _UPDATES: dict[tuple[type[Model], tuple[str, ...], str], tuple[str, list]] = {}
 
 def update(obj: Model, fields: list[str]) -> None:
     """Write `fields` of an existing row, like `obj.save(update_fields=fields)`."""
-    key = (type(obj), tuple(fields), connection.vendor)
+    db = connections[DEFAULT_DB_ALIAS]
+    key = (type(obj), tuple(fields), db.vendor)
     if key not in _UPDATES:
         meta = obj._meta
-        quote = connection.ops.quote_name
+        quote = db.ops.quote_name
         targets = [meta.get_field(name) for name in fields]
         sets = ", ".join(f"{quote(f.column)} = %s" for f in targets)
         _UPDATES[key] = (
@@ -73,12 +78,23 @@ def update(obj: Model, fields: list[str]) -> None:
             targets,
         )
     sql, targets = _UPDATES[key]
-    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in targets]
-    with connection.cursor() as cursor:
+    params = [f.get_db_prep_save(f.pre_save(obj, False), db) for f in targets]
+    with db.cursor() as cursor:
         cursor.execute(sql, [*params, obj.pk])
 
 
-_READERS: dict[tuple[type[Model], tuple[str, ...], str], list] = {}
+_READERS: dict[tuple[type[Model], str, str], tuple[int, list]] = {}
+
+
+def _read_plan(model: type[Model], columns: list[str]) -> tuple[int, list]:
+    db = connections[DEFAULT_DB_ALIAS]
+    # For each field in the model's order: its column's position and its converters.
+    plan = []
+    for field in model._meta.concrete_fields:
+        expr = field.get_col(model._meta.db_table)
+        convs = [*db.ops.get_db_converters(expr), *expr.get_db_converters(db)]
+        plan.append((columns.index(field.column), [(c, expr) for c in convs]))
+    return len(columns), plan
 
 
 def fetch(model: type[M], sql: str, params: list) -> list[M]:
@@ -87,20 +103,18 @@ def fetch(model: type[M], sql: str, params: list) -> list[M]:
     What `Model.objects.raw()` does, minus its per-call column resolution; values go through
     the same database converters the ORM applies (dates on SQLite, JSON everywhere).
     """
-    with connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]
+    key = (model, sql, db.vendor)
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
-        columns = tuple(col[0] for col in cursor.description)
         found = cursor.fetchall()
-    key = (model, columns, connection.vendor)
-    if key not in _READERS:
-        # For each field in the model's order: its column's position and its converters.
-        plan = []
-        for field in model._meta.concrete_fields:
-            expr = field.get_col(model._meta.db_table)
-            convs = [*connection.ops.get_db_converters(expr), *expr.get_db_converters(connection)]
-            plan.append((columns.index(field.column), [(c, expr) for c in convs]))
-        _READERS[key] = plan
-    plan = _READERS[key]
+        # A statement returns the same columns each time; reading the description costs more
+        # than the rest of the fetch, so it is read again only when the column count changes
+        # (a migration ran while this process was up).
+        width = len(found[0]) if found else None
+        if key not in _READERS or (width is not None and width != _READERS[key][0]):
+            _READERS[key] = _read_plan(model, [col[0] for col in cursor.description])
+    plan = _READERS[key][1]
     names = [f.attname for f in model._meta.concrete_fields]
     out = []
     for row in found:
@@ -108,7 +122,18 @@ def fetch(model: type[M], sql: str, params: list) -> list[M]:
         for position, convs in plan:
             value = row[position]
             for convert, expr in convs:
-                value = convert(value, expr, connection)
+                value = convert(value, expr, db)
             values.append(value)
-        out.append(model.from_db(connection.alias, names, values))
+        out.append(model.from_db(db.alias, names, values))
     return out
+
+
+def get(model: type[M], pk: int | None) -> M | None:
+    """Return the row of `model` with primary key `pk`, or None (also for a None pk)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if pk is None:
+        return None
+    table = db.ops.quote_name(model._meta.db_table)
+    column = db.ops.quote_name(model._meta.pk.column)
+    found = fetch(model, f"SELECT * FROM {table} WHERE {column} = %s", [pk])
+    return found[0] if found else None

@@ -17,12 +17,13 @@ from django.utils import timezone
 
 from sodium import activity, rows, timers
 from sodium import engine as core_engine
-from sodium.models import Task, Team, User
+from sodium.models import Client, Practice, Service, Task, Team, User
 from sodium.tenancy import current_practice_id
 from workflows import handlers
 from workflows.handlers import Draft, StepFailure
 from workflows.models import (
     ChecklistItem,
+    ContentBlock,
     Mode,
     Step,
     StepDependency,
@@ -256,11 +257,7 @@ def run_step(step_id: int) -> Step | None:
         step = _locked_step(step_id)
         if step is None or step.status != S.READY or step.mode != Mode.AUTOMATIC:
             return None
-        # What a handler renders from, in a second query: joined into the locking one it
-        # would cost PostgreSQL more to plan than to run.
-        step.task = Task.objects.select_related("practice", "client", "owner", "service").get(
-            pk=step.task_id
-        )
+        _load_for_handler(step)
         if not core_engine.is_started(step.task):
             return None
         try:
@@ -271,6 +268,19 @@ def run_step(step_id: int) -> Step | None:
         return _transition(
             step, to=outcome.status, actor=None, note=outcome.note, sub_status=outcome.sub_status
         )
+
+
+def _load_for_handler(step: Step) -> None:
+    # What handlers render from, one row by primary key each. Joined into one query (or into
+    # the locking one) PostgreSQL spends longer planning the join than running it.
+    task = rows.get(Task, step.task_id)
+    task.practice = rows.get(Practice, task.practice_id)
+    task.client = rows.get(Client, task.client_id)
+    task.owner = rows.get(User, task.owner_id)
+    task.service = rows.get(Service, task.service_id)
+    step.task = task
+    step.assignee = rows.get(User, step.assignee_id)
+    step.content_block = rows.get(ContentBlock, step.content_block_id)
 
 
 def draft_step_message(step: Step) -> Draft:

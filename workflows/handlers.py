@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from sodium import liquid, outbox
+from sodium import liquid, outbox, rows
 from sodium.models import Contact
 from workflows import context as ctx
 from workflows import recipients as rcpt
@@ -103,7 +103,13 @@ def render_draft(
 ) -> Draft:
     """Render a step's email for its task: recipients resolved, Liquid filled in."""
     task = step.task
-    contacts = list(Contact.objects.filter(practice_id=step.practice_id, client_id=task.client_id))
+    # Hand-written (sodium.rows): this runs inside every automatic email's transition.
+    contacts = rows.fetch(
+        Contact,
+        "SELECT * FROM sodium_contact WHERE practice_id = %s AND client_id = %s "
+        "ORDER BY is_main DESC, first_name, last_name, id",
+        [step.practice_id, task.client_id],
+    )
     who = rcpt.resolve(
         step.to_recipients, step.cc_recipients, task=task, assignee=step.assignee, contacts=contacts
     )
