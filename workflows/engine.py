@@ -279,7 +279,9 @@ def _load_for_handler(step: Step) -> None:
     task.owner = rows.get(User, task.owner_id)
     task.service = rows.get(Service, task.service_id)
     step.task = task
-    step.assignee = rows.get(User, step.assignee_id)
+    # By default the task owner does the steps: one row, not two.
+    same = step.assignee_id == task.owner_id
+    step.assignee = task.owner if same else rows.get(User, step.assignee_id)
     step.content_block = rows.get(ContentBlock, step.content_block_id)
 
 
