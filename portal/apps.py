@@ -26,7 +26,6 @@ class PortalConfig(AppConfig):
         register_system_blocks(
             content.DEFAULTS,
             step_types=content.STEP_TYPE_BLOCK,
-            ensure=content.ensure_system_blocks,
         )
 
         from portal import demo

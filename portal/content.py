@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
-
 from sodium import liquid
 from sodium.models import Practice
 from workflows.models import ContentBlock, StepType
@@ -68,26 +66,6 @@ STEP_TYPE_BLOCK = {
     StepType.DOCUMENT_APPROVAL: "portal.approval_waiting",
     StepType.CLIENT_CONFIRMATION: "portal.confirmation",
 }
-
-
-def system_block(practice: Practice, key: str) -> ContentBlock:
-    """Return the practice's block for `key`, creating it from the default on first use."""
-    found = ContentBlock.objects.filter(practice=practice, system_key=key).first()
-    if found is not None:
-        return found
-    name, subject, body = DEFAULTS[key]
-    try:
-        with transaction.atomic():
-            return ContentBlock.objects.create(
-                practice=practice, system_key=key, name=name, subject=subject, body=body
-            )
-    except IntegrityError:  # created meanwhile by another request
-        return ContentBlock.objects.get(practice=practice, system_key=key)
-
-
-def ensure_system_blocks(practice: Practice) -> list[ContentBlock]:
-    """Create every missing built-in block for the practice (for the content library)."""
-    return [system_block(practice, key) for key in DEFAULTS]
 
 
 def system_text(practice: Practice, key: str) -> tuple[str, str]:

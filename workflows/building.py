@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -323,10 +323,23 @@ def save_content_block(
         errors.setdefault("name", []).append("There is already a content block with that name.")
     if errors:
         raise TemplateError("The content block has problems.", errors)
-    if block is None:
-        block = ContentBlock.objects.create(
-            practice=practice, name=name, subject=subject, body=body
-        )
+    if block is None or block._state.adding:
+        # A new block, or the practice's first own copy of a built-in one.
+        system_key = block.system_key if block is not None else ""
+        try:
+            with transaction.atomic():
+                block = ContentBlock.objects.create(
+                    practice=practice, name=name, subject=subject, body=body, system_key=system_key
+                )
+        except IntegrityError:
+            if not system_key:
+                raise
+            # Another request saved the first copy meanwhile: this save edits it, as two
+            # people saving the same block one after the other would.
+            block = ContentBlock.objects.get(practice=practice, system_key=system_key)
+            return save_content_block(
+                practice=practice, actor=actor, name=name, subject=subject, body=body, block=block
+            )
     else:
         block.name, block.subject, block.body = name, subject, body
         block.updated_at = timezone.now()

@@ -70,6 +70,11 @@ urlpatterns = [
         name="content-block-preview",
     ),
     path(
+        "content-blocks/built-in/<str:key>/",
+        content_blocks.content_block_system_edit,
+        name="content-block-system-edit",
+    ),
+    path(
         "content-blocks/<int:content_block_id>/",
         content_blocks.content_block_edit,
         name="content-block-edit",

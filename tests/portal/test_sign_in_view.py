@@ -14,6 +14,7 @@ from sodium.models import OutboundMessage
 from tests import factories as f
 from tests.base import BaseTestCase
 from tests.portal.helpers import token_in
+from workflows import building, system_blocks
 from workflows.models import ContentBlock
 
 SENT = "If that address is known to Ledger &amp; Co, we have emailed a sign-in link to it."
@@ -138,7 +139,14 @@ class SignInEmailTests(BaseTestCase):
         super().setUp()
         cache.clear()
         f.ContactFactory(client=f.ClientFactory(practice=self.practice), email="e@x.example")
-        self.block = content.system_block(self.practice, "portal.sign_in")
+        self.block = building.save_content_block(
+            practice=self.practice,
+            actor=self.owner,
+            block=system_blocks.default_block(self.practice, "portal.sign_in"),
+            name="Sign-in link",
+            subject=content.DEFAULTS["portal.sign_in"][1],
+            body=content.DEFAULTS["portal.sign_in"][2],
+        )
 
     def send(self) -> OutboundMessage:
         sign_in.email_sign_in_link(self.practice, "e@x.example")

@@ -96,6 +96,9 @@ class IsolationTests(BaseTestCase):
                 "group_id": rival_group.pk,
                 "template_step_id": rival_group.steps.first().pk,
                 "content_block_id": rival_block.pk,
+                # Built-in emails are addressed by key, the same in every practice; the page
+                # shows the practice's own copy (tests/workflows/test_content_block_views.py).
+                "key": "portal.not-a-built-in-email",
                 # Step wizard drafts live in the session; one started in another practice is
                 # refused like an unknown one (tests/workflows/test_wizard.py plants a real one).
                 "draft_id": "rival-draft",

@@ -8,7 +8,7 @@ from portal.content import DEFAULTS
 from tests import factories as f
 from tests.base import BaseTestCase
 from tests.workflows.wf_factories import chain_template
-from workflows import attach, building
+from workflows import attach, building, system_blocks
 from workflows.models import ContentBlock, TemplateStep
 
 HTMX = {"HX-Request": "true"}
@@ -57,13 +57,25 @@ class ContentBlockListTests(ContentBlockTestCase):
         # The heading, then a tag per built-in email.
         self.assertContains(r, "Built-in", count=1 + len(DEFAULTS))
 
-    def test_it_creates_the_built_in_emails_once(self) -> None:
-        self.client.get("/workflows/content-blocks/")
-        self.client.get("/workflows/content-blocks/")
-        self.assertEqual(
-            ContentBlock.objects.filter(practice=self.practice).exclude(system_key="").count(),
-            len(DEFAULTS),
+    def test_opening_the_library_writes_nothing(self) -> None:
+        with self.assertNumQueries(6):
+            r = self.client.get("/workflows/content-blocks/")
+        self.assertContains(r, "Default wording", count=len(DEFAULTS))
+        self.assertFalse(
+            ContentBlock.objects.filter(practice=self.practice).exclude(system_key="").exists()
         )
+
+    def test_a_saved_copy_replaces_the_default_in_the_list(self) -> None:
+        self.client.post(
+            "/workflows/content-blocks/built-in/portal.sign_in/",
+            {"name": "Sign-in link", "subject": "Sign in", "body": "{{ action_link }}"},
+        )
+        copy = ContentBlock.objects.get(practice=self.practice, system_key="portal.sign_in")
+        html = self.client.get("/workflows/content-blocks/").content.decode()
+        self.assertIn(f"/workflows/content-blocks/{copy.pk}/", html)
+        self.assertNotIn("/workflows/content-blocks/built-in/portal.sign_in/", html)
+        self.assertIn("/workflows/content-blocks/built-in/portal.confirmation/", html)
+        self.assertEqual(html.count("Default wording"), len(DEFAULTS) - 1)
 
     def test_it_counts_the_steps_using_a_block(self) -> None:
         self.use_in_a_step(self.block)
@@ -140,18 +152,57 @@ class ContentBlockEditTests(ContentBlockTestCase):
         )
         self.assertContains(r, "There is already a content block with that name.")
 
-    def test_built_in_emails_can_be_edited(self) -> None:
-        self.client.get("/workflows/content-blocks/")
-        sign_in = ContentBlock.objects.get(practice=self.practice, system_key="portal.sign_in")
-        page = self.client.get(self.edit_url(sign_in))
+    def test_built_in_emails_can_be_edited_and_the_first_save_makes_the_copy(self) -> None:
+        url = "/workflows/content-blocks/built-in/portal.sign_in/"
+        page = self.client.get(url)
         self.assertContains(page, "cannot be deleted")
-        self.assertNotContains(page, f"/workflows/content-blocks/{sign_in.pk}/delete/")
+        self.assertContains(page, DEFAULTS["portal.sign_in"][0])
+        self.assertNotContains(page, "/delete/")
+        self.assertFalse(ContentBlock.objects.filter(system_key="portal.sign_in").exists())
+        r = self.client.post(
+            url, {"name": "Sign-in link", "subject": "Sign in", "body": "{{ action_link }}"}
+        )
+        sign_in = ContentBlock.objects.get(practice=self.practice, system_key="portal.sign_in")
+        self.assertRedirects(r, self.edit_url(sign_in))
+        self.assertEqual((sign_in.subject, sign_in.name), ("Sign in", "Sign-in link"))
+        # Once saved, the built-in address leads to the practice's copy.
+        self.assertRedirects(self.client.get(url), self.edit_url(sign_in))
         self.client.post(
             self.edit_url(sign_in),
-            {"name": sign_in.name, "subject": "Sign in", "body": "{{ action_link }}"},
+            {"name": sign_in.name, "subject": "Sign in again", "body": "{{ action_link }}"},
         )
         sign_in.refresh_from_db()
-        self.assertEqual((sign_in.subject, sign_in.system_key), ("Sign in", "portal.sign_in"))
+        self.assertEqual((sign_in.subject, sign_in.system_key), ("Sign in again", "portal.sign_in"))
+
+    def test_a_broken_built_in_email_is_refused_and_nothing_is_saved(self) -> None:
+        r = self.client.post(
+            "/workflows/content-blocks/built-in/portal.sign_in/",
+            {"name": "Sign in", "subject": "Sign in", "body": "{% if %}"},
+        )
+        self.assertContains(r, "Syntax error")
+        self.assertContains(r, 'class="field has-error"')
+        self.assertFalse(ContentBlock.objects.filter(system_key="portal.sign_in").exists())
+
+    def test_another_practices_copy_of_a_built_in_email_is_never_shown(self) -> None:
+        building.save_content_block(
+            practice=self.other_practice,
+            actor=self.outsider,
+            block=system_blocks.default_block(self.other_practice, "portal.sign_in"),
+            name="Rival sign in",
+            subject="Rival subject",
+            body="Rival wording {{ action_link }}",
+        )
+        page = self.client.get("/workflows/content-blocks/built-in/portal.sign_in/")
+        self.assertEqual(page.status_code, 200)
+        self.assertNotContains(page, "Rival")
+        self.assertContains(page, DEFAULTS["portal.sign_in"][0])
+        library = self.client.get("/workflows/content-blocks/")
+        self.assertNotContains(library, "Rival")
+        self.assertContains(library, "Default wording", count=len(DEFAULTS))
+
+    def test_an_unknown_built_in_email_is_a_404(self) -> None:
+        r = self.client.get("/workflows/content-blocks/built-in/portal.nothing/")
+        self.assertEqual(r.status_code, 404)
 
 
 class ContentBlockDeleteTests(ContentBlockTestCase):
@@ -180,8 +231,14 @@ class ContentBlockDeleteTests(ContentBlockTestCase):
         self.assertTrue(ContentBlock.objects.filter(pk=self.block.pk).exists())
 
     def test_built_in_emails_cannot_be_deleted(self) -> None:
-        self.client.get("/workflows/content-blocks/")
-        sign_in = ContentBlock.objects.get(practice=self.practice, system_key="portal.sign_in")
+        sign_in = building.save_content_block(
+            practice=self.practice,
+            actor=self.manager,
+            block=system_blocks.default_block(self.practice, "portal.sign_in"),
+            name="Sign in",
+            subject="Sign in",
+            body="{{ action_link }}",
+        )
         r = self.client.post(f"/workflows/content-blocks/{sign_in.pk}/delete/", follow=True)
         self.assertContains(r, "is a built-in email")
         self.assertTrue(ContentBlock.objects.filter(pk=sign_in.pk).exists())

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.db.models import Count, OuterRef, ProtectedError, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -215,12 +215,16 @@ def _usage(model) -> Subquery:
 @role_required(Perm.MANAGE_TEMPLATES)
 def content_block_list(request: HtmxHttpRequest) -> HttpResponse:
     practice = request.practice
-    system_blocks.ensure_system_blocks(practice)
     blocks = list(
         ContentBlock.objects.filter(practice=practice)
         .annotate(template_uses=_usage(TemplateStep))
         .order_by("name", "id")
     )
+    # Built-in emails the practice has never edited are listed with their default wording;
+    # the practice's own copy is written when someone saves one (never by opening a page).
+    saved = {b.system_key for b in blocks if b.system_key}
+    blocks += [system_blocks.default_block(practice, key) for key in system_blocks.DEFAULTS]
+    blocks = [b for b in blocks if b.pk or b.system_key not in saved]
     for block in blocks:
         block.purpose = SYSTEM_PURPOSE.get(block.system_key, "")
     return render(
@@ -280,6 +284,31 @@ def content_block_create(request: HtmxHttpRequest) -> HttpResponse:
 @role_required(Perm.MANAGE_TEMPLATES)
 def content_block_edit(request: HtmxHttpRequest, content_block_id: int) -> HttpResponse:
     block = _get_block(request.practice, content_block_id)
+    initial = {"name": block.name, "subject": block.subject, "body": block.body}
+    form = ContentBlockForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            block = building.save_content_block(
+                practice=request.practice, actor=request.user, block=block, **form.cleaned_data
+            )
+        except TemplateError as exc:
+            form.add_building_errors(exc)
+        else:
+            messages.success(request, f"Saved the content block {block.name}.")
+            return redirect("workflows:content-block-edit", content_block_id=block.pk)
+    return _editor(request, form, block)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Perm.MANAGE_TEMPLATES)
+def content_block_system_edit(request: HtmxHttpRequest, key: str) -> HttpResponse:
+    """Edit a built-in email the practice has not changed yet; saving writes its own copy."""
+    if key not in system_blocks.DEFAULTS:
+        raise Http404("No such built-in email.")
+    saved = ContentBlock.objects.filter(practice=request.practice, system_key=key).first()
+    if saved is not None:
+        return redirect("workflows:content-block-edit", content_block_id=saved.pk)
+    block = system_blocks.default_block(request.practice, key)
     initial = {"name": block.name, "subject": block.subject, "body": block.body}
     form = ContentBlockForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
