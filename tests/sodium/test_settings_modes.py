@@ -22,7 +22,14 @@ def probe(**env: str) -> dict:
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "SODIUM_DEBUG", "SODIUM_EMAIL_BACKEND"}
+        if k
+        not in {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "SODIUM_DEBUG",
+            "SODIUM_EMAIL_BACKEND",
+            "SODIUM_DB_PREPARED_STATEMENTS",
+        }
     }
     base.update(DJANGO_SETTINGS_MODULE="sodium.settings", **env)
     out = subprocess.run(
@@ -54,6 +61,17 @@ def test_database_and_redis_urls_select_postgresql_and_redis(tmp_path) -> None:
     )
     assert got["engine"] == "django.db.backends.postgresql"
     assert got["broker"] == "redis://cache.example:6379/0"
+    assert got["options"] == {"server_side_binding": True, "prepare_threshold": 5}
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler(tmp_path) -> None:
+    got = probe(
+        SODIUM_DATA_DIR=str(tmp_path),
+        DATABASE_URL="postgres://u@db.example:5432/x",
+        SODIUM_DB_PREPARED_STATEMENTS="false",
+    )
+    assert got["engine"] == "django.db.backends.postgresql"
+    assert got["options"] == {}
 
 
 def test_the_embedded_broker_polls_often() -> None:
