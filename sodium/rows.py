@@ -11,6 +11,8 @@ not see it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -137,3 +139,79 @@ def get(model: type[M], pk: int | None) -> M | None:
     column = db.ops.quote_name(model._meta.pk.column)
     found = fetch(model, f"SELECT * FROM {table} WHERE {column} = %s", [pk])
     return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A SELECT of one model with some of its to-one relations, built once (see `joined`)."""
+
+    sql: str  # SELECT … FROM … JOIN … (the caller adds WHERE and the rest)
+    parts: tuple[tuple[str, type[Model]], ...]  # ("", base), ("task", Task), ("task__client", …)
+
+
+def joined(model: type[Model], related: Sequence[str]) -> Joined:
+    """Build `SELECT` of `model` joined to its to-one relations `related` ("task",
+    "task__practice"…; a parent before its children), like select_related. The base table's
+    alias is `t0`. Nullable relations are LEFT JOINed and come back as None when empty."""
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
+    aliases, parts, columns = {"": "t0"}, [("", model)], []
+    joins = [f"FROM {quote(model._meta.db_table)} t0"]
+    models_by_path: dict[str, type[Model]] = {"": model}
+    outer: set[str] = set()
+    for i, path in enumerate(related, start=1):
+        parent_path, _, name = path.rpartition("__")
+        field = models_by_path[parent_path]._meta.get_field(name)
+        target = field.related_model
+        aliases[path], models_by_path[path] = f"t{i}", target
+        # Below an outer join every join is outer too, or an empty parent drops the row.
+        if field.null or parent_path in outer:
+            outer.add(path)
+        kind = "LEFT JOIN" if path in outer else "JOIN"
+        joins.append(
+            f"{kind} {quote(target._meta.db_table)} t{i} ON t{i}.{quote(target._meta.pk.column)}"
+            f" = {aliases[parent_path]}.{quote(field.column)}"
+        )
+        parts.append((path, target))
+    for path, part in parts:
+        columns += [f"{aliases[path]}.{quote(f.column)}" for f in part._meta.concrete_fields]
+    return Joined(f"SELECT {', '.join(columns)} {' '.join(joins)}", tuple(parts))
+
+
+def _converters(model: type[Model]) -> list:
+    db = connections[DEFAULT_DB_ALIAS]
+    key = (model, "", db.vendor)
+    if key not in _READERS:
+        _READERS[key] = _read_plan(model, [f.column for f in model._meta.concrete_fields])
+    return _READERS[key][1]
+
+
+def fetch_joined(query: Joined, where: str, params: list) -> list[Model]:
+    """Run `query` with `where` appended and return base instances with their relations set."""
+    db = connections[DEFAULT_DB_ALIAS]
+    with db.cursor() as cursor:
+        cursor.execute(f"{query.sql} {where}", params)
+        found = cursor.fetchall()
+    out = []
+    for row in found:
+        start, built = 0, {}
+        for path, part in query.parts:
+            fields = part._meta.concrete_fields
+            values = []
+            for position, convs in _converters(part):
+                value = row[start + position]
+                for convert, expr in convs:
+                    value = convert(value, expr, db)
+                values.append(value)
+            start += len(fields)
+            pk_index = fields.index(part._meta.pk)
+            obj = None
+            if values[pk_index] is not None:
+                obj = part.from_db(db.alias, [f.attname for f in fields], values)
+            if path:
+                parent_path, _, name = path.rpartition("__")
+                if built[parent_path] is not None:
+                    setattr(built[parent_path], name, obj)
+            built[path] = obj
+        out.append(built[""])
+    return out

@@ -8,6 +8,7 @@ transaction.on_commit. Celery tasks re-read and re-check, so a duplicate deliver
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from sodium import activity, rows, timers
 from sodium import engine as core_engine
-from sodium.models import Client, Practice, Service, Task, Team, User
+from sodium.models import Service, Task, Team, User
 from sodium.tenancy import current_practice_id
 from workflows import handlers
 from workflows.handlers import Draft, StepFailure
@@ -101,12 +102,24 @@ def progress(task: Task) -> Progress:
 # The statements every transition runs are written out here rather than built by the ORM:
 # building and compiling a query costs several times what PostgreSQL spends running it, and
 # the engine must sustain hundreds of transitions a second (DESIGN, budgets). Each adds the
-# practice filter the scoped managers would add.
+# practice filter the scoped managers would add. On PostgreSQL the connection prepares them
+# (settings: server-side binding), so their joins are planned once per connection.
+
+# What a transition reads with its locked step, and what a handler renders from besides.
+_WITH_TASK = ("task",)
+_FOR_HANDLER = ("task", "task__practice", "task__client", "task__owner")
 
 
-def _for_update() -> str:
+@functools.cache
+def _step_query(vendor: str, related: tuple[str, ...]) -> rows.Joined:
+    return rows.joined(Step, related)
+
+
+def _for_update(of: str = "") -> str:
     # SQLite has no row locks; its IMMEDIATE transactions already serialise writers.
-    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+    if not connection.features.has_select_for_update:
+        return ""
+    return f" FOR UPDATE OF {of}" if of else " FOR UPDATE"
 
 
 def _in_scope(sql: str, params: list, column: str) -> tuple[str, list]:
@@ -116,9 +129,11 @@ def _in_scope(sql: str, params: list, column: str) -> tuple[str, list]:
     return f"{sql} AND {column} = %s", [*params, practice_id]
 
 
-def _locked_step(step_id: int) -> Step | None:
-    sql, params = _in_scope("SELECT * FROM workflows_step WHERE id = %s", [step_id], "practice_id")
-    found = rows.fetch(Step, sql + _for_update(), params)
+def _locked_step(step_id: int, related: tuple[str, ...] = _WITH_TASK) -> Step | None:
+    # Only the step's row is locked (FOR UPDATE OF t0), not its task's or client's.
+    where, params = _in_scope("WHERE t0.id = %s", [step_id], "t0.practice_id")
+    query = _step_query(connection.vendor, related)
+    found = rows.fetch_joined(query, where + _for_update("t0"), params)
     return found[0] if found else None
 
 
@@ -130,7 +145,6 @@ def _lock(step: Step) -> Step:
     locked = _locked_step(step.pk)
     if locked is None:
         raise Step.DoesNotExist(f"No step {step.pk} in this practice.")
-    locked.task = rows.fetch(Task, "SELECT * FROM sodium_task WHERE id = %s", [locked.task_id])[0]
     return locked
 
 
@@ -254,7 +268,7 @@ def run_step(step_id: int) -> Step | None:
     Safe to call twice: the second call finds the step no longer ready.
     """
     with transaction.atomic():
-        step = _locked_step(step_id)
+        step = _locked_step(step_id, _FOR_HANDLER)
         if step is None or step.status != S.READY or step.mode != Mode.AUTOMATIC:
             return None
         _load_for_handler(step)
@@ -271,15 +285,10 @@ def run_step(step_id: int) -> Step | None:
 
 
 def _load_for_handler(step: Step) -> None:
-    # What handlers render from, one row by primary key each. Joined into one query (or into
-    # the locking one) PostgreSQL spends longer planning the join than running it.
-    task = rows.get(Task, step.task_id)
-    task.practice = rows.get(Practice, task.practice_id)
-    task.client = rows.get(Client, task.client_id)
-    task.owner = rows.get(User, task.owner_id)
+    # The rest of what handlers render from, by primary key, only where there is one. By
+    # default the task owner does the steps: then the assignee is the row already read.
+    task = step.task
     task.service = rows.get(Service, task.service_id)
-    step.task = task
-    # By default the task owner does the steps: one row, not two.
     same = step.assignee_id == task.owner_id
     step.assignee = task.owner if same else rows.get(User, step.assignee_id)
     step.content_block = rows.get(ContentBlock, step.content_block_id)

@@ -102,3 +102,28 @@ class CurrentPracticeIdTests(BaseTestCase):
     def test_it_means_no_filter_when_scopes_are_disabled(self) -> None:
         with practice_scope(self.practice), scopes_disabled():
             self.assertIsNone(current_practice_id())
+
+
+class JoinedTests(BaseTestCase):
+    def test_it_builds_the_base_row_with_its_relations(self) -> None:
+        client = f.ClientFactory(practice=self.practice, name="Acme Ltd")
+        task = f.TaskFactory(client=client, owner=self.staff, name="Accounts 2026")
+        event = ActivityEvent.objects.create(
+            practice=self.practice, verb="x", summary="y", task=task, data={"k": 1}
+        )
+        query = rows.joined(ActivityEvent, ["task", "task__client", "task__owner", "actor"])
+        [found] = rows.fetch_joined(query, "WHERE t0.id = %s", [event.pk])
+        self.assertEqual((found.pk, found.data), (event.pk, {"k": 1}))
+        with self.assertNumQueries(0):  # everything came with the one query
+            self.assertEqual(found.task.name, "Accounts 2026")
+            self.assertEqual(found.task.client.name, "Acme Ltd")
+            self.assertEqual(found.task.owner, self.staff)
+            self.assertIsNone(found.actor)  # an empty nullable relation (LEFT JOIN)
+            self.assertTrue(timezone.is_aware(found.created_at))
+
+    def test_an_empty_relation_leaves_its_children_unset(self) -> None:
+        event = ActivityEvent.objects.create(practice=self.practice, verb="x", summary="y")
+        query = rows.joined(ActivityEvent, ["task", "task__client"])
+        [found] = rows.fetch_joined(query, "WHERE t0.id = %s", [event.pk])
+        self.assertIsNone(found.task)
+        self.assertEqual(rows.fetch_joined(query, "WHERE t0.id = %s", [0]), [])
