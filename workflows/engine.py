@@ -384,7 +384,7 @@ def set_sub_status(step: Step, *, sub_status: str, actor: User | None, note: str
     step.sub_status = sub_status
     step.save(update_fields=["sub_status"])
     activity.record(
-        practice=step.task.practice,
+        practice=step.practice_id,
         actor=actor,
         actor_label="" if actor else "Client",
         verb="step.sub_status",
@@ -428,7 +428,7 @@ def reassign_step(
     step.save(update_fields=["assignee", "assignee_team", "assignment_note"])
     who = str(assignee) if assignee else (f"team {team}" if team else "nobody")
     activity.record(
-        practice=step.task.practice,
+        practice=step.practice_id,
         actor=actor,
         verb="step.reassigned",
         task=step.task,
@@ -472,7 +472,7 @@ def edit_step(step: Step, *, actor: User, **fields: Any) -> Step:
         raise WorkflowError(" ".join(p for ps in errors.values() for p in ps))
     step.save(update_fields=list(fields))
     activity.record(
-        practice=step.task.practice,
+        practice=step.practice_id,
         actor=actor,
         verb="step.edited",
         task=step.task,
@@ -522,7 +522,7 @@ def add_step(
         StepDependency(practice_id=task.practice_id, step=step, depends_on=d) for d in depends_on
     )
     activity.record(
-        practice=task.practice,
+        practice=task.practice_id,
         actor=actor,
         verb="step.added",
         task=task,
@@ -549,7 +549,7 @@ def set_checklist_item(item: ChecklistItem, *, actor: User, done: bool) -> Check
     item.done_at = timezone.now() if done else None
     item.save(update_fields=["done", "done_by", "done_at"])
     activity.record(
-        practice=item.step.task.practice,
+        practice=item.practice_id,
         actor=actor,
         verb="checklist.ticked",
         task=item.step.task,
