@@ -223,31 +223,33 @@ def _unblock_dependents(step: Step) -> None:
     # statistics are stale after a large attach; most steps have no dependents and stop at one.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT step_id FROM workflows_stepdependency "
-            "WHERE practice_id = %s AND depends_on_id = %s",
+            "SELECT d.step_id, (SELECT count(*) FROM workflows_stepdependency o "
+            "                   WHERE o.step_id = d.step_id) "
+            "FROM workflows_stepdependency d WHERE d.practice_id = %s AND d.depends_on_id = %s",
             [step.practice_id, step.pk],
         )
-        dependent_ids = [row[0] for row in cursor.fetchall()]
-    if not dependent_ids:
+        dependencies = dict(cursor.fetchall())  # dependent -> how many steps it waits for
+    if not dependencies:
         return
     blocked = rows.fetch(
         Step,
-        f"SELECT * FROM workflows_step WHERE id IN ({', '.join(['%s'] * len(dependent_ids))}) "
+        f"SELECT * FROM workflows_step WHERE id IN ({', '.join(['%s'] * len(dependencies))}) "
         "AND status = %s ORDER BY id" + _for_update(),
-        [*dependent_ids, S.BLOCKED],
+        [*dependencies, S.BLOCKED],
     )
-    if not blocked:
-        return
-    ids = [d.pk for d in blocked]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT d.step_id FROM workflows_stepdependency d "
-            "JOIN workflows_step p ON p.id = d.depends_on_id "
-            f"WHERE d.practice_id = %s AND d.step_id IN ({', '.join(['%s'] * len(ids))}) "
-            "AND p.status NOT IN (%s, %s)",
-            [step.practice_id, *ids, *Step.FINISHED],
-        )
-        waiting = {row[0] for row in cursor.fetchall()}
+    # A dependent that waits only for this step (the common case) has nothing left to check.
+    others = [d.pk for d in blocked if dependencies[d.pk] > 1]
+    waiting: set[int] = set()
+    if others:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT d.step_id FROM workflows_stepdependency d "
+                "JOIN workflows_step p ON p.id = d.depends_on_id "
+                f"WHERE d.practice_id = %s AND d.step_id IN ({', '.join(['%s'] * len(others))}) "
+                "AND p.status NOT IN (%s, %s)",
+                [step.practice_id, *others, *Step.FINISHED],
+            )
+            waiting = {row[0] for row in cursor.fetchall()}
     for dependent in blocked:
         if dependent.pk in waiting:
             continue
