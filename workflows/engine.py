@@ -267,23 +267,42 @@ def allowed_transitions(step: Step) -> set[str]:
 def run_step(step_id: int) -> Step | None:
     """Run an automatic step that is ready, on a started task; otherwise do nothing.
 
-    Safe to call twice: the second call finds the step no longer ready.
+    Safe to call twice: the second call finds the step no longer ready. When the handler
+    fails, everything it wrote is rolled back and the step is marked failed with the reason.
     """
+    try:
+        with transaction.atomic():
+            step = _runnable(step_id)
+            if step is None:
+                return None
+            outcome = handlers.get(step.type).run(step)
+            return _transition(
+                step,
+                to=outcome.status,
+                actor=None,
+                note=outcome.note,
+                sub_status=outcome.sub_status,
+            )
+    except StepFailure as exc:
+        reason = str(exc)
+    # The run's transaction is rolled back (no savepoint on the way that succeeds, which is
+    # nearly every run); record the failure in a new one, if the step is still there to fail.
     with transaction.atomic():
-        step = _locked_step(step_id, _FOR_HANDLER)
-        if step is None or step.status != S.READY or step.mode != Mode.AUTOMATIC:
+        step = _runnable(step_id)
+        if step is None:
             return None
-        _load_for_handler(step)
-        if not core_engine.is_started(step.task):
-            return None
-        try:
-            with transaction.atomic():  # a failing handler's partial writes roll back
-                outcome = handlers.get(step.type).run(step)
-        except StepFailure as exc:
-            return _transition(step, to=S.FAILED, actor=None, reason=str(exc))
-        return _transition(
-            step, to=outcome.status, actor=None, note=outcome.note, sub_status=outcome.sub_status
-        )
+        return _transition(step, to=S.FAILED, actor=None, reason=reason)
+
+
+def _runnable(step_id: int) -> Step | None:
+    # The step, locked, with what its handler renders from, if it may run now.
+    step = _locked_step(step_id, _FOR_HANDLER)
+    if step is None or step.status != S.READY or step.mode != Mode.AUTOMATIC:
+        return None
+    if not core_engine.is_started(step.task):
+        return None
+    _load_for_handler(step)
+    return step
 
 
 def _load_for_handler(step: Step) -> None:

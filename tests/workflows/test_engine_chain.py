@@ -6,12 +6,19 @@ from django.core import mail
 
 from sodium import outbox
 from sodium.engine import change_task_status
-from sodium.models import OutboundMessage
+from sodium.models import ActivityEvent, OutboundMessage
 from tests import factories as f
 from tests.base import BaseTestCase
 from tests.workflows.wf_factories import chain_template
-from workflows import attach, engine
+from workflows import attach, engine, handlers
+from workflows.handlers import StepFailure
 from workflows.models import Step
+
+
+def email_events(step: Step):
+    return ActivityEvent.objects.filter(
+        verb="step.status", object_type="workflows.step", object_id=step.pk
+    ).order_by("id")
 
 
 class ChainTests(BaseTestCase):
@@ -75,6 +82,36 @@ class ChainTests(BaseTestCase):
             engine.run_step(email.pk)
         email.refresh_from_db()
         self.assertEqual(email.status, "done")
+
+    def test_a_handler_failing_after_it_wrote_leaves_nothing_behind(self) -> None:
+        with self.captureOnCommitCallbacks(execute=True):
+            prepare, email = attach.attach_template(self.task, self.template, actor=self.manager)
+        with mock.patch("workflows.tasks.run_step_task.delay"):
+            engine.complete_step(prepare, actor=self.staff)
+        real_queue = handlers.queue_step_email
+
+        def queue_then_fail(step, draft, **kwargs):
+            real_queue(step, draft, **kwargs)
+            raise StepFailure("The provider refused the message.")
+
+        with (
+            mock.patch("workflows.handlers.queue_step_email", queue_then_fail),
+            mock.patch("sodium.tasks.deliver_message_task.delay") as deliver,
+            self.captureOnCommitCallbacks(execute=True),
+        ):
+            failed = engine.run_step(email.pk)
+        self.assertEqual(failed.status, "failed")
+        email.refresh_from_db()
+        self.assertEqual(
+            (email.status, email.failure_reason), ("failed", "The provider refused the message.")
+        )
+        self.assertFalse(OutboundMessage.objects.exists())  # the queued email was rolled back
+        deliver.assert_not_called()
+        events = list(email_events(email))
+        self.assertEqual(
+            [(e.old_status, e.new_status) for e in events],
+            [("blocked", "ready"), ("ready", "failed")],
+        )
 
     def test_automatic_steps_wait_for_the_task_to_start(self) -> None:
         planned = f.TaskFactory(client=self.acme, owner=self.staff, status="planned")
