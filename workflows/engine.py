@@ -1,4 +1,4 @@
-"""Every change of a step's status, and the per-task writes that go with it.
+"""Every change of a step's status, and adding a one-off step (other per-task edits: customise).
 
 Each transition runs in one transaction: lock the step, check the move against TRANSITIONS,
 write the status and an activity event, unblock dependents, and enqueue automatic work with
@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from sodium import activity, rows, timers
 from sodium import engine as core_engine
-from sodium.models import Service, Task, Team, User
+from sodium.models import Service, Task, User
 from sodium.tenancy import current_practice_id
 from workflows import handlers
 from workflows.handlers import Draft, StepFailure
 from workflows.models import (
-    ChecklistItem,
     ContentBlock,
     Mode,
     Step,
@@ -50,50 +47,6 @@ class InvalidTransition(Exception):
 
 class WorkflowError(Exception):
     """A per-task change the rules refuse; the message is for the user."""
-
-
-# --- progress ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Progress:
-    counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def finished(self) -> int:
-        return self.counts.get(S.DONE, 0) + self.counts.get(S.SKIPPED, 0)
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.finished / self.total) if self.total else 0
-
-    def __getattr__(self, name: str) -> int:
-        if name in S.values:
-            return self.counts.get(name, 0)
-        raise AttributeError(name)
-
-
-def progress_for_tasks(task_ids: list[int]) -> dict[int, Progress]:
-    """Return each task's step counts per status, in one query."""
-    out = {task_id: Progress() for task_id in task_ids}
-    rows = (
-        Step.objects.filter(task_id__in=task_ids)
-        .values_list("task_id", "status")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for task_id, status, n in rows:
-        out[task_id].counts[status] = n
-    return out
-
-
-def progress(task: Task) -> Progress:
-    """Return the task's progress: counts per status and (done + skipped) / steps."""
-    return progress_for_tasks([task.pk])[task.pk]
 
 
 # --- transitions ------------------------------------------------------------------------------
@@ -437,73 +390,6 @@ def set_step_deadline(step: Step, deadline: dt.date | None) -> None:
 
 
 @transaction.atomic
-def reassign_step(
-    step: Step, *, actor: User, assignee: User | None, team: Team | None = None
-) -> Step:
-    """Give an open step to another member or team, or leave it unassigned."""
-    step = _lock(step)
-    if not step.is_open:
-        raise WorkflowError("Finished steps keep the person who did them.")
-    step.assignee, step.assignee_team = assignee, team
-    step.assignment_note = "" if (assignee or team) else "Left unassigned for anyone to pick up."
-    step.save(update_fields=["assignee", "assignee_team", "assignment_note"])
-    who = str(assignee) if assignee else (f"team {team}" if team else "nobody")
-    activity.record(
-        practice=step.practice_id,
-        actor=actor,
-        verb="step.reassigned",
-        task=step.task,
-        obj=step,
-        summary=f"{step.name}: assigned to {who}",
-    )
-    return step
-
-
-EDITABLE = (
-    "name",
-    "description",
-    "subject",
-    "body",
-    "content_block",
-    "to_recipients",
-    "cc_recipients",
-    "settings",
-    "mode",
-)
-
-
-@transaction.atomic
-def edit_step(step: Step, *, actor: User, **fields: Any) -> Step:
-    """Change an open step's content for this task only.
-
-    Raises WorkflowError with the problems when the result is not a valid step.
-    """
-    step = _lock(step)
-    if not step.is_open or step.status == S.IN_PROGRESS:
-        raise WorkflowError("Only steps that have not run yet can be edited.")
-    unknown = set(fields) - set(EDITABLE)
-    if unknown:
-        raise WorkflowError(f"These cannot be edited: {', '.join(sorted(unknown))}.")
-    for name, value in fields.items():
-        setattr(step, name, value)
-    from workflows.step_types import config_errors
-
-    errors = config_errors(step)
-    if errors:
-        raise WorkflowError(" ".join(p for ps in errors.values() for p in ps))
-    step.save(update_fields=list(fields))
-    activity.record(
-        practice=step.practice_id,
-        actor=actor,
-        verb="step.edited",
-        task=step.task,
-        obj=step,
-        summary=f"Edited {step.name} for this task",
-    )
-    return step
-
-
-@transaction.atomic
 def add_step(
     task: Task,
     *,
@@ -553,31 +439,6 @@ def add_step(
     if step.status == S.READY and step.mode == Mode.AUTOMATIC and core_engine.is_started(task):
         _enqueue_run(step)
     return step
-
-
-@transaction.atomic
-def set_checklist_item(item: ChecklistItem, *, actor: User, done: bool) -> ChecklistItem:
-    """Tick or untick a checklist item."""
-    item = (
-        ChecklistItem.objects.select_for_update(of=("self",))
-        .select_related("step", "step__task")
-        .get(pk=item.pk)
-    )
-    if item.done == done:
-        return item
-    item.done = done
-    item.done_by = actor if done else None
-    item.done_at = timezone.now() if done else None
-    item.save(update_fields=["done", "done_by", "done_at"])
-    activity.record(
-        practice=item.practice_id,
-        actor=actor,
-        verb="checklist.ticked",
-        task=item.step.task,
-        obj=item,
-        summary=f"{'Ticked' if done else 'Unticked'} “{item.text}” on {item.step.name}",
-    )
-    return item
 
 
 # --- task start and the safety net -------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -10,8 +10,50 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from sodium.models import OutboundMessage, Practice, Task, Team, User
-from workflows.engine import Progress
 from workflows.models import ChecklistItem, Step, StepGroup, StepType, WorkflowTemplate
+
+S = Step.Status
+
+
+@dataclass
+class Progress:
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def finished(self) -> int:
+        return self.counts.get(S.DONE, 0) + self.counts.get(S.SKIPPED, 0)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.finished / self.total) if self.total else 0
+
+    def __getattr__(self, name: str) -> int:
+        if name in S.values:
+            return self.counts.get(name, 0)
+        raise AttributeError(name)
+
+
+def progress_for_tasks(task_ids: list[int]) -> dict[int, Progress]:
+    """Return each task's step counts per status, in one query."""
+    out = {task_id: Progress() for task_id in task_ids}
+    rows = (
+        Step.objects.filter(task_id__in=task_ids)
+        .values_list("task_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for task_id, status, n in rows:
+        out[task_id].counts[status] = n
+    return out
+
+
+def progress(task: Task) -> Progress:
+    """Return the task's progress: counts per status and (done + skipped) / steps."""
+    return progress_for_tasks([task.pk])[task.pk]
 
 
 def get_step(practice: Practice, step_id: int) -> Step:
@@ -60,7 +102,6 @@ def task_workflow(practice: Practice, task: Task) -> list[StepGroup]:
 
 # --- focus panel, task list progress, My steps, overview ---------------------------------------
 
-S = Step.Status
 SS = Step.SubStatus
 # Steps someone has to act on; "blocked" joins them only when asked for.
 OPEN_WORK = (S.READY, S.IN_PROGRESS, S.FAILED)

@@ -15,6 +15,7 @@ from tests.base import BaseTestCase
 from tests.portal.portal_factories import approval_chain_template, staff_document
 from workflows import attach
 from workflows import engine as wf_engine
+from workflows import queries as wf_queries
 
 RUN = "workflows.tasks.run_step_task.delay"
 DELIVER = "sodium.tasks.deliver_message_task.delay"
@@ -97,7 +98,7 @@ class SeedChainTests(BaseTestCase):
         self.assertFalse(portal_engine.confirm(confirmation, contact=self.ann))
         self.confirm.refresh_from_db()
         self.assertEqual((self.confirm.status, self.confirm.sub_status), ("done", "confirmed"))
-        progress = wf_engine.progress(self.task)
+        progress = wf_queries.progress(self.task)
         self.assertEqual((progress.percent, progress.done), (100, 3))
         self.assertEqual(
             ActivityEvent.objects.filter(

@@ -12,7 +12,7 @@ from sodium.models import ActivityEvent, Task
 from tests import factories as f
 from tests.base import BaseTestCase
 from tests.workflows.wf_factories import chain_template, email_step, simple_step
-from workflows import attach, building, engine
+from workflows import attach, building, customise, engine
 from workflows.models import (
     ChecklistItem,
     Step,
@@ -319,7 +319,9 @@ class PerTaskCustomisationTests(TemplateMixin, BaseTestCase):
         self.assert_template_untouched()
 
     def test_reassigning_a_step_changes_only_this_tasks_copy(self) -> None:
-        engine.reassign_step(self.copy_of(self.t_prepare), actor=self.manager, assignee=self.admin)
+        customise.reassign_step(
+            self.copy_of(self.t_prepare), actor=self.manager, assignee=self.admin
+        )
         self.assertEqual(self.copy_of(self.t_prepare).assignee, self.admin)
         self.assertEqual(self.copy_of(self.t_prepare, self.other_task).assignee, self.staff)
         event = ActivityEvent.objects.get(task=self.task, verb="step.reassigned")
@@ -327,7 +329,7 @@ class PerTaskCustomisationTests(TemplateMixin, BaseTestCase):
         self.assert_template_untouched()
 
     def test_reassigning_to_nobody_notes_it_is_for_anyone(self) -> None:
-        engine.reassign_step(self.copy_of(self.t_prepare), actor=self.manager, assignee=None)
+        customise.reassign_step(self.copy_of(self.t_prepare), actor=self.manager, assignee=None)
         copy = self.copy_of(self.t_prepare)
         self.assertIsNone(copy.assignee)
         self.assertEqual(copy.assignment_note, "Left unassigned for anyone to pick up.")
@@ -336,11 +338,11 @@ class PerTaskCustomisationTests(TemplateMixin, BaseTestCase):
         prepare = self.copy_of(self.t_prepare)
         engine.complete_step(prepare, actor=self.staff)
         with self.assertRaises(engine.WorkflowError):
-            engine.reassign_step(prepare, actor=self.manager, assignee=self.admin)
+            customise.reassign_step(prepare, actor=self.manager, assignee=self.admin)
         self.assertEqual(self.copy_of(self.t_prepare).assignee, self.staff)
 
     def test_editing_a_steps_content_changes_only_this_tasks_copy(self) -> None:
-        engine.edit_step(
+        customise.edit_step(
             self.copy_of(self.t_welcome),
             actor=self.staff,
             subject="Welcome to Ledger & Co, {{ client.name }}",
@@ -356,9 +358,9 @@ class PerTaskCustomisationTests(TemplateMixin, BaseTestCase):
 
     def test_an_edit_that_breaks_the_step_is_refused_and_changes_nothing(self) -> None:
         with self.assertRaisesMessage(engine.WorkflowError, "Choose at least one recipient"):
-            engine.edit_step(self.copy_of(self.t_welcome), actor=self.staff, to_recipients=[])
+            customise.edit_step(self.copy_of(self.t_welcome), actor=self.staff, to_recipients=[])
         with self.assertRaisesMessage(engine.WorkflowError, "Unknown variable"):
-            engine.edit_step(
+            customise.edit_step(
                 self.copy_of(self.t_welcome), actor=self.staff, body="Hi {{ client.nickname }}"
             )
         copy = self.copy_of(self.t_welcome)
@@ -368,14 +370,14 @@ class PerTaskCustomisationTests(TemplateMixin, BaseTestCase):
 
     def test_editing_fields_outside_the_content_is_refused(self) -> None:
         with self.assertRaisesMessage(engine.WorkflowError, "status"):
-            engine.edit_step(self.copy_of(self.t_welcome), actor=self.staff, status="done")
+            customise.edit_step(self.copy_of(self.t_welcome), actor=self.staff, status="done")
         self.assertEqual(self.copy_of(self.t_welcome).status, S.READY)
 
     def test_editing_a_finished_step_is_refused(self) -> None:
         prepare = self.copy_of(self.t_prepare)
         engine.complete_step(prepare, actor=self.staff)
         with self.assertRaises(engine.WorkflowError):
-            engine.edit_step(prepare, actor=self.staff, name="Renamed")
+            customise.edit_step(prepare, actor=self.staff, name="Renamed")
         self.assertEqual(self.copy_of(self.t_prepare).name, "Prepare draft accounts")
 
     def test_a_one_off_step_waits_for_its_dependency_and_leaves_the_template(self) -> None:
@@ -442,11 +444,11 @@ class ChecklistTickTests(TemplateMixin, BaseTestCase):
         self.item = ChecklistItem.objects.get(step__task=self.task, text="Bank rec")
 
     def test_ticking_records_who_and_when_and_unticking_clears_it(self) -> None:
-        engine.set_checklist_item(self.item, actor=self.staff, done=True)
+        customise.set_checklist_item(self.item, actor=self.staff, done=True)
         self.item.refresh_from_db()
         self.assertEqual((self.item.done, self.item.done_by), (True, self.staff))
         self.assertIsNotNone(self.item.done_at)
-        engine.set_checklist_item(self.item, actor=self.staff, done=False)
+        customise.set_checklist_item(self.item, actor=self.staff, done=False)
         self.item.refresh_from_db()
         self.assertEqual(
             (self.item.done, self.item.done_by, self.item.done_at), (False, None, None)
@@ -454,8 +456,8 @@ class ChecklistTickTests(TemplateMixin, BaseTestCase):
         self.assertEqual(ActivityEvent.objects.filter(verb="checklist.ticked").count(), 2)
 
     def test_ticking_twice_records_once(self) -> None:
-        engine.set_checklist_item(self.item, actor=self.staff, done=True)
-        engine.set_checklist_item(self.item, actor=self.admin, done=True)
+        customise.set_checklist_item(self.item, actor=self.staff, done=True)
+        customise.set_checklist_item(self.item, actor=self.admin, done=True)
         self.item.refresh_from_db()
         self.assertEqual(self.item.done_by, self.staff)
         self.assertEqual(ActivityEvent.objects.filter(verb="checklist.ticked").count(), 1)

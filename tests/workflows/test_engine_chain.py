@@ -10,7 +10,7 @@ from sodium.models import ActivityEvent, OutboundMessage
 from tests import factories as f
 from tests.base import BaseTestCase
 from tests.workflows.wf_factories import chain_template
-from workflows import attach, engine, handlers
+from workflows import attach, engine, handlers, queries
 from workflows.handlers import StepFailure
 from workflows.models import Step
 
@@ -34,7 +34,7 @@ class ChainTests(BaseTestCase):
             prepare, email = attach.attach_template(self.task, self.template, actor=self.manager)
         self.assertEqual((prepare.status, email.status), ("ready", "blocked"))
         self.assertEqual(prepare.assignee, self.staff)
-        self.assertEqual(engine.progress(self.task).percent, 0)
+        self.assertEqual(queries.progress(self.task).percent, 0)
 
         with mock.patch("workflows.tasks.run_step_task.delay") as delay:
             with self.captureOnCommitCallbacks(execute=True):
@@ -42,7 +42,7 @@ class ChainTests(BaseTestCase):
         delay.assert_called_once_with(email.pk)
         email.refresh_from_db()
         self.assertEqual(email.status, "ready")
-        self.assertEqual(engine.progress(self.task).percent, 50)
+        self.assertEqual(queries.progress(self.task).percent, 50)
 
         with mock.patch("sodium.tasks.deliver_message_task.delay") as deliver:
             with self.captureOnCommitCallbacks(execute=True):
@@ -57,7 +57,7 @@ class ChainTests(BaseTestCase):
         deliver.assert_called_once_with(message.pk)
         outbox.deliver(message.pk)
         self.assertEqual(len(mail.outbox), 1)
-        progress = engine.progress(self.task)
+        progress = queries.progress(self.task)
         self.assertEqual((progress.percent, progress.done), (100, 2))
 
     def test_an_automatic_email_with_nobody_to_send_to_fails_with_the_reason(self) -> None:

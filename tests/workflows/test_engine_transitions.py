@@ -13,7 +13,7 @@ from sodium.models import ActivityEvent, Task, Timer
 from sodium.tenancy import practice_scope
 from tests import factories as f
 from tests.base import BaseTestCase
-from workflows import engine
+from workflows import engine, queries
 from workflows.models import Mode, Step, StepDependency, StepGroup, StepType
 
 S = Step.Status
@@ -485,9 +485,9 @@ class ProgressTests(StepRowsMixin, BaseTestCase):
         task, group = first.task, first.group
         for status in (S.SKIPPED, S.READY, S.BLOCKED, S.FAILED):
             self.make_step(status, group=group)
-        progress = engine.progress(task)
+        progress = queries.progress(task)
         self.assertEqual((progress.total, progress.finished, progress.percent), (5, 2, 40))
         self.assertEqual((progress.done, progress.skipped, progress.blocked), (1, 1, 1))
 
     def test_a_task_without_steps_is_at_zero(self) -> None:
-        self.assertEqual(engine.progress(self.make_task()).percent, 0)
+        self.assertEqual(queries.progress(self.make_task()).percent, 0)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 from sodium import queries as core_queries
 from sodium.roles import Perm
 from sodium.tenancy import role_required
-from workflows import engine, queries
+from workflows import customise, engine, queries
 from workflows.forms import OneOffStepForm, ReassignStepForm, TaskStepContentForm
 
 
@@ -31,7 +31,7 @@ def step_reassign(request: HttpRequest, step_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            engine.reassign_step(
+            customise.reassign_step(
                 step,
                 actor=request.user,
                 assignee=form.cleaned_data["assignee"],
@@ -70,7 +70,7 @@ def step_edit(request: HttpRequest, step_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            engine.edit_step(step, actor=request.user, **form.engine_fields())
+            customise.edit_step(step, actor=request.user, **form.engine_fields())
         except engine.WorkflowError as exc:
             form.add_error(None, str(exc))
         else:

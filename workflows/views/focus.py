@@ -31,7 +31,7 @@ from sodium.models import Task
 from sodium.roles import Perm, role_can
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest
-from workflows import engine, queries
+from workflows import customise, queries
 from workflows.models import Mode, Step, StepType
 from workflows.panels import extend_focus_panel
 
@@ -136,7 +136,9 @@ def checklist_tick(request: HtmxHttpRequest, step_id: int) -> HttpResponse:
     except ValueError:
         raise Http404("No such checklist item.") from None
     item = queries.get_checklist_item(step, item_id)
-    item = engine.set_checklist_item(item, actor=request.user, done=request.POST.get("done") == "1")
+    item = customise.set_checklist_item(
+        item, actor=request.user, done=request.POST.get("done") == "1"
+    )
     if not request.htmx:
         return back(request, step.task)
     if request.POST.get("from") == "card":  # ticked on the task page's workflow card
