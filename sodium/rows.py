@@ -118,23 +118,25 @@ def fetch(model: type[M], sql: str, params: list) -> list[M]:
             _READERS[key] = _read_plan(model, [col[0] for col in cursor.description])
     plan = _READERS[key][1]
     names = [f.attname for f in model._meta.concrete_fields]
-    out = []
-    for row in found:
-        values = []
-        for position, convs in plan:
-            value = row[position]
-            for convert, expr in convs:
-                value = convert(value, expr, db)
-            values.append(value)
-        out.append(model.from_db(db.alias, names, values))
-    return out
+    return [model.from_db(db.alias, names, _values(row, 0, plan, db)) for row in found]
+
+
+def _values(row: tuple, start: int, plan: list, db) -> list:
+    # The row's values for one model, in its fields' order, converted as the ORM would.
+    values = []
+    for position, convs in plan:
+        value = row[start + position]
+        for convert, expr in convs:
+            value = convert(value, expr, db)
+        values.append(value)
+    return values
 
 
 def get(model: type[M], pk: int | None) -> M | None:
     """Return the row of `model` with primary key `pk`, or None (also for a None pk)."""
-    db = connections[DEFAULT_DB_ALIAS]
     if pk is None:
         return None
+    db = connections[DEFAULT_DB_ALIAS]
     table = db.ops.quote_name(model._meta.db_table)
     column = db.ops.quote_name(model._meta.pk.column)
     found = fetch(model, f"SELECT * FROM {table} WHERE {column} = %s", [pk])
@@ -197,12 +199,7 @@ def fetch_joined(query: Joined, where: str, params: list) -> list[Model]:
         start, built = 0, {}
         for path, part in query.parts:
             fields = part._meta.concrete_fields
-            values = []
-            for position, convs in _converters(part):
-                value = row[start + position]
-                for convert, expr in convs:
-                    value = convert(value, expr, db)
-                values.append(value)
+            values = _values(row, start, _converters(part), db)
             start += len(fields)
             pk_index = fields.index(part._meta.pk)
             obj = None

@@ -2,9 +2,9 @@
 
 An app that sends emails of its own (the portal: sign-in links, document requests, approvals,
 confirmations) registers, when it loads, the defaults of its built-in blocks, the block that a
-step type of its uses when the step has no content of its own. The
-library lists them (with the default wording until the practice saves its own copy) and the
-step wizard's review quotes them.
+step type of its uses when the step has no content of its own. The library lists them (with
+the default wording until the practice saves its own copy) and the step wizard's review
+quotes them.
 """
 
 from __future__ import annotations

@@ -283,20 +283,7 @@ def content_block_create(request: HtmxHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(Perm.MANAGE_TEMPLATES)
 def content_block_edit(request: HtmxHttpRequest, content_block_id: int) -> HttpResponse:
-    block = _get_block(request.practice, content_block_id)
-    initial = {"name": block.name, "subject": block.subject, "body": block.body}
-    form = ContentBlockForm(request.POST if request.method == "POST" else None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            block = building.save_content_block(
-                practice=request.practice, actor=request.user, block=block, **form.cleaned_data
-            )
-        except TemplateError as exc:
-            form.add_building_errors(exc)
-        else:
-            messages.success(request, f"Saved the content block {block.name}.")
-            return redirect("workflows:content-block-edit", content_block_id=block.pk)
-    return _editor(request, form, block)
+    return _edit(request, _get_block(request.practice, content_block_id))
 
 
 @require_http_methods(["GET", "POST"])
@@ -308,7 +295,11 @@ def content_block_system_edit(request: HtmxHttpRequest, key: str) -> HttpRespons
     saved = ContentBlock.objects.filter(practice=request.practice, system_key=key).first()
     if saved is not None:
         return redirect("workflows:content-block-edit", content_block_id=saved.pk)
-    block = system_blocks.default_block(request.practice, key)
+    return _edit(request, system_blocks.default_block(request.practice, key))
+
+
+def _edit(request: HtmxHttpRequest, block: ContentBlock) -> HttpResponse:
+    # A saved block, or a built-in one's default wording (saved as the practice's copy).
     initial = {"name": block.name, "subject": block.subject, "body": block.body}
     form = ContentBlockForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
