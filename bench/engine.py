@@ -9,12 +9,21 @@
   chain_cpu_python_ms        CPU per chain in the 4 Python processes (ORM, Liquid, driver)
   chain_cpu_database_and_system_ms   the rest of the machine's busy CPU per chain meanwhile
                              (PostgreSQL's backends, the kernel)
+  transitions_through_worker_per_s   the same chain as production runs it: 2 processes
+                             complete the manual steps and publish to Redis on commit; a
+                             real `celery worker` (prefork, 2 processes, persistent
+                             connections as in docker-compose) runs the email steps and
+                             delivers the messages (Django's locmem email backend); timed
+                             until the last chain's outbox row exists
+  through_worker_sent_per_s  chains per second until the worker has sent every message
   sweep_claim_100_of_1m_ms   claim the 100 due timers among 1,000,000 pending (median of 20)
   liquid_renders_per_s       render a typical step email (subject, text and HTML) on one core
 
 Usage: python bench/engine.py [--chains 3000] [--procs 4]
 Needs PostgreSQL (SODIUM_BENCH_PG, default postgres://postgres@127.0.0.1:5432); it creates
-and drops its own database `sodium_bench`.
+and drops its own database `sodium_bench`. The through-worker figures need Redis
+(SODIUM_BENCH_REDIS, default redis://127.0.0.1:6379/14, flushed first); without it they are
+left out with a note on stderr.
 """
 
 from __future__ import annotations
@@ -25,10 +34,15 @@ import multiprocessing
 import os
 import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from unittest import mock
 
-from _setup import report, setup_django
+from _setup import ROOT, report, setup_django
+
+REDIS = os.environ.get("SODIUM_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 
 
 def build_world(n_chains: int):
@@ -65,7 +79,7 @@ def build_world(n_chains: int):
                 start_date=today,
                 due_date=today,
             )
-            for i in range(n_chains + 1000)
+            for i in range(2 * n_chains + 1000)
         )
         chain = building.create_template(practice=practice, actor=owner, name="Chain")
         group = chain.groups.get()
@@ -96,7 +110,15 @@ def build_world(n_chains: int):
                 checklist=["Check one", "Check two"] if i % 5 == 0 else [],
             )
             previous = step
-    return practice, owner, tasks[:n_chains], tasks[n_chains:], chain, big
+    return (
+        practice,
+        owner,
+        tasks[:n_chains],
+        tasks[2 * n_chains :],
+        chain,
+        big,
+        tasks[n_chains : 2 * n_chains],
+    )
 
 
 def bench_attach(practice, owner, tasks, template) -> float:
@@ -149,8 +171,8 @@ def _children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def bench_transitions(practice, owner, tasks, template, procs: int) -> tuple[float, float]:
-    from django.db import connections
+def attached_chains(practice, owner, tasks, template) -> list[tuple[int, int]]:
+    """Attach the chain template to `tasks`; (manual step id, email step id) per task."""
     from django_scopes import scopes_disabled
 
     from workflows.models import Step
@@ -164,7 +186,16 @@ def bench_transitions(practice, owner, tasks, template, procs: int) -> tuple[flo
             .values_list("task_id", "pk")
         ):
             pairs.setdefault(task_id, []).append(pk)
-    chains = [tuple(v) for v in pairs.values()]
+    return [tuple(v) for v in pairs.values()]
+
+
+def bench_transitions(practice, owner, tasks, template, procs: int) -> tuple[float, float]:
+    from django.db import connections
+    from django_scopes import scopes_disabled
+
+    from workflows.models import Step
+
+    chains = attached_chains(practice, owner, tasks, template)
     slices = [chains[i::procs] for i in range(procs)]
     connections.close_all()
     ctx = multiprocessing.get_context("fork")
@@ -184,6 +215,90 @@ def bench_transitions(practice, owner, tasks, template, procs: int) -> tuple[flo
         assert OutboundMessage.objects.count() == done, "every chain must write one message"
         assert not Step.objects.filter(task__in=tasks).exclude(status="done").exists()
     return 3 * done / elapsed, done / elapsed
+
+
+def _complete_worker(args) -> int:
+    """A web process: complete manual steps; each commit publishes its email step's run."""
+    practice_id, owner_id, step_ids = args
+    from django.db import connection
+
+    from sodium.models import User
+    from sodium.tenancy import practice_scope
+    from workflows import engine
+    from workflows.models import Step
+
+    with practice_scope(practice_id):
+        owner = User.objects.get(pk=owner_id)
+        for first_id, _email_id in step_ids:
+            engine.complete_step(Step(pk=first_id), actor=owner)
+    connection.close()
+    return len(step_ids)
+
+
+def start_celery_worker(log_path: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "SODIUM_DB_CONN_MAX_AGE": "60",  # as docker-compose runs it
+        "SODIUM_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    }
+    command = [sys.executable, "-m", "celery", "-A", "sodium", "worker", "--pool=prefork"]
+    command += ["--concurrency=2", "--without-gossip", "--without-mingle", "--loglevel=INFO"]
+    log = open(log_path, "w")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while "ready." not in open(log_path).read():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("celery worker did not start:\n" + open(log_path).read())
+        time.sleep(0.2)
+    return proc
+
+
+def bench_through_worker(practice, owner, tasks, template) -> tuple[float, float]:
+    from django.db import connections
+    from django_scopes import scopes_disabled
+
+    from sodium.models import OutboundMessage
+
+    chains = attached_chains(practice, owner, tasks, template)
+    with scopes_disabled():
+        before = OutboundMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
+    procs = 2
+    slices = [chains[i::procs] for i in range(procs)]
+    connections.close_all()
+    with tempfile.TemporaryDirectory() as tmp:
+        worker = start_celery_worker(os.path.join(tmp, "worker.log"))
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(procs) as pool, scopes_disabled():
+                messages = OutboundMessage.objects.filter(pk__gt=before or 0)
+                start = time.perf_counter()
+                result = pool.map_async(
+                    _complete_worker, [(practice.pk, owner.pk, s) for s in slices]
+                )
+                while not (result.ready() and messages.count() == len(chains)):
+                    time.sleep(0.05)
+                all_rows = time.perf_counter() - start
+                assert sum(result.get()) == len(chains)
+                while messages.filter(status="sent").count() < len(chains):
+                    assert time.perf_counter() - start < 600, "the worker stopped sending"
+                    time.sleep(0.05)
+                all_sent = time.perf_counter() - start
+                assert messages.count() == len(chains), "a message was written twice"
+        finally:
+            worker.terminate()
+            worker.wait(timeout=60)
+    return 3 * len(chains) / all_rows, len(chains) / all_sent
+
+
+def redis_available() -> bool:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS).flushdb()
+    except redis.RedisError as exc:
+        print(f"through-worker figures left out: no Redis at {REDIS} ({exc})", file=sys.stderr)
+        return False
+    return True
 
 
 def bench_sweep(practice) -> float:
@@ -244,14 +359,21 @@ def main() -> None:
     parser.add_argument("--chains", type=int, default=3000)
     parser.add_argument("--procs", type=int, default=4)
     args = parser.parse_args()
+    with_worker = redis_available()
+    if with_worker:
+        os.environ["REDIS_URL"] = REDIS  # the broker, for this process and the worker
     setup_django()
-    practice, owner, chain_tasks, attach_tasks, chain, big = build_world(args.chains)
+    practice, owner, chain_tasks, attach_tasks, chain, big, worker_tasks = build_world(args.chains)
     report("attach_20_steps_x1000_s", bench_attach(practice, owner, attach_tasks, big), "s")
     per_transition, per_chain = bench_transitions(practice, owner, chain_tasks, chain, args.procs)
     report("transitions_per_s", per_transition, "1/s")
     report("chains_per_s", per_chain, "1/s")
     report("chain_cpu_python_ms", CPU_SPLIT["python"], "ms")
     report("chain_cpu_database_and_system_ms", CPU_SPLIT["rest"], "ms")
+    if with_worker:
+        per_transition, sent_per_s = bench_through_worker(practice, owner, worker_tasks, chain)
+        report("transitions_through_worker_per_s", per_transition, "1/s")
+        report("through_worker_sent_per_s", sent_per_s, "1/s")
     report("sweep_claim_100_of_1m_ms", bench_sweep(practice), "ms")
     report("liquid_renders_per_s", bench_liquid(practice), "1/s")
 

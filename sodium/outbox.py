@@ -1,6 +1,7 @@
 """The outbox: every email is first an `OutboundMessage` row, then a worker delivers it.
 
-`queue_email` writes the row in the caller's transaction and enqueues delivery on commit;
+`queue_email` writes the row in the caller's transaction and enqueues delivery on commit,
+or, inside `delivered_by_this_worker()`, leaves it to the worker task that wrote it;
 `deliver` sends a row at most once per claim (compare-and-set from queued to sending);
 `redispatch_stale` is the sweep's safety net for rows whose enqueue was lost; and
 `record_tracking` moves rows forward on the provider's webhooks (delivered, opened, bounced).
@@ -8,16 +9,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+import functools
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from email.utils import formataddr, parseaddr
 
 from anymail.signals import AnymailTrackingEvent
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -55,6 +59,33 @@ _TRACKING_STATUS = {
 }
 # A bounce or provider failure overrides these (a message already opened was received).
 _BOUNCEABLE = {Status.SENDING, Status.SENT, Status.DELIVERED}
+
+# The ids of messages committed inside delivered_by_this_worker(), to send when it ends.
+_sent_here: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "sodium_outbox_sent_here", default=None
+)
+
+
+@contextlib.contextmanager
+def delivered_by_this_worker() -> Iterator[None]:
+    """In a worker task: send the messages queued inside once it ends, not through the broker.
+
+    A worker task that writes a message (an automatic email step) would otherwise publish a
+    delivery task for another worker to pick up: a broker round trip per message, more than
+    the sending itself costs the worker. Messages are sent only once their transaction has
+    committed, each by the same compare-and-set as `deliver`, so a duplicate delivery task
+    still sends nothing; a worker that dies first leaves them queued for the sweep's safety
+    net. Not for web requests, which must not wait for the email provider.
+    """
+    pending: list[int] = []
+    token = _sent_here.set(pending)
+    try:
+        yield
+    finally:
+        _sent_here.reset(token)
+        for message_id in pending:
+            deliver(message_id)
+
 
 _URL = re.compile(r"https?://[^\s<>\"'()\[\]]+", re.IGNORECASE)
 
@@ -116,11 +147,19 @@ def queue_email(
         with practice_scope(practice):
             return OutboundMessage.objects.get(idempotency_key=key)
     _event(message, "queued")
+    transaction.on_commit(lambda: _deliver_after_commit(message.pk))
+    return message
+
+
+def _deliver_after_commit(message_id: int) -> None:
+    pending = _sent_here.get()
+    if pending is not None:
+        pending.append(message_id)
+        return
     # Import the module, not the function: tasks imports this module.
     from sodium import tasks
 
-    transaction.on_commit(lambda: tasks.deliver_message_task.delay(message.pk))
-    return message
+    tasks.deliver_message_task.delay(message_id)
 
 
 def from_header(message: OutboundMessage) -> str:
@@ -147,24 +186,12 @@ def deliver(message_id: int) -> OutboundMessage | None:
     back to `queued` with the error (the sweep retries it) until MAX_ATTEMPTS, then `failed`.
     Never raises for send errors: they are logged and recorded on the message.
     """
-    # The task carries only an id, so find the practice first; everything after runs inside
-    # that practice's scope.
-    with scopes_disabled():
-        practice_id = (
-            OutboundMessage.objects.filter(pk=message_id)
-            .values_list("practice_id", flat=True)
-            .first()
-        )
-    if practice_id is None:
-        log.warning("outbound message %s does not exist", message_id)
+    # The task carries only an id: the claim finds the row in any practice, and everything
+    # after it runs inside the message's own practice scope.
+    message = _claim(message_id)
+    if message is None:
         return None
-    with practice_scope(practice_id):
-        claimed = OutboundMessage.objects.filter(pk=message_id, status=Status.QUEUED).update(
-            status=Status.SENDING, attempts=F("attempts") + 1, status_changed_at=timezone.now()
-        )
-        if not claimed:
-            return None
-        message = OutboundMessage.objects.get(pk=message_id)
+    with practice_scope(message.practice_id):
         try:
             email = _build_email(message)
             email.send(fail_silently=False)
@@ -290,20 +317,53 @@ def _provider_id(email: EmailMultiAlternatives) -> str:
     return str(message_id)[:200]
 
 
+def _claim(message_id: int) -> OutboundMessage | None:
+    # queued → sending and the row read back, in one statement (deliver runs once per message,
+    # on the engine's hot path): nothing when another delivery claimed it first.
+    now = _timestamp()
+    found = rows.fetch(OutboundMessage, _claim_sql(), [Status.SENDING, now, message_id])
+    if not found:
+        log.info("outbound message %s is not queued (or does not exist)", message_id)
+        return None
+    return found[0]
+
+
+@functools.cache
+def _claim_sql() -> str:
+    return (
+        f"UPDATE {_table()} SET status = %s, attempts = attempts + 1, status_changed_at = %s"
+        f" WHERE id = %s AND status = '{Status.QUEUED}' RETURNING *"
+    )
+
+
 def _record_sent(message: OutboundMessage, email: EmailMultiAlternatives) -> OutboundMessage:
-    now = timezone.now()
     provider_id = _provider_id(email)
+    now = _timestamp()
     with transaction.atomic():
-        # A webhook may already have moved it past sent; then keep that status.
-        OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
-            status=Status.SENT, status_changed_at=now
-        )
-        OutboundMessage.objects.filter(pk=message.pk).update(
-            sent_at=now, provider_message_id=provider_id, error=""
-        )
-        message.refresh_from_db()
+        # A webhook may already have moved it past sent; then it keeps that status.
+        params = [Status.SENT, now, now, provider_id, message.pk]
+        message = rows.fetch(OutboundMessage, _record_sent_sql(), params)[0]
         _event(message, "sent", provider_id and f"Provider id {provider_id}")
     return message
+
+
+@functools.cache
+def _record_sent_sql() -> str:
+    sending = f"status = '{Status.SENDING}'"
+    return (
+        f"UPDATE {_table()} SET status = CASE WHEN {sending} THEN %s ELSE status END,"
+        f" status_changed_at = CASE WHEN {sending} THEN %s ELSE status_changed_at END,"
+        " sent_at = %s, provider_message_id = %s, error = '' WHERE id = %s RETURNING *"
+    )
+
+
+def _table() -> str:
+    return connection.ops.quote_name(OutboundMessage._meta.db_table)
+
+
+def _timestamp():
+    # The current time as this database stores it (SQLite keeps text, PostgreSQL timestamptz).
+    return connection.ops.adapt_datetimefield_value(timezone.now())
 
 
 def _record_failure(message: OutboundMessage, exc: Exception) -> OutboundMessage:

@@ -93,6 +93,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'sodium.sqlite3'}"),
         conn_max_age=env_int("SODIUM_DB_CONN_MAX_AGE", 0),
+        # A connection kept between requests or tasks is checked before reuse, so a restarted
+        # database costs a reconnect rather than one failed request per web or worker process.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -166,6 +169,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("SODIUM_CELERY_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fix-up would close the worker's database connections around every task;
+# sodium/celery.py manages them as a request would, and this keeps the fix-up to one
+# recycle per 5,000 tasks.
+CELERY_DB_REUSE_MAX = 5000
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     # Every minute: due timers (task starts, chases, AR actions) and the outbox safety net.

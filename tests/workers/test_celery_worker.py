@@ -57,6 +57,7 @@ def worker(tmp_path):
         "SODIUM_EMAIL_FILE_PATH": str(mail_dir),
         "SODIUM_DATA_DIR": str(tmp_path),
         "SODIUM_SECRET_KEY": "worker-test-secret",
+        "SODIUM_DB_CONN_MAX_AGE": "60",  # as docker-compose runs workers
     }
     log = (tmp_path / "worker.log").open("w+")
     proc = subprocess.Popen(
@@ -137,3 +138,35 @@ def test_an_automatic_email_is_sent_exactly_once_by_a_real_worker(request) -> No
     sent = "".join(p.read_text() for p in Path(mail_dir).iterdir())
     assert sent.count("\nSubject: Welcome, ") == 1
     assert "To: ann@client.example" in sent
+
+
+def worker_backends() -> list[int]:
+    """Process ids of the test database's other PostgreSQL sessions (the worker's)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        return sorted(row[0] for row in cur.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL sessions")
+def test_the_worker_keeps_its_database_connection_between_tasks(request) -> None:
+    purge()
+    with scopes_disabled():
+        practice = f.PracticeFactory()
+        owner = f.MembershipFactory(practice=practice, role="owner").user
+        template = building.create_template(practice=practice, actor=owner, name="Welcome")
+        building.add_step(template.groups.get(), actor=owner, **email_step())
+        attach.attach_template(make_started_task(practice, owner), template, actor=owner)
+    request.getfixturevalue("worker")
+    with scopes_disabled():
+        wait_for(lambda: OutboundMessage.objects.filter(status="sent").count() == 1)
+        wait_for(lambda: queued_count() == 0)
+        first = worker_backends()
+        assert len(first) == 1, first  # one solo worker, one connection kept open
+        for _ in range(3):
+            attach.attach_template(make_started_task(practice, owner), template, actor=owner)
+        wait_for(lambda: OutboundMessage.objects.filter(status="sent").count() == 4)
+        wait_for(lambda: queued_count() == 0)
+        assert worker_backends() == first  # the same session served every task

@@ -1,0 +1,119 @@
+"""run_step_task as a worker runs it: the email an automatic step queues is sent by the same
+task once the run commits, with no delivery task published; and the worker's database
+connections live as long as SODIUM_DB_CONN_MAX_AGE says (sodium/celery.py)."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.db import connection, transaction
+from django_scopes import scopes_disabled
+
+from sodium import outbox
+from sodium.celery import close_old_connections_after_task, close_old_connections_before_task
+from sodium.models import OutboundMessage
+from tests import factories as f
+from tests.workflows.wf_factories import email_step
+from workflows import attach, building
+from workflows.models import Step
+from workflows.tasks import run_step_task
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DELIVER = "sodium.tasks.deliver_message_task.delay"
+
+
+@pytest.fixture
+def email_step_ready():
+    with scopes_disabled():
+        practice = f.PracticeFactory()
+        owner = f.MembershipFactory(practice=practice, role="owner").user
+        template = building.create_template(practice=practice, actor=owner, name="Welcome")
+        building.add_step(template.groups.get(), actor=owner, **email_step())
+        client = f.ClientFactory(practice=practice, name="Acme Ltd")
+        f.ContactFactory(client=client, first_name="Ann", email="ann@acme.example", is_main=True)
+        task = f.TaskFactory(client=client, owner=owner, status="in_progress")
+        with mock.patch("workflows.tasks.run_step_task.delay"):
+            (step,) = attach.attach_template(task, template, actor=owner)
+    return step
+
+
+def test_the_task_sends_the_email_its_step_queued_without_publishing_a_delivery(
+    email_step_ready,
+) -> None:
+    with mock.patch(DELIVER) as deliver:
+        run_step_task(email_step_ready.pk)
+        run_step_task(email_step_ready.pk)  # delivered twice: the second finds nothing to do
+    deliver.assert_not_called()
+    assert [m.subject for m in mail.outbox] == ["Welcome, Acme Ltd"]
+    with scopes_disabled():
+        (message,) = OutboundMessage.objects.filter(source_id=email_step_ready.pk)
+        assert message.status == "sent"
+        assert Step.objects.get(pk=email_step_ready.pk).status == "done"
+
+
+def test_a_message_whose_transaction_rolls_back_is_not_sent(email_step_ready) -> None:
+    with scopes_disabled():
+        practice = email_step_ready.practice
+    with mock.patch(DELIVER) as deliver, outbox.delivered_by_this_worker():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            outbox.queue_email(
+                practice=practice, key="rolled-back", to=["a@b.example"], subject="No", text="x"
+            )
+            raise RuntimeError("roll back")
+    deliver.assert_not_called()
+    assert mail.outbox == []
+    with scopes_disabled():
+        assert not OutboundMessage.objects.filter(idempotency_key="rolled-back").exists()
+
+
+def test_outside_a_worker_task_delivery_is_published(email_step_ready) -> None:
+    with scopes_disabled():
+        practice = email_step_ready.practice
+    with mock.patch(DELIVER) as deliver, transaction.atomic():
+        message = outbox.queue_email(
+            practice=practice, key="web", to=["a@b.example"], subject="Hi", text="x"
+        )
+    deliver.assert_called_once_with(message.pk)
+    assert mail.outbox == []
+
+
+def _worker_task() -> mock.Mock:
+    return mock.Mock(request=mock.Mock(is_eager=False))
+
+
+def test_a_worker_keeps_its_connection_between_tasks_within_conn_max_age() -> None:
+    connection.ensure_connection()
+    with mock.patch.dict(connection.settings_dict, {"CONN_MAX_AGE": 60}):
+        connection.close_at = None
+        close_old_connections_before_task(sender=_worker_task())
+        close_old_connections_after_task(sender=_worker_task(), state="SUCCESS")
+        assert connection.connection is not None
+
+
+def test_a_worker_closes_its_connections_after_a_failed_task() -> None:
+    connection.ensure_connection()
+    with mock.patch.dict(connection.settings_dict, {"CONN_MAX_AGE": 60}):
+        connection.close_at = None  # not obsolete: only the failure closes it
+        close_old_connections_after_task(sender=_worker_task(), state="FAILURE")
+    assert connection.connection is None
+
+
+def test_a_worker_closes_its_connection_after_each_task_without_conn_max_age() -> None:
+    connection.ensure_connection()
+    with mock.patch.dict(connection.settings_dict, {"CONN_MAX_AGE": 0}):
+        connection.close_at = 0  # what Django sets when CONN_MAX_AGE is 0
+        close_old_connections_after_task(sender=_worker_task(), state="SUCCESS")
+    assert connection.connection is None
+
+
+def test_an_eager_task_leaves_its_callers_connection_alone() -> None:
+    connection.ensure_connection()
+    eager = mock.Mock(request=mock.Mock(is_eager=True))
+    with mock.patch.dict(connection.settings_dict, {"CONN_MAX_AGE": 0}):
+        connection.close_at = 0
+        close_old_connections_before_task(sender=eager)
+        close_old_connections_after_task(sender=eager, state="FAILURE")
+    assert connection.connection is not None
