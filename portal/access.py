@@ -1,9 +1,10 @@
 """Portal access: emailed links with random tokens, and the portal session they open.
 
 Tokens carry 256 bits from `secrets`, are stored only as SHA-256 hashes, expire, and can be
-revoked. Opening a link (GET) never changes anything; the page it shows posts back (with
-CSRF) to sign the contact in. The portal identity is (practice, email): a person who is a
-contact at several clients of the practice sees all of their items.
+revoked. A sign-in link works once; a link in a step email works until it expires. Opening a
+link (GET) never changes anything; the page it shows posts back (with CSRF) to sign the
+contact in. The portal identity is (practice, email): a person who is a contact at several
+clients of the practice sees all of their items.
 """
 
 from __future__ import annotations
@@ -103,18 +104,27 @@ class PortalUser:
     first_name: str = ""
 
 
-def sign_in(request: HttpRequest, access: AccessToken) -> None:
-    """Open a portal session for the token's contact (call on POST only)."""
+def sign_in(request: HttpRequest, access: AccessToken) -> bool:
+    """Open a portal session for the token's contact (call on POST only); True when it did.
+
+    A sign-in link is spent by its first use, by compare-and-set: of two clicks at once, one
+    signs in and the other gets False. Links in step emails stay usable until they expire.
+    """
+    now = timezone.now()
+    token = AccessToken.objects.with_scopes_disabled().filter(pk=access.pk)
+    if access.purpose == AccessToken.Purpose.SIGN_IN:
+        if not token.filter(revoked_at__isnull=True).update(last_used_at=now, revoked_at=now):
+            return False
+    else:
+        token.update(last_used_at=now)
     request.session.cycle_key()
     request.session[_SESSION_KEY] = {
         "practice": access.practice_id,
         "email": access.contact.email.lower(),
         "contact": access.contact_id,
-        "expires": (timezone.now() + SESSION_TTL).timestamp(),
+        "expires": (now + SESSION_TTL).timestamp(),
     }
-    AccessToken.objects.with_scopes_disabled().filter(pk=access.pk).update(
-        last_used_at=timezone.now()
-    )
+    return True
 
 
 def sign_out(request: HttpRequest) -> None:

@@ -82,7 +82,8 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
     if found is None or found.contact.client.status != "active":
         return _link_refused(request, token, found)
     if request.method == "POST":
-        access.sign_in(request, found)
+        if not access.sign_in(request, found):  # another click spent the sign-in link first
+            return _link_refused(request, token, None)
         request.session[LAST_PRACTICE_KEY] = found.practice.slug
         return redirect(_target(found))
     user = access.current(request)
@@ -115,6 +116,10 @@ def _link_refused(request: HttpRequest, token: str, found: AccessToken | None) -
     else:
         practice = queries.practice_of_spent_token(token)
         status = 410 if practice is not None else 404
+        user = access.current(request)
+        if practice is not None and user is not None and user.practice.pk == practice.pk:
+            # A used sign-in link, opened again by someone already signed in: let them in.
+            return redirect("portal:home")
         practice = practice or remembered_practice(request)
     return render_portal(request, "portal/link_refused.html", practice=practice, status=status)
 

@@ -76,7 +76,7 @@ class LinkViewTests(BaseTestCase):
                 r = self.client.get(self.url)
                 self.assertEqual(r.status_code, 410)
                 self.assertContains(
-                    r, "This link has expired or was already replaced", status_code=410
+                    r, "This link has expired, was already used or was replaced", status_code=410
                 )
                 self.assertContains(
                     r, reverse("portal:sign-in", args=[self.practice.slug]), status_code=410
@@ -87,7 +87,9 @@ class LinkViewTests(BaseTestCase):
     def test_unknown_links_answer_404(self) -> None:
         r = self.client.get(reverse("portal:link", args=["x" * 43]))
         self.assertEqual(r.status_code, 404)
-        self.assertContains(r, "This link has expired or was already replaced", status_code=404)
+        self.assertContains(
+            r, "This link has expired, was already used or was replaced", status_code=404
+        )
 
     # --- POST: sign in --------------------------------------------------------------------
 
@@ -119,6 +121,33 @@ class LinkViewTests(BaseTestCase):
         r = self.client.post(self.url)
         self.assertRedirects(r, reverse("portal:home"))
         self.assertEqual(self.client.session[PORTAL_KEY]["contact"], self.contact.pk)
+
+    def test_a_sign_in_link_works_once(self) -> None:
+        self.client.post(self.url)
+        spent = AccessToken.objects.get()
+        self.assertIsNotNone(spent.revoked_at)
+        self.assertEqual(spent.revoked_at, spent.last_used_at)
+        # Someone else holding the same link (a forwarded email, a read mailbox) gets nothing.
+        other = HttpClient()
+        r = other.post(self.url)
+        self.assertEqual(r.status_code, 410)
+        self.assertContains(r, "a sign-in link works once", status_code=410)
+        self.assert_signed_out(other)
+        self.assertEqual(other.get(self.url).status_code, 410)
+
+    def test_a_step_link_keeps_working_after_use(self) -> None:
+        step = make_step(
+            self.acme,
+            template_for(self.practice, self.owner),
+            self.owner,
+            type="client_confirmation",
+            status=Step.Status.IN_PROGRESS,
+        )
+        url = access.step_link(self.contact, step).removeprefix("http://127.0.0.1:8000")
+        for http in (HttpClient(), HttpClient()):
+            self.assertEqual(http.post(url).status_code, 302)
+            self.assertEqual(http.session[PORTAL_KEY]["contact"], self.contact.pk)
+        self.assertIsNone(AccessToken.objects.get(purpose="step").revoked_at)
 
     def test_post_of_expired_and_revoked_links_leaves_no_session(self) -> None:
         for spoil in (self.expire, self.revoke):
