@@ -15,7 +15,6 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -85,10 +84,27 @@ def find_token(token: str) -> AccessToken | None:
 
 
 def revoke_tokens(contact: Contact) -> int:
-    """Revoke every live token of a contact (e.g. when they leave the client)."""
-    return AccessToken.objects.filter(contact=contact, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
+    """Revoke every live token of a contact (e.g. when their address changes)."""
+    return (
+        AccessToken.objects.with_scopes_disabled()
+        .filter(contact_id=contact.pk, revoked_at__isnull=True)
+        .update(revoked_at=timezone.now())
     )
+
+
+def revoke_links_sent_to_an_old_address(sender, instance: Contact, raw=False, **kwargs) -> None:
+    """pre_save of Contact: revoke the links emailed to the address being replaced.
+
+    The person reading the old mailbox may no longer be the contact. Their portal session
+    ends too: `current` matches the session's address, which no contact has any more.
+    """
+    update_fields = kwargs.get("update_fields")
+    if raw or instance.pk is None or (update_fields is not None and "email" not in update_fields):
+        return
+    with scopes_disabled():
+        old = Contact.objects.filter(pk=instance.pk).values_list("email", flat=True).first()
+    if old is not None and old.strip().lower() != (instance.email or "").strip().lower():
+        revoke_tokens(instance)
 
 
 # --- the portal session --------------------------------------------------------------------
@@ -142,8 +158,8 @@ def current(request: HttpRequest) -> PortalUser | None:
         if practice is None:
             return None
         contacts = list(
-            Contact.objects.filter(practice=practice)
-            .filter(Q(pk=data["contact"]) | Q(email__iexact=data["email"]) & ~Q(email=""))
+            Contact.objects.filter(practice=practice, email__iexact=data["email"])
+            .exclude(email="")
             .select_related("client")
         )
     contacts = [c for c in contacts if c.client.status == "active"]

@@ -10,7 +10,7 @@ class PortalConfig(AppConfig):
         # chase timer with the sweep, and the task page's "Documents & client responses"
         # card (after the workflow's: workflows loads first), and the client-facing parts of
         # the focus panel's steps.
-        from portal import engine, focus, handlers, staff_views  # noqa: F401
+        from portal import access, engine, focus, handlers, staff_views  # noqa: F401
         from sodium.panels import register_task_panel
         from workflows.panels import register_focus_extension, register_focus_step_template
 
@@ -32,3 +32,14 @@ class PortalConfig(AppConfig):
         from sodium.demo import register_demo_builder
 
         register_demo_builder(demo.build)
+
+        # Links were emailed to a contact's address: when it changes, they stop working.
+        from django.db.models.signals import pre_save
+
+        from sodium.models import Contact
+
+        pre_save.connect(
+            access.revoke_links_sent_to_an_old_address,
+            sender=Contact,
+            dispatch_uid="portal-revoke-links-on-email-change",
+        )

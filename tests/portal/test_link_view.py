@@ -188,3 +188,51 @@ class LinkViewTests(BaseTestCase):
         r = self.client.get(reverse("portal:link", args=[token]))
         self.assertContains(r, "Hello Omar")
         self.assertEqual(self.client.session[PORTAL_KEY]["contact"], self.contact.pk)
+
+
+class AddressChangeTests(BaseTestCase):
+    """Links were emailed to an address: changing the contact's address ends them."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.acme = f.ClientFactory(practice=self.practice, name="Acme Ltd")
+        self.contact = f.ContactFactory(client=self.acme, email="ellie@acme.example")
+        self.other = f.ContactFactory(client=self.acme, email="omar@acme.example")
+
+    def test_changing_the_address_revokes_its_links_and_ends_its_portal_session(self) -> None:
+        sign_in(self.client, self.contact)
+        live = access.issue_token(self.contact, purpose=AccessToken.Purpose.STEP)
+        kept = access.issue_token(self.other, purpose=AccessToken.Purpose.STEP)
+        self.contact.email = "ellie.new@acme.example"
+        self.contact.save()
+        self.assertIsNone(access.find_token(live))
+        self.assertIsNotNone(access.find_token(kept))  # only that contact's links
+        self.assertRedirects(
+            self.client.get(reverse("portal:home")),
+            reverse("portal:sign-in", args=[self.practice.slug]),
+            fetch_redirect_response=False,
+        )
+
+    def test_other_edits_and_a_change_of_case_leave_links_alone(self) -> None:
+        sign_in(self.client, self.contact)
+        live = access.issue_token(self.contact, purpose=AccessToken.Purpose.STEP)
+        self.contact.first_name = "Eleanor"
+        self.contact.email = "Ellie@Acme.example"
+        self.contact.save()
+        self.assertIsNotNone(access.find_token(live))
+        self.assertEqual(self.client.get(reverse("portal:home")).status_code, 200)
+
+    def test_editing_the_address_on_the_client_page_revokes_links(self) -> None:
+        live = access.issue_token(self.contact, purpose=AccessToken.Purpose.STEP)
+        self.client.force_login(self.owner)
+        url = reverse("sodium:contact-edit", args=[self.acme.pk, self.contact.pk])
+        page = self.client.get(url)
+        self.assertEqual(page.status_code, 200)
+        form = page.context["form"]
+        data = {form.add_prefix(k): v for k, v in form.initial.items() if v not in (None, False)}
+        data[form.add_prefix("email")] = "ellie.new@acme.example"
+        r = self.client.post(url, data)
+        self.assertLess(r.status_code, 400)
+        self.contact.refresh_from_db()
+        self.assertEqual(self.contact.email, "ellie.new@acme.example")
+        self.assertIsNone(access.find_token(live))
