@@ -168,6 +168,16 @@ def from_header(message: OutboundMessage) -> str:
     return formataddr((message.from_name or default_name, address))
 
 
+# An access token in a link: a path segment of 40 or more URL-safe characters (the portal's
+# tokens have 43). Whoever holds one can act as the client, so staff pages hide them.
+_TOKEN_IN_PATH = re.compile(r"(?<=/)[A-Za-z0-9_-]{40,}(?=[/?#]|$|[^A-Za-z0-9_-])")
+
+
+def hide_tokens(text: str) -> str:
+    """Return `text` with every access token in its links replaced by `[hidden]`."""
+    return _TOKEN_IN_PATH.sub("[hidden]", text)
+
+
 def links_in(text: str) -> list[str]:
     """Return the distinct http(s) links in a plain-text body, in order of appearance."""
     links: list[str] = []

@@ -32,6 +32,9 @@ else:
 ALLOWED_HOSTS = env_list("SODIUM_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("SODIUM_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SODIUM_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The Messages page shows the links in clients' emails (a client's access, for whoever holds
+# them) only in development, where it is how a newcomer follows the demo's emails.
+SHOW_CLIENT_LINKS = env_bool("SODIUM_SHOW_CLIENT_LINKS", default=DEBUG)
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -60,13 +61,20 @@ def message_list(request: HtmxHttpRequest) -> HttpResponse:
 @role_required(Perm.VIEW_PRACTICE)
 def message_detail(request: HtmxHttpRequest, message_id: int) -> HttpResponse:
     message = queries.get_message(request.practice, message_id)
+    text, html = message.body_text, message.body_html
+    tokens_hidden = not settings.SHOW_CLIENT_LINKS and outbox.hide_tokens(text) != text
+    if not settings.SHOW_CLIENT_LINKS:
+        text, html = outbox.hide_tokens(text), outbox.hide_tokens(html)
     return render(
         request,
         "sodium/message_detail.html",
         {
             "message": message,
+            "body_text": text,
+            "body_html": html,
+            "tokens_hidden": tokens_hidden,
             "from_header": outbox.from_header(message),
-            "links": outbox.links_in(message.body_text),
+            "links": [] if tokens_hidden else outbox.links_in(text),
             "events": list(message.events.all()),
         },
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.test import override_settings
 from django.utils import timezone
 
 from sodium.models import MessageEvent, OutboundMessage
@@ -248,6 +249,26 @@ class MessageDetailTests(BaseTestCase):
             r,
             '<a href="http://127.0.0.1:8000/portal/t/abc123" rel="noopener noreferrer">',
         )
+
+    def test_outside_development_client_access_tokens_are_hidden(self) -> None:
+        token = "Ab1_-" * 8 + "xyz"  # 43 URL-safe characters, like a portal token
+        link = f"http://127.0.0.1:8000/portal/link/{token}/"
+        message = make_message(
+            self.practice,
+            "with-token",
+            body_text=f"Open your portal: {link}\nOr visit http://127.0.0.1:8000/portal/acme/",
+            body_html=f'<p><a href="{link}">Open your portal</a></p>',
+        )
+        with override_settings(SHOW_CLIENT_LINKS=False):
+            r = self.get(message.pk)
+        self.assertNotContains(r, token)
+        self.assertContains(r, "Open your portal: http://127.0.0.1:8000/portal/link/[hidden]/")
+        self.assertContains(r, "whoever holds one can act as the client")
+        self.assertContains(r, "portal/link/[hidden]/&quot;")  # in the HTML frame too
+        with override_settings(SHOW_CLIENT_LINKS=True):  # development: follow the demo's links
+            r = self.get(message.pk)
+        self.assertContains(r, f'<a href="{link}" rel="noopener noreferrer">')
+        self.assertNotContains(r, "whoever holds one can act as the client")
 
     def test_it_shows_the_html_body_in_a_sandboxed_frame(self) -> None:
         r = self.get(self.message.pk)
