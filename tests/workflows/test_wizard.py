@@ -473,6 +473,15 @@ class NavigationTests(WizardTestCase):
         page = self.client.get(self.url(draft_id, "behaviour"))
         self.assertNotContains(page, 'id="id_notify_assignee" checked')
 
+    def test_showing_stages_changes_nothing_in_the_session(self) -> None:
+        draft_id = self.start("email")
+        self.next(draft_id, "name", {"name": "Ask"})
+        before = dict(self.client.session)
+        for stage in ("name", "content", "assignment", "review"):
+            self.client.get(self.url(draft_id, stage))
+            self.client.get(self.url(draft_id, stage), HTTP_HX_REQUEST="true")
+        self.assertEqual(dict(self.client.session), before)
+
     def test_finished_stages_are_links_and_others_are_refused(self) -> None:
         draft_id = self.start("email")
         self.next(draft_id, "name", {"name": "Ask"})
@@ -486,10 +495,12 @@ class NavigationTests(WizardTestCase):
         r = self.client.get(self.url(draft_id, "name"))
         self.assertEqual(r.status_code, 200)
         self.assertContains(r, 'value="Ask"')
+        # A stage not reached yet sends the person back to where they left off (looking at
+        # an earlier stage, a GET, does not move that).
         r = self.client.get(self.url(draft_id, "assignment"))
-        self.assertRedirects(r, self.url(draft_id, "name"), fetch_redirect_response=False)
+        self.assertRedirects(r, self.url(draft_id, "recipients"), fetch_redirect_response=False)
         r = self.client.get(self.url(draft_id, "review"))
-        self.assertRedirects(r, self.url(draft_id, "name"), fetch_redirect_response=False)
+        self.assertRedirects(r, self.url(draft_id, "recipients"), fetch_redirect_response=False)
         # The first unfinished stage can still be reached, to carry on.
         self.assertEqual(self.client.get(self.url(draft_id, "recipients")).status_code, 200)
 

@@ -154,7 +154,7 @@ def _render_stage(
         ]
     if stage == "assignment":
         context["assignment_help"] = stage_forms.ASSIGNMENT_HELP
-    drafts.save_draft(request.session, draft)
+    _save(request, draft)
     template = partial(request, PAGE, "wizard")
     response = render(request, template, context, status=status)
     if template != PAGE:
@@ -162,12 +162,19 @@ def _render_stage(
     return response
 
 
+def _save(request: HtmxHttpRequest, draft: dict) -> None:
+    # Only a POST changes the draft kept in the session: showing a stage (GET) reads it.
+    if request.method == "POST":
+        drafts.save_draft(request.session, draft)
+
+
 def _show(request: HtmxHttpRequest, loaded: _Loaded, stage: str) -> HttpResponse:
     """Show a stage, with the problems creating the step found there, if any."""
     draft, ctx = loaded.draft, loaded.ctx
     steps.go_to(draft, stage)
     if stage in draft["errors"] and stage not in ("review", "type"):
-        errors = draft["errors"].pop(stage)
+        # Shown until the stage is saved again, which clears them.
+        errors = draft["errors"][stage]
         form = steps.stage_form_with_errors(draft, stage, ctx, errors)
         return _render_stage(request, loaded, stage, form=form)
     return _render_stage(request, loaded, stage)
@@ -176,7 +183,7 @@ def _show(request: HtmxHttpRequest, loaded: _Loaded, stage: str) -> HttpResponse
 def _go(request: HtmxHttpRequest, loaded: _Loaded, stage: str) -> HttpResponse:
     """Move the draft to `stage`: the partial for htmx, a redirect otherwise (PRG)."""
     steps.go_to(loaded.draft, stage)
-    drafts.save_draft(request.session, loaded.draft)
+    _save(request, loaded.draft)
     if request.htmx:
         return _render_stage(request, loaded, stage)
     return redirect(_stage_url(loaded.draft, stage))
