@@ -91,7 +91,8 @@ def approval_send(request: HttpRequest, step_id: int) -> HttpResponse:
     step = staff_queries.get_approval_step(practice, step_id)
     state = staff_queries.approval_state(practice, step)
     documents = staff_queries.documents_of_client(practice, step.task.client_id)
-    initial = {}
+    # The first version starts from the category the step suggests (set in the wizard).
+    initial = {"category": (step.settings or {}).get("category", "")}
     if state.approval is not None:
         initial = {"title": state.approval.title, "category": state.approval.category}
     form = SendForApprovalForm(

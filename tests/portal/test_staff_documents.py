@@ -238,6 +238,15 @@ class ApprovalPageTests(PortalStaffTestCase):
         for category in ("Accounts", "Tax", "Payroll", "VAT", "Engagement letter", "Other"):
             self.assertContains(r, f'<option value="{category}"')
 
+    def test_the_category_the_step_suggests_is_chosen_to_start_with(self) -> None:
+        for suggested in ("Tax", "Audit pack"):  # one of the list, and one of the practice's
+            with self.subTest(suggested=suggested):
+                Step.objects.filter(pk=self.step.pk).update(settings={"category": suggested})
+                r = self.client.get(self.url)
+                self.assertContains(r, f'<option value="{suggested}" selected>', html=False)
+        Step.objects.filter(pk=self.step.pk).update(settings={})
+        self.assertContains(self.client.get(self.url), '<option value="" selected>', html=False)
+
     def test_uploading_sends_version_one_and_emails_the_client(self) -> None:
         r = self.post(
             {"file": pdf("draft.pdf"), "title": "Draft accounts 2025", "category": "Accounts"}
