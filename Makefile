@@ -35,7 +35,7 @@ uv:
 	fi
 
 sync: uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 
 # Browser tests drive Debian's chromium (never a Playwright-downloaded browser).
 chromium:
