@@ -19,8 +19,8 @@ DEFAULTS: dict[str, tuple[str, str, str]] = {
         "Portal: sign-in link",
         "Your sign-in link for {{ practice.name }}",
         "Hello {{ contact.first_name | default: 'there' }},\n\n"
-        "Here is your link to sign in to the {{ practice.name }} client portal. It works for "
-        "30 minutes:\n\n{{ action_link }}\n\n"
+        "Here is your link to sign in to the {{ practice.name }} client portal. It works once, "
+        "within 30 minutes:\n\n{{ action_link }}\n\n"
         "If you did not ask for it, you can ignore this email." + _SIGN_OFF,
     ),
     "portal.request_opened": (

@@ -62,6 +62,7 @@ def _message(practice: Practice, contact: Contact, link: str) -> tuple[str, str,
             return rendered.subject, rendered.text, rendered.html
     return (
         f"Sign in to {practice.name}",
-        f"Sign in to {practice.name} — here is your link: {link} (valid for 30 minutes)",
+        f"Sign in to {practice.name} — here is your link: {link} "
+        "(it works once, within 30 minutes)",
         "",
     )

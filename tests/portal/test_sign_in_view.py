@@ -175,5 +175,5 @@ class SignInEmailTests(BaseTestCase):
                 self.assertRegex(
                     message.body_text,
                     r"^Sign in to Ledger & Co — here is your link: http://\S+/portal/link/\S+/ "
-                    r"\(valid for 30 minutes\)$",
+                    r"\(it works once, within 30 minutes\)$",
                 )
