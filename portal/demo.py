@@ -50,6 +50,7 @@ def build(practice: Practice, *, owner: User, manager: User) -> None:
         type="document_approval",
         mode="manual",
         to_recipients=["contact:main"],
+        settings={"category": "Accounts"},
         depends_on=[draft],
     )
     building.add_step(
