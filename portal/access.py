@@ -26,6 +26,8 @@ from sodium.models import Contact, Practice
 SIGN_IN_TTL = dt.timedelta(minutes=30)
 STEP_LINK_TTL = dt.timedelta(days=45)
 SESSION_TTL = dt.timedelta(hours=8)
+# How long the browser that spent a sign-in link may use it again (a double-click).
+SPENT_GRACE = dt.timedelta(minutes=2)
 _SESSION_KEY = "sodium_portal"
 
 
@@ -67,8 +69,12 @@ def confirm_link(contact: Contact, step) -> str:
     return f"{settings.SITE_URL}{reverse('portal:confirm', kwargs={'token': token})}"
 
 
-def find_token(token: str) -> AccessToken | None:
-    """Return the usable token matching `token`, or None (unknown, expired or revoked)."""
+def find_token(token: str, request: HttpRequest | None = None) -> AccessToken | None:
+    """Return the usable token matching `token`, or None (unknown, expired or revoked).
+
+    A sign-in link spent in the last SPENT_GRACE by the browser making `request` counts as
+    usable for that browser.
+    """
     if not token or len(token) > 100:
         return None
     # Cross-tenant on purpose: the token itself says which practice it belongs to.
@@ -78,9 +84,28 @@ def find_token(token: str) -> AccessToken | None:
             .select_related("contact", "contact__client", "practice", "step")
             .first()
         )
-    if found is None or not found.is_usable:
+    if found is None:
         return None
-    return found
+    if found.is_usable or (request is not None and _spent_here(found, request)):
+        return found
+    return None
+
+
+def _browser(request: HttpRequest) -> str:
+    # The CSRF cookie identifies the browser that opened the link page; "" when it has none.
+    cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
+    return hashlib.sha256(cookie.encode()).hexdigest() if cookie else ""
+
+
+def _spent_here(found: AccessToken, request: HttpRequest) -> bool:
+    browser = _browser(request)
+    return bool(
+        browser
+        and found.spent_by == browser
+        and found.last_used_at is not None
+        and found.last_used_at > timezone.now() - SPENT_GRACE
+        and found.expires_at > timezone.now()
+    )
 
 
 def revoke_tokens(contact: Contact) -> int:
@@ -123,14 +148,21 @@ class PortalUser:
 def sign_in(request: HttpRequest, access: AccessToken) -> bool:
     """Open a portal session for the token's contact (call on POST only); True when it did.
 
-    A sign-in link is spent by its first use, by compare-and-set: of two clicks at once, one
-    signs in and the other gets False. Links in step emails stay usable until they expire.
+    A sign-in link is spent by its first use, by compare-and-set: of two browsers clicking at
+    once, one signs in and the other gets False; the browser that spent it may click again
+    for SPENT_GRACE (a double-click). Links in step emails stay usable until they expire.
     """
     now = timezone.now()
     token = AccessToken.objects.with_scopes_disabled().filter(pk=access.pk)
     if access.purpose == AccessToken.Purpose.SIGN_IN:
-        if not token.filter(revoked_at__isnull=True).update(last_used_at=now, revoked_at=now):
-            return False
+        browser = _browser(request)
+        spent = token.filter(revoked_at__isnull=True).update(
+            last_used_at=now, revoked_at=now, spent_by=browser
+        )
+        if not spent:
+            fresh = token.first()
+            if fresh is None or not _spent_here(fresh, request):
+                return False
     else:
         token.update(last_used_at=now)
     request.session.cycle_key()

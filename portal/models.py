@@ -29,6 +29,9 @@ class AccessToken(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # A spent sign-in link: SHA-256 of the CSRF cookie of the browser that spent it, so that
+    # browser's second click (a double-click) still gets in for a moment.
+    spent_by = models.CharField(max_length=64, blank=True, default="")
 
     objects = TenantManager()
 

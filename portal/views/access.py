@@ -78,7 +78,7 @@ def _too_many(request: HttpRequest, practice: Practice) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def link(request: HttpRequest, token: str) -> HttpResponse:
     """Show the landing page of an emailed link (GET); sign the contact in (POST)."""
-    found = access.find_token(token)
+    found = access.find_token(token, request)
     if found is None or found.contact.client.status != "active":
         return _link_refused(request, token, found)
     if request.method == "POST":

@@ -62,9 +62,12 @@ def message_list(request: HtmxHttpRequest) -> HttpResponse:
 def message_detail(request: HtmxHttpRequest, message_id: int) -> HttpResponse:
     message = queries.get_message(request.practice, message_id)
     text, html = message.body_text, message.body_html
+    events = list(message.events.all())
     tokens_hidden = not settings.SHOW_CLIENT_LINKS and outbox.hide_tokens(text) != text
     if not settings.SHOW_CLIENT_LINKS:
         text, html = outbox.hide_tokens(text), outbox.hide_tokens(html)
+        for event in events:  # a provider's "clicked" event names the link clicked
+            event.detail = outbox.hide_tokens(event.detail)
     return render(
         request,
         "sodium/message_detail.html",
@@ -75,6 +78,6 @@ def message_detail(request: HtmxHttpRequest, message_id: int) -> HttpResponse:
             "tokens_hidden": tokens_hidden,
             "from_header": outbox.from_header(message),
             "links": [] if tokens_hidden else outbox.links_in(text),
-            "events": list(message.events.all()),
+            "events": events,
         },
     )

@@ -135,6 +135,20 @@ class LinkViewTests(BaseTestCase):
         self.assert_signed_out(other)
         self.assertEqual(other.get(self.url).status_code, 410)
 
+    def test_a_double_click_signs_in_the_browser_that_spent_the_link(self) -> None:
+        page = self.client.get(self.url)  # the landing page sets this browser's CSRF cookie
+        self.assertIn("csrftoken", self.client.cookies)
+        self.client.post(self.url)
+        self.client.cookies.pop("sessionid")  # the first answer was lost with its cookie
+        r = self.client.post(self.url)
+        self.assertRedirects(r, reverse("portal:home"))
+        self.assertEqual(self.client.session[PORTAL_KEY]["contact"], self.contact.pk)
+        self.assertEqual(page.status_code, 200)
+        # ... but only for a moment.
+        AccessToken.objects.update(last_used_at=timezone.now() - access.SPENT_GRACE)
+        self.client.cookies.pop("sessionid")
+        self.assertEqual(self.client.post(self.url).status_code, 410)
+
     def test_a_step_link_keeps_working_after_use(self) -> None:
         step = make_step(
             self.acme,

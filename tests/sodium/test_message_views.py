@@ -259,12 +259,16 @@ class MessageDetailTests(BaseTestCase):
             body_text=f"Open your portal: {link}\nOr visit http://127.0.0.1:8000/portal/acme/",
             body_html=f'<p><a href="{link}">Open your portal</a></p>',
         )
+        MessageEvent.objects.create(
+            practice=self.practice, message=message, event="clicked", detail=f"Clicked {link}"
+        )
         with override_settings(SHOW_CLIENT_LINKS=False):
             r = self.get(message.pk)
         self.assertNotContains(r, token)
         self.assertContains(r, "Open your portal: http://127.0.0.1:8000/portal/link/[hidden]/")
         self.assertContains(r, "whoever holds one can act as the client")
         self.assertContains(r, "portal/link/[hidden]/&quot;")  # in the HTML frame too
+        self.assertContains(r, "Clicked http://127.0.0.1:8000/portal/link/[hidden]/")
         with override_settings(SHOW_CLIENT_LINKS=True):  # development: follow the demo's links
             r = self.get(message.pk)
         self.assertContains(r, f'<a href="{link}" rel="noopener noreferrer">')
