@@ -54,6 +54,7 @@ def focus_extension(request: HtmxHttpRequest, task: Task, steps: list[Step]) -> 
         step.can_send_approval = staff_queries.can_send_for_approval(step)
         step.pending_submissions = pending.get(step.pk, [])
         step.approval_versions = versions.get(step.pk, [])
+        step.approval_category = _category_to_start_with(step)
     pick = []
     if role_can(request.membership.role, Perm.EDIT_TASKS) and any(
         s.can_send_approval for s in steps
@@ -62,6 +63,13 @@ def focus_extension(request: HtmxHttpRequest, task: Task, steps: list[Step]) -> 
             staff_queries.documents_of_client(practice, task.client_id)[: staff_queries.PICK_LIMIT]
         )
     return {"pick_documents": pick, "categories": CATEGORIES, "accept": files.ACCEPT}
+
+
+def _category_to_start_with(step: Step) -> str:
+    # The category of the version sent last, else the one the step suggests (the wizard's).
+    if step.approval_versions:
+        return step.approval_versions[0].approval.category
+    return (step.settings or {}).get("category", "")
 
 
 def _pending_submissions(practice: Practice, steps: list[Step]) -> dict[int, list[Submission]]:

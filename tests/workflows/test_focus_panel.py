@@ -474,6 +474,24 @@ class FocusPanelActionTests(BaseTestCase):
         self.assertContains(r, "(version 2)")
         self.assertEqual(refreshed(self.s["approval"]).sub_status, "awaiting_response")
 
+    def test_the_approval_form_starts_from_the_suggested_then_the_last_category(self) -> None:
+        step = self.s["approval"]
+        category = f'id="approval-category-{step.pk}"'
+        for suggested in ("Tax", "Audit pack"):  # one of the list, and one of the practice's
+            with self.subTest(suggested=suggested):
+                Step.objects.filter(pk=step.pk).update(settings={"category": suggested})
+                r = self.client.get(focus_url(self.world.task), headers=HTMX)
+                self.assertContains(r, category)
+                self.assertContains(r, f'<option value="{suggested}" selected>', html=False)
+        self._post("step-approval", step, {"file": pdf(), "title": "Draft", "category": "Payroll"})
+        version = ApprovalVersion.objects.get(approval__step=step)
+        portal_engine.respond_to_approval(
+            version, contact=self.world.ann, approve=False, comment="Wrong year."
+        )
+        r = self.client.get(focus_url(self.world.task), headers=HTMX)
+        self.assertContains(r, '<option value="Payroll" selected>', html=False)
+        self.assertNotContains(r, '<option value="Audit pack" selected>', html=False)
+
     def test_sending_one_of_the_clients_files_for_approval(self) -> None:
         document = files.store(
             pdf("signed.pdf"), practice_id=self.practice.pk, client_id=self.world.client.pk

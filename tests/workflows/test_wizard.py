@@ -427,6 +427,26 @@ class StageErrorTests(WizardTestCase):
         self.assertEqual(TemplateStep.objects.filter(name="Ask").count(), 0)
         self.assertNotIn("recipients", self.draft(draft_id)["done"])
 
+    def test_a_problem_shown_on_the_review_stays_until_a_stage_is_saved(self) -> None:
+        draft_id = self.walk(
+            "simple",
+            {
+                "name": {"name": "Check"},
+                "behaviour": {},
+                "assignment": {"assignment_rule": "task_owner"},
+            },
+        )
+        refusal = building.TemplateError("The template is archived.")
+        with mock.patch.object(building, "add_step", side_effect=refusal):
+            r = self.create(draft_id)
+        self.assert_moved(r, draft_id, "review")
+        for _ in range(2):  # shown, and shown again: looking changes nothing
+            self.assertContains(self.client.get(r["Location"]), "The template is archived.")
+        self.next(draft_id, "name", {"name": "Check again"}, action="review")
+        self.assertNotContains(
+            self.client.get(self.url(draft_id, "review")), "The template is archived."
+        )
+
     def test_a_stage_made_invalid_since_is_caught_at_creation(self) -> None:
         draft_id = self.walk(
             "simple",

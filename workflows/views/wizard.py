@@ -78,7 +78,8 @@ def _load(request: HtmxHttpRequest, draft_id: str) -> _Loaded:
         .first()
     )
     if group is None:
-        drafts.drop_draft(request.session, draft_id)
+        if request.method == "POST":  # a GET leaves the dead draft to expire with the rest
+            drafts.drop_draft(request.session, draft_id)
         raise drafts.DraftNotFound(draft_id)
     if draft["stage"] not in drafts.stages(draft):
         steps.go_to(draft, drafts.frontier(draft))

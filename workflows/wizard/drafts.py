@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 import time
 from collections.abc import MutableMapping
@@ -144,7 +145,8 @@ def get_draft(session: MutableMapping, draft_id: str, *, practice_id: int) -> di
     draft = _drafts(session, time.time()).get(draft_id)
     if draft is None or draft.get("practice_id") != practice_id:
         raise DraftNotFound(draft_id)
-    return draft
+    # A copy: changes reach the session only through save_draft (never on a GET).
+    return copy.deepcopy(draft)
 
 
 def save_draft(session: MutableMapping, draft: dict) -> None:

@@ -192,6 +192,8 @@ def submit_stage(draft: dict, stage: str, data: Any, ctx: WizardContext) -> Stag
 
     Returns the checked form. The caller moves on only when it is valid.
     """
+    # A problem found when creating the step, shown on the review, is settled by any change.
+    draft["errors"].pop("review", None)
     if stage == "type":
         form = bound_form(draft, stage, ctx, data)
         if form.is_valid():
