@@ -16,11 +16,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from portal.models import AccessToken
+from sodium import activity
 from sodium.models import Contact, Practice
 
 SIGN_IN_TTL = dt.timedelta(minutes=30)
@@ -117,19 +119,23 @@ def revoke_tokens(contact: Contact) -> int:
     )
 
 
-def revoke_links_sent_to_an_old_address(sender, instance: Contact, raw=False, **kwargs) -> None:
-    """pre_save of Contact: revoke the links emailed to the address being replaced.
+def revoke_links_sent_to_an_old_address(contact: Contact, actor) -> None:
+    """Revoke the links emailed to a contact's previous address (its address just changed).
 
     The person reading the old mailbox may no longer be the contact. Their portal session
     ends too: `current` matches the session's address, which no contact has any more.
     """
-    update_fields = kwargs.get("update_fields")
-    if raw or instance.pk is None or (update_fields is not None and "email" not in update_fields):
-        return
-    with scopes_disabled():
-        old = Contact.objects.filter(pk=instance.pk).values_list("email", flat=True).first()
-    if old is not None and old.strip().lower() != (instance.email or "").strip().lower():
-        revoke_tokens(instance)
+    revoked = revoke_tokens(contact)
+    if revoked:
+        activity.record(
+            practice=contact.practice_id,
+            actor=actor,
+            verb="contact.portal_links_revoked",
+            client=contact.client,
+            obj=contact,
+            summary=f"Revoked {revoked} portal link{pluralize(revoked)} sent to "
+            f"{contact.full_name}'s previous address",
+        )
 
 
 # --- the portal session --------------------------------------------------------------------

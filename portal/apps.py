@@ -34,12 +34,6 @@ class PortalConfig(AppConfig):
         register_demo_builder(demo.build)
 
         # Links were emailed to a contact's address: when it changes, they stop working.
-        from django.db.models.signals import pre_save
+        from sodium.services.clients import register_address_change_hook
 
-        from sodium.models import Contact
-
-        pre_save.connect(
-            access.revoke_links_sent_to_an_old_address,
-            sender=Contact,
-            dispatch_uid="portal-revoke-links-on-email-change",
-        )
+        register_address_change_hook(access.revoke_links_sent_to_an_old_address)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -74,9 +75,20 @@ def add_contact(client: Client, *, actor: User, **fields: Any) -> Contact:
     return contact
 
 
+# Called as hook(contact, actor) when a contact's email address changes, in the same
+# transaction: the portal revokes the links it emailed to the old address.
+ADDRESS_CHANGE_HOOKS: list[Callable[[Contact, User], None]] = []
+
+
+def register_address_change_hook(hook: Callable[[Contact, User], None]) -> None:
+    if hook not in ADDRESS_CHANGE_HOOKS:
+        ADDRESS_CHANGE_HOOKS.append(hook)
+
+
 @transaction.atomic
 def update_contact(contact: Contact, *, actor: User, **fields: Any) -> Contact:
     """Change a contact's details and roles."""
+    old_address = (contact.email or "").strip().lower()
     changed = activity.changed_fields(contact, fields)
     for name, value in fields.items():
         setattr(contact, name, value)
@@ -90,6 +102,9 @@ def update_contact(contact: Contact, *, actor: User, **fields: Any) -> Contact:
             obj=contact,
             summary=f"Changed {contact.full_name}: {', '.join(changed)}",
         )
+    if "email" in fields and (contact.email or "").strip().lower() != old_address:
+        for hook in ADDRESS_CHANGE_HOOKS:
+            hook(contact, actor)
     return contact
 
 

@@ -14,6 +14,8 @@ from django.utils import timezone
 from portal import access
 from portal.models import AccessToken
 from portal.views.common import item_url
+from sodium.models import ActivityEvent
+from sodium.services.clients import update_contact
 from tests import factories as f
 from tests.base import BaseTestCase
 from tests.portal.helpers import make_step, sign_in, template_for
@@ -217,10 +219,12 @@ class AddressChangeTests(BaseTestCase):
         sign_in(self.client, self.contact)
         live = access.issue_token(self.contact, purpose=AccessToken.Purpose.STEP)
         kept = access.issue_token(self.other, purpose=AccessToken.Purpose.STEP)
-        self.contact.email = "ellie.new@acme.example"
-        self.contact.save()
+        update_contact(self.contact, actor=self.owner, email="ellie.new@acme.example")
         self.assertIsNone(access.find_token(live))
         self.assertIsNotNone(access.find_token(kept))  # only that contact's links
+        event = ActivityEvent.objects.get(verb="contact.portal_links_revoked")
+        self.assertEqual((event.actor, event.client), (self.owner, self.acme))
+        self.assertIn("Revoked 1 portal link sent to", event.summary)
         self.assertRedirects(
             self.client.get(reverse("portal:home")),
             reverse("portal:sign-in", args=[self.practice.slug]),
@@ -230,10 +234,10 @@ class AddressChangeTests(BaseTestCase):
     def test_other_edits_and_a_change_of_case_leave_links_alone(self) -> None:
         sign_in(self.client, self.contact)
         live = access.issue_token(self.contact, purpose=AccessToken.Purpose.STEP)
-        self.contact.first_name = "Eleanor"
-        self.contact.email = "Ellie@Acme.example"
-        self.contact.save()
+        update_contact(self.contact, actor=self.owner, first_name="Eleanor")
+        update_contact(self.contact, actor=self.owner, email="Ellie@Acme.example")
         self.assertIsNotNone(access.find_token(live))
+        self.assertFalse(ActivityEvent.objects.filter(verb="contact.portal_links_revoked"))
         self.assertEqual(self.client.get(reverse("portal:home")).status_code, 200)
 
     def test_editing_the_address_on_the_client_page_revokes_links(self) -> None:
