@@ -276,6 +276,7 @@ def bench_through_worker(practice, owner, tasks, template) -> tuple[float, float
                     _complete_worker, [(practice.pk, owner.pk, s) for s in slices]
                 )
                 while not (result.ready() and messages.count() == len(chains)):
+                    assert time.perf_counter() - start < 600, "the chains stopped writing"
                     time.sleep(0.05)
                 all_rows = time.perf_counter() - start
                 assert sum(result.get()) == len(chains)

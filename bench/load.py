@@ -327,8 +327,10 @@ def check_messages(completed: list[tuple[int, int, int]], mail_dir: Path) -> tup
         twice = messages.values("source_id").annotate(n=Count("id")).filter(n__gt=1).count()
         names = dict(Step.objects.filter(pk__in=email_steps).values_list("pk", "task__name"))
     subjects = sent_subjects(mail_dir)
-    lost = sum(1 for pk in email_steps if pk not in sent)
-    lost += sum(1 for pk in email_steps if subjects[f"Draft ready: {names[pk]}"] == 0)
+    # Lost: not recorded as sent, or recorded but never reaching the email backend.
+    lost = sum(
+        1 for pk in email_steps if pk not in sent or subjects[f"Draft ready: {names[pk]}"] == 0
+    )
     duplicated = twice + sum(1 for n in subjects.values() if n > 1)
     return lost, duplicated
 

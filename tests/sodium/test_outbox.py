@@ -7,6 +7,7 @@ from unittest import mock
 
 from anymail.signals import AnymailTrackingEvent, tracking
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.test import override_settings
@@ -156,6 +157,28 @@ class DeliverTests(OutboxTestCase):
         self.assertEqual(len(mail.outbox), 1)
         self.message.refresh_from_db()
         self.assertEqual(self.message.attempts, 1)
+        self.assertEqual(self.events(self.message), ["queued", "sent"])
+
+    def test_a_webhook_that_arrives_before_the_send_is_recorded_keeps_its_status(self) -> None:
+        webhook_at = timezone.now() - dt.timedelta(seconds=5)
+        real_send = EmailMultiAlternatives.send
+
+        def send_then_webhook(email, *args, **kwargs):
+            sent = real_send(email, *args, **kwargs)
+            OutboundMessage.objects.filter(pk=self.message.pk).update(
+                status=Status.DELIVERED, status_changed_at=webhook_at
+            )
+            return sent
+
+        with mock.patch.object(EmailMultiAlternatives, "send", send_then_webhook):
+            outbox.deliver(self.message.pk)
+        self.message.refresh_from_db()
+        self.assertEqual(self.message.status, Status.DELIVERED)
+        self.assertEqual(self.message.status_changed_at, webhook_at)
+        self.assertIsNotNone(self.message.sent_at)  # still recorded as sent, with its id
+        self.assertEqual(
+            self.message.provider_message_id, str(mail.outbox[0].anymail_status.message_id)
+        )
         self.assertEqual(self.events(self.message), ["queued", "sent"])
 
     def test_it_sends_nothing_for_a_message_another_worker_claimed(self) -> None:

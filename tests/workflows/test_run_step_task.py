@@ -40,80 +40,85 @@ def email_step_ready():
     return step
 
 
-def test_the_task_sends_the_email_its_step_queued_without_publishing_a_delivery(
-    email_step_ready,
-) -> None:
-    with mock.patch(DELIVER) as deliver:
-        run_step_task(email_step_ready.pk)
-        run_step_task(email_step_ready.pk)  # delivered twice: the second finds nothing to do
-    deliver.assert_not_called()
-    assert [m.subject for m in mail.outbox] == ["Welcome, Acme Ltd"]
-    with scopes_disabled():
-        (message,) = OutboundMessage.objects.filter(source_id=email_step_ready.pk)
-        assert message.status == "sent"
-        assert Step.objects.get(pk=email_step_ready.pk).status == "done"
+class TestRunStepTask:
+    """run_step_task as a worker runs it, and its in-task delivery."""
 
+    def test_the_task_sends_the_email_its_step_queued_without_publishing_a_delivery(
+        self, email_step_ready
+    ) -> None:
+        with mock.patch(DELIVER) as deliver:
+            run_step_task(email_step_ready.pk)
+            run_step_task(email_step_ready.pk)  # delivered twice: the second finds nothing to do
+        deliver.assert_not_called()
+        assert [m.subject for m in mail.outbox] == ["Welcome, Acme Ltd"]
+        with scopes_disabled():
+            (message,) = OutboundMessage.objects.filter(source_id=email_step_ready.pk)
+            assert message.status == "sent"
+            assert Step.objects.get(pk=email_step_ready.pk).status == "done"
 
-def test_a_message_whose_transaction_rolls_back_is_not_sent(email_step_ready) -> None:
-    with scopes_disabled():
-        practice = email_step_ready.practice
-    with mock.patch(DELIVER) as deliver, outbox.delivered_by_this_worker():
-        with pytest.raises(RuntimeError), transaction.atomic():
-            outbox.queue_email(
-                practice=practice, key="rolled-back", to=["a@b.example"], subject="No", text="x"
+    def test_a_message_whose_transaction_rolls_back_is_not_sent(self, email_step_ready) -> None:
+        with scopes_disabled():
+            practice = email_step_ready.practice
+        with mock.patch(DELIVER) as deliver, outbox.delivered_by_this_worker():
+            with pytest.raises(RuntimeError), transaction.atomic():
+                outbox.queue_email(
+                    practice=practice, key="rolled-back", to=["a@b.example"], subject="No", text="x"
+                )
+                raise RuntimeError("roll back")
+        deliver.assert_not_called()
+        assert mail.outbox == []
+        with scopes_disabled():
+            assert not OutboundMessage.objects.filter(idempotency_key="rolled-back").exists()
+
+    def test_outside_a_worker_task_delivery_is_published(self, email_step_ready) -> None:
+        with scopes_disabled():
+            practice = email_step_ready.practice
+        with mock.patch(DELIVER) as deliver, transaction.atomic():
+            message = outbox.queue_email(
+                practice=practice, key="web", to=["a@b.example"], subject="Hi", text="x"
             )
-            raise RuntimeError("roll back")
-    deliver.assert_not_called()
-    assert mail.outbox == []
-    with scopes_disabled():
-        assert not OutboundMessage.objects.filter(idempotency_key="rolled-back").exists()
+        deliver.assert_called_once_with(message.pk)
+        assert mail.outbox == []
 
 
-def test_outside_a_worker_task_delivery_is_published(email_step_ready) -> None:
-    with scopes_disabled():
-        practice = email_step_ready.practice
-    with mock.patch(DELIVER) as deliver, transaction.atomic():
-        message = outbox.queue_email(
-            practice=practice, key="web", to=["a@b.example"], subject="Hi", text="x"
-        )
-    deliver.assert_called_once_with(message.pk)
-    assert mail.outbox == []
+def _task(*, eager: bool = False) -> mock.Mock:
+    return mock.Mock(request=mock.Mock(is_eager=eager))
 
 
-def _worker_task() -> mock.Mock:
-    return mock.Mock(request=mock.Mock(is_eager=False))
+class TestWorkerConnections:
+    """The task_prerun/postrun handlers of sodium/celery.py, on a connection opened with the
+    CONN_MAX_AGE under test (Django sets its closing time when it connects)."""
 
+    def connect(self, max_age: int) -> None:
+        connection.close()
+        self.patch = mock.patch.dict(connection.settings_dict, {"CONN_MAX_AGE": max_age})
+        self.patch.start()
+        connection.connect()
 
-def test_a_worker_keeps_its_connection_between_tasks_within_conn_max_age() -> None:
-    connection.ensure_connection()
-    with mock.patch.dict(connection.settings_dict, {"CONN_MAX_AGE": 60}):
-        connection.close_at = None
-        close_old_connections_before_task(sender=_worker_task())
-        close_old_connections_after_task(sender=_worker_task(), state="SUCCESS")
+    def teardown_method(self) -> None:
+        self.patch.stop()
+        connection.close()
+
+    def test_a_connection_younger_than_conn_max_age_serves_the_next_task(self) -> None:
+        self.connect(60)
+        before = connection.connection
+        close_old_connections_before_task(sender=_task())
+        close_old_connections_after_task(sender=_task(), state="SUCCESS")
+        close_old_connections_before_task(sender=_task())
+        assert connection.connection is before
+
+    def test_without_conn_max_age_each_task_closes_its_connection(self) -> None:
+        self.connect(0)
+        close_old_connections_after_task(sender=_task(), state="SUCCESS")
+        assert connection.connection is None
+
+    def test_a_failed_task_closes_even_a_young_connection(self) -> None:
+        self.connect(60)
+        close_old_connections_after_task(sender=_task(), state="FAILURE")
+        assert connection.connection is None
+
+    def test_an_eager_task_leaves_its_callers_connection_alone(self) -> None:
+        self.connect(0)
+        close_old_connections_before_task(sender=_task(eager=True))
+        close_old_connections_after_task(sender=_task(eager=True), state="FAILURE")
         assert connection.connection is not None
-
-
-def test_a_worker_closes_its_connections_after_a_failed_task() -> None:
-    connection.ensure_connection()
-    with mock.patch.dict(connection.settings_dict, {"CONN_MAX_AGE": 60}):
-        connection.close_at = None  # not obsolete: only the failure closes it
-        close_old_connections_after_task(sender=_worker_task(), state="FAILURE")
-    assert connection.connection is None
-
-
-def test_a_worker_closes_its_connection_after_each_task_without_conn_max_age() -> None:
-    connection.ensure_connection()
-    with mock.patch.dict(connection.settings_dict, {"CONN_MAX_AGE": 0}):
-        connection.close_at = 0  # what Django sets when CONN_MAX_AGE is 0
-        close_old_connections_after_task(sender=_worker_task(), state="SUCCESS")
-    assert connection.connection is None
-
-
-def test_an_eager_task_leaves_its_callers_connection_alone() -> None:
-    connection.ensure_connection()
-    eager = mock.Mock(request=mock.Mock(is_eager=True))
-    with mock.patch.dict(connection.settings_dict, {"CONN_MAX_AGE": 0}):
-        connection.close_at = 0
-        close_old_connections_before_task(sender=eager)
-        close_old_connections_after_task(sender=eager, state="FAILURE")
-    assert connection.connection is not None
