@@ -11,7 +11,6 @@ from django_scopes import scopes_disabled
 from portal import access
 from portal.access import PortalUser
 from portal.models import AccessToken
-from sodium.models import Practice
 from workflows.models import Step, StepType
 
 CLIENT_FACING = (
@@ -141,8 +140,9 @@ def items_for_portal_user(user: PortalUser) -> PortalItems:
     )
 
 
-def practice_of_spent_token(token: str) -> Practice | None:
-    """Return the practice of an expired or revoked token, to brand the page refusing it."""
+def spent_token(token: str) -> AccessToken | None:
+    """Return an expired, used or revoked token's row (with its practice), to brand and
+    explain the page refusing it; None for a token that never existed."""
     if not token or len(token) > 100:
         return None
     # Cross-tenant on purpose, like access.find_token: the token names its practice.
@@ -152,4 +152,4 @@ def practice_of_spent_token(token: str) -> Practice | None:
             .select_related("practice")
             .first()
         )
-    return row.practice if row is not None else None
+    return row

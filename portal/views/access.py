@@ -112,16 +112,30 @@ def _target(found: AccessToken) -> str:
 
 def _link_refused(request: HttpRequest, token: str, found: AccessToken | None) -> HttpResponse:
     if found is not None:  # usable, but the client no longer works with the practice
-        practice, status = found.practice, 410
+        practice, status, reason = found.practice, 410, "closed"
     else:
-        practice = queries.practice_of_spent_token(token)
-        status = 410 if practice is not None else 404
+        spent = queries.spent_token(token)
+        practice = spent.practice if spent is not None else None
         user = access.current(request)
         if practice is not None and user is not None and user.practice.pk == practice.pk:
             # A used sign-in link, opened again by someone already signed in: let them in.
             return redirect("portal:home")
+        status = 410 if spent is not None else 404
+        reason = _why_spent(spent)
         practice = practice or remembered_practice(request)
-    return render_portal(request, "portal/link_refused.html", practice=practice, status=status)
+    return render_portal(
+        request, "portal/link_refused.html", {"reason": reason}, practice=practice, status=status
+    )
+
+
+def _why_spent(spent: AccessToken | None) -> str:
+    if spent is None:
+        return "unknown"
+    if spent.revoked_at is not None and spent.revoked_at == spent.last_used_at:
+        return "used"  # a sign-in link, spent by its click
+    if spent.revoked_at is not None:
+        return "withdrawn"
+    return "expired"
 
 
 @require_POST

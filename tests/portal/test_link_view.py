@@ -72,14 +72,15 @@ class LinkViewTests(BaseTestCase):
         self.assert_signed_out()
 
     def test_get_of_expired_and_revoked_links_is_refused_with_a_way_back(self) -> None:
-        for spoil in (self.expire, self.revoke):
+        for spoil, why in (
+            (self.expire, "This link has expired."),
+            (self.revoke, "This link was withdrawn by Ledger &amp; Co"),
+        ):
             with self.subTest(spoil=spoil.__name__):
                 spoil()
                 r = self.client.get(self.url)
                 self.assertEqual(r.status_code, 410)
-                self.assertContains(
-                    r, "This link has expired, was already used or was replaced", status_code=410
-                )
+                self.assertContains(r, why, status_code=410)
                 self.assertContains(
                     r, reverse("portal:sign-in", args=[self.practice.slug]), status_code=410
                 )
@@ -133,7 +134,11 @@ class LinkViewTests(BaseTestCase):
         other = HttpClient()
         r = other.post(self.url)
         self.assertEqual(r.status_code, 410)
-        self.assertContains(r, "a sign-in link works once", status_code=410)
+        self.assertContains(
+            r,
+            "This sign-in link has already been used: a sign-in link works once.",
+            status_code=410,
+        )
         self.assert_signed_out(other)
         self.assertEqual(other.get(self.url).status_code, 410)
 
@@ -177,7 +182,8 @@ class LinkViewTests(BaseTestCase):
     def test_links_of_archived_clients_are_refused(self) -> None:
         self.acme.status = "archived"
         self.acme.save(update_fields=["status"])
-        self.assertEqual(self.client.get(self.url).status_code, 410)
+        r = self.client.get(self.url)
+        self.assertContains(r, "Ledger &amp; Co no longer offers this link.", status_code=410)
         self.assertEqual(self.client.post(self.url).status_code, 410)
         self.assert_signed_out()
 
