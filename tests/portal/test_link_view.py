@@ -136,7 +136,7 @@ class LinkViewTests(BaseTestCase):
         self.assertEqual(r.status_code, 410)
         self.assertContains(
             r,
-            "This sign-in link has already been used: a sign-in link works once.",
+            "This sign-in link has already been used, and each one works only once.",
             status_code=410,
         )
         self.assert_signed_out(other)
