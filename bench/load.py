@@ -189,6 +189,8 @@ class User(threading.Thread):
                 )
                 if done is not None and "Marked" in done.text:
                     self.completed.append((task_id, manual, email))
+                elif done is not None:  # answered, but the step was not marked done
+                    self.results.error(f"POST complete of step {manual}: refused")
             self.request(session, "GET", "/")
             self.request(session, "GET", "/tasks/")
 
