@@ -63,9 +63,11 @@ def message_detail(request: HtmxHttpRequest, message_id: int) -> HttpResponse:
     message = queries.get_message(request.practice, message_id)
     text, html = message.body_text, message.body_html
     events = list(message.events.all())
-    tokens_hidden = not settings.SHOW_CLIENT_LINKS and outbox.hide_tokens(text) != text
+    tokens_hidden = False
     if not settings.SHOW_CLIENT_LINKS:
-        text, html = outbox.hide_tokens(text), outbox.hide_tokens(html)
+        hidden = outbox.hide_tokens(text)
+        tokens_hidden = hidden != text
+        text, html = hidden, outbox.hide_tokens(html)
         for event in events:  # a provider's "clicked" event names the link clicked
             event.detail = outbox.hide_tokens(event.detail)
     return render(

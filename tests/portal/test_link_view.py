@@ -105,7 +105,8 @@ class LinkViewTests(BaseTestCase):
         self.assertEqual(home.status_code, 200)
         self.assertContains(home, "Ellie Ali")
 
-    def test_post_of_a_step_link_goes_to_the_step(self) -> None:
+    def step_link(self) -> tuple[Step, str]:
+        """A confirmation step waiting for the contact, and its emailed link's path."""
         step = make_step(
             self.acme,
             template_for(self.practice, self.owner),
@@ -113,7 +114,10 @@ class LinkViewTests(BaseTestCase):
             type="client_confirmation",
             status=Step.Status.IN_PROGRESS,
         )
-        url = access.step_link(self.contact, step).removeprefix("http://127.0.0.1:8000")
+        return step, access.step_link(self.contact, step).removeprefix("http://127.0.0.1:8000")
+
+    def test_post_of_a_step_link_goes_to_the_step(self) -> None:
+        step, url = self.step_link()
         r = self.client.post(url)
         self.assertRedirects(
             r, item_url(step.pk) or reverse("portal:home"), fetch_redirect_response=False
@@ -157,14 +161,7 @@ class LinkViewTests(BaseTestCase):
         self.assertEqual(self.client.post(self.url).status_code, 410)
 
     def test_a_step_link_keeps_working_after_use(self) -> None:
-        step = make_step(
-            self.acme,
-            template_for(self.practice, self.owner),
-            self.owner,
-            type="client_confirmation",
-            status=Step.Status.IN_PROGRESS,
-        )
-        url = access.step_link(self.contact, step).removeprefix("http://127.0.0.1:8000")
+        _, url = self.step_link()
         for http in (HttpClient(), HttpClient()):
             self.assertEqual(http.post(url).status_code, 302)
             self.assertEqual(http.session[PORTAL_KEY]["contact"], self.contact.pk)

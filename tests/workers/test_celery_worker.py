@@ -104,13 +104,19 @@ def make_started_task(practice, owner):
     return f.TaskFactory(client=client, owner=owner, status="in_progress")
 
 
+def welcome_template():
+    """A practice, its owner and a template whose one step emails the main contact."""
+    practice = f.PracticeFactory()
+    owner = f.MembershipFactory(practice=practice, role="owner").user
+    template = building.create_template(practice=practice, actor=owner, name="Welcome")
+    building.add_step(template.groups.get(), actor=owner, **email_step())
+    return practice, owner, template
+
+
 def test_an_automatic_email_is_sent_exactly_once_by_a_real_worker(request) -> None:
     purge()
     with scopes_disabled():
-        practice = f.PracticeFactory()
-        owner = f.MembershipFactory(practice=practice, role="owner").user
-        template = building.create_template(practice=practice, actor=owner, name="Welcome")
-        building.add_step(template.groups.get(), actor=owner, **email_step())
+        practice, owner, template = welcome_template()
 
         # A transaction that rolls back publishes nothing.
         rolled_back_task = make_started_task(practice, owner)
@@ -154,10 +160,7 @@ def worker_backends() -> list[int]:
 def test_the_worker_keeps_its_database_connection_between_tasks(request) -> None:
     purge()
     with scopes_disabled():
-        practice = f.PracticeFactory()
-        owner = f.MembershipFactory(practice=practice, role="owner").user
-        template = building.create_template(practice=practice, actor=owner, name="Welcome")
-        building.add_step(template.groups.get(), actor=owner, **email_step())
+        practice, owner, template = welcome_template()
         attach.attach_template(make_started_task(practice, owner), template, actor=owner)
     request.getfixturevalue("worker")
     with scopes_disabled():
