@@ -118,6 +118,28 @@ def open_request(step: Step) -> DocumentRequest:
     return request
 
 
+def close_request(step: Step) -> DocumentRequest | None:
+    """Close the document request of a step that was skipped: the client is no longer asked.
+
+    Submissions nobody reviewed are closed with it (restoring the step and sending it again
+    opens the request afresh). Runs inside the engine's skip transaction.
+    """
+    request = DocumentRequest.objects.select_for_update().filter(step=step).first()
+    if request is None or request.status in (
+        DocumentRequest.Status.ACCEPTED,
+        DocumentRequest.Status.CLOSED,
+    ):
+        return request
+    request.submissions.filter(status=Submission.Status.PENDING).update(
+        status=Submission.Status.REJECTED,
+        rejection_reason="Not reviewed: the request was closed when its step was skipped.",
+        reviewed_at=timezone.now(),
+    )
+    request.status = DocumentRequest.Status.CLOSED
+    request.save(update_fields=["status"])
+    return request
+
+
 @transaction.atomic
 def submit(
     request: DocumentRequest, *, contact: Contact, uploads: Sequence[UploadedFile], message: str

@@ -99,6 +99,9 @@ class ClientStepHandler:
     def after_send(self, step: Step) -> None:
         pass
 
+    def withdraw(self, step: Step) -> None:
+        """Close the portal item of a step that was skipped (see workflows.handlers)."""
+
     def link(self, contact: Contact, step: Step) -> str:
         return access.step_link(contact, step)
 
@@ -116,6 +119,9 @@ class DocumentRequestHandler(ClientStepHandler):
 
     def open(self, step: Step) -> None:
         portal_engine.open_request(step)
+
+    def withdraw(self, step: Step) -> None:
+        portal_engine.close_request(step)
 
 
 class ConfirmationHandler(ClientStepHandler):

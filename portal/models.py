@@ -93,6 +93,7 @@ class DocumentRequest(models.Model):
         OPEN = "open", "Waiting for the client"
         SUBMITTED = "submitted", "Submitted, to review"
         ACCEPTED = "accepted", "Accepted"
+        CLOSED = "closed", "No longer needed"  # its step was skipped
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
     step = models.OneToOneField(Step, on_delete=models.CASCADE, related_name="document_request")

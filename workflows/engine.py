@@ -127,6 +127,11 @@ def _transition(
     old = step.status
     step.status = to
     fields = ["status"]
+    # A sub-status says where an in-progress step stands with the client; a step that leaves
+    # in progress keeps only the outcome it is given (approved, confirmed…), never a stale
+    # "awaiting response" beside "skipped" or "failed".
+    if sub_status is None and to != S.IN_PROGRESS and step.sub_status:
+        sub_status = Step.SubStatus.NONE
     if sub_status is not None:
         step.sub_status = sub_status
         fields.append("sub_status")
@@ -318,7 +323,9 @@ def skip_step(step: Step, *, actor: User, note: str = "") -> Step:
     """Skip a step that does not apply to this task; dependents treat it as finished."""
     step = _lock(step)
     timers.cancel(f"step:{step.pk}:chase")
-    return _transition(step, to=S.SKIPPED, actor=actor, note=note or "Skipped")
+    step = _transition(step, to=S.SKIPPED, actor=actor, note=note or "Skipped")
+    handlers.withdraw(step)  # the client is no longer asked (a document request closes)
+    return step
 
 
 @transaction.atomic

@@ -59,6 +59,9 @@ class StepHandler(Protocol):
     def draft(self, step: Step) -> Draft: ...
     def send(self, step: Step, draft: Draft, *, actor: User) -> Outcome: ...
 
+    # Optional: `withdraw(step)` undoes what the step left open for the client (a portal
+    # request) when it is skipped; the engine calls it inside the skip's transaction.
+
 
 HANDLERS: dict[str, StepHandler] = {}
 
@@ -72,6 +75,13 @@ def get(step_type: str) -> StepHandler:
         return HANDLERS[step_type]
     except KeyError:
         raise StepFailure(f"Steps of type {step_type} cannot run here yet.") from None
+
+
+def withdraw(step: Step) -> None:
+    """Let the step's handler close what the step left open, if it has anything to close."""
+    hook = getattr(HANDLERS.get(step.type), "withdraw", None)
+    if hook is not None:
+        hook(step)
 
 
 # --- shared by every handler that emails -----------------------------------------------------

@@ -276,6 +276,9 @@ class Step(StepConfig):
         CONFIRMED = "confirmed", "Confirmed"
 
     FINISHED = (Status.DONE, Status.SKIPPED)
+    # What the client's answer was, worth showing beside "Done"; every other sub-status only
+    # means something while the step is in progress.
+    OUTCOMES = (SubStatus.APPROVED, SubStatus.ACCEPTED, SubStatus.CONFIRMED)
 
     # No index of its own: every composite index here starts with practice, and each
     # index is one more write on the engine's hot path.
@@ -334,6 +337,15 @@ class Step(StepConfig):
     @property
     def is_open(self) -> bool:
         return self.status not in self.FINISHED
+
+    @property
+    def shown_sub_status(self) -> str:
+        """The sub-status worth showing now: while in progress, or a done step's outcome."""
+        if self.status == self.Status.IN_PROGRESS or (
+            self.status == self.Status.DONE and self.sub_status in self.OUTCOMES
+        ):
+            return self.get_sub_status_display() if self.sub_status else ""
+        return ""
 
 
 class StepDependency(models.Model):

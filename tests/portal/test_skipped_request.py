@@ -1,0 +1,135 @@
+"""A document request whose step is skipped: the request closes, the client is no longer asked,
+and no page shows the step's old sub-status beside "Skipped"."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from portal import access
+from portal import engine as portal_engine
+from portal.models import AccessToken, DocumentRequest, Submission
+from tests.portal.staff_helpers import RUN, PortalStaffTestCase, pdf, request_step
+from workflows import engine as wf_engine
+from workflows.models import Step
+
+S = Step.Status
+
+
+class SkippedRequestTestCase(PortalStaffTestCase):
+    """A document request sent to Ann (in progress, awaiting her documents)."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        (self.step,) = self.attach((request_step(), []))
+        self.step = self.run_step(self.step)
+        assert self.step.status == S.IN_PROGRESS, self.step.status
+        self.request = DocumentRequest.objects.get(step=self.step)
+
+    def submit(self) -> Submission:
+        with mock.patch("sodium.notifications.notify"):
+            return portal_engine.submit(
+                self.request, contact=self.ann, uploads=[pdf("bank.pdf")], message="Here"
+            )
+
+    def skip(self) -> Step:
+        wf_engine.skip_step(self.step, actor=self.staff)
+        self.step.refresh_from_db()
+        self.request.refresh_from_db()
+        return self.step
+
+    def sign_in(self) -> None:
+        token = access.issue_token(self.ann, purpose=AccessToken.Purpose.SIGN_IN)
+        self.assertEqual(self.client.post(f"/portal/link/{token}/").status_code, 302)
+
+
+class SkippingARequestTests(SkippedRequestTestCase):
+    def test_skipping_an_awaiting_request_clears_its_sub_status_and_closes_the_request(
+        self,
+    ) -> None:
+        self.assertEqual(self.step.sub_status, Step.SubStatus.AWAITING_RESPONSE)
+        step = self.skip()
+        self.assertEqual(step.status, S.SKIPPED)
+        self.assertEqual(step.sub_status, "")
+        self.assertEqual(self.request.status, DocumentRequest.Status.CLOSED)
+
+    def test_skipping_a_submitted_request_closes_the_submission_nobody_reviewed(self) -> None:
+        submission = self.submit()
+        self.skip()
+        submission.refresh_from_db()
+        self.assertEqual(self.step.sub_status, "")
+        self.assertEqual(submission.status, Submission.Status.REJECTED)
+        self.assertIn("skipped", submission.rejection_reason)
+        # So nobody can accept it afterwards (which would try to finish a skipped step).
+        with self.assertRaises(portal_engine.PortalError):
+            portal_engine.accept_submission(submission, actor=self.staff)
+        self.step.refresh_from_db()
+        self.assertEqual(self.step.status, S.SKIPPED)
+
+    def test_the_client_cannot_submit_to_a_closed_request(self) -> None:
+        self.skip()
+        with self.assertRaises(portal_engine.PortalError):
+            self.submit()
+        self.assertFalse(Submission.objects.filter(request=self.request).exists())
+
+    def test_closing_leaves_an_accepted_request_accepted(self) -> None:
+        submission = self.submit()
+        portal_engine.accept_submission(submission, actor=self.staff)
+        portal_engine.close_request(self.step)
+        self.request.refresh_from_db()
+        submission.refresh_from_db()
+        self.assertEqual(self.request.status, DocumentRequest.Status.ACCEPTED)
+        self.assertEqual(submission.status, Submission.Status.ACCEPTED)
+
+    def test_restoring_and_sending_again_reopens_the_request(self) -> None:
+        self.skip()
+        with mock.patch(RUN), self.captureOnCommitCallbacks(execute=True):
+            wf_engine.restore_step(self.step, actor=self.staff)
+        step = self.run_step(self.step)
+        self.request.refresh_from_db()
+        self.assertEqual(step.status, S.IN_PROGRESS)
+        self.assertEqual(step.sub_status, Step.SubStatus.AWAITING_RESPONSE)
+        self.assertEqual(self.request.status, DocumentRequest.Status.OPEN)
+
+
+class SkippedRequestInThePortalTests(SkippedRequestTestCase):
+    def test_the_portal_home_lists_it_while_open_and_not_once_skipped(self) -> None:
+        self.sign_in()
+        self.assertContains(self.client.get("/portal/"), "Bank statements for 2025")
+        self.skip()
+        r = self.client.get("/portal/")
+        self.assertEqual(r.status_code, 200)
+        self.assertNotContains(r, "Bank statements for 2025")
+        self.assertNotContains(r, "Waiting for your documents")
+
+    def test_its_page_and_its_upload_answer_404_and_store_nothing(self) -> None:
+        self.sign_in()
+        self.skip()
+        self.assertEqual(self.client.get(f"/portal/items/{self.step.pk}/").status_code, 404)
+        upload = SimpleUploadedFile("bank.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+        r = self.client.post(f"/portal/items/{self.step.pk}/submit/", {"files": [upload]})
+        self.assertEqual(r.status_code, 404)
+        self.assertFalse(Submission.objects.filter(request=self.request).exists())
+
+
+class SkippedRequestOnStaffPagesTests(SkippedRequestTestCase):
+    def test_the_task_page_shows_skipped_without_the_old_sub_status(self) -> None:
+        self.submit()
+        self.skip()
+        self.client.force_login(self.staff)
+        r = self.client.get(self.task_url())
+        self.assertContains(r, "Skipped")
+        self.assertNotContains(r, "Awaiting response")
+        self.assertNotContains(r, '<span class="chip chip-sub">Submitted</span>', html=False)
+        # The documents panel says the request is closed, not that it waits for the client.
+        self.assertContains(r, "No longer needed")
+        self.assertNotContains(r, "Waiting for the client")
+        self.assertNotContains(r, "Accept<span")
+
+    def test_the_focus_panel_shows_skipped_without_the_old_sub_status(self) -> None:
+        self.skip()
+        self.client.force_login(self.staff)
+        r = self.client.get(f"/workflows/tasks/{self.task.pk}/focus/", headers={"HX-Request": "1"})
+        self.assertContains(r, "Skipped")
+        self.assertNotContains(r, "Awaiting response")
