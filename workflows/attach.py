@@ -95,6 +95,10 @@ def attach_template_to_tasks(
         .only("id", "group_id", "assignment_rule", "specific_assignee", "mode")
         .order_by("position", "id")
     )
+    if not tsteps:
+        raise AttachError(
+            f"“{template.name}” has no steps yet. Add steps to it before attaching it to a task."
+        )
     has_deps = set(
         TemplateDependency.objects.filter(step__group__template=template).values_list(
             "step_id", flat=True

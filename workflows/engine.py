@@ -21,6 +21,7 @@ from sodium.tenancy import current_practice_id
 from workflows import handlers
 from workflows.handlers import Draft, StepFailure
 from workflows.models import (
+    ChecklistItem,
     ContentBlock,
     Mode,
     Step,
@@ -47,6 +48,18 @@ class InvalidTransition(Exception):
 
 class WorkflowError(Exception):
     """A per-task change the rules refuse; the message is for the user."""
+
+
+class UntickedChecklist(WorkflowError):
+    """The step still has checklist items nobody ticked; marking it done needs a confirmation."""
+
+    def __init__(self, step: Step, items: list[str]) -> None:
+        self.step, self.items = step, items
+        n = len(items)
+        super().__init__(
+            f"“{step.name}” has {n} unticked checklist item{'s' if n != 1 else ''}: "
+            f"{', '.join(items)}. Mark it done anyway?"
+        )
 
 
 # --- transitions ------------------------------------------------------------------------------
@@ -305,16 +318,26 @@ def send_step_message(step: Step, draft: Draft, *, actor: User) -> Step:
 
 
 @transaction.atomic
-def complete_step(step: Step, *, actor: User) -> Step:
+def complete_step(step: Step, *, actor: User, require_checklist: bool = False) -> Step:
     """Mark a ready simple step done; dependents unblock.
 
-    Raises InvalidTransition for other types (they complete through their own flow).
+    With `require_checklist`, a step with unticked checklist items is refused with
+    UntickedChecklist (the person confirms, then calls again without it). Raises
+    InvalidTransition for other types (they complete through their own flow).
     """
     step = _lock(step)
     if step.type != "simple":
         raise InvalidTransition(
             f"“{step.name}” completes when its message or client response does."
         )
+    if require_checklist and S.DONE in allowed_transitions(step):
+        unticked = list(
+            ChecklistItem.objects.filter(practice_id=step.practice_id, step=step, done=False)
+            .order_by("position", "id")
+            .values_list("text", flat=True)
+        )
+        if unticked:
+            raise UntickedChecklist(step, unticked)
     return _transition(step, to=S.DONE, actor=actor)
 
 
@@ -385,6 +408,31 @@ def finish_client_step(
     step = _lock(step)
     timers.cancel(f"step:{step.pk}:chase")
     return _transition(step, to=S.DONE, actor=actor, sub_status=sub_status, note=note)
+
+
+def complete_task(task: Task, *, actor: User) -> Task:
+    """Complete a task whose steps are all finished (done or skipped), through the task engine.
+
+    Raises WorkflowError while a step is still open (someone may have added one since the
+    page offered it), and sodium.engine.InvalidTransition when the task's status does not
+    allow it (on hold, cancelled, already done).
+    """
+    with transaction.atomic():
+        task = Task.objects.select_for_update().get(pk=task.pk)
+        still_open = Step.objects.filter(practice_id=task.practice_id, task=task).exclude(
+            status__in=Step.FINISHED
+        )
+        n = still_open.count()
+        if n:
+            raise WorkflowError(
+                f"{n} step{'s are' if n != 1 else ' is'} still open; finish or skip "
+                f"{'them' if n != 1 else 'it'} first."
+            )
+        if not Step.objects.filter(practice_id=task.practice_id, task=task).exists():
+            raise WorkflowError("This task has no steps to complete.")
+        return core_engine.change_task_status(
+            task, to=Task.Status.DONE, actor=actor, note="Every step is finished"
+        )
 
 
 def set_step_deadline(step: Step, deadline: dt.date | None) -> None:

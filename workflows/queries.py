@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
+from sodium import engine as core_engine
 from sodium.models import OutboundMessage, Practice, Task, Team, User
-from workflows.models import ChecklistItem, Step, StepGroup, StepType, WorkflowTemplate
+from workflows.models import (
+    ChecklistItem,
+    Step,
+    StepGroup,
+    StepType,
+    TemplateStep,
+    WorkflowTemplate,
+)
 
 S = Step.Status
 
@@ -65,8 +74,14 @@ def get_step(practice: Practice, step_id: int) -> Step:
 
 
 def active_templates(practice: Practice) -> list[WorkflowTemplate]:
+    """Return the templates a task may attach: active ones with at least one step."""
+    has_steps = Exists(
+        TemplateStep.objects.filter(practice=practice, group__template=OuterRef("pk"))
+    )
     return list(
-        WorkflowTemplate.objects.filter(practice=practice, status=WorkflowTemplate.Status.ACTIVE)
+        WorkflowTemplate.objects.filter(
+            has_steps, practice=practice, status=WorkflowTemplate.Status.ACTIVE
+        )
     )
 
 
@@ -97,7 +112,45 @@ def task_workflow(practice: Practice, task: Task) -> list[StepGroup]:
         items = list(step.checklist.all())
         step.checklist_done = sum(1 for i in items if i.done)
         step.checklist_total = len(items)
+        step.checklist_open = step.checklist_total - step.checklist_done
+        # Asked before "Mark done" goes ahead (the server asks too, without the answer).
+        step.unticked_question = (
+            f"“{step.name}” has {step.checklist_open} unticked checklist "
+            f"item{'s' if step.checklist_open != 1 else ''}. Mark it done anyway?"
+            if step.checklist_open
+            else ""
+        )
     return groups
+
+
+def ready_to_complete(task: Task, progress: Progress) -> bool:
+    """Return whether every step of the task is finished (done or skipped) while the task is
+    still open, so the page offers to complete it."""
+    return bool(
+        progress.total
+        and progress.finished == progress.total
+        and Task.Status.DONE in core_engine.TRANSITIONS.get(task.status, set())
+    )
+
+
+def automatic_wait(practice: Practice, task: Task) -> str:
+    """Return why the task's ready automatic steps have not run yet ("" when they may run).
+
+    They run once the task is in progress: a planned task starts on its start date (the start
+    of that day in the practice's time zone), one on hold when it is resumed.
+    """
+    if core_engine.is_started(task):
+        return ""
+    if task.status == Task.Status.ON_HOLD:
+        return "Runs when the task is resumed (it is on hold)."
+    if task.status != Task.Status.PLANNED:
+        return ""
+    if task.start_date is None:
+        return "Runs when the task is started (it has no start date)."
+    today = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(practice.time_zone)).date()
+    if task.start_date > today:
+        return f"Runs when the task starts on {dateformat.format(task.start_date, 'D j M Y')}."
+    return "Runs within a minute: the task's start date has come, so it is about to start."
 
 
 # --- focus panel, task list progress, My steps, overview ---------------------------------------

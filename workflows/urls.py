@@ -9,6 +9,7 @@ app_name = "workflows"
 urlpatterns = [
     path("liquid-variables.json", variables.liquid_variables, name="liquid-variables"),
     path("tasks/<int:task_id>/attach/", task_panel.attach_workflow, name="task-attach"),
+    path("tasks/<int:task_id>/complete/", task_panel.task_complete, name="task-complete"),
     path("steps/<int:step_id>/complete/", task_panel.step_complete, name="step-complete"),
     path("steps/<int:step_id>/retry/", task_panel.step_retry, name="step-retry"),
     path("steps/<int:step_id>/skip/", task_panel.step_skip, name="step-skip"),

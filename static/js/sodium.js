@@ -4,7 +4,9 @@
    cursor of the subject or body field last focused in the same [data-token-scope] (fields carry
    data-token-field; data-token-default is used when none was focused yet).
 
-   Plain forms with data-confirm="…" ask before they submit (htmx forms use hx-confirm). */
+   Plain forms with data-confirm="…" ask before they submit (htmx forms use hx-confirm); once
+   the person says yes, the form's disabled inputs marked data-confirmed go along, so the server
+   (which asks again without them, as it does with no script) knows. */
 (function () {
   "use strict";
 
@@ -54,6 +56,13 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var message = form instanceof HTMLFormElement && form.getAttribute("data-confirm");
-    if (message && !window.confirm(message)) event.preventDefault();
+    if (!message) return;
+    if (!window.confirm(message)) {
+      event.preventDefault();
+      return;
+    }
+    form.querySelectorAll("input[data-confirmed]").forEach(function (input) {
+      input.disabled = false;
+    });
   });
 })();

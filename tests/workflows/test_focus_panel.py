@@ -299,7 +299,7 @@ class FocusPanelQueryCountTests(BaseTestCase):
             world = build_world(self.practice, self.staff, extra_steps=extra)
             url = reverse("workflows:step-complete", args=[world.steps["prepare"].pk])
             with CaptureQueriesContext(connection) as ctx:
-                r = self.client.post(url, headers=HTMX)
+                r = self.client.post(url, {"confirm": "1"}, headers=HTMX)
             self.assertEqual(r.status_code, 200)
             counts.append(len(ctx))
         self.assertEqual(counts[0], counts[1])
@@ -331,7 +331,8 @@ class FocusPanelActionTests(BaseTestCase):
         self.assertIn(f"<strong>{finished}/{total}</strong> done", oob)
 
     def test_marking_a_simple_step_done_re_renders_the_panel_and_the_row_progress(self) -> None:
-        r = self._post("step-complete", self.s["prepare"])
+        # Its checklist is not ticked: the person confirmed (the button's hx-confirm).
+        r = self._post("step-complete", self.s["prepare"], {"confirm": "1"})
         self.assert_panel_with_progress(r, finished=1)
         self.assertContains(r, "Marked “Prepare draft accounts” done.")
         self.assertEqual(refreshed(self.s["prepare"]).status, "done")
@@ -341,7 +342,7 @@ class FocusPanelActionTests(BaseTestCase):
     def test_without_htmx_an_action_redirects_back_to_next(self) -> None:
         r = self.client.post(
             reverse("workflows:step-complete", args=[self.s["prepare"].pk]),
-            {"next": focus_url(self.world.task)},
+            {"next": focus_url(self.world.task), "confirm": "1"},
         )
         self.assertRedirects(r, focus_url(self.world.task))
         r = self.client.post(
@@ -561,7 +562,9 @@ class FocusPanelPermissionTests(BaseTestCase):
     def test_staff_can_act(self) -> None:
         self.client.force_login(self.staff)
         r = self.client.post(
-            reverse("workflows:step-complete", args=[self.world.steps["prepare"].pk]), headers=HTMX
+            reverse("workflows:step-complete", args=[self.world.steps["prepare"].pk]),
+            {"confirm": "1"},
+            headers=HTMX,
         )
         self.assertEqual(r.status_code, 200)
         self.assertEqual(refreshed(self.world.steps["prepare"]).status, "done")

@@ -59,11 +59,14 @@ def panel_context(request: HtmxHttpRequest, task: Task, **extra: Any) -> dict[st
     for step in steps:
         step.composable = can_compose(step)
     added = extend_focus_panel(request, task, steps)
+    progress = queries.progress_of_steps(steps)
     return {
         "task": task,
         "groups": groups,
         "step_count": len(steps),
-        "progress": queries.progress_of_steps(steps),
+        "progress": progress,
+        "ready_to_complete": queries.ready_to_complete(task, progress),
+        "automatic_wait": queries.automatic_wait(request.practice, task),
         "can_edit": role_can(request.membership.role, Perm.EDIT_TASKS),
         "next_url": reverse("workflows:focus", kwargs={"task_id": task.pk}),
         **added,
@@ -81,7 +84,12 @@ def render_panel(
     if changed:
         oob = render_to_string(
             PROGRESS,
-            {"task_id": task.pk, "progress": context["progress"], "oob": True},
+            {
+                "task_id": task.pk,
+                "progress": context["progress"],
+                "ready": context["ready_to_complete"],
+                "oob": True,
+            },
             request=request,
         )
         response.content += oob.encode()
@@ -89,12 +97,20 @@ def render_panel(
     return response
 
 
-def back(request: HtmxHttpRequest, task: Task) -> HttpResponse:
-    """Redirect to the form's `next` (a page of this site), else to the task page."""
+def safe_next(request: HtmxHttpRequest) -> str:
+    """Return the form's `next` when it is a page of this site, else ""."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
+        return target
+    return ""
+
+
+def back(request: HtmxHttpRequest, task: Task) -> HttpResponse:
+    """Redirect to the form's `next` (a page of this site), else to the task page."""
+    target = safe_next(request)
+    if target:
         return redirect(target)
     return redirect("sodium:task-detail", task_id=task.pk)
 

@@ -13,7 +13,9 @@ from django.shortcuts import redirect, render
 from django.template.loader import get_template
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRefresh
 
+from sodium import engine as core_engine
 from sodium import queries as core_queries
 from sodium.models import Task
 from sodium.panels import register_task_list_extension
@@ -29,10 +31,13 @@ CARD = "workflows/_task_workflow.html"
 def _card_context(request: HttpRequest, task: Task) -> dict:
     practice = request.practice
     groups = queries.task_workflow(practice, task)
+    progress = queries.progress_of_steps([s for g in groups for s in g.step_list])
     return {
         "task": task,
         "groups": groups,
-        "progress": queries.progress_of_steps([s for g in groups for s in g.step_list]),
+        "progress": progress,
+        "ready_to_complete": queries.ready_to_complete(task, progress),
+        "automatic_wait": queries.automatic_wait(practice, task),
         "templates": queries.active_templates(practice),
         "can_edit": role_can(request.membership.role, Perm.EDIT_TASKS),
     }
@@ -59,7 +64,14 @@ def task_list_progress(request: HttpRequest, tasks: list[Task]) -> dict[int, str
     progress = queries.progress_for_task_list(request.practice, [t.pk for t in tasks])
     cell = get_template("workflows/focus/_task_cell.html")
     return {
-        task.pk: cell.render({"task": task, "progress": progress[task.pk]}, request)
+        task.pk: cell.render(
+            {
+                "task": task,
+                "progress": progress[task.pk],
+                "ready": queries.ready_to_complete(task, progress[task.pk]),
+            },
+            request,
+        )
         for task in tasks
     }
 
@@ -72,11 +84,11 @@ register_task_list_extension(task_list_progress, heading="Workflow")
 @role_required(Perm.EDIT_TASKS)
 def attach_workflow(request: HttpRequest, task_id: int) -> HttpResponse:
     task = core_queries.get_task(request.practice, task_id)
-    try:
-        template = queries.get_active_template(request.practice, int(request.POST["template"]))
-    except (KeyError, ValueError):
+    template_id = request.POST.get("template", "")
+    if not template_id.isdigit() or len(template_id) > 18:  # a row id fits in 64 bits
         messages.error(request, "Choose a workflow template.")
         return redirect("sodium:task-detail", task_id=task.pk)
+    template = queries.get_active_template(request.practice, int(template_id))
     try:
         steps = attach.attach_template(task, template, actor=request.user)
     except attach.AttachError as exc:
@@ -100,8 +112,41 @@ def _step_action(request: HttpRequest, step_id: int, action, done_message: str) 
 
 @require_POST
 @role_required(Perm.EDIT_TASKS)
-def step_complete(request: HttpRequest, step_id: int) -> HttpResponse:
-    return _step_action(request, step_id, engine.complete_step, "Marked “{step}” done.")
+def step_complete(request: HtmxHttpRequest, step_id: int) -> HttpResponse:
+    """Mark a simple step done; with unticked checklist items only once the person confirms
+    (the `confirm` field: the button's hx-confirm, or the page this answers without it)."""
+    step = queries.get_step(request.practice, step_id)
+    confirmed = request.POST.get("confirm") == "1"
+    try:
+        engine.complete_step(step, actor=request.user, require_checklist=not confirmed)
+    except engine.UntickedChecklist as exc:
+        if request.htmx:
+            return focus.render_panel(
+                request, step.task, changed=False, confirm_step=step.pk, confirm=exc
+            )
+        return render(
+            request,
+            "workflows/step_confirm_done.html",
+            {"step": step, "confirm": exc, "next": focus.safe_next(request)},
+        )
+    except (engine.InvalidTransition, engine.WorkflowError) as exc:
+        return focus.respond(request, step.task, error=str(exc))
+    return focus.respond(request, step.task, flash=f"Marked “{step.name}” done.")
+
+
+@require_POST
+@role_required(Perm.EDIT_TASKS)
+def task_complete(request: HtmxHttpRequest, task_id: int) -> HttpResponse:
+    """Complete a task whose steps are all finished (offered on the task page and the panel)."""
+    task = core_queries.get_task(request.practice, task_id)
+    try:
+        task = engine.complete_task(task, actor=request.user)
+    except (engine.WorkflowError, core_engine.InvalidTransition) as exc:
+        return focus.respond(request, task, error=str(exc))
+    messages.success(request, f"Completed “{task.name}”: every step is finished.")
+    if request.htmx:  # the task's status shows all over the page (and the list's filters)
+        return HttpResponseClientRefresh()
+    return focus.back(request, task)
 
 
 @require_POST
