@@ -178,9 +178,18 @@ def test_staff_work_through_a_task_from_the_focus_panel(
     step_box.locator('[aria-checked="true"]').wait_for()
     assert "checklist 1/2" in panel.locator(f"#focus-step-{prepare.pk}").inner_text()
 
-    # Complete the simple step: the panel re-renders, and the row's progress too.
+    # Complete the simple step: one item is still unticked, so the button asks first (say
+    # yes); the panel re-renders, and the row's progress too.
+    asked: list[str] = []
+
+    def accept(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
     panel.locator(f"#focus-step-{prepare.pk}").get_by_role("button", name="Mark done").click()
     panel.get_by_text("Marked “Prepare draft accounts” done.").wait_for()
+    assert asked == ["“Prepare draft accounts” has 1 unticked checklist item. Mark it done anyway?"]
     assert "1/5 done" in row_progress.inner_text()
     assert refreshed(prepare).status == "done"
     assert refreshed(steps["Review with the partner"]).status == "ready"
@@ -282,6 +291,7 @@ def test_my_steps_opens_the_focus_panel(live_server, browser, screenshot, world,
     ).click()
     panel = page.locator("#focus-panel.is-open")
     panel.wait_for()
+    page.once("dialog", lambda dialog: dialog.accept())  # its checklist is not ticked
     panel.locator(f"#focus-step-{prepare.pk}").get_by_role("button", name="Mark done").click()
     panel.get_by_text("Marked “Prepare draft accounts” done.").wait_for()
     # My steps refreshed itself: the finished step left the list.
