@@ -132,7 +132,7 @@ def close_request(step: Step) -> DocumentRequest | None:
         return request
     request.submissions.filter(status=Submission.Status.PENDING).update(
         status=Submission.Status.REJECTED,
-        rejection_reason="Not reviewed: the request was closed when its step was skipped.",
+        rejection_reason="The step was skipped.",
         reviewed_at=timezone.now(),
     )
     request.status = DocumentRequest.Status.CLOSED

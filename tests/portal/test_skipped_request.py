@@ -126,6 +126,10 @@ class SkippedRequestOnStaffPagesTests(SkippedRequestTestCase):
         self.assertContains(r, "No longer needed")
         self.assertNotContains(r, "Waiting for the client")
         self.assertNotContains(r, "Accept<span")
+        # The files the client sent stay, marked as closed without review (not "returned").
+        self.assertContains(r, "Not reviewed")
+        self.assertContains(r, "Closed without review")
+        self.assertNotContains(r, "Returned by")
 
     def test_the_focus_panel_shows_skipped_without_the_old_sub_status(self) -> None:
         self.skip()
