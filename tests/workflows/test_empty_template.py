@@ -54,7 +54,7 @@ class AttachEmptyTemplateTests(EmptyTemplateTestCase):
         self.assertFalse(StepGroup.objects.filter(task=self.task).exists())
 
     def test_a_template_id_that_is_no_number_or_too_big_is_refused_readably(self) -> None:
-        for value in ("", "abc", "-1", "1" * 23):
+        for value in ("", "abc", "-1", "²", "1" * 23):
             with self.subTest(value=value):
                 r = self.client.post(self.attach_url, {"template": value}, follow=True)
                 self.assertRedirects(r, self.task_url)

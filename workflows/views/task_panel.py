@@ -85,7 +85,7 @@ register_task_list_extension(task_list_progress, heading="Workflow")
 def attach_workflow(request: HttpRequest, task_id: int) -> HttpResponse:
     task = core_queries.get_task(request.practice, task_id)
     template_id = request.POST.get("template", "")
-    if not template_id.isdigit() or len(template_id) > 18:  # a row id fits in 64 bits
+    if not (template_id.isascii() and template_id.isdigit()) or len(template_id) > 18:
         messages.error(request, "Choose a workflow template.")
         return redirect("sodium:task-detail", task_id=task.pk)
     template = queries.get_active_template(request.practice, int(template_id))
