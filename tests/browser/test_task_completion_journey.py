@@ -237,3 +237,32 @@ def test_a_skipped_document_request_shows_no_stale_sub_status(
     screenshot(page, "task_skipped_request")
     assert errors == []
     context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_without_a_script_the_server_asks_before_marking_unticked_steps_done(
+    live_server, browser, screenshot, world, width
+):
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/sign-in/")
+    page.get_by_label("Email").fill("sam@hartleyfinch.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/")
+    task, steps = world["tasks"]["Year-end accounts 2025"]
+    page.goto(f"{live_server.url}/tasks/{task.pk}/")
+    page.locator(f"#step-{steps[1].pk}").get_by_role("button", name="Mark done").click()
+    page.get_by_role("heading", name="Mark “Review with the partner” done?").wait_for()
+    assert "Tax computation agreed" in page.locator("main").inner_text()
+    with scopes_disabled():
+        assert Step.objects.get(pk=steps[1].pk).status == "ready"
+    assert no_horizontal_scroll(page)
+    screenshot(page, "task_confirm_unticked")
+    page.get_by_role("button", name="Mark done anyway").click()
+    page.get_by_text("Marked “Review with the partner” done.").wait_for()
+    with scopes_disabled():
+        assert Step.objects.get(pk=steps[1].pk).status == "done"
+    context.close()
