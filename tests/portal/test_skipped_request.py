@@ -6,11 +6,19 @@ from __future__ import annotations
 from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
-from portal import access
+from portal import access, files
 from portal import engine as portal_engine
 from portal.models import AccessToken, DocumentRequest, Submission
-from tests.portal.staff_helpers import RUN, PortalStaffTestCase, pdf, request_step
+from tests.portal.staff_helpers import (
+    DELIVER,
+    RUN,
+    PortalStaffTestCase,
+    approval_step,
+    pdf,
+    request_step,
+)
 from workflows import engine as wf_engine
 from workflows.models import Step
 
@@ -137,3 +145,41 @@ class SkippedRequestOnStaffPagesTests(SkippedRequestTestCase):
         r = self.client.get(f"/workflows/tasks/{self.task.pk}/focus/", headers={"HX-Request": "1"})
         self.assertContains(r, "Skipped")
         self.assertNotContains(r, "Awaiting response")
+
+
+class SkippedApprovalOnStaffPagesTests(PortalStaffTestCase):
+    """A document sent for approval, then its step skipped before the client answered."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        (self.step,) = self.attach((approval_step(), []))
+        document = files.store(
+            pdf("Draft accounts.pdf"),
+            practice_id=self.practice.pk,
+            client_id=self.acme.pk,
+            user=self.staff,
+            task=self.task,
+        )
+        with mock.patch(DELIVER), self.captureOnCommitCallbacks(execute=True):
+            portal_engine.send_for_approval(
+                self.step, actor=self.staff, document=document, title="Draft accounts"
+            )
+        self.client.force_login(self.staff)
+
+    def test_while_waiting_the_version_says_so(self) -> None:
+        r = self.client.get(self.task_url())
+        self.assertContains(r, "Waiting for the client")
+        self.assertNotContains(r, "Not answered")
+
+    def test_once_skipped_the_pending_version_reads_not_answered_everywhere(self) -> None:
+        wf_engine.skip_step(self.step, actor=self.staff)
+        for url, headers in (
+            (self.task_url(), {}),
+            (f"/workflows/tasks/{self.task.pk}/focus/", {"HX-Request": "1"}),
+            (reverse("portal_staff:approval-send", args=[self.step.pk]), {}),
+        ):
+            with self.subTest(url):
+                r = self.client.get(url, headers=headers)
+                self.assertContains(r, "Not answered")
+                self.assertNotContains(r, "Waiting for the client")
+                self.assertNotContains(r, "Awaiting response")
