@@ -1,5 +1,6 @@
-"""A document request whose step is skipped: the request closes, the client is no longer asked,
-and no page shows the step's old sub-status beside "Skipped"."""
+"""A client-facing step that is skipped: its document request closes, the client is no longer
+asked, and no page shows the step's old sub-status (or a version "waiting for the client")
+beside "Skipped"."""
 
 from __future__ import annotations
 
