@@ -153,13 +153,14 @@ class _Refused(Tag):
 
 def _bounded_replace(replace):
     @wraps(replace)
-    def bounded(val: Any, seq: Any = "", sub: Any = "", *args: Any) -> Any:
-        text, old, new = str(val), str(seq), str(sub)
-        if len(new) > len(old) and len(text) + text.count(old) * (len(new) - len(old)) > (
-            OUTPUT_LIMIT
-        ):
-            raise OutputStreamLimitError("output stream limit reached", token=None)
-        return replace(val, seq, sub, *args)
+    def bounded(val: Any, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            text, old = str(val), str(args[0])
+            new = str(args[1]) if len(args) > 1 else ""
+            grows = len(new) - len(old)
+            if grows > 0 and len(text) + text.count(old) * grows > OUTPUT_LIMIT:
+                raise OutputStreamLimitError("output stream limit reached", token=None)
+        return replace(val, *args, **kwargs)
 
     return bounded
 
