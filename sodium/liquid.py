@@ -3,6 +3,14 @@
 Message bodies are written as plain text with Liquid. They are rendered twice: as text (no
 escaping) for the text part, and with HTML autoescaping for the HTML part, whose paragraphs and
 line breaks come from the text. Values from the database can therefore never inject markup.
+
+Every render is bounded, because a manager's template runs in web processes (preview, composer)
+and in workers (sending): python-liquid's own limits on loop iterations, output, local variables
+and context depth, plus what they leave open — a total of loop passes and a time budget per
+render, ranges no longer than the loop limit (a filter would otherwise walk a billion-number
+range), and `replace` / `join` refused before they build a string over the output limit. A
+template that hits a limit fails with a message saying which, like any other render error.
+`{% include %}` and `{% render %}` are refused when parsed: there are no templates to include.
 """
 
 from __future__ import annotations
@@ -10,20 +18,228 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Iterable, Mapping
+import sys
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import Any
 
-from liquid import Environment
-from liquid.exceptions import LiquidError
+from liquid import BoundTemplate, Environment, RenderContext
+from liquid.builtin.expressions.primitive import RangeLiteral
+from liquid.exceptions import (
+    BlockNestingError,
+    ContextDepthError,
+    LiquidError,
+    LiquidSyntaxError,
+    LocalNamespaceLimitError,
+    LoopIterationLimitError,
+    OutputStreamLimitError,
+    ResourceLimitError,
+)
+from liquid.tag import Tag
 
-_TEXT = Environment(autoescape=False)
-_HTML = Environment(autoescape=True)
+LOOP_LIMIT = 10_000  # loop passes in one render, nested or not; also the longest range
+OUTPUT_LIMIT = 200_000  # bytes one render may write (an email body is a few KB)
+LOCALS_LIMIT = 100_000  # bytes held in assign / capture variables
+DEPTH_LIMIT = 30
+RENDER_SECONDS = 0.5  # an ordinary email renders in well under a millisecond
+
+
+class _TooSlow(ResourceLimitError):
+    pass
+
+
+class _RangeTooLong(ResourceLimitError):
+    pass
+
+
+class _Unsupported(LiquidSyntaxError):
+    pass
+
+
+_LIMIT_MESSAGES: dict[type[LiquidError], str] = {
+    LoopIterationLimitError: (
+        f"This template loops too many times (over {LOOP_LIMIT:,} passes in all). "
+        "Loop over fewer items or add a limit."
+    ),
+    _RangeTooLong: (
+        f"This template loops too many times: a range may hold at most {LOOP_LIMIT:,} numbers."
+    ),
+    OutputStreamLimitError: (
+        f"This template produces too much output (over {OUTPUT_LIMIT // 1000} KB of text)."
+    ),
+    LocalNamespaceLimitError: (
+        "This template stores too much in its variables "
+        f"(over {LOCALS_LIMIT // 1000} KB in assign or capture)."
+    ),
+    ContextDepthError: "This template nests too deeply.",
+    BlockNestingError: "This template nests its tags too deeply.",
+    _TooSlow: f"This template takes too long to write (over {RENDER_SECONDS} seconds).",
+}
+
+
+class _Budget:
+    """Loop passes and the deadline of one render, shared by every loop in it."""
+
+    def __init__(self) -> None:
+        self.passes = 0
+        self.deadline = time.monotonic() + RENDER_SECONDS
+
+    def count(self, items: Iterator[Any]) -> Iterator[Any]:
+        for item in items:
+            self.passes += 1
+            if self.passes > LOOP_LIMIT:
+                raise LoopIterationLimitError("loop iteration limit reached", token=None)
+            if time.monotonic() > self.deadline:
+                raise _TooSlow("render time limit reached", token=None)
+            yield item
+
+
+def _size(value: Any, budget: int) -> int:
+    # Bytes a value really holds: a list holding one long string many times counts each time
+    # (sys.getsizeof, python-liquid's default measure, counts only the list's pointers).
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, (list, tuple)):
+        total = sys.getsizeof(value)
+        for item in value:
+            total += _size(item, budget - total)
+            if total > budget:
+                break
+        return total
+    if isinstance(value, dict):
+        return _size(list(value.values()), budget)
+    return sys.getsizeof(value, 1)
+
+
+class _BoundedContext(RenderContext):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.budget = _Budget()
+
+    @contextmanager
+    def loop(self, namespace: Mapping[str, object], forloop: Any) -> Iterator[RenderContext]:
+        # Every for and tablerow loop enters here; counting its passes bounds the work of
+        # loops side by side, which python-liquid's limit (nested loops only) does not.
+        forloop.it = self.budget.count(forloop.it)
+        with super().loop(namespace, forloop) as context:
+            yield context
+
+    def get_size_of_locals(self) -> int:
+        limit = self.env.local_namespace_limit or 0
+        return _size(list(self.locals.values()), limit) + self.local_namespace_size_carry
+
+
+class _BoundedTemplate(BoundTemplate):
+    context_class = _BoundedContext
+
+
+class _Refused(Tag):
+    block = False
+
+    def __init__(self, env: Environment, name: str) -> None:
+        super().__init__(env)
+        self.name = name
+
+    def parse(self, stream):
+        raise _Unsupported(
+            f"“{{% {self.name} %}}” is not supported: a message cannot include other "
+            "templates. Write the text here, or use a content block.",
+            token=stream.current,
+        )
+
+
+def _bounded_replace(replace):
+    @wraps(replace)
+    def bounded(val: Any, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            text, old = str(val), str(args[0])
+            new = str(args[1]) if len(args) > 1 else ""
+            grows = len(new) - len(old)
+            if grows > 0 and len(text) + text.count(old) * grows > OUTPUT_LIMIT:
+                raise OutputStreamLimitError("output stream limit reached", token=None)
+        return replace(val, *args, **kwargs)
+
+    return bounded
+
+
+def _bounded_join(join):
+    @wraps(join)
+    def bounded(left: Any, separator: Any = " ", *args: Any, **kwargs: Any) -> Any:
+        if isinstance(left, (list, tuple, range)):
+            total = len(str(separator)) * max(len(left) - 1, 0)
+            for item in left:
+                if total > OUTPUT_LIMIT:
+                    break
+                total += len(item) if isinstance(item, str) else 8
+            if total > OUTPUT_LIMIT:
+                raise OutputStreamLimitError("output stream limit reached", token=None)
+        return join(left, separator, *args, **kwargs)
+
+    return bounded
+
+
+class _Environment(Environment):
+    loop_iteration_limit = LOOP_LIMIT
+    output_stream_limit = OUTPUT_LIMIT
+    local_namespace_limit = LOCALS_LIMIT
+    context_depth_limit = DEPTH_LIMIT
+    template_class = _BoundedTemplate
+    range_limit = LOOP_LIMIT
+
+    def setup_tags_and_filters(self, *, extra: bool = False) -> None:
+        super().setup_tags_and_filters(extra=extra)
+        for name in ("include", "render"):
+            self.tags[name] = _Refused(self, name)
+        self.filters["replace"] = _bounded_replace(self.filters["replace"])
+        self.filters["join"] = _bounded_join(self.filters["join"])
+
+
+def _bounded_range(evaluate):
+    # python-liquid builds a range literal inside its expression classes, with no hook of the
+    # environment's; this wrapper refuses long ones, only for templates of _Environment.
+    @wraps(evaluate)
+    def bounded(self: RangeLiteral, context: RenderContext) -> Any:
+        value = evaluate(self, context)
+        limit = getattr(context.env, "range_limit", None)
+        if limit and len(value) > limit:
+            raise _RangeTooLong("range limit reached", token=self.token)
+        return value
+
+    return bounded
+
+
+def _bounded_range_async(evaluate_async):
+    @wraps(evaluate_async)
+    async def bounded(self: RangeLiteral, context: RenderContext) -> Any:
+        value = await evaluate_async(self, context)
+        limit = getattr(context.env, "range_limit", None)
+        if limit and len(value) > limit:
+            raise _RangeTooLong("range limit reached", token=self.token)
+        return value
+
+    return bounded
+
+
+if not getattr(RangeLiteral.evaluate, "__wrapped__", None):
+    RangeLiteral.evaluate = _bounded_range(RangeLiteral.evaluate)
+    RangeLiteral.evaluate_async = _bounded_range_async(RangeLiteral.evaluate_async)
+
+_TEXT = _Environment(autoescape=False)
+_HTML = _Environment(autoescape=True)
 
 
 class TemplateError(Exception):
-    """A Liquid template that cannot be parsed or rendered; the message is for people."""
+    """A Liquid template that cannot be parsed or rendered; the message is for people.
+
+    `syntax` is false when the text parses but is refused (a tag we do not support, a limit).
+    """
+
+    def __init__(self, message: str, *, syntax: bool = True) -> None:
+        super().__init__(message)
+        self.syntax = syntax
 
 
 @dataclass(frozen=True)
@@ -45,12 +261,16 @@ def compile_template(source: str, *, kind: str = "text"):
     try:
         return _compile(kind, digest, source)
     except LiquidError as exc:
-        raise TemplateError(_describe(exc)) from None
+        raise _error(exc) from None
 
 
-def _describe(exc: LiquidError) -> str:
+def _error(exc: LiquidError) -> TemplateError:
+    for kind, message in _LIMIT_MESSAGES.items():
+        if isinstance(exc, kind):
+            return TemplateError(message, syntax=False)
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    message = text.splitlines()[0] if text else type(exc).__name__
+    return TemplateError(message, syntax=not isinstance(exc, _Unsupported))
 
 
 def render_string(source: str, context: Mapping[str, Any], *, kind: str = "text") -> str:
@@ -59,7 +279,7 @@ def render_string(source: str, context: Mapping[str, Any], *, kind: str = "text"
     try:
         return template.render(**context)
     except LiquidError as exc:
-        raise TemplateError(_describe(exc)) from None
+        raise _error(exc) from None
 
 
 _URL = re.compile(r"(https?://[^\s<]+)")
@@ -92,7 +312,7 @@ def validate(source: str, known: Iterable[str]) -> list[str]:
     try:
         template = compile_template(source)
     except TemplateError as exc:
-        return [f"Syntax error: {exc}"]
+        return [f"Syntax error: {exc}" if exc.syntax else str(exc)]
     problems = []
     unknown_filters = sorted(set(template.filter_names()) - set(_TEXT.filters))
     problems += [f"Unknown filter “{name}”." for name in unknown_filters]
@@ -100,7 +320,22 @@ def validate(source: str, known: Iterable[str]) -> list[str]:
     for path in sorted(set(template.global_variable_paths())):
         if not _is_known(path, known_set):
             problems.append(f"Unknown variable “{path}”.")
-    return problems
+    limit = _limit_reached(hashlib.sha256(source.encode()).hexdigest(), source)
+    return problems + ([limit] if limit else [])
+
+
+@lru_cache(maxsize=1024)
+def _limit_reached(digest: str, source: str) -> str:
+    # A trial render with no values: a template that hits a limit even so (loops over literal
+    # ranges, say) is refused when saved. Other render errors depend on the values; the
+    # preview shows them.
+    try:
+        compile_template(source).render()
+    except ResourceLimitError as exc:
+        return str(_error(exc))
+    except LiquidError:
+        pass
+    return ""
 
 
 def _is_known(path: str, known: set[str]) -> bool:

@@ -170,6 +170,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# No task may hold a worker for ever: the soft limit raises SoftTimeLimitExceeded inside the
+# task (its transaction rolls back; the sweep's safety nets retry the work), the hard limit
+# kills the process. The sweep sets larger limits of its own (sodium/tasks.py).
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
 CELERY_TASK_ALWAYS_EAGER = env_bool("SODIUM_CELERY_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery's Django fix-up would close the worker's database connections around every task;

@@ -16,7 +16,12 @@ def deliver_message_task(message_id: int) -> None:
     outbox.deliver(message_id)
 
 
-@shared_task(acks_late=True)
+# A sweep claims up to 50 batches of due rows: more than a minute's work after downtime.
+SWEEP_SOFT_TIME_LIMIT = 240
+SWEEP_TIME_LIMIT = 300
+
+
+@shared_task(acks_late=True, soft_time_limit=SWEEP_SOFT_TIME_LIMIT, time_limit=SWEEP_TIME_LIMIT)
 def sweep_timers_task() -> int:
     """Dispatch due timers and run the safety nets (beat runs this every minute)."""
     return timers.sweep()

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -90,6 +91,8 @@ def sweep(now: dt.datetime | None = None, *, batch: int = 200, max_batches: int 
     for name, net in SAFETY_NETS.items():
         try:
             count = net(now)
+        except SoftTimeLimitExceeded:
+            raise
         except Exception:  # one broken net must not stop the others
             log.exception("safety net %s failed", name)
             continue
@@ -105,6 +108,10 @@ def _dispatch(timer: Timer, now: dt.datetime) -> int:
             if handler is None:
                 raise LookupError(f"no handler for timer kind {timer.kind!r}")
             handler(timer)
+    except SoftTimeLimitExceeded:
+        # The sweep's time is up: stop (the batch rolls back and stays due) rather than count
+        # this as the timer's failure and carry on until the hard limit kills the worker.
+        raise
     except Exception as exc:
         log.exception("timer %s failed", timer.key)
         with scopes_disabled():

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.utils import timezone
 
+from sodium import liquid
 from sodium.models import Client, ClientService, Contact, Practice, Task
 
 if TYPE_CHECKING:
@@ -189,6 +190,14 @@ def variables_markdown() -> str:
         'variables, e.g. `Dear {{ contacts.main.first_name | default: "client" }}`. Missing',
         "values render empty, so use `default` for a fallback. Values are escaped in HTML email.",
         "This page is generated from `workflows/context.py` (`manage.py liquid_variables`).",
+        "",
+        "`{% include %}` and `{% render %}` are not supported. Every render is bounded: at most",
+        f"{liquid.LOOP_LIMIT:,} loop passes (and numbers in a range), "
+        f"{liquid.OUTPUT_LIMIT // 1000} KB of output,",
+        f"{liquid.LOCALS_LIMIT // 1000} KB held in `assign` and `capture`, "
+        f"{liquid.RENDER_SECONDS} seconds. A template that goes",
+        "over is refused when saved if it does so with no values; otherwise the preview and the",
+        "composer say so, and an automatic step fails with the reason.",
         "",
         "| variable | what it is | example |",
         "|---|---|---|",

@@ -69,6 +69,7 @@ def edit_step(step: Step, *, actor: User, **fields: Any) -> Step:
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise WorkflowError(f"These cannot be edited: {', '.join(sorted(unknown))}.")
+    fields, detached = _own_email(step, fields)
     for name, value in fields.items():
         setattr(step, name, value)
     from workflows.step_types import config_errors
@@ -83,9 +84,37 @@ def edit_step(step: Step, *, actor: User, **fields: Any) -> Step:
         verb="step.edited",
         task=step.task,
         obj=step,
-        summary=f"Edited {step.name} for this task",
+        summary=f"Edited {step.name} for this task"
+        + (f" (its own copy of the content block {detached.name})" if detached else ""),
     )
     return step
+
+
+def _own_email(step: Step, fields: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """Return the fields to save and the content block the step leaves, if it leaves one.
+
+    The edit form shows what the step sends now (its block, its own text or its type's
+    default email). Sent back unchanged, the step keeps sending that, so later edits to the
+    block still reach it; changed, the step gets its own copy and leaves the block, since
+    handlers.step_content prefers a block to the step's own text.
+    """
+    if "content_block" in fields or not ({"subject", "body"} & set(fields)):
+        return fields, None
+    from workflows.handlers import step_content
+
+    wanted = (fields.get("subject", step.subject), fields.get("body", step.body))
+    if _same_text(wanted, step_content(step)):
+        return {k: v for k, v in fields.items() if k not in ("subject", "body")}, None
+    detached = step.content_block if step.content_block_id else None
+    return {**fields, "content_block": None}, detached
+
+
+def _same_text(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    # Browsers send textareas with CRLF line ends, and forms strip the ends.
+    def norm(pair: tuple[str, str]) -> tuple[str, ...]:
+        return tuple((text or "").replace("\r\n", "\n").strip() for text in pair)
+
+    return norm(a) == norm(b)
 
 
 @transaction.atomic

@@ -143,7 +143,9 @@ def render_preview(
     try:
         rendered = liquid.render_message(subject, body, context)
     except liquid.TemplateError as exc:
-        if not any(p.startswith(("Subject: Syntax", "Body: Syntax")) for p in preview.problems):
+        # A problem validation found already (a syntax error, a limit) is said once.
+        said = any(p.startswith(("Subject: Syntax", "Body: Syntax")) for p in preview.problems)
+        if not said and not any(p.endswith(str(exc)) for p in preview.problems):
             preview.problems.append(f"It cannot be rendered: {exc}")
     else:
         preview.subject, preview.html = rendered.subject, rendered.html

@@ -11,8 +11,9 @@ from django.views.decorators.http import require_http_methods
 from sodium import queries as core_queries
 from sodium.roles import Perm
 from sodium.tenancy import role_required
-from workflows import customise, engine, queries
+from workflows import customise, engine, handlers, queries
 from workflows.forms import OneOffStepForm, ReassignStepForm, TaskStepContentForm
+from workflows.views.content_blocks import token_groups
 
 
 def _back(step_or_task_id: int) -> HttpResponse:
@@ -54,11 +55,14 @@ def step_reassign(request: HttpRequest, step_id: int) -> HttpResponse:
 def step_edit(request: HttpRequest, step_id: int) -> HttpResponse:
     step = queries.get_step(request.practice, step_id)
     extra = [t[len("email:") :] for t in step.to_recipients if t.startswith("email:")]
+    # The form opens on what the step would send: its block, its own text, or its type's
+    # default email (customise.edit_step keeps that link when they come back unchanged).
+    subject, body = handlers.step_content(step) if step.sends_email else ("", "")
     initial = {
         "name": step.name,
         "description": step.description,
-        "subject": step.subject,
-        "body": step.body,
+        "subject": subject,
+        "body": body,
         "extra_to": ", ".join(extra),
         "to_recipients": [t for t in step.to_recipients if not t.startswith("email:")],
         "cc_recipients": [t for t in step.cc_recipients if not t.startswith("email:")],
@@ -76,6 +80,7 @@ def step_edit(request: HttpRequest, step_id: int) -> HttpResponse:
         else:
             messages.success(request, f"Saved “{form.cleaned_data['name']}” for this task.")
             return _back(step.task_id)
+    uses_block = step.sends_email and bool(step.content_block_id)
     return render(
         request,
         "workflows/step_customise.html",
@@ -85,6 +90,11 @@ def step_edit(request: HttpRequest, step_id: int) -> HttpResponse:
             "form": form,
             "title": f"Edit “{step.name}” for this task",
             "note": "Changes apply to this task only; the template stays as it is.",
+            "email_block": step.content_block if uses_block else None,
+            "default_email": step.type in handlers.DEFAULT_CONTENT
+            and not uses_block
+            and not (step.subject.strip() and step.body.strip()),
+            "token_groups": token_groups() if step.sends_email else [],
         },
     )
 

@@ -54,6 +54,17 @@ class Section:
     lines: list[str]
 
 
+# How the review's first line names each type: "‘Collect records’, a document request."
+# (Not the type's label: "Simple step" and "Send email" read "a simple step step".)
+KIND_PHRASES = {
+    StepType.SIMPLE: "a simple step",
+    StepType.EMAIL: "an email step",
+    StepType.DOCUMENT_REQUEST: "a document request",
+    StepType.DOCUMENT_APPROVAL: "a document approval",
+    StepType.CLIENT_CONFIRMATION: "a client confirmation",
+}
+
+
 def summary(draft: dict, ctx: WizardContext) -> list[Section]:
     """Return the review: what the step will do, in sentences, one section per stage."""
     parsed = parse(draft, ctx)
@@ -63,7 +74,7 @@ def summary(draft: dict, ctx: WizardContext) -> list[Section]:
         Section(
             "name",
             "Name",
-            [f"{_quote(f['name'] or 'Untitled')}, a {StepType(kind).label.lower()} step."]
+            [f"{_quote(f['name'] or 'Untitled')}, {KIND_PHRASES[kind]}."]
             + ([f"Notes: {f['description']}"] if f["description"] else [])
             + (
                 [f"The client is asked for {_quote(settings.get('title', ''))}."]
