@@ -341,13 +341,23 @@ class PracticeSettingsForm(forms.ModelForm):
             "logo",
             "time_zone",
             "country",
+            "require_two_factor",
         ]
-        labels = {"sender_name": "Email sender name", "reply_to": "Reply-to address"}
+        labels = {
+            "sender_name": "Email sender name",
+            "reply_to": "Reply-to address",
+            "require_two_factor": "Require two-factor sign-in for every member",
+        }
         help_texts = {
             "sender_name": 'The name clients see on emails, e.g. "Ledger & Co Accountants".',
             "reply_to": "Where client replies go. Leave empty to use the sender's address.",
             "country": "Two-letter country code, e.g. GB.",
         }
+
+    def __init__(self, *args, can_require_two_factor: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not can_require_two_factor:  # only an owner decides (Perm.MANAGE_SECURITY)
+            del self.fields["require_two_factor"]
 
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")

@@ -4,7 +4,9 @@
    cursor of the subject or body field last focused in the same [data-token-scope] (fields carry
    data-token-field; data-token-default is used when none was focused yet).
 
-   Plain forms with data-confirm="…" ask before they submit (htmx forms use hx-confirm). */
+   Plain forms with data-confirm="…" ask before they submit (htmx forms use hx-confirm).
+
+   Buttons with class js-print (hidden until this script runs) print the page. */
 (function () {
   "use strict";
 
@@ -55,5 +57,10 @@
     var form = event.target;
     var message = form instanceof HTMLFormElement && form.getAttribute("data-confirm");
     if (message && !window.confirm(message)) event.preventDefault();
+  });
+
+  document.querySelectorAll(".js-print").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
   });
 })();
