@@ -69,8 +69,11 @@ def _record(user: User, *, verb: str, summary: str) -> None:
 
 
 def _new_backup_codes(user: User) -> list[str]:
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name=BACKUP_NAME, confirmed=True)
+    # Keep the device, replace its tokens: a session verified with a backup code stays verified.
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, defaults={"name": BACKUP_NAME, "confirmed": True}
+    )
+    device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
     return codes

@@ -43,7 +43,8 @@ class SignInView(auth_views.LoginView):
 
     def get_success_url(self) -> str:
         url = super().get_success_url()
-        if self.request.user.two_factor_enabled and not self.request.user.is_verified():
+        # Just signed in with a password: the session is not verified by a code yet.
+        if self.request.user.two_factor_enabled:
             return reverse("sodium:two-factor-verify") + "?" + urlencode({"next": url})
         return url
 
