@@ -30,6 +30,32 @@ class SignInForm(AuthenticationForm):
     }
 
 
+class TwoFactorCodeForm(forms.Form):
+    """A code from the authenticator app, or a backup code where one may be used."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "spellcheck": "false",
+                "autocapitalize": "none",
+                "class": "code-input",
+            }
+        ),
+    )
+
+    def __init__(
+        self, *args, label: str = "Code", help_text: str = "", autofocus: bool = False, **kwargs
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["code"]
+        field.label, field.help_text = label, help_text
+        if autofocus:
+            field.widget.attrs["autofocus"] = True
+
+
 class ResetOrInviteForm(PasswordResetForm):
     """Send a set-password link to any active account, including invited members who have
     not chosen a password yet (Django's form skips those, stranding expired invitations)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import django_otp
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -16,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sodium import lockout, ratelimit, two_factor
-from sodium.forms import ResetOrInviteForm, SignInForm
+from sodium.forms import ResetOrInviteForm, SignInForm, TwoFactorCodeForm
 from sodium.services import two_factor as two_factor_services
 from sodium.tenancy import practice_required, switch_practice
 
@@ -61,17 +60,6 @@ def locked_out(request: HttpRequest, original_response=None, credentials=None) -
     return response
 
 
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label="Code",
-        max_length=20,
-        help_text="The 6 digits your authenticator app shows now, or one of your backup codes.",
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}
-        ),
-    )
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 @login_required
@@ -80,7 +68,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     nxt = _safe_next(request, reverse("sodium:dashboard"))
     if not request.user.two_factor_enabled or request.user.is_verified():
         return redirect(nxt)
-    form = CodeForm(request.POST if request.method == "POST" else None)
+    form = TwoFactorCodeForm(request.POST if request.method == "POST" else None, autofocus=True)
     if request.method == "POST" and form.is_valid():
         try:
             device = two_factor_services.check_code(request.user, form.cleaned_data["code"])

@@ -10,15 +10,27 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from sodium import two_factor
+from sodium.forms import TwoFactorCodeForm
 from sodium.roles import Perm
 from sodium.services import two_factor as services
 from sodium.tenancy import role_required, two_factor_setup_view
-from sodium.views.auth import CodeForm
 from sodium.views.common import HtmxHttpRequest
 
 # New backup codes wait here until the member says they have kept them: shown on one page,
 # downloadable from it, never shown again.
 CODES_KEY = "sodium_new_backup_codes"
+
+
+def _set_up_form(data=None) -> TwoFactorCodeForm:
+    return TwoFactorCodeForm(
+        data, label="Code from the app", help_text="The 6 digits it shows for Sodium now."
+    )
+
+
+def _turn_off_form(data=None) -> TwoFactorCodeForm:
+    return TwoFactorCodeForm(
+        data, label="Current code", help_text="From your app, or one of your backup codes."
+    )
 
 
 def _error(exc: services.TwoFactorError) -> str:
@@ -34,7 +46,7 @@ def two_factor_page(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "required": two_factor.required_by(user),
         "pending": None,
-        "form": CodeForm(),
+        "form": _turn_off_form() if user.two_factor_enabled else _set_up_form(),
     }
     if not user.two_factor_enabled:
         pending = two_factor.pending_device(user)
@@ -64,7 +76,7 @@ def two_factor_start(request: HtmxHttpRequest) -> HttpResponse:
 @role_required(Perm.VIEW_PRACTICE)
 @two_factor_setup_view
 def two_factor_confirm(request: HtmxHttpRequest) -> HttpResponse:
-    form = CodeForm(request.POST)
+    form = _set_up_form(request.POST)
     if form.is_valid():
         try:
             device, codes = services.confirm_setup(request.user, code=form.cleaned_data["code"])
@@ -146,7 +158,7 @@ def two_factor_codes_new(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @role_required(Perm.VIEW_PRACTICE)
 def two_factor_disable(request: HtmxHttpRequest) -> HttpResponse:
-    form = CodeForm(request.POST)
+    form = _turn_off_form(request.POST)
     if form.is_valid():
         try:
             services.disable(request.user, code=form.cleaned_data["code"])
