@@ -384,6 +384,11 @@ class PracticeSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if not can_require_two_factor:  # only an owner decides (Perm.MANAGE_SECURITY)
             del self.fields["require_two_factor"]
+        else:
+            # A checkbox's help goes under it (the template writes it), not beside the label.
+            field = self.fields["require_two_factor"]
+            field.help_text = ""
+            field.widget.attrs["aria-describedby"] = "require-two-factor-help"
 
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")

@@ -127,7 +127,10 @@ def practice_required(view: Callable) -> Callable:
             return redirect_to_login(request.get_full_path())
         step = two_factor.missing_step(request)
         if step == two_factor.VERIFY:
-            return _go(request, "sodium:two-factor-verify", next=request.get_full_path())
+            # After the code, back to the page the member was on (not an htmx partial's URL).
+            htmx = getattr(request, "htmx", None)
+            here = (htmx.current_url_abs_path if htmx else None) or request.get_full_path()
+            return _go(request, "sodium:two-factor-verify", next=here)
         if request.practice is None:
             return render(request, "sodium/no_practice.html", status=403)
         if step == two_factor.SET_UP and not getattr(view, "two_factor_setup_view", False):

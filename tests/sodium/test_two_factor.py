@@ -216,8 +216,11 @@ class TwoFactorSignInTests(BaseTestCase):
 
     def test_an_htmx_request_is_sent_to_the_code_page_whole(self) -> None:
         self.client.force_login(self.staff)
-        r = self.client.get("/tasks/", headers={"HX-Request": "true"})
-        self.assertTrue(r["HX-Redirect"].startswith(VERIFY_URL))
+        r = self.client.get(
+            "/tasks/?page=2",
+            headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/clients/"},
+        )
+        self.assertEqual(r["HX-Redirect"], f"{VERIFY_URL}?next=%2Fclients%2F")
 
     def test_a_member_without_two_factor_is_not_asked(self) -> None:
         r = self.client.post(SIGN_IN_URL, {"username": self.manager.email, "password": PASSWORD})
