@@ -30,6 +30,32 @@ class SignInForm(AuthenticationForm):
     }
 
 
+class TwoFactorCodeForm(forms.Form):
+    """A code from the authenticator app, or a backup code where one may be used."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "spellcheck": "false",
+                "autocapitalize": "none",
+                "class": "code-input",
+            }
+        ),
+    )
+
+    def __init__(
+        self, *args, label: str = "Code", help_text: str = "", autofocus: bool = False, **kwargs
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["code"]
+        field.label, field.help_text = label, help_text
+        if autofocus:
+            field.widget.attrs["autofocus"] = True
+
+
 class ResetOrInviteForm(PasswordResetForm):
     """Send a set-password link to any active account, including invited members who have
     not chosen a password yet (Django's form skips those, stranding expired invitations)."""
@@ -341,13 +367,28 @@ class PracticeSettingsForm(forms.ModelForm):
             "logo",
             "time_zone",
             "country",
+            "require_two_factor",
         ]
-        labels = {"sender_name": "Email sender name", "reply_to": "Reply-to address"}
+        labels = {
+            "sender_name": "Email sender name",
+            "reply_to": "Reply-to address",
+            "require_two_factor": "Require two-factor sign-in for every member",
+        }
         help_texts = {
             "sender_name": 'The name clients see on emails, e.g. "Ledger & Co Accountants".',
             "reply_to": "Where client replies go. Leave empty to use the sender's address.",
             "country": "Two-letter country code, e.g. GB.",
         }
+
+    def __init__(self, *args, can_require_two_factor: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not can_require_two_factor:  # only an owner decides (Perm.MANAGE_SECURITY)
+            del self.fields["require_two_factor"]
+        else:
+            # A checkbox's help goes under it (the template writes it), not beside the label.
+            field = self.fields["require_two_factor"]
+            field.help_text = ""
+            field.widget.attrs["aria-describedby"] = "require-two-factor-help"
 
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")

@@ -15,6 +15,7 @@ class Role(models.TextChoices):
 
 
 _EVERYONE = frozenset(Role.values)
+_OWNERS = frozenset({Role.OWNER})
 _ADMINS = frozenset({Role.OWNER, Role.ADMIN})
 _MANAGERS = frozenset({Role.OWNER, Role.ADMIN, Role.MANAGER})
 _PRACTICE_STAFF = frozenset({Role.OWNER, Role.ADMIN, Role.MANAGER, Role.STAFF})
@@ -28,6 +29,10 @@ class Perm(models.TextChoices):
     MANAGE_TEMPLATES = "manage_templates", "Build workflow templates and content blocks"
     MANAGE_MEMBERS = "manage_members", "Add, remove and change the roles of members"
     MANAGE_PRACTICE = "manage_practice", "Change the practice's settings and branding"
+    MANAGE_SECURITY = (
+        "manage_security",
+        "Require two-factor sign-in and unlock members locked out of signing in",
+    )
     MANAGE_AR = "manage_ar", "Build and assign AR workflows"
     WORK_AR = "work_ar", "Work accounts-receivable actions"
 
@@ -40,6 +45,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Perm.MANAGE_TEMPLATES: _MANAGERS,
     Perm.MANAGE_MEMBERS: _ADMINS,
     Perm.MANAGE_PRACTICE: _ADMINS,
+    Perm.MANAGE_SECURITY: _OWNERS,
     Perm.MANAGE_AR: _ADMINS | {Role.AR_MANAGER},
     Perm.WORK_AR: _ADMINS | {Role.AR_MANAGER, Role.AR_SPECIALIST},
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -46,6 +47,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "anymail",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "sodium",
     "workflows",
     "portal",
@@ -61,10 +66,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "sodium.tenancy.PracticeMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sodium.urls"
@@ -128,6 +136,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_COOKIE_AGE = env_int("SODIUM_SESSION_AGE_SECONDS", 60 * 60 * 12)
+# django-axes refuses sign-in after repeated failures, counted in the database (so every web
+# process sees the same count): per account whatever the address, and per address whatever
+# the account. The lock lifts a cool-off after the last failure, or when an owner unlocks.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("SODIUM_SIGN_IN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SODIUM_SIGN_IN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "sodium.lockout.username_of"
+AXES_CLIENT_IP_CALLABLE = "sodium.ratelimit.client_ip"
+AXES_LOCKOUT_CALLABLE = "sodium.views.auth.locked_out"
+# Attempts while locked do not push the lock further, so the time the page gives holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Successful sign-ins are not logged by axes (the activity log is the audit trail).
+AXES_DISABLE_ACCESS_LOG = True
+# Two-factor sign-in (django-otp): an authenticator app (TOTP) plus one-time backup codes.
+OTP_TOTP_ISSUER = "Sodium"
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -211,7 +240,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = SECURE_HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_HTTPS else None
 # Reverse proxies in front of web that append the client's address to X-Forwarded-For (the
-# portal's per-address rate limit reads it); 0 means clients connect directly.
+# per-address rate limits and the sign-in lockout read it); 0 means clients connect directly.
 SODIUM_PROXY_HOPS = env_int("SODIUM_PROXY_HOPS", 0)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

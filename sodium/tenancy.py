@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
+from django_htmx.http import HttpResponseClientRedirect
 from django_scopes import ScopedManager, ScopeError, get_scope, scope, scopes_disabled
 
 from sodium.roles import role_can
@@ -107,19 +110,47 @@ class PracticeMiddleware:
 
 
 def practice_required(view: Callable) -> Callable:
-    """Require a signed-in user with a practice; send others to sign in or to a clear page."""
+    """Require a signed-in user with a practice; send others to sign in or to a clear page.
+
+    Every staff view goes through here, so this is also where two-factor sign-in is enforced:
+    a member with an authenticator app enters a code first, and a member whose practice
+    requires one sets it up first (only views marked `two_factor_setup_view` open before).
+    """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        from sodium import two_factor
+
         if not request.user.is_authenticated:
             from django.contrib.auth.views import redirect_to_login
 
             return redirect_to_login(request.get_full_path())
+        step = two_factor.missing_step(request)
+        if step == two_factor.VERIFY:
+            # After the code, back to the page the member was on (not an htmx partial's URL).
+            htmx = getattr(request, "htmx", None)
+            here = (htmx.current_url_abs_path if htmx else None) or request.get_full_path()
+            return _go(request, "sodium:two-factor-verify", next=here)
         if request.practice is None:
             return render(request, "sodium/no_practice.html", status=403)
+        if step == two_factor.SET_UP and not getattr(view, "two_factor_setup_view", False):
+            return _go(request, "sodium:two-factor")
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def two_factor_setup_view(view: Callable) -> Callable:
+    """Mark a view that a member who must set up two-factor sign-in may open before that."""
+    view.two_factor_setup_view = True
+    return view
+
+
+def _go(request: HttpRequest, name: str, **query: str) -> HttpResponse:
+    url = reverse(name) + (f"?{urlencode(query)}" if query else "")
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
 
 
 def role_required(perm: str) -> Callable[[Callable], Callable]:

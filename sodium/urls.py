@@ -2,11 +2,21 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from sodium.views import auth, clients, dashboard, messages, notifications, practice_settings, tasks
+from sodium.views import (
+    auth,
+    clients,
+    dashboard,
+    messages,
+    notifications,
+    practice_settings,
+    tasks,
+    two_factor,
+)
 
 core = [
     path("", dashboard.dashboard, name="dashboard"),
     path("sign-in/", auth.SignInView.as_view(), name="login"),
+    path("sign-in/code/", auth.two_factor_verify, name="two-factor-verify"),
     path("sign-out/", auth.sign_out, name="logout"),
     path("forgot-password/", auth.ForgotPasswordView.as_view(), name="forgot-password"),
     path("set-password/<uidb64>/<token>/", auth.SetPasswordView.as_view(), name="set-password"),
@@ -53,6 +63,27 @@ core = [
     path("notifications/", notifications.notification_list, name="notification-list"),
     path("notifications/read/", notifications.notifications_read, name="notifications-read"),
     path("account/", notifications.account, name="account"),
+    # Two-factor sign-in: an authenticator app and backup codes
+    path("account/two-factor/", two_factor.two_factor_page, name="two-factor"),
+    path("account/two-factor/start/", two_factor.two_factor_start, name="two-factor-start"),
+    path("account/two-factor/confirm/", two_factor.two_factor_confirm, name="two-factor-confirm"),
+    path("account/two-factor/codes/", two_factor.two_factor_codes, name="two-factor-codes"),
+    path(
+        "account/two-factor/codes/download/",
+        two_factor.two_factor_codes_download,
+        name="two-factor-codes-download",
+    ),
+    path(
+        "account/two-factor/codes/done/",
+        two_factor.two_factor_codes_done,
+        name="two-factor-codes-done",
+    ),
+    path(
+        "account/two-factor/codes/new/",
+        two_factor.two_factor_codes_new,
+        name="two-factor-codes-new",
+    ),
+    path("account/two-factor/disable/", two_factor.two_factor_disable, name="two-factor-disable"),
     # Practice settings
     path("settings/practice/", practice_settings.practice_settings, name="practice-settings"),
     path("settings/members/", practice_settings.member_list, name="member-list"),
@@ -60,6 +91,11 @@ core = [
         "settings/members/<int:membership_id>/role/",
         practice_settings.member_role,
         name="member-role",
+    ),
+    path(
+        "settings/members/<int:membership_id>/unlock/",
+        practice_settings.member_unlock,
+        name="member-unlock",
     ),
     path(
         "settings/members/<int:membership_id>/remove/",

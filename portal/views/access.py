@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal import access, queries, ratelimit
+from portal import access, queries
 from portal.forms import SignInLinkForm
 from portal.models import AccessToken
 from portal.sign_in import email_sign_in_link
@@ -23,6 +23,7 @@ from portal.views.common import (
     remembered_practice,
     render_portal,
 )
+from sodium import ratelimit
 from sodium.models import Practice
 
 # Sign-in link requests allowed per address and per network address in one window.

@@ -22,6 +22,12 @@ class Practice(models.Model):
     primary_colour = models.CharField(max_length=7, default="#1f5fbf", validators=[hex_colour])
     sender_name = models.CharField(max_length=120, blank=True)
     reply_to = models.EmailField(blank=True)
+    require_two_factor = models.BooleanField(
+        "two-factor sign-in required",
+        default=False,
+        help_text="Every member must sign in with a code from an authenticator app as well "
+        "as their password. Members without one set it up at their next page.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -37,6 +37,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False,
         help_text="Also send in-app notifications (client responses, chases) by email.",
     )
+    # Set with the user's confirmed two-factor devices (sodium/services/two_factor.py), so the
+    # staff gate knows without a query per request that this session needs a code.
+    two_factor_enabled = models.BooleanField(default=False, editable=False)
     # The practice opened after sign-in: the one the user last switched to.
     last_practice = models.ForeignKey(
         "sodium.Practice", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from axes.utils import reset
 from django.db import transaction
 
 from sodium import activity
 from sodium.models import Client, ClientService, Membership, Practice, Task, Team, User
 from sodium.roles import GRANTABLE, Role
+from sodium.services import two_factor
 
 
 class MemberError(Exception):
@@ -165,6 +167,27 @@ def remove_member(
         data={"reassigned_to": reassign_to.pk if reassign_to else None},
     )
     membership.delete()
+
+
+@transaction.atomic
+def unlock_member(membership: Membership, *, actor: Membership) -> int:
+    """Let a member locked out of signing in try again now; return the failures cleared.
+
+    Clears the failed sign-ins django-axes counts against their account and the wrong-code
+    back-off on their two-factor devices. Only an owner may; raises MemberError otherwise.
+    """
+    if actor.role != Role.OWNER or actor.practice_id != membership.practice_id:
+        raise MemberError("Only an owner of this practice can unlock a member.")
+    user = membership.user
+    cleared = reset(username=user.email.lower()) + two_factor.reset_throttles(user)
+    activity.record(
+        practice=membership.practice,
+        actor=actor.user,
+        verb="member.unlocked",
+        obj=membership,
+        summary=f"Unlocked sign-in for {user}",
+    )
+    return cleared
 
 
 @transaction.atomic

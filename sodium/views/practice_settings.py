@@ -12,7 +12,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sodium import queries
+from sodium import lockout, queries
 from sodium.forms import (
     MemberAddForm,
     MemberRemoveForm,
@@ -23,10 +23,11 @@ from sodium.forms import (
     TeamForm,
 )
 from sodium.models import Practice, Service, Tag, Team, User
-from sodium.roles import Perm, grantable_roles
+from sodium.roles import Perm, grantable_roles, role_can
 from sodium.services import clients as client_services
 from sodium.services import members as member_services
 from sodium.services import practices as practice_services
+from sodium.services import two_factor as two_factor_services
 from sodium.tenancy import role_required
 from sodium.uploads import content_type_for_logo
 from sodium.views.common import HtmxHttpRequest
@@ -74,13 +75,22 @@ def member_list(request: HtmxHttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"Added {user}; they can sign in with their account.")
             return redirect("sodium:member-list")
+    memberships = list(queries.memberships_for_list(practice))
+    can_unlock = role_can(me.role, Perm.MANAGE_SECURITY)
+    if can_unlock:
+        locked = lockout.locked_accounts([m.user.email for m in memberships])
+        held = two_factor_services.throttled_users([m.user for m in memberships])
+        for m in memberships:
+            m.locked_until = locked.get(m.user.email)
+            m.codes_held = m.user_id in held
     return render(
         request,
         "sodium/member_list.html",
         {
-            "memberships": queries.memberships_for_list(practice),
+            "memberships": memberships,
             "form": form,
             "role_choices": grantable_roles(me.role),
+            "can_unlock": can_unlock,
         },
     )
 
@@ -103,6 +113,19 @@ def member_role(request: HtmxHttpRequest, membership_id: int) -> HttpResponse:
         messages.success(
             request, f"{membership.user} is now {membership.get_role_display().lower()}."
         )
+    return redirect("sodium:member-list")
+
+
+@require_POST
+@role_required(Perm.MANAGE_SECURITY)
+def member_unlock(request: HtmxHttpRequest, membership_id: int) -> HttpResponse:
+    membership = queries.get_membership(request.practice, membership_id)
+    try:
+        member_services.unlock_member(membership, actor=request.membership)
+    except member_services.MemberError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{membership.user} can sign in again.")
     return redirect("sodium:member-list")
 
 
@@ -238,6 +261,7 @@ def practice_settings(request: HtmxHttpRequest) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         request.FILES if request.method == "POST" else None,
         instance=practice,
+        can_require_two_factor=role_can(request.membership.role, Perm.MANAGE_SECURITY),
     )
     if request.method == "POST" and form.is_valid():
         fresh = Practice.objects.get(pk=practice.pk)

@@ -6,7 +6,9 @@
 
    Plain forms with data-confirm="…" ask before they submit (htmx forms use hx-confirm); once
    the person says yes, the form's disabled inputs marked data-confirmed go along, so the server
-   (which asks again without them, as it does with no script) knows. */
+   (which asks again without them, as it does with no script) knows.
+
+   Buttons with class js-print (hidden until this script runs) print the page. */
 (function () {
   "use strict";
 
@@ -64,5 +66,10 @@
     form.querySelectorAll("input[data-confirmed]").forEach(function (input) {
       input.disabled = false;
     });
+  });
+
+  document.querySelectorAll(".js-print").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
   });
 })();

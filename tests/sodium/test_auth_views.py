@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from django.core import mail
+from django.core.cache import cache
+from django.test import override_settings
 from django.urls import reverse
 
 from sodium.roles import Role
@@ -168,6 +170,11 @@ class PracticeSwitchViewTests(BaseTestCase):
 
 
 class ForgotPasswordViewTests(BaseTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        cache.clear()  # the reset rate limits count in the cache
+        self.addCleanup(cache.clear)
+
     def _ask(self, email: str):
         return self.client.post(FORGOT_URL, {"email": email}, follow=True)
 
@@ -220,3 +227,64 @@ class ForgotPasswordViewTests(BaseTestCase):
         invited.save(update_fields=["password"])
         self._ask("new@example.com")
         self.assertEqual(len(mail.outbox), 1)
+
+
+class PasswordResetLimitTests(BaseTestCase):
+    TOO_MANY = "Too many requests"
+
+    def setUp(self) -> None:
+        super().setUp()
+        cache.clear()
+        self.addCleanup(cache.clear)
+
+    def _ask(self, email: str, ip: str = "10.0.0.1", follow: bool = False):
+        return self.client.post(FORGOT_URL, {"email": email}, REMOTE_ADDR=ip, follow=follow)
+
+    def test_twenty_five_requests_for_one_address_send_three_emails(self) -> None:
+        answers = [self._ask(self.staff.email) for _ in range(25)]
+        self.assertEqual(len(mail.outbox), 3)
+        self.assertEqual([a.status_code for a in answers], [302] * 3 + [429] * 22)
+        self.assertContains(answers[-1], self.TOO_MANY, status_code=429)
+        self.assertEqual(answers[-1]["Retry-After"], str(15 * 60))
+
+    def test_the_limited_answer_is_the_same_for_an_unknown_address(self) -> None:
+        for _ in range(4):
+            known = self._ask(self.staff.email, follow=True)
+            unknown = self._ask("nobody@example.com", follow=True)
+        self.assertEqual((known.status_code, unknown.status_code), (429, 429))
+        self.assertEqual(
+            ForgotPasswordViewTests._without_csrf_tokens(known.content),
+            ForgotPasswordViewTests._without_csrf_tokens(unknown.content),
+        )
+
+    def test_it_counts_an_address_whatever_its_case(self) -> None:
+        for email in (self.staff.email, self.staff.email.upper(), f" {self.staff.email} "):
+            self._ask(email)
+        self.assertEqual(self._ask(self.staff.email.title()).status_code, 429)
+        self.assertEqual(len(mail.outbox), 3)
+
+    def test_one_network_address_gets_ten_requests_in_the_window(self) -> None:
+        for n in range(10):
+            self.assertEqual(self._ask(f"person{n}@example.com").status_code, 302)
+        self.assertEqual(self._ask(self.staff.email).status_code, 429)
+        self.assertEqual(len(mail.outbox), 0)
+        # Another address is still served.
+        self.assertEqual(self._ask(self.staff.email, ip="10.0.0.2").status_code, 302)
+        self.assertEqual(len(mail.outbox), 1)
+
+    @override_settings(SODIUM_PROXY_HOPS=1)
+    def test_behind_a_proxy_it_counts_the_address_the_proxy_saw(self) -> None:
+        for n in range(10):
+            self.client.post(
+                FORGOT_URL,
+                {"email": f"person{n}@example.com"},
+                REMOTE_ADDR="10.0.0.9",
+                headers={"X-Forwarded-For": f"6.6.6.{n}, 198.51.100.20"},
+            )
+        r = self.client.post(
+            FORGOT_URL,
+            {"email": self.staff.email},
+            REMOTE_ADDR="10.0.0.9",
+            headers={"X-Forwarded-For": "7.7.7.7, 198.51.100.21"},
+        )
+        self.assertEqual(r.status_code, 302)

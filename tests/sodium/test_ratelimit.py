@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import RequestFactory, SimpleTestCase, override_settings
 
-from portal import ratelimit
+from sodium import ratelimit
 
 
 class HitTests(SimpleTestCase):

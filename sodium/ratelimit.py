@@ -1,4 +1,7 @@
-"""A fixed-window request counter in Django's cache (Redis in production)."""
+"""A fixed-window request counter in Django's cache (Redis in production), and the client address.
+
+Shared by the portal's sign-in links, the staff password reset and django-axes (sign-in lockout).
+"""
 
 from __future__ import annotations
 
