@@ -1,7 +1,7 @@
 """Set up, use and turn off two-factor sign-in (django-otp devices) for a staff member.
 
 Each member has at most one authenticator app (a TOTP device) and one set of backup codes (a
-static device whose tokens are deleted as they are used). `User.two_factor_enabled` follows
+static device whose tokens are deleted as they are used, stored only as keyed digests). `User.two_factor_enabled` follows
 the confirmed app, so the staff gate knows without a query that a session needs a code.
 Wrong codes are throttled by django-otp on each device (exponential back-off).
 """
@@ -12,6 +12,7 @@ import re
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.crypto import salted_hmac
 from django_otp import devices_for_user
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -46,6 +47,17 @@ def _clean(code: str) -> str:
     return re.sub(r"[\s-]", "", code or "").lower()
 
 
+def _stored(code: str) -> str:
+    """Return what the database keeps of a backup code: a keyed digest, never the code.
+
+    django-otp matches a static token by equality, so storing the digest and checking the
+    digest of what was typed keeps its one-use deletion and throttling, while a copy of the
+    database (without SECRET_KEY) holds no code that signs anyone in. The token column holds
+    16 characters: 64 bits of HMAC-SHA256.
+    """
+    return salted_hmac("sodium.two_factor.backup_code", code, algorithm="sha256").hexdigest()[:16]
+
+
 def _verify(device: Device, code: str) -> bool:
     """Check `code` on a locked row of `device`; raise Throttled while django-otp holds it back."""
     allowed, info = device.verify_is_allowed()
@@ -75,7 +87,7 @@ def _new_backup_codes(user: User) -> list[str]:
     )
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=_stored(c)) for c in codes)
     return codes
 
 
@@ -135,7 +147,8 @@ def check_code(user: User, code: str) -> Device:
     # A wrong code's throttle count must be committed, so the refusal is raised outside.
     with transaction.atomic():
         device = model.objects.select_for_update().filter(user=user, confirmed=True).first()
-        accepted = device is not None and bool(code) and _verify(device, code)
+        token = code if model is TOTPDevice else _stored(code)
+        accepted = device is not None and bool(code) and _verify(device, token)
     if not accepted:
         raise TwoFactorError(WRONG_CODE)
     return device

@@ -102,8 +102,11 @@ class TwoFactorSetUpTests(BaseTestCase):
         self.assertRedirects(r, CODES_URL)
         self.staff.refresh_from_db()
         self.assertTrue(self.staff.two_factor_enabled)
-        tokens = set(backup_codes_of(self.staff))
+        tokens = set(self.client.session["sodium_new_backup_codes"])
         self.assertEqual(len(tokens), 10)
+        # The database keeps digests only: none of the codes shown is stored.
+        self.assertEqual(len(backup_codes_of(self.staff)), 10)
+        self.assertFalse(tokens & backup_codes_of(self.staff))
         r = self.client.get(CODES_URL)
         for token in tokens:
             self.assertContains(r, token)
@@ -181,6 +184,14 @@ class TwoFactorSignInTests(BaseTestCase):
         r = self.client.post(VERIFY_URL, {"code": self.codes[0]})
         self.assertContains(r, "That code is not right")
         self.assertEqual(StaticToken.objects.filter(device__user=self.staff).count(), 9)
+
+    def test_what_the_database_keeps_of_a_backup_code_does_not_sign_in(self) -> None:
+        stored = sorted(backup_codes_of(self.staff))
+        self.assertEqual(len(stored), 10)
+        self._password()
+        r = self.client.post(VERIFY_URL, {"code": stored[0]})
+        self.assertContains(r, "That code is not right")
+        self.assertEqual(len(backup_codes_of(self.staff)), 10)
 
     def test_a_code_is_not_accepted_twice(self) -> None:
         self._password()
@@ -327,8 +338,9 @@ class TurnOffTwoFactorTests(BaseTestCase):
     def test_new_backup_codes_replace_the_old_ones(self) -> None:
         r = self.client.post(reverse("sodium:two-factor-codes-new"))
         self.assertRedirects(r, CODES_URL)
-        new = set(backup_codes_of(self.staff))
+        new = set(self.client.session["sodium_new_backup_codes"])
         self.assertEqual(len(new), 10)
         self.assertFalse(new & set(self.codes))
+        services.check_code(self.staff, new.pop())
         with self.assertRaises(services.TwoFactorError):
             services.check_code(self.staff, self.codes[1])
