@@ -331,7 +331,9 @@ _TIME_ZONES = sorted(available_timezones())
 class PracticeSettingsForm(forms.ModelForm):
     time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in _TIME_ZONES])
     logo = forms.FileField(
-        required=False, help_text="PNG, JPEG or WebP, at most 1 MB. Shown in emails and the portal."
+        required=False,
+        help_text="PNG, JPEG or WebP, at most 1 MB and 4000 pixels a side. Shown in emails and "
+        "the portal.",
     )
     primary_colour = forms.CharField(
         max_length=7, widget=forms.TextInput(attrs={"type": "color"}), label="Brand colour"
