@@ -10,14 +10,11 @@ and no binary file may carry a web page inside it (a PNG or PDF that is also an 
 from __future__ import annotations
 
 import codecs
-import csv
 import hashlib
-import itertools
 import re
 import secrets
 import zipfile
 import zlib
-from collections.abc import Iterator
 from pathlib import PurePath
 
 import filetype
@@ -79,9 +76,16 @@ ZIP_MAX_MEMBERS = 5000
 ZIP_MAX_UNPACKED = 1024 * 1024 * 1024
 CONTENT_TYPES_MAX = 256 * 1024
 # A cell a spreadsheet would run as a formula: "=" or "@" first, or "+"/"-" before a function
-# call or a DDE link ("-2+3+cmd|' /C calc'!A0"). "-12.50" or "+44 20 7946 0000" is data.
-# (The look-behind makes the search linear: a long cell is scanned once, not once a letter.)
-_CALL_OR_LINK = re.compile(r"(?<![\w.])[A-Za-z_][\w.]*\s*\(|[|!]")
+# call or a DDE link ("-2+3+cmd|' /C calc'!A0"); "-12.50", "-12 (refund)" or
+# "+44 20 7946 0000" is data. A cell starts a line or follows any delimiter a spreadsheet
+# may split on, after blanks and an opening quote, and ends at the next delimiter. Every
+# repeat is possessive and each word is taken whole, so the search is linear in the file.
+_FORMULA_CELL = re.compile(
+    rb'[,;\t|\r\n][ \t]*+"?[ \t]*+(?P<cell>[=@]|[+-]'
+    rb"(?:[^,;\t\r\n|!(\w.]++|[A-Za-z_][\w.]*+(?![ \t]*+\()|[0-9.][\w.]*+|\()*+"
+    rb"(?:[|!]|[A-Za-z_][\w.]*+[ \t]*+\())"
+)
+_CELL_REST = re.compile(rb"[^,;\t\r\n]*+")
 
 
 class UploadRejected(Exception):
@@ -184,50 +188,41 @@ def _check_office(upload: UploadedFile, name: str, ext: str) -> None:
 
 
 def _refuse_formulas(upload: UploadedFile, name: str) -> None:
-    """Refuse a CSV with a cell a spreadsheet would run as a formula (e.g. =HYPERLINK(…))."""
-    lines = _text_lines(upload)
-    sample: list[str] = []
-    for line in lines:
-        sample.append(line)
-        if sum(map(len, sample)) > 16384:
-            break
+    """Refuse a CSV with a cell a spreadsheet would run as a formula (e.g. =HYPERLINK(…)).
+
+    Spreadsheets split a CSV on the delimiter of their locale (or of a "sep=" first line),
+    not on the one the file seems to use, so a cell may start after any of them: each is
+    checked, without guessing the dialect. Reads the raw bytes a block of whole lines at a
+    time; the patterns are ASCII, so the text's encoding does not matter.
+    """
+    upload.seek(0)
+    lines_before = 0
+    pending = b"\n"  # so the first line starts after a newline, like every other
+    chunk = upload.read(1024 * 1024)
+    if chunk.startswith(codecs.BOM_UTF8):
+        chunk = chunk[len(codecs.BOM_UTF8) :]
     try:
-        dialect = csv.Sniffer().sniff("".join(sample), delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(itertools.chain(sample, lines), dialect)
-    try:
-        for row in reader:
-            for cell in row:
-                value = cell.lstrip()
-                if value[:1] in ("=", "@") or (
-                    value[:1] in ("+", "-") and _CALL_OR_LINK.search(value)
-                ):
-                    shown = value if len(value) <= 30 else value[:29] + "…"
-                    raise UploadRejected(
-                        f"{name}: the cell “{shown}” on line {reader.line_num} is a "
-                        "spreadsheet formula, which could run when the file is opened. Save "
-                        "the sheet with values only (no formulas) and upload it again."
-                    )
-    except csv.Error:
-        raise UploadRejected(f"{name} could not be read as a CSV file.") from None
+        while True:
+            block = pending + chunk
+            cut = block.rfind(b"\n") if chunk else len(block)
+            block, pending = block[:cut], block[cut:]
+            found = _FORMULA_CELL.search(block)
+            if found:
+                cell = _CELL_REST.match(block, found.start("cell")).group()
+                number = lines_before + block.count(b"\n", 0, found.start("cell"))
+                shown = cell.decode("utf-8", errors="replace")
+                shown = shown if len(shown) <= 30 else shown[:29] + "…"
+                raise UploadRejected(
+                    f"{name}: the cell “{shown}” on line {number} is a spreadsheet formula, "
+                    "which could run when the file is opened. Save the sheet with values only "
+                    "(no formulas) and upload it again."
+                )
+            if not chunk:
+                return
+            lines_before += block.count(b"\n")
+            chunk = upload.read(1024 * 1024)
     finally:
         upload.seek(0)
-
-
-def _text_lines(upload: UploadedFile) -> Iterator[str]:
-    """Yield the file's lines one at a time, each line ending read as "\n".
-
-    Bytes that are not UTF-8 become U+FFFD: formulas and delimiters are ASCII either way.
-    """
-    pending = ""
-    for text in codecs.iterdecode(upload.chunks(), "utf-8-sig", errors="replace"):
-        pending += text.replace("\r\n", "\n").replace("\r", "\n")
-        *whole, pending = pending.split("\n")
-        for line in whole:
-            yield line + "\n"
-    if pending:
-        yield pending
 
 
 def _looks_binary(head: bytes) -> bool:

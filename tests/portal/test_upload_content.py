@@ -151,6 +151,9 @@ class CsvFormulaTests(UploadCheckTestCase):
             b"date,amount\n2026-01-01,-2+3+cmd|' /C calc'!A0\n",
             b'date;amount\n2026-01-01;  =HYPERLINK("x")\n',
             b"date\tamount\n2026-01-01\t-SUM(A1)\n",
+            b"date,amount\n2026-01-01,-10 + SUM (A1:A2)\n",
+            b"sep=|\nname|amount\nx|=1+1\n",
+            b'a|b|c\nd|e|f\nx|y|z,=HYPERLINK("https://evil.example")\n',
         ):
             with self.subTest(hostile=hostile):
                 self.assertRefused("bank.csv", hostile, "is a spreadsheet formula")
@@ -166,6 +169,7 @@ class CsvFormulaTests(UploadCheckTestCase):
             '2026-01-02,"Fee, monthly",-1,-\n'
             "2026-01-03,- Bank fees,+3.00,(020) 7946 0000\n"
             "2026-01-04,a=b,£12.50,\n"
+            "2026-01-05,Refund,-12 (refund),-1.5e3\n"
         ).encode()
         self.assertAccepted("bank.csv", genuine)
 
