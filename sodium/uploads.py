@@ -12,7 +12,7 @@ from typing import IO
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 LOGO_MAX_BYTES = 1024 * 1024
 # A logo never needs more; checked from the header, before any pixel is decoded.
@@ -92,7 +92,9 @@ def validate_logo(upload: UploadedFile) -> ContentFile:
                 data = _reencode(image, kind)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ValidationError(too_big) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+    except ValidationError:
+        raise
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds of error on a malformed file
         raise ValidationError(_NOT_AN_IMAGE) from None
     finally:
         upload.seek(0)
@@ -101,21 +103,20 @@ def validate_logo(upload: UploadedFile) -> ContentFile:
 
 def _reencode(image: Image.Image, kind: str) -> bytes:
     image.seek(0)  # the first frame of an animation
-    upright = ImageOps.exif_transpose(image)  # keep the orientation the EXIF data asked for
+    ImageOps.exif_transpose(image, in_place=True)  # keep the orientation EXIF asked for
     keep_alpha = kind != "JPEG" and (
-        upright.mode in ("RGBA", "LA", "PA") or upright.has_transparency_data
+        image.mode in ("RGBA", "LA", "PA") or image.has_transparency_data
     )
-    pixels = upright.convert("RGBA" if keep_alpha else "RGB")
-    # A fresh image holds no metadata (EXIF, ICC, text chunks, XMP), only the pixels.
-    clean = Image.new(pixels.mode, pixels.size)
-    clean.paste(pixels)
+    pixels = image.convert("RGBA" if keep_alpha else "RGB")
+    # The encoders copy EXIF, ICC profiles, XMP and comments from `info`: keep none of it.
+    pixels.info = {}
     out = io.BytesIO()
     if kind == "PNG":
-        clean.save(out, "PNG", optimize=True)
+        pixels.save(out, "PNG", optimize=True)
     elif kind == "JPEG":
-        clean.save(out, "JPEG", quality=90, optimize=True)
+        pixels.save(out, "JPEG", quality=90, optimize=True)
     else:
-        clean.save(out, "WEBP", quality=90)
+        pixels.save(out, "WEBP", quality=90)
     return out.getvalue()
 
 
