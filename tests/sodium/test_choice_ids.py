@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from unittest import mock
 
 from django import forms
 
@@ -14,6 +15,9 @@ from sodium import formfields
 from sodium.models import Client, Team
 from tests import factories as f
 from tests.base import BaseTestCase
+from tests.workflows.wf_factories import chain_template
+from workflows import attach
+from workflows.models import Step
 
 HUGE = "12345678901234567890123"  # 23 digits: past a 64-bit signed integer
 
@@ -77,6 +81,31 @@ class ChoiceIdOverflowViewTests(BaseTestCase):
         self.assertEqual(r.status_code, 302)
         team = Team.objects.get(practice=self.practice, name="Payroll")
         self.assertEqual(list(team.members.all()), [self.staff])
+
+
+class OneOffStepOverflowTests(BaseTestCase):
+    def test_a_huge_dependency_id_on_a_one_off_step_is_a_field_error(self) -> None:
+        acme = f.ClientFactory(practice=self.practice)
+        task = f.TaskFactory(client=acme, owner=self.staff, status="in_progress")
+        with mock.patch("workflows.tasks.run_step_task.delay"):
+            prepare, _email = attach.attach_template(
+                task, chain_template(self.practice, self.manager), actor=self.manager
+            )
+        self.client.force_login(self.staff)
+        before = Step.objects.filter(task=task).count()
+        r = self.client.post(
+            f"/workflows/tasks/{task.pk}/add-step/",
+            {
+                "group": prepare.group_id,
+                "name": "Call the bank",
+                "type": "simple",
+                "mode": "manual",
+                "depends_on": [prepare.pk, HUGE],
+            },
+        )
+        self.assertEqual(r.status_code, 200)
+        self.assertIn("depends_on", r.context["form"].errors)
+        self.assertEqual(Step.objects.filter(task=task).count(), before)
 
 
 def _project_forms() -> list[type[forms.BaseForm]]:
