@@ -1,10 +1,20 @@
 """Hardened uploads for client documents: size limit, content-sniffed allow-list, random
-storage names, and a SHA-256 of every file. Files are served only through authorised views."""
+storage names, and a SHA-256 of every file. Files are served only through authorised views.
+
+Beyond the sniffed type, a file must be what its name says all the way through: Word and
+Excel files must have the structure of their type (read from the zip's central directory,
+never extracted), text files may hold no web-page markup, CSV files no spreadsheet formulas,
+and no binary file may carry a web page inside it (a PNG or PDF that is also an HTML page).
+"""
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import re
 import secrets
+import zipfile
+import zlib
 from pathlib import PurePath
 
 import filetype
@@ -14,6 +24,7 @@ from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 
 from portal.models import Document
+from sodium.uploads import BINARY_MARKUP, TEXT_MARKUP, find_markup
 
 # Extension → the content types its bytes may sniff as. Text formats have no signature, so
 # they must decode as UTF-8 text and contain no NUL bytes instead.
@@ -53,6 +64,29 @@ SERVED_AS = {
 }
 ACCEPT = ",".join(f".{ext}" for ext in SERVED_AS)
 
+# Office Open XML: the part each extension implies, and the content type that
+# [Content_Types].xml must give it (macro-enabled and template variants do not match).
+OFFICE = {
+    "docx": ("word/document.xml", b"wordprocessingml.document.main+xml", "a Word document"),
+    "xlsx": ("xl/workbook.xml", b"spreadsheetml.sheet.main+xml", "an Excel workbook"),
+}
+ZIP_MAX_MEMBERS = 5000
+# What the zip's central directory says its members unpack to. Nothing is ever unpacked
+# here; the limit refuses zip bombs before they reach a member of staff's Office.
+ZIP_MAX_UNPACKED = 1024 * 1024 * 1024
+CONTENT_TYPES_MAX = 256 * 1024
+# A cell a spreadsheet would run as a formula: "=" or "@" first, or "+"/"-" before a function
+# call or a DDE link ("-2+3+cmd|' /C calc'!A0"); "-12.50", "-12 (refund)" or
+# "+44 20 7946 0000" is data. A cell starts a line or follows any delimiter a spreadsheet
+# may split on, after blanks and an opening quote, and ends at the next delimiter. Every
+# repeat is possessive and each word is taken whole, so the search is linear in the file.
+_FORMULA_CELL = re.compile(
+    rb'[,;\t|\r\n][ \t]*+"?[ \t]*+(?P<cell>[=@]|[+-]'
+    rb"(?:[^,;\t\r\n|!(\w.]++|[A-Za-z_][\w.]*+(?![ \t]*+\()|[0-9.][\w.]*+|\()*+"
+    rb"(?:[|!]|[A-Za-z_][\w.]*+[ \t]*+\())"
+)
+_CELL_REST = re.compile(rb"[^,;\t\r\n]*+")
+
 
 class UploadRejected(Exception):
     """The file is refused; the message says why, for the person uploading."""
@@ -83,13 +117,112 @@ def check_upload(upload: UploadedFile) -> tuple[str, str]:
     if ext in TEXT:
         if b"\x00" in head or _looks_binary(head):
             raise UploadRejected(f"{name} does not contain text, so it is not a .{ext} file.")
+        tag = find_markup(upload, TEXT_MARKUP)
+        if tag:
+            raise UploadRejected(
+                f"{name} contains web-page code (“{tag}”), which a .{ext} file may not hold. "
+                "Upload it as plain text or as a PDF."
+            )
+        if ext == "csv":
+            _refuse_formulas(upload, name)
         return ext, TEXT[ext]
     kind = filetype.guess(head)
     if kind is None or kind.mime not in ALLOWED[ext]:
         raise UploadRejected(
             f"{name} is not really a .{ext} file: its contents do not match its name."
         )
+    if ext in OFFICE:
+        _check_office(upload, name, ext)
+    tag = find_markup(upload, BINARY_MARKUP)
+    if tag:
+        raise UploadRejected(
+            f"{name} has web-page code (“{tag}”) hidden inside it, so it is refused for "
+            "safety. Save or export the file again from the program that made it."
+        )
     return ext, SERVED_AS[ext]
+
+
+def _check_office(upload: UploadedFile, name: str, ext: str) -> None:
+    """Refuse a zip that is not a Word or Excel file of the type its name says.
+
+    Reads only the central directory and [Content_Types].xml (bounded); extracts nothing.
+    """
+    part, main_type, what = OFFICE[ext]
+    not_office = f"{name} is not really a .{ext} file: it does not contain {what}."
+    try:
+        upload.seek(0)
+        with zipfile.ZipFile(upload) as archive:
+            members = archive.infolist()
+            if len(members) > ZIP_MAX_MEMBERS:
+                raise UploadRejected(f"{name} holds too many parts for a .{ext} file.")
+            if sum(m.file_size for m in members) > ZIP_MAX_UNPACKED:
+                raise UploadRejected(
+                    f"{name} unpacks to more than {filesizeformat(ZIP_MAX_UNPACKED)}, far more "
+                    f"than a .{ext} file does. It is refused for safety."
+                )
+            names = {m.filename for m in members}
+            if "[Content_Types].xml" not in names or part not in names:
+                raise UploadRejected(not_office)
+            types = archive.getinfo("[Content_Types].xml")
+            if types.file_size > CONTENT_TYPES_MAX:
+                raise UploadRejected(not_office)
+            with archive.open(types) as handle:
+                declared = handle.read(CONTENT_TYPES_MAX + 1)
+    except UploadRejected:
+        raise
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        NotImplementedError,
+        RuntimeError,
+        EOFError,
+        OSError,
+        ValueError,
+        KeyError,
+    ):
+        raise UploadRejected(not_office) from None
+    finally:
+        upload.seek(0)
+    if len(declared) > CONTENT_TYPES_MAX or main_type not in declared:
+        raise UploadRejected(not_office)
+
+
+def _refuse_formulas(upload: UploadedFile, name: str) -> None:
+    """Refuse a CSV with a cell a spreadsheet would run as a formula (e.g. =HYPERLINK(…)).
+
+    Spreadsheets split a CSV on the delimiter of their locale (or of a "sep=" first line),
+    not on the one the file seems to use, so a cell may start after any of them: each is
+    checked, without guessing the dialect. Reads the raw bytes a block of whole lines at a
+    time; the patterns are ASCII, so the text's encoding does not matter.
+    """
+    upload.seek(0)
+    lines_before = 0
+    pending = b"\n"  # so the first line starts after a newline, like every other
+    chunk = upload.read(1024 * 1024)
+    if chunk.startswith(codecs.BOM_UTF8):
+        chunk = chunk[len(codecs.BOM_UTF8) :]
+    try:
+        while True:
+            block = pending + chunk
+            cut = block.rfind(b"\n") if chunk else len(block)
+            block, pending = block[:cut], block[cut:]
+            found = _FORMULA_CELL.search(block)
+            if found:
+                cell = _CELL_REST.match(block, found.start("cell")).group()
+                number = lines_before + block.count(b"\n", 0, found.start("cell"))
+                shown = cell.decode("utf-8", errors="replace")
+                shown = shown if len(shown) <= 30 else shown[:29] + "…"
+                raise UploadRejected(
+                    f"{name}: the cell “{shown}” on line {number} is a spreadsheet formula, "
+                    "which could run when the file is opened. Save the sheet with values only "
+                    "(no formulas) and upload it again."
+                )
+            if not chunk:
+                return
+            lines_before += block.count(b"\n")
+            chunk = upload.read(1024 * 1024)
+    finally:
+        upload.seek(0)
 
 
 def _looks_binary(head: bytes) -> bool:

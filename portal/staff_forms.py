@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 
 from portal import files
 from portal.models import Document
+from sodium import formfields
 
 CATEGORIES = ["Accounts", "Tax", "Payroll", "VAT", "Engagement letter", "Other"]
 
@@ -22,7 +23,7 @@ class SendForApprovalForm(forms.Form):
     )
     # Choices are the client's documents, set in __init__ (tenant-owned managers cannot be
     # queried when the class is built).
-    document = forms.ModelChoiceField(
+    document = formfields.ModelChoiceField(
         queryset=Document._base_manager.none(),
         required=False,
         label="Or pick a file the client already has",

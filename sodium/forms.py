@@ -11,7 +11,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
 
-from sodium import queries
+from sodium import formfields, queries
 from sodium.models import Client, Contact, Practice, Service, Tag, Task, Team
 from sodium.roles import Role, grantable_roles
 from sodium.uploads import validate_logo
@@ -83,6 +83,12 @@ def tenant_formfield(db_field, **kwargs):
     """
     if db_field.is_relation and db_field.related_model is not None:
         kwargs.setdefault("queryset", db_field.related_model._base_manager.none())
+        kwargs.setdefault(
+            "form_class",
+            formfields.ModelMultipleChoiceField
+            if db_field.many_to_many
+            else formfields.ModelChoiceField,
+        )
     return db_field.formfield(**kwargs)
 
 
@@ -196,10 +202,10 @@ class ContactForm(forms.ModelForm):
 
 
 class ClientServiceForm(PracticeForm):
-    service = forms.ModelChoiceField(
+    service = formfields.ModelChoiceField(
         queryset=Service._base_manager.none(), empty_label="Choose a service…"
     )
-    service_manager = forms.ModelChoiceField(
+    service_manager = formfields.ModelChoiceField(
         queryset=None, required=False, empty_label="Nobody yet"
     )
 
@@ -284,7 +290,7 @@ class MemberRoleForm(forms.Form):
 
 
 class MemberRemoveForm(PracticeForm):
-    reassign_to = forms.ModelChoiceField(
+    reassign_to = formfields.ModelChoiceField(
         queryset=None,
         required=False,
         label="Hand their work to",
@@ -298,7 +304,7 @@ class MemberRemoveForm(PracticeForm):
 
 class TeamForm(PracticeForm):
     name = forms.CharField(max_length=80)
-    members = forms.ModelMultipleChoiceField(
+    members = formfields.ModelMultipleChoiceField(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
 
@@ -351,7 +357,9 @@ _TIME_ZONES = sorted(available_timezones())
 class PracticeSettingsForm(forms.ModelForm):
     time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in _TIME_ZONES])
     logo = forms.FileField(
-        required=False, help_text="PNG, JPEG or WebP, at most 1 MB. Shown in emails and the portal."
+        required=False,
+        help_text="PNG, JPEG or WebP, at most 1 MB and 4000 pixels a side. Shown in emails and "
+        "the portal.",
     )
     primary_colour = forms.CharField(
         max_length=7, widget=forms.TextInput(attrs={"type": "color"}), label="Brand colour"

@@ -1,19 +1,48 @@
-"""Hardened uploads: size limits, content-sniffed types and random storage names."""
+"""Hardened uploads: size limits, content-sniffed types, random storage names, a scan for
+web-page markup hidden in files, and logos re-encoded so that only their pixels are stored."""
 
 from __future__ import annotations
 
+import io
+import re
 import secrets
+import warnings
+from typing import IO
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 LOGO_MAX_BYTES = 1024 * 1024
+# A logo never needs more; checked from the header, before any pixel is decoded.
+LOGO_MAX_SIDE = 4000
 LOGO_FORMATS = {
     "PNG": ("png", "image/png"),
     "JPEG": ("jpg", "image/jpeg"),
     "WEBP": ("webp", "image/webp"),
 }
+_NOT_AN_IMAGE = "That file is not a PNG, JPEG or WebP image."
+
+# Markup a browser would run or render if it ever treated the file as a web page.
+# Text files have no reason to hold any tag, so any of these refuses them.
+TEXT_MARKUP = re.compile(
+    rb"<(?:!doctype|\?xml|/?(?:html|head|body|script|style|svg|math|iframe|frame|frameset"
+    rb"|object|embed|applet|img|meta|link|base|form|input|template|xml)[\s/>])",
+    re.IGNORECASE,
+)
+# In binary files (compressed image data, PDF streams, zip members) short byte runs like
+# "<svg " turn up by chance, so short tags count only with an attribute after them
+# ("<svg onload=", "<img src="): a chance match is then below one in 2**20 even for the
+# largest upload, while every tag that makes a polyglot dangerous is still caught.
+BINARY_MARKUP = re.compile(
+    rb"<(?:!doctype\s+html|(?:html|head|body|script|iframe|frame|frameset|object|embed"
+    rb"|applet|style)[\s/>]|(?:svg|img|meta|link|base|form|math)[\s/]{1,8}[a-z-]{1,20}"
+    rb"\s{0,8}=)",
+    re.IGNORECASE,
+)
+_SCAN_CHUNK = 1024 * 1024
+_SCAN_OVERLAP = 64  # longer than any match, so a tag split across two chunks is still found
 
 
 def random_name(extension: str) -> str:
@@ -21,24 +50,74 @@ def random_name(extension: str) -> str:
     return f"{secrets.token_hex(16)}.{extension}"
 
 
-def validate_logo(upload: UploadedFile) -> UploadedFile:
-    """Check a logo is a small PNG, JPEG or WebP by its content; give it a random name.
+def find_markup(handle: IO[bytes], pattern: re.Pattern[bytes]) -> str | None:
+    """Return the first markup `pattern` finds in the whole file (e.g. "<script"), or None.
 
+    Reads in bounded chunks from the start and leaves the file at its start.
+    """
+    handle.seek(0)
+    tail = b""
+    try:
+        while chunk := handle.read(_SCAN_CHUNK):
+            found = pattern.search(tail + chunk)
+            if found:
+                tag = re.match(rb"<[!?/]?[a-zA-Z]*", found.group()).group()
+                return tag.decode("ascii").lower()
+            tail = chunk[-_SCAN_OVERLAP:]
+    finally:
+        handle.seek(0)
+    return None
+
+
+def validate_logo(upload: UploadedFile) -> ContentFile:
+    """Check a logo is a small PNG, JPEG or WebP by its content; return it re-encoded.
+
+    Only the pixels survive: metadata, trailing bytes (an HTML page glued to a PNG) and
+    animation frames after the first are dropped, and the file gets a random name.
     Raises ValidationError with a message for the form.
     """
     if upload.size > LOGO_MAX_BYTES:
         raise ValidationError("The logo is larger than 1 MB. Use a smaller image.")
+    too_big = f"The logo is too large: use one at most {LOGO_MAX_SIDE} pixels wide and high."
     try:
-        with Image.open(upload) as image:
-            kind = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ValidationError("That file is not a PNG, JPEG or WebP image.") from None
-    if kind not in LOGO_FORMATS:
-        raise ValidationError("That file is not a PNG, JPEG or WebP image.")
-    upload.seek(0)
-    upload.name = random_name(LOGO_FORMATS[kind][0])
-    return upload
+        with warnings.catch_warnings():
+            # Pillow only warns between MAX_IMAGE_PIXELS and twice that; refuse those too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(upload) as image:
+                kind = image.format
+                if kind not in LOGO_FORMATS:
+                    raise ValidationError(_NOT_AN_IMAGE)
+                if max(image.size) > LOGO_MAX_SIDE:
+                    raise ValidationError(too_big)
+                data = _reencode(image, kind)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(too_big) from None
+    except ValidationError:
+        raise
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds of error on a malformed file
+        raise ValidationError(_NOT_AN_IMAGE) from None
+    finally:
+        upload.seek(0)
+    return ContentFile(data, name=random_name(LOGO_FORMATS[kind][0]))
+
+
+def _reencode(image: Image.Image, kind: str) -> bytes:
+    image.seek(0)  # the first frame of an animation
+    ImageOps.exif_transpose(image, in_place=True)  # keep the orientation EXIF asked for
+    keep_alpha = kind != "JPEG" and (
+        image.mode in ("RGBA", "LA", "PA") or image.has_transparency_data
+    )
+    pixels = image.convert("RGBA" if keep_alpha else "RGB")
+    # The encoders copy EXIF, ICC profiles, XMP and comments from `info`: keep none of it.
+    pixels.info = {}
+    out = io.BytesIO()
+    if kind == "PNG":
+        pixels.save(out, "PNG", optimize=True)
+    elif kind == "JPEG":
+        pixels.save(out, "JPEG", quality=90, optimize=True)
+    else:
+        pixels.save(out, "WEBP", quality=90)
+    return out.getvalue()
 
 
 def content_type_for_logo(name: str) -> str:

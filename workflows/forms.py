@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 
+from sodium import formfields
 from workflows.building import TemplateError
 from workflows.models import (
     AUTOMATIC_TYPES,
@@ -383,8 +384,8 @@ def add_building_errors(form: forms.Form, exc: TemplateError) -> None:
 
 
 class ReassignStepForm(forms.Form):
-    assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="Nobody")
-    team = forms.ModelChoiceField(queryset=None, required=False, empty_label="No team")
+    assignee = formfields.ModelChoiceField(queryset=None, required=False, empty_label="Nobody")
+    team = formfields.ModelChoiceField(queryset=None, required=False, empty_label="No team")
 
     def __init__(self, *args, practice, **kwargs) -> None:
         from sodium import queries as core_queries
@@ -445,7 +446,7 @@ class TaskStepContentForm(forms.Form):
 class OneOffStepForm(forms.Form):
     """Add a step to one task: a simple step, or an email written here."""
 
-    group = forms.ModelChoiceField(queryset=None, empty_label=None)
+    group = formfields.ModelChoiceField(queryset=None, empty_label=None)
     name = forms.CharField(max_length=200)
     type = forms.ChoiceField(
         choices=[(StepType.SIMPLE, "Simple step"), (StepType.EMAIL, "Send email")]
@@ -456,14 +457,14 @@ class OneOffStepForm(forms.Form):
     subject = forms.CharField(max_length=300, required=False)
     body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}))
     to_recipients = _recipient_field("To", required=False)
-    depends_on = forms.ModelMultipleChoiceField(
+    depends_on = formfields.ModelMultipleChoiceField(
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Starts after",
         help_text="Steps of the chosen group it waits for.",
     )
-    assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="Nobody")
+    assignee = formfields.ModelChoiceField(queryset=None, required=False, empty_label="Nobody")
 
     def __init__(self, *args, task, **kwargs) -> None:
         from sodium import queries as core_queries

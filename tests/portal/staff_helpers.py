@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import zipfile
 from pathlib import Path
 from unittest import mock
 
@@ -15,6 +14,7 @@ from PIL import Image
 
 from tests import factories as f
 from tests.base import BaseTestCase
+from tests.portal.sample_files import office_bytes
 from workflows import attach, building
 from workflows import engine as wf_engine
 from workflows.models import Step
@@ -37,19 +37,7 @@ def png_bytes() -> bytes:
 
 
 def docx_bytes() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr(
-            "[Content_Types].xml",
-            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/'
-            '2006/content-types"/>',
-        )
-        z.writestr(
-            "word/document.xml",
-            '<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
-            'wordprocessingml/2006/main"/>',
-        )
-    return buf.getvalue()
+    return office_bytes("docx")
 
 
 def stored_files() -> set[Path]:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.datastructures import MultiValueDict
 
+from sodium import formfields
 from sodium.models import Client, User
 from workflows.models import AUTOMATIC_TYPES, AssignmentRule, ContentBlock, Mode, StepType
 from workflows.step_types import CONTACT_RECIPIENTS, MEMBER_RECIPIENTS
@@ -100,7 +101,7 @@ class ContentForm(StageForm):
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Choose where the email comes from."},
     )
-    content_block = forms.ModelChoiceField(
+    content_block = formfields.ModelChoiceField(
         queryset=ContentBlock.objects.none(),
         required=False,
         label="Content block",
@@ -109,7 +110,7 @@ class ContentForm(StageForm):
     )
     subject = NeededChar(max_length=300, label="Subject")
     body = NeededChar(label="Body", widget=forms.Textarea(attrs={"rows": 10}))
-    preview_client = forms.ModelChoiceField(
+    preview_client = formfields.ModelChoiceField(
         queryset=Client.objects.none(),
         required=False,
         label="Preview for",
@@ -303,7 +304,7 @@ class AssignmentForm(StageForm):
         initial=AssignmentRule.TASK_OWNER,
         error_messages={"required": "Choose who the step is assigned to."},
     )
-    specific_assignee = forms.ModelChoiceField(
+    specific_assignee = formfields.ModelChoiceField(
         queryset=User.objects.none(),
         required=False,
         label="Member",
