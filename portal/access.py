@@ -208,12 +208,34 @@ def revoke_links_sent_to_an_old_address(contact: Contact, actor) -> None:
 
 @dataclass(frozen=True)
 class PortalUser:
+    """Who is signed in: one person (an address), who may be several contacts of the practice.
+
+    Two contacts of one client can share an address. The person is shown and credited as one
+    identity: the contact they signed in as (the one their link was sent to), and at another
+    of their clients the contact `contact_for` picks.
+    """
+
     practice: Practice
     email: str
     contact_ids: tuple[int, ...]
     client_ids: tuple[int, ...]
     name: str
     first_name: str = ""
+    contact_id: int | None = None
+    # (client id, contact id) in order of preference: the signed-in contact first.
+    contacts_by_client: tuple[tuple[int, int], ...] = ()
+
+    def contact_for(self, client_id: int) -> int | None:
+        """Return the id of the contact that acts for the person at `client_id`."""
+        return next((c for cl, c in self.contacts_by_client if cl == client_id), None)
+
+
+def preferred(contacts) -> list[Contact]:
+    """Return `contacts` sharing an address in the order the portal picks one of them.
+
+    The main contact first, then the oldest: the same order `contact_for_sign_in` uses.
+    """
+    return sorted(contacts, key=lambda c: (not c.is_main, c.pk))
 
 
 def sign_in(request: HttpRequest, access: AccessToken) -> bool:
@@ -265,10 +287,11 @@ def current(request: HttpRequest) -> PortalUser | None:
             .exclude(email="")
             .select_related("client")
         )
-    contacts = [c for c in contacts if c.client.status == "active"]
+    contacts = preferred(c for c in contacts if c.client.status == "active")
     if not contacts:
         return None
     main = next((c for c in contacts if c.pk == data["contact"]), contacts[0])
+    ordered = [main, *(c for c in contacts if c.pk != main.pk)]
     return PortalUser(
         practice=practice,
         email=data["email"],
@@ -276,6 +299,8 @@ def current(request: HttpRequest) -> PortalUser | None:
         client_ids=tuple(sorted({c.client_id for c in contacts})),
         name=main.full_name,
         first_name=main.first_name,
+        contact_id=main.pk,
+        contacts_by_client=tuple((c.client_id, c.pk) for c in ordered),
     )
 
 

@@ -36,10 +36,8 @@ def _step_for(request: HttpRequest, step_id: int) -> Step:
 
 
 def _contact(request: HttpRequest, step: Step) -> Contact:
-    """The signed-in person as a contact of this step's client."""
-    return Contact.objects.filter(
-        pk__in=request.portal_user.contact_ids, client_id=step.task.client_id
-    ).first()
+    """The signed-in person as a contact of this step's client: the one they are shown as."""
+    return Contact.objects.get(pk=request.portal_user.contact_for(step.task.client_id))
 
 
 @require_GET
