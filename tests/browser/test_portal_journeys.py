@@ -246,7 +246,9 @@ def test_client_uploads_documents_to_a_request(
     context, page = new_page(browser, width)
     page.goto(link)
     assert page.get_by_role("heading", level=1).inner_text() == "Hello Ann"
-    assert "Send bank statements" in page.locator("main").inner_text()
+    landing = page.locator("main").inner_text()
+    assert "to see Bank statements 2026" in landing  # the request's title, not the step's name
+    assert "Send bank statements" not in landing
     screenshot(page, "portal_link_landing")
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(item_url(live_server, step))
@@ -412,7 +414,8 @@ def test_client_confirms_from_the_email_link(
 
     context, page = new_page(browser, width)
     page.goto(link)
-    assert page.get_by_role("heading", level=1).inner_text() == "Confirm filing"
+    # The task's name: the step's name is the team's own.
+    assert page.get_by_role("heading", level=1).inner_text() == "Year end accounts 2026"
     assert page.get_by_text(CONFIRM_SETTINGS["message"]).is_visible()
     assert no_horizontal_scroll(page)
     screenshot(page, "portal_confirm")

@@ -196,8 +196,8 @@ class HomeTellsItemsApartTests(BaseTestCase):
         self.request_in("VAT return", dt.date(2027, 2, 7))
         self.request_in("VAT return", dt.date(2027, 5, 7))
         text = " | ".join(self.items())
-        self.assertIn("Documents to send · VAT return · due 7 Feb 2027", text)
-        self.assertIn("Documents to send · VAT return · due 7 May 2027", text)
+        self.assertIn("Documents to send · VAT return due 7 Feb 2027", text)
+        self.assertIn("Documents to send · VAT return due 7 May 2027", text)
 
 
 class BuiltInSubjectsMigrationTests(BaseTestCase):
