@@ -44,10 +44,24 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _derive(nonce: str) -> str:
+def _derive(nonce: str, secret: str | None = None) -> str:
     """Return the token of `nonce`: 256 bits of HMAC-SHA256 keyed with SECRET_KEY."""
-    digest = salted_hmac("sodium.portal.AccessToken", nonce, algorithm="sha256").digest()
+    digest = salted_hmac(
+        "sodium.portal.AccessToken", nonce, secret=secret, algorithm="sha256"
+    ).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _derive_again(access: AccessToken) -> str | None:
+    """Return the token of an issued row, or None when no key derives it any more.
+
+    SECRET_KEY may have been rotated since (SECRET_KEY_FALLBACKS keep older keys working).
+    """
+    for secret in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS):
+        token = _derive(access.nonce, secret)
+        if hmac.compare_digest(_hash(token), access.token_hash):
+            return token
+    return None
 
 
 def _issue(
@@ -133,7 +147,7 @@ def secret_for_message(message: OutboundMessage, ref: str, sending: bool) -> str
         return None
     if sending and not found.is_usable:
         return None
-    return _derive(found.nonce)
+    return _derive_again(found)
 
 
 def find_token(token: str, request: HttpRequest | None = None) -> AccessToken | None:

@@ -8,6 +8,7 @@ from unittest import mock
 
 from anymail.signals import AnymailTrackingEvent
 from django.apps import apps as django_apps
+from django.conf import settings
 from django.core import mail
 from django.core.cache import cache
 from django.db import models
@@ -195,3 +196,32 @@ class LegacyTokensMigrationTests(BaseTestCase):
             "Clicked http://127.0.0.1:8000/portal/link/[hidden]/",
         )
         self.assertEqual(queued.body_text, f"Open {link}")
+
+
+class SecretKeyRotationTests(BaseTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.ann = f.ContactFactory(
+            client=f.ClientFactory(practice=self.practice), email="ann@acme.example"
+        )
+
+    def queue(self) -> OutboundMessage:
+        link = access.issue_link(self.ann, purpose=AccessToken.Purpose.STEP)
+        with self.captureOnCommitCallbacks():
+            return outbox.queue_email(
+                practice=self.practice, key="k", to=["ann@acme.example"], subject="s", text=link
+            )
+
+    def test_a_key_kept_as_a_fallback_still_derives_queued_links(self) -> None:
+        old = settings.SECRET_KEY
+        message = self.queue()
+        with self.settings(SECRET_KEY="a-brand-new-secret-key-" * 3, SECRET_KEY_FALLBACKS=[old]):
+            body = delivered(message).body
+        self.assertIsNotNone(access.find_token(LINK.search(body).group(1).split("/")[3]))
+
+    def test_without_the_old_key_the_email_fails_instead_of_sending_a_dead_link(self) -> None:
+        message = self.queue()
+        with self.settings(SECRET_KEY="a-brand-new-secret-key-" * 3):
+            outbox.deliver(message.pk)
+        message.refresh_from_db()
+        self.assertEqual((message.status, mail.outbox), ("failed", []))
