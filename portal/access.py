@@ -235,7 +235,6 @@ class PortalUser:
     client_ids: tuple[int, ...]
     name: str
     first_name: str = ""
-    contact_id: int | None = None
     # (client id, contact id) in order of preference: the signed-in contact first.
     contacts_by_client: tuple[tuple[int, int], ...] = ()
 
@@ -313,7 +312,6 @@ def current(request: HttpRequest) -> PortalUser | None:
         client_ids=tuple(sorted({c.client_id for c in contacts})),
         name=main.full_name,
         first_name=main.first_name,
-        contact_id=main.pk,
         contacts_by_client=tuple((c.client_id, c.pk) for c in ordered),
     )
 

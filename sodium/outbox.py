@@ -195,10 +195,6 @@ def secret_placeholder(kind: str, ref: str) -> str:
     return placeholder
 
 
-def has_secrets(text: str) -> bool:
-    return bool(_SECRET.search(text))
-
-
 def join_secrets(message: OutboundMessage, text: str) -> str:
     """Return `text` with every placeholder replaced by its secret, for sending `message`.
 
@@ -212,8 +208,8 @@ def join_secrets(message: OutboundMessage, text: str) -> str:
         value = resolver(message, match.group(2), True) if resolver else None
         if value is None:
             raise SecretUnavailable(
-                "The portal link in this email was withdrawn or has expired before it could "
-                "be sent, so it was not sent."
+                "A link in this email was withdrawn or has expired before the email could be "
+                "sent, so it was not sent."
             )
         return value
 
@@ -276,10 +272,10 @@ def deliver(message_id: int) -> OutboundMessage | None:
     with practice_scope(message.practice_id):
         try:
             email = _build_email(message)
-        except SecretUnavailable as exc:
-            return _record_failure(message, exc, final=True)
-        try:
             email.send(fail_silently=False)
+        except SecretUnavailable as exc:  # sending it again would not help
+            log.warning("outbound message %s not sent: %s", message_id, exc)
+            return _record_failure(message, exc, final=True)
         except Exception as exc:
             log.exception("sending outbound message %s failed", message_id)
             return _record_failure(message, exc)

@@ -132,7 +132,7 @@ class TokensAtRestTests(BaseTestCase):
         outbox.deliver(message.pk)
         message.refresh_from_db()
         self.assertEqual(message.status, "failed")
-        self.assertIn("portal link in this email was withdrawn", message.error)
+        self.assertIn("A link in this email was withdrawn or has expired", message.error)
         self.assertEqual(mail.outbox, [])
 
     def test_a_placeholder_copied_into_an_email_to_someone_else_opens_nothing(self) -> None:
