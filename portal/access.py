@@ -1,16 +1,22 @@
 """Portal access: emailed links with random tokens, and the portal session they open.
 
-Tokens carry 256 bits from `secrets`, are stored only as SHA-256 hashes, expire, and can be
-revoked. A sign-in link works once; a link in a step email works until it expires. Opening a
-link (GET) never changes anything; the page it shows posts back (with CSRF) to sign the
-contact in. The portal identity is (practice, email): a person who is a contact at several
-clients of the practice sees all of their items.
+A token is derived from a random nonce (128 bits from `secrets`, kept on its AccessToken row)
+and the server's SECRET_KEY (HMAC-SHA256), and only its SHA-256 hash is stored. Emails are
+stored in the outbox with a placeholder where the token goes (`issue_link`), and the token is
+derived again and joined in only when the email is sent (`secret_for_message`), so neither the
+token table nor the outbox nor a backup of them holds a token that opens the portal. Tokens
+expire, and can be revoked. A sign-in link works once; a link in a step email works until it
+expires. Opening a link (GET) never changes anything; the page it shows posts back (with
+CSRF) to sign the contact in. The portal identity is (practice, email): a person who is a
+contact at several clients of the practice sees all of their items.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -19,11 +25,12 @@ from django.http import HttpRequest
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django_scopes import scopes_disabled
 
 from portal.models import AccessToken
-from sodium import activity
-from sodium.models import Contact, Practice
+from sodium import activity, outbox
+from sodium.models import Contact, OutboundMessage, Practice
 
 SIGN_IN_TTL = dt.timedelta(minutes=30)
 STEP_LINK_TTL = dt.timedelta(days=45)
@@ -37,38 +44,110 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(
+def _derive(nonce: str, secret: str | None = None) -> str:
+    """Return the token of `nonce`: 256 bits of HMAC-SHA256 keyed with SECRET_KEY."""
+    digest = salted_hmac(
+        "sodium.portal.AccessToken", nonce, secret=secret, algorithm="sha256"
+    ).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _derive_again(access: AccessToken) -> str | None:
+    """Return the token of an issued row, or None when no key derives it any more.
+
+    SECRET_KEY may have been rotated since (SECRET_KEY_FALLBACKS keep older keys working).
+    """
+    for secret in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS):
+        token = _derive(access.nonce, secret)
+        if hmac.compare_digest(_hash(token), access.token_hash):
+            return token
+    return None
+
+
+def _issue(
     contact: Contact, *, purpose: str, step=None, ttl: dt.timedelta | None = None
-) -> str:
-    """Create a token for `contact` and return it (the only time it exists in clear)."""
-    token = secrets.token_urlsafe(32)  # 256 bits
+) -> AccessToken:
     if ttl is None:
         ttl = SIGN_IN_TTL if purpose == AccessToken.Purpose.SIGN_IN else STEP_LINK_TTL
-    AccessToken.objects.create(
+    nonce = secrets.token_hex(16)  # 128 bits
+    return AccessToken.objects.create(
         practice_id=contact.practice_id,
         contact=contact,
         step=step,
         purpose=purpose,
-        token_hash=_hash(token),
+        nonce=nonce,
+        token_hash=_hash(_derive(nonce)),
         expires_at=timezone.now() + ttl,
     )
-    return token
+
+
+def issue_token(
+    contact: Contact, *, purpose: str, step=None, ttl: dt.timedelta | None = None
+) -> str:
+    """Create a token for `contact` and return it in clear (for links not sent by email)."""
+    return _derive(_issue(contact, purpose=purpose, step=step, ttl=ttl).nonce)
+
+
+def issue_link(contact: Contact, *, purpose: str, step=None, view: str = "portal:link") -> str:
+    """Create a token for `contact` and return the link to `view` as an email stores it.
+
+    The link holds a placeholder where the token goes: the outbox joins the token in when it
+    sends the email (to the contact's address only), so the stored body opens nothing.
+    The portal registers `secret_for_message` as the outbox's resolver for it.
+    """
+    access = _issue(contact, purpose=purpose, step=step)
+    placeholder = outbox.secret_placeholder(SECRET_KIND, f"{access.pk}.{access.nonce}")
+    return _absolute(view, placeholder)
+
+
+def _absolute(view: str, token: str) -> str:
+    # Reversed with a stand-in: the placeholder's braces are not a valid path segment.
+    path = reverse(view, kwargs={"token": "TOKEN"}).replace("TOKEN", token)
+    return f"{settings.SITE_URL}{path}"
 
 
 def link_for(token: str) -> str:
     """Return the absolute URL of the landing page for `token`."""
-    return f"{settings.SITE_URL}{reverse('portal:link', kwargs={'token': token})}"
+    return _absolute("portal:link", token)
 
 
 def step_link(contact: Contact, step) -> str:
-    """Return a fresh link that opens `step` in the portal for `contact`."""
-    return link_for(issue_token(contact, purpose=AccessToken.Purpose.STEP, step=step))
+    """Return a fresh link (as stored in an email) that opens `step` for `contact`."""
+    return issue_link(contact, purpose=AccessToken.Purpose.STEP, step=step)
 
 
 def confirm_link(contact: Contact, step) -> str:
-    """Return a fresh link to the branded confirmation page of a client-confirmation step."""
-    token = issue_token(contact, purpose=AccessToken.Purpose.STEP, step=step)
-    return f"{settings.SITE_URL}{reverse('portal:confirm', kwargs={'token': token})}"
+    """Return a fresh link (as stored in an email) to a confirmation step's page."""
+    return issue_link(contact, purpose=AccessToken.Purpose.STEP, step=step, view="portal:confirm")
+
+
+SECRET_KIND = "portal"
+
+
+def secret_for_message(message: OutboundMessage, ref: str, sending: bool) -> str | None:
+    """Return the token of placeholder `ref` ("<token id>.<nonce>") in `message`, or None.
+
+    Joined in only for a token of the message's practice issued to one of its recipients
+    (a placeholder typed into a template cannot send someone else's link), and, when
+    sending, only while the token is usable (a withdrawn link is not sent).
+    """
+    token_id, _, nonce = ref.partition(".")
+    if not token_id.isdigit() or not nonce:
+        return None
+    with scopes_disabled():  # the delivery runs in the message's scope; the ids say the rest
+        found = (
+            AccessToken.objects.filter(pk=int(token_id), practice_id=message.practice_id)
+            .select_related("contact")
+            .first()
+        )
+    if found is None or not found.nonce or not hmac.compare_digest(found.nonce, nonce):
+        return None
+    recipients = {a.lower() for a in [*message.to, *message.cc]}
+    if found.contact.email.lower() not in recipients:
+        return None
+    if sending and not found.is_usable:
+        return None
+    return _derive_again(found)
 
 
 def find_token(token: str, request: HttpRequest | None = None) -> AccessToken | None:
@@ -143,12 +222,33 @@ def revoke_links_sent_to_an_old_address(contact: Contact, actor) -> None:
 
 @dataclass(frozen=True)
 class PortalUser:
+    """Who is signed in: one person (an address), who may be several contacts of the practice.
+
+    Two contacts of one client can share an address. The person is shown and credited as one
+    identity: the contact they signed in as (the one their link was sent to), and at another
+    of their clients the contact `contact_for` picks.
+    """
+
     practice: Practice
     email: str
     contact_ids: tuple[int, ...]
     client_ids: tuple[int, ...]
     name: str
     first_name: str = ""
+    # (client id, contact id) in order of preference: the signed-in contact first.
+    contacts_by_client: tuple[tuple[int, int], ...] = ()
+
+    def contact_for(self, client_id: int) -> int | None:
+        """Return the id of the contact that acts for the person at `client_id`."""
+        return next((c for cl, c in self.contacts_by_client if cl == client_id), None)
+
+
+def preferred(contacts) -> list[Contact]:
+    """Return `contacts` sharing an address in the order the portal picks one of them.
+
+    The main contact first, then the oldest: the same order `contact_for_sign_in` uses.
+    """
+    return sorted(contacts, key=lambda c: (not c.is_main, c.pk))
 
 
 def sign_in(request: HttpRequest, access: AccessToken) -> bool:
@@ -200,10 +300,11 @@ def current(request: HttpRequest) -> PortalUser | None:
             .exclude(email="")
             .select_related("client")
         )
-    contacts = [c for c in contacts if c.client.status == "active"]
+    contacts = preferred(c for c in contacts if c.client.status == "active")
     if not contacts:
         return None
     main = next((c for c in contacts if c.pk == data["contact"]), contacts[0])
+    ordered = [main, *(c for c in contacts if c.pk != main.pk)]
     return PortalUser(
         practice=practice,
         email=data["email"],
@@ -211,6 +312,7 @@ def current(request: HttpRequest) -> PortalUser | None:
         client_ids=tuple(sorted({c.client_id for c in contacts})),
         name=main.full_name,
         first_name=main.first_name,
+        contacts_by_client=tuple((c.client_id, c.pk) for c in ordered),
     )
 
 

@@ -37,3 +37,9 @@ class PortalConfig(AppConfig):
         from sodium.services.clients import register_address_change_hook
 
         register_address_change_hook(access.revoke_links_sent_to_an_old_address)
+
+        # Emails store a placeholder where a link's token goes; the token is joined in when
+        # the email is sent.
+        from sodium import outbox
+
+        outbox.register_secret(access.SECRET_KIND, access.secret_for_message)

@@ -25,7 +25,7 @@ DEFAULTS: dict[str, tuple[str, str, str]] = {
     ),
     "portal.request_opened": (
         "Portal: documents requested",
-        "Documents needed: {{ step.name }}",
+        "Documents needed: {{ step.title }}",
         "Dear {{ contacts.main.first_name | default: 'client' }},\n\n"
         "We need some documents from you for {{ task.name }}{% if step.deadline != '' %} by "
         "{{ step.deadline }}{% endif %}. You can upload them securely here:\n\n"
@@ -33,7 +33,7 @@ DEFAULTS: dict[str, tuple[str, str, str]] = {
     ),
     "portal.submission_rejected": (
         "Portal: submission returned",
-        "Please look again: {{ step.name }}",
+        "Please look again: {{ step.title }}",
         "Dear {{ contacts.main.first_name | default: 'client' }},\n\n"
         "Thank you for your documents for {{ task.name }}. We need a little more before we "
         "can go on:\n\n{{ reason }}\n\nYou can add them here:\n\n{{ action_link }}" + _SIGN_OFF,
@@ -47,14 +47,14 @@ DEFAULTS: dict[str, tuple[str, str, str]] = {
     ),
     "portal.confirmation": (
         "Portal: confirmation request",
-        "Please confirm: {{ step.name }}",
+        "Please confirm: {{ step.title }}",
         "Dear {{ contacts.main.first_name | default: 'client' }},\n\n"
         "{{ confirmation.message }}\n\nPlease confirm with one click:\n\n{{ action_link }}"
         + _SIGN_OFF,
     ),
     "portal.confirmation_chase": (
         "Portal: confirmation reminder",
-        "Reminder: please confirm {{ step.name }}",
+        "Reminder: please confirm {{ step.title }}",
         "Dear {{ contacts.main.first_name | default: 'client' }},\n\n"
         "A quick reminder: we are still waiting for your confirmation.\n\n"
         "{{ confirmation.message }}\n\n{{ action_link }}" + _SIGN_OFF,

@@ -27,7 +27,7 @@ from portal.models import (
 from sodium import activity, notifications, outbox, timers
 from sodium.models import Contact, Timer, User
 from workflows import engine as wf_engine
-from workflows.context import build_context
+from workflows.context import build_context, client_title
 from workflows.handlers import Draft, StepFailure
 from workflows.models import Step
 
@@ -109,7 +109,7 @@ def open_request(step: Step) -> DocumentRequest:
         defaults={
             "practice_id": step.practice_id,
             "client_id": step.task.client_id,
-            "title": settings.get("title") or step.name,
+            "title": client_title(step),
             "description": settings.get("request_description", ""),
             "deadline": step.deadline,
             "status": DocumentRequest.Status.OPEN,

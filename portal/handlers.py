@@ -27,15 +27,31 @@ CHASE_TIMER = "step.chase"
 
 
 def recipient_contact(step: Step, draft: Draft) -> Contact:
-    """Return the client contact the step's link is issued to: the first one in To."""
-    contacts = {
-        c.email.lower(): c
+    """Return the client contact the step's link is issued to: the first one in To.
+
+    Contacts can share an address. Of those, the one the step addresses by role (its To
+    names "contact:main", say) is the one the email was sent to; else the main contact, then
+    the oldest (access.preferred). The portal greets and credits that contact.
+    """
+    contacts = [
+        c
         for c in Contact.objects.filter(practice_id=step.practice_id, client_id=step.task.client_id)
         if c.email
-    }
+    ]
+    roles = [
+        Contact.ROLE_FIELDS[token.partition(":")[2]]
+        for token in step.to_recipients or []
+        if token.startswith("contact:") and token.partition(":")[2] in Contact.ROLE_FIELDS
+    ]
     for address in draft.to:
-        if address.lower() in contacts:
-            return contacts[address.lower()]
+        same = access.preferred(c for c in contacts if c.email.lower() == address.lower())
+        if not same:
+            continue
+        for role in roles:
+            for contact in same:
+                if getattr(contact, role):
+                    return contact
+        return same[0]
     raise StepFailure(
         "The email must go to at least one of the client's contacts, so they can open the "
         "portal. Add a contact role to To."

@@ -12,7 +12,10 @@ from workflows.models import Step
 
 
 class AccessToken(models.Model):
-    """A link a contact received by email. Only the SHA-256 of the token is stored."""
+    """A link a contact received by email. Only the SHA-256 of the token is stored.
+
+    The token is HMAC(SECRET_KEY, nonce) (portal.access): the nonce alone opens nothing.
+    """
 
     class Purpose(models.TextChoices):
         SIGN_IN = "sign_in", "Sign-in link"
@@ -25,6 +28,8 @@ class AccessToken(models.Model):
     )
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
     token_hash = models.CharField(max_length=64, unique=True)
+    # Blank on tokens issued before tokens were derived (their links cannot be re-sent).
+    nonce = models.CharField(max_length=32, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 
 from django.db.models import F
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django_scopes import scopes_disabled
 
 from portal import access
 from portal.access import PortalUser
 from portal.models import AccessToken
+from workflows.context import client_title
 from workflows.models import Step, StepType
 
 CLIENT_FACING = (
@@ -62,6 +65,8 @@ class PortalItem:
     tone: str  # chip colour: warn, info, danger, ok
     overdue: bool
     url: str = ""  # the item's portal page, filled in by the view
+    # The task's dates, shown when the title and task name alone do not tell items apart.
+    period: str = ""
 
     @property
     def kind(self) -> str:
@@ -71,12 +76,42 @@ class PortalItem:
 
     @property
     def title(self) -> str:
-        """The client-facing name: the request's or the document's title, else the step's."""
-        for related in ("document_request", "approval"):
-            obj = getattr(self.step, related, None) if _has(self.step, related) else None
-            if obj is not None and obj.title:
-                return obj.title
-        return self.step.name
+        """The client-facing name: the request's or the document's title, else the task's."""
+        return portal_title(self.step)
+
+    @property
+    def task_name(self) -> str:
+        """The task the item belongs to, unless the title already says it."""
+        name = self.step.task.name
+        return "" if name == self.title else name
+
+
+def portal_title(step: Step) -> str:
+    """Return what the client sees `step` as (never the step's name: that is the team's)."""
+    for related in ("document_request", "approval"):
+        obj = getattr(step, related, None) if _has(step, related) else None
+        if obj is not None and obj.title:
+            return obj.title
+    return client_title(step)
+
+
+def _period(task) -> str:
+    if task.due_date:
+        return f"due {date_format(task.due_date, 'j M Y')}"
+    if task.start_date:
+        return f"from {date_format(task.start_date, 'j M Y')}"
+    return f"started {date_format(timezone.localtime(task.created_at), 'j M Y')}"
+
+
+def _told_apart(items: list[PortalItem]) -> list[PortalItem]:
+    """Add the task's dates to items whose client, title and task name repeat."""
+    same = Counter((i.step.task.client_id, i.title, i.step.task.name) for i in items)
+    return [
+        replace(i, period=_period(i.step.task))
+        if same[(i.step.task.client_id, i.title, i.step.task.name)] > 1
+        else i
+        for i in items
+    ]
 
 
 def _has(step: Step, related: str) -> bool:
@@ -132,10 +167,17 @@ def items_for_portal_user(user: PortalUser) -> PortalItems:
     theirs = [i for i in open_items if (i.step.type, i.step.sub_status) not in _WITH_US]
     # Overdue first, then the nearest deadline, then the newest.
     theirs.sort(key=lambda i: (not i.overdue, i.step.deadline is None, i.step.deadline or today))
+    done_items = [_item(s, today) for s in done]
+    every = _told_apart([*theirs, *ours, *done_items])
+    theirs, ours, done_items = (
+        every[: len(theirs)],
+        every[len(theirs) : len(theirs) + len(ours)],
+        every[len(theirs) + len(ours) :],
+    )
     return PortalItems(
         waiting=theirs,
         with_us=ours,
-        done=[_item(s, today) for s in done],
+        done=done_items,
         several_clients=len(user.client_ids) > 1,
     )
 

@@ -29,7 +29,7 @@ def email_sign_in_link(practice: Practice, email: str) -> Contact | None:
     if contact is None:
         return None
     with practice_scope(practice), transaction.atomic():
-        link = access.link_for(access.issue_token(contact, purpose=AccessToken.Purpose.SIGN_IN))
+        link = access.issue_link(contact, purpose=AccessToken.Purpose.SIGN_IN)
         subject, text, html = _message(practice, contact, link)
         outbox.queue_email(
             practice=practice,

@@ -5,6 +5,11 @@ or, inside `delivered_by_this_worker()`, leaves it to the worker task that wrote
 `deliver` sends a row at most once per claim (compare-and-set from queued to sending);
 `redispatch_stale` is the sweep's safety net for rows whose enqueue was lost; and
 `record_tracking` moves rows forward on the provider's webhooks (delivered, opened, bounced).
+
+No stored column holds a secret a message carries (a portal access token): its body holds a
+placeholder (`secret_placeholder`) where the secret goes, and the app that issued the secret
+joins it in only when the email is built for sending (`register_secret`). A resend builds the
+same email again, so the resolver must derive the secret, not draw a new one.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import datetime as dt
 import functools
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from email.utils import formataddr, parseaddr
 
 from anymail.signals import AnymailTrackingEvent
@@ -162,20 +167,83 @@ def _deliver_after_commit(message_id: int) -> None:
     tasks.deliver_message_task.delay(message_id)
 
 
+# --- secrets joined in at delivery -----------------------------------------------------------
+
+# Resolves the `ref` of one placeholder in `message` to its secret, or None when the secret may
+# not go out (unknown, withdrawn, meant for someone else). `sending` is False when the secret
+# is only shown (the Messages page in development).
+SecretResolver = Callable[[OutboundMessage, str, bool], "str | None"]
+_RESOLVERS: dict[str, SecretResolver] = {}
+_SECRET = re.compile(r"\{\{secret:([a-z_]{1,20}):([A-Za-z0-9_.-]{1,100})\}\}")
+HIDDEN = "[hidden]"
+
+
+class SecretUnavailable(Exception):
+    """A message names a secret its resolver refuses: the message cannot be sent as written."""
+
+
+def register_secret(kind: str, resolver: SecretResolver) -> None:
+    """Resolve placeholders of `kind` with `resolver` (apps call it when they load)."""
+    _RESOLVERS[kind] = resolver
+
+
+def secret_placeholder(kind: str, ref: str) -> str:
+    """Return what a body stores where secret `ref` of `kind` goes; see `register_secret`."""
+    placeholder = f"{{{{secret:{kind}:{ref}}}}}"
+    if not _SECRET.fullmatch(placeholder):
+        raise ValueError(f"{kind!r}/{ref!r} cannot be a secret placeholder.")
+    return placeholder
+
+
+def join_secrets(message: OutboundMessage, text: str) -> str:
+    """Return `text` with every placeholder replaced by its secret, for sending `message`.
+
+    Raises SecretUnavailable when a resolver refuses one.
+    """
+    if "{{secret:" not in text:  # most messages: no search on the engine's hot path
+        return text
+
+    def secret(match: re.Match) -> str:
+        resolver = _RESOLVERS.get(match.group(1))
+        value = resolver(message, match.group(2), True) if resolver else None
+        if value is None:
+            raise SecretUnavailable(
+                "A link in this email was withdrawn or has expired before the email could be "
+                "sent, so it was not sent."
+            )
+        return value
+
+    return _SECRET.sub(secret, text)
+
+
+def shown_secrets(message: OutboundMessage, text: str, *, reveal: bool) -> str:
+    """Return `text` for staff to read: placeholders and tokens as `[hidden]`, or, with
+    `reveal` (development), placeholders filled in so the demo's links can be followed."""
+
+    def secret(match: re.Match) -> str:
+        resolver = _RESOLVERS.get(match.group(1)) if reveal else None
+        value = resolver(message, match.group(2), False) if resolver else None
+        return HIDDEN if value is None else value
+
+    text = _SECRET.sub(secret, text)
+    return text if reveal else hide_tokens(text)
+
+
 def from_header(message: OutboundMessage) -> str:
     """Return the From header: the message's sender name at DEFAULT_FROM_EMAIL's address."""
     default_name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     return formataddr((message.from_name or default_name, address))
 
 
-# An access token in a link: a path segment of 40 or more URL-safe characters (the portal's
-# tokens have 43). Whoever holds one can act as the client, so staff pages hide them.
-_TOKEN_IN_PATH = re.compile(r"(?<=/)[A-Za-z0-9_-]{40,}(?=[/?#]|$|[^A-Za-z0-9_-])")
+# An access token in a link: a path segment or query value of 40 or more URL-safe characters
+# (the portal's tokens have 43). Whoever holds one can act as the client: staff pages hide
+# them, and tracking events (a click names the link clicked) store them hidden.
+_TOKEN_IN_PATH = re.compile(r"(?<=[/=])[A-Za-z0-9_-]{40,}(?=[/?#&]|$|[^A-Za-z0-9_-])")
 
 
 def hide_tokens(text: str) -> str:
     """Return `text` with every access token in its links replaced by `[hidden]`."""
-    return _TOKEN_IN_PATH.sub("[hidden]", text)
+    return _TOKEN_IN_PATH.sub(HIDDEN, text)
 
 
 def links_in(text: str) -> list[str]:
@@ -205,6 +273,9 @@ def deliver(message_id: int) -> OutboundMessage | None:
         try:
             email = _build_email(message)
             email.send(fail_silently=False)
+        except SecretUnavailable as exc:  # sending it again would not help
+            log.warning("outbound message %s not sent: %s", message_id, exc)
+            return _record_failure(message, exc, final=True)
         except Exception as exc:
             log.exception("sending outbound message %s failed", message_id)
             return _record_failure(message, exc)
@@ -303,14 +374,14 @@ def _build_email(message: OutboundMessage) -> EmailMultiAlternatives:
         raise ValueError(f"No backend delivers {message.get_channel_display()} messages yet.")
     email = EmailMultiAlternatives(
         subject=message.subject,
-        body=message.body_text,
+        body=join_secrets(message, message.body_text),
         from_email=from_header(message),
         to=list(message.to),
         cc=list(message.cc),
         reply_to=[message.reply_to] if message.reply_to else None,
     )
     if message.body_html:
-        email.attach_alternative(message.body_html, "text/html")
+        email.attach_alternative(join_secrets(message, message.body_html), "text/html")
     # Anymail sends these to the provider, which echoes the metadata in tracking webhooks.
     email.metadata = {"sodium_message_id": str(message.pk), "practice": str(message.practice_id)}
     email.tags = [message.source_type or "message"]
@@ -376,10 +447,12 @@ def _timestamp():
     return connection.ops.adapt_datetimefield_value(timezone.now())
 
 
-def _record_failure(message: OutboundMessage, exc: Exception) -> OutboundMessage:
+def _record_failure(
+    message: OutboundMessage, exc: Exception, *, final: bool = False
+) -> OutboundMessage:
     now = timezone.now()
-    error = f"{type(exc).__name__}: {exc}"
-    final = message.attempts >= MAX_ATTEMPTS
+    error = str(exc) if isinstance(exc, SecretUnavailable) else f"{type(exc).__name__}: {exc}"
+    final = final or message.attempts >= MAX_ATTEMPTS
     with transaction.atomic():
         OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
             status=Status.FAILED if final else Status.QUEUED,
@@ -423,7 +496,7 @@ def _moves_to(current: str, target: str) -> bool:
 
 def _detail(event: AnymailTrackingEvent) -> str:
     parts = [
-        event.click_url or "",
+        hide_tokens(event.click_url or ""),
         event.recipient or "",
         event.reject_reason or "",
         event.description or event.mta_response or "",

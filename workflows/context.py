@@ -53,7 +53,12 @@ VARIABLES: list[Variable] = [
     Variable("task.service", "The service the task is for", "Year-end accounts"),
     Variable("task.owner.name", "The task owner's name", "Maya Patel"),
     Variable("task.owner.email", "The task owner's email", "maya@hartleyfinch.example"),
-    Variable("step.name", "This step's name", "Send draft accounts"),
+    Variable("step.name", "This step's name (your team's name for it)", "Send draft accounts"),
+    Variable(
+        "step.title",
+        "What the client sees the step as: the request's or document's title, else the task's name",
+        "Bank statements for the year",
+    ),
     Variable("step.deadline", "The client's deadline, for document requests", "7 December 2026"),
     Variable("assignee.name", "The person the step is assigned to", "Sam Okafor"),
     Variable("assignee.first_name", "Their first name", "Sam"),
@@ -91,6 +96,13 @@ def _contact(contact: Contact | None) -> dict[str, str]:
     if contact is None:
         return {"name": "", "first_name": "", "email": ""}
     return {"name": contact.full_name, "first_name": contact.first_name, "email": contact.email}
+
+
+def client_title(step: Step, *, document_title: str = "") -> str:
+    """Return what the client sees `step` as: its request's or document's title, else the
+    task's name. Step names are the team's own and never shown to clients."""
+    title = (step.settings or {}).get("title") or document_title
+    return str(title).strip() or step.task.name
 
 
 def build_context(
@@ -151,6 +163,10 @@ def build_context(
         context["step"] = {"name": step.name, "deadline": _date(step.deadline)}
         context["assignee"] = _person(step.assignee)
     context.update(extra or {})
+    if step is not None:
+        context["step"]["title"] = client_title(
+            step, document_title=(context.get("document") or {}).get("title", "")
+        )
     return context
 
 

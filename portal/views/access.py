@@ -25,6 +25,7 @@ from portal.views.common import (
 )
 from sodium import ratelimit
 from sodium.models import Practice
+from sodium.tenancy import practice_scope
 
 # Sign-in link requests allowed per address and per network address in one window.
 LIMIT_WINDOW = 15 * 60
@@ -95,10 +96,14 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
     ):
         # Already signed in as this person: nothing to confirm, and nothing changes.
         return redirect(_target(found))
+    title = ""
+    if found.step is not None:
+        with practice_scope(found.practice):
+            title = queries.portal_title(found.step)
     return render_portal(
         request,
         "portal/link.html",
-        {"contact": found.contact, "step": found.step, "token": token},
+        {"contact": found.contact, "title": title, "token": token},
         practice=found.practice,
     )
 

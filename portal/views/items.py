@@ -9,7 +9,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal import access, files
+from portal import access, files, queries
 from portal import engine as portal_engine
 from portal.files import ACCEPT, UploadRejected, max_bytes
 from portal.models import ApprovalVersion, Confirmation, Document, DocumentRequest
@@ -36,10 +36,8 @@ def _step_for(request: HttpRequest, step_id: int) -> Step:
 
 
 def _contact(request: HttpRequest, step: Step) -> Contact:
-    """The signed-in person as a contact of this step's client."""
-    return Contact.objects.filter(
-        pk__in=request.portal_user.contact_ids, client_id=step.task.client_id
-    ).first()
+    """The signed-in person as a contact of this step's client: the one they are shown as."""
+    return Contact.objects.get(pk=request.portal_user.contact_for(step.task.client_id))
 
 
 @require_GET
@@ -54,7 +52,12 @@ def item(request: HttpRequest, step_id: int) -> HttpResponse:
     return render_portal(
         request,
         "portal/items/confirmation.html",
-        {"step": step, "confirmation": confirmation, "token": None},
+        {
+            "step": step,
+            "title": queries.portal_title(step),
+            "confirmation": confirmation,
+            "token": None,
+        },
         practice=request.portal_user.practice,
     )
 
@@ -182,6 +185,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             raise Http404("Nothing to confirm.")
         context = {
             "step": confirmation.step,
+            "title": queries.portal_title(confirmation.step),
             "confirmation": confirmation,
             "token": token,
             "contact": found.contact,

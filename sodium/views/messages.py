@@ -61,13 +61,14 @@ def message_list(request: HtmxHttpRequest) -> HttpResponse:
 @role_required(Perm.VIEW_PRACTICE)
 def message_detail(request: HtmxHttpRequest, message_id: int) -> HttpResponse:
     message = queries.get_message(request.practice, message_id)
-    text, html = message.body_text, message.body_html
+    # Bodies store a placeholder where a client's access token goes (sodium.outbox); only
+    # development (SHOW_CLIENT_LINKS) fills it in, so the demo's links can be followed.
+    reveal = settings.SHOW_CLIENT_LINKS
+    text = outbox.shown_secrets(message, message.body_text, reveal=reveal)
+    html = outbox.shown_secrets(message, message.body_html, reveal=reveal)
+    tokens_hidden = outbox.HIDDEN in text
     events = list(message.events.all())
-    tokens_hidden = False
-    if not settings.SHOW_CLIENT_LINKS:
-        hidden = outbox.hide_tokens(text)
-        tokens_hidden = hidden != text
-        text, html = hidden, outbox.hide_tokens(html)
+    if not reveal:
         for event in events:  # a provider's "clicked" event names the link clicked
             event.detail = outbox.hide_tokens(event.detail)
     return render(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from django.core import mail
+from django.core.mail import EmailMessage
 from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
@@ -11,7 +13,8 @@ from django_scopes import scopes_disabled
 
 from portal import access
 from portal.models import AccessToken
-from sodium.models import Contact
+from sodium import outbox
+from sodium.models import Contact, OutboundMessage
 from tests import factories as f
 from tests.workflows.wf_factories import chain_template
 from workflows import attach
@@ -55,3 +58,15 @@ def token_in(text: str) -> str:
     match = re.search(r"/portal/link/([A-Za-z0-9_-]+)/", text)
     assert match, text
     return match.group(1)
+
+
+def delivered(message: OutboundMessage) -> EmailMessage:
+    """Send `message` if it is still queued; return the email the backend received for it.
+
+    Stored bodies hold a placeholder where a portal token goes; the sent email has the link.
+    """
+    outbox.deliver(message.pk)
+    for email in reversed(mail.outbox):
+        if email.metadata.get("sodium_message_id") == str(message.pk):
+            return email
+    raise AssertionError(f"message {message.pk} was not sent")

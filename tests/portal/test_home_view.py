@@ -40,6 +40,7 @@ class PortalHomeTests(BaseTestCase):
     def step(self, client, name: str, **fields) -> Step:
         fields.setdefault("type", "document_request")
         fields.setdefault("status", S.IN_PROGRESS)
+        fields.setdefault("settings", {"title": name})  # what the client sees it as
         return make_step(client, self.template, self.owner, name=name, **fields)
 
     def test_it_lists_waiting_and_done_items_of_the_contacts_client(self) -> None:
@@ -132,6 +133,7 @@ class PortalHomeTests(BaseTestCase):
             name="Rival statements",
             type="document_request",
             status=S.IN_PROGRESS,
+            settings={"title": "Rival statements"},
         )
         self.step(self.acme, "Acme statements")
         sign_in(self.client, self.ellie)
@@ -150,6 +152,7 @@ class PortalHomeTests(BaseTestCase):
             name="Rival statements",
             type="document_request",
             status=S.IN_PROGRESS,
+            settings={"title": "Rival statements"},
         )
         sign_in(self.client, rival)
         r = self.client.get(self.url)

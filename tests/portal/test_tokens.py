@@ -18,15 +18,17 @@ class AccessTokenTests(BaseTestCase):
         super().setUp()
         self.contact = f.ContactFactory(client=f.ClientFactory(practice=self.practice))
 
-    def test_it_draws_at_least_128_bits_from_secrets(self) -> None:
-        with mock.patch.object(
-            access.secrets, "token_urlsafe", wraps=secrets.token_urlsafe
-        ) as drawn:
+    def test_it_derives_256_bit_tokens_from_128_random_bits_and_the_secret_key(self) -> None:
+        with mock.patch.object(access.secrets, "token_hex", wraps=secrets.token_hex) as drawn:
             token = access.issue_token(self.contact, purpose=AccessToken.Purpose.SIGN_IN)
         drawn.assert_called_once()
-        self.assertGreaterEqual(drawn.call_args.args[0], 16)
+        self.assertGreaterEqual(drawn.call_args.args[0] * 8, 128)
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        self.assertGreaterEqual(len(raw) * 8, 128)
+        self.assertEqual(len(raw) * 8, 256)
+        nonce = AccessToken.objects.get().nonce
+        self.assertEqual(access._derive(nonce), token)
+        with self.settings(SECRET_KEY="another-secret-key-" * 3):
+            self.assertNotEqual(access._derive(nonce), token)  # the nonce alone opens nothing
 
     def test_every_token_is_different(self) -> None:
         tokens = {

@@ -222,7 +222,10 @@ class BuildContextTests(BaseTestCase):
 
     def test_the_step_and_its_assignee_are_filled(self) -> None:
         ctx = self.build(task=self.task, step=self.step, action_link="https://x.example/a")
-        self.assertEqual(ctx["step"], {"name": "Send draft", "deadline": "7 December 2026"})
+        self.assertEqual(
+            ctx["step"],
+            {"name": "Send draft", "deadline": "7 December 2026", "title": self.task.name},
+        )
         self.assertEqual(
             ctx["assignee"], {"name": "Sam Okafor", "first_name": "Sam", "email": self.staff.email}
         )

@@ -9,6 +9,7 @@ from django.urls import reverse
 from portal.models import DocumentRequest
 from sodium.models import ActivityEvent, OutboundMessage
 from tests.base import BaseTestCase
+from tests.portal.helpers import delivered
 from tests.workflows.test_focus_panel import HTMX, build_world, focus_url, refreshed
 from workflows.handlers import LINK_PLACEHOLDER
 from workflows.models import Step
@@ -179,7 +180,7 @@ class ComposerSendTests(ComposerTestCase):
         self.assertEqual(email.subject, "Bank statements please")
         self.assertNotIn(LINK_PLACEHOLDER, email.body_text)
         self.assertRegex(
-            email.body_text,
+            delivered(email).body,
             r"^Dear Ann,\n\nPlease upload your statements: https?://\S+/portal/link/[\w-]+/\n\nThanks$",
         )
         step = refreshed(self.s["request"])
