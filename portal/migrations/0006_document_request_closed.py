@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0002_accesstoken_spent_by'),
+        ('portal', '0005_client_facing_subjects'),
     ]
 
     operations = [
