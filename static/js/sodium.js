@@ -4,7 +4,8 @@
    cursor of the subject or body field last focused in the same [data-token-scope] (fields carry
    data-token-field; data-token-default is used when none was focused yet).
 
-   Plain forms with data-confirm="…" ask before they submit (htmx forms use hx-confirm). */
+   Plain forms with data-confirm="…" ask before they submit (htmx forms use hx-confirm).
+   A select with data-autosubmit submits its form when changed (the practice switcher). */
 (function () {
   "use strict";
 
@@ -49,6 +50,13 @@
     field.dispatchEvent(new Event("input", { bubbles: true }));
     var status = scope.querySelector("[data-token-status]");
     if (status) status.textContent = "Inserted " + token + ".";
+  });
+
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (select instanceof HTMLSelectElement && select.hasAttribute("data-autosubmit") && select.form) {
+      select.form.requestSubmit();
+    }
   });
 
   document.addEventListener("submit", function (event) {
