@@ -79,7 +79,8 @@ class ContrastTests(SimpleTestCase):
 
     def test_focus_is_shown_as_a_solid_outline_that_nothing_removes(self) -> None:
         css = re.sub(r"/\*.*?\*/", "", CSS.read_text(), flags=re.S)
-        ring = re.search(r"(?m)^:focus-visible\s*\{[^}]*outline:\s*3px solid var\(--focus-ring\)", css)
+        site_wide = r"(?m)^:focus-visible\s*\{[^}]*outline:\s*3px solid var\(--focus-ring\)"
+        ring = re.search(site_wide, css)
         self.assertIsNotNone(ring, "the site-wide :focus-visible rule draws no solid ring")
         # No rule takes the ring away from a focusable thing (the skip target <main> aside).
         removals = re.findall(r"([^{}]+):focus(?:-visible)?\s*\{[^}]*outline:\s*(?:none|0)", css)
