@@ -163,6 +163,12 @@ def test_staff_work_through_a_task_from_the_focus_panel(
     assert panel.locator("#focus-title").evaluate("el => el === document.activeElement")
     screenshot(page, "focus_panel_open")
     assert no_horizontal_scroll(page)
+    if width >= 1100:
+        # The list beside the panel keeps its columns: the owner shows, titles take ≤ 2 lines.
+        assert page.get_by_role("columnheader", name="Owner").is_visible()
+        title = page.locator("tr", has_text=task.name).locator(".row-title")
+        line = title.evaluate("el => parseFloat(getComputedStyle(el).lineHeight)")
+        assert title.bounding_box()["height"] <= 2 * line + 1
 
     # Keyboard: j moves to the first step, ↓ to the next.
     page.keyboard.press("j")
@@ -243,6 +249,17 @@ def test_staff_work_through_a_task_from_the_focus_panel(
     screenshot(page, "focus_review")
     review.get_by_role("button", name="Accept").click()
     panel.get_by_text("Accepted the documents for “Request bank statements”.").wait_for()
+    # The message is in view, not hidden under the panel's head, though the panel scrolled
+    # to the step that was acted on.
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.closest('.focus-step')"
+    )
+    flash = panel.locator(".focus-flash")
+    assert flash.evaluate(
+        "el => { const r = el.getBoundingClientRect();"
+        " const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);"
+        " return r.top >= 0 && r.bottom <= innerHeight && el.contains(hit); }"
+    )
     assert "3/5 done" in row_progress.inner_text()
     step = refreshed(request_step)
     assert (step.status, step.sub_status) == ("done", "accepted")

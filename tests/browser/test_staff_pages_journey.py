@@ -80,7 +80,11 @@ def test_staff_sign_in_read_a_message_and_meet_a_403(
     frame.get_by_text("Please send your").wait_for()
     assert "script ran" not in frame.locator("body").inner_text()
     page.locator("iframe.message-html").scroll_into_view_if_needed()
-    screenshot(page, "staff_message_detail")
+    shot = screenshot(page, "staff_message_detail")
+    # Full-page shots leave the (sandboxed) frame blank: shoot it alone too.
+    page.locator("iframe.message-html").screenshot(
+        path=str(shot.with_name(f"staff_message_frame_{width}.png"))
+    )
 
     # A page the role does not allow: 403 inside the shell, with the practice's brand.
     response = page.goto(f"{live_server.url}/settings/practice/")
