@@ -129,6 +129,19 @@ def no_horizontal_scroll(page) -> bool:
     )
 
 
+def flash_in_view(page, panel) -> bool:
+    """Whether the panel's message is on screen and not under its sticky head, once the
+    panel has scrolled to the step acted on (the step far down the panel)."""
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.closest('.focus-step')"
+    )
+    return panel.locator(".focus-flash").evaluate(
+        "el => { const r = el.getBoundingClientRect();"
+        " const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);"
+        " return r.top >= 0 && r.bottom <= innerHeight && el.contains(hit); }"
+    )
+
+
 def refreshed(step: Step) -> Step:
     with scopes_disabled():
         return Step.objects.get(pk=step.pk)
@@ -234,6 +247,7 @@ def test_staff_work_through_a_task_from_the_focus_panel(
     panel.get_by_text(
         "Sent “Draft accounts 2025” (version 1) to the client for approval."
     ).wait_for()
+    assert flash_in_view(page, panel)
     step = refreshed(approval)
     assert (step.status, step.sub_status) == ("in_progress", "awaiting_response")
     with scopes_disabled():
@@ -249,17 +263,7 @@ def test_staff_work_through_a_task_from_the_focus_panel(
     screenshot(page, "focus_review")
     review.get_by_role("button", name="Accept").click()
     panel.get_by_text("Accepted the documents for “Request bank statements”.").wait_for()
-    # The message is in view, not hidden under the panel's head, though the panel scrolled
-    # to the step that was acted on.
-    page.wait_for_function(
-        "() => document.activeElement && document.activeElement.closest('.focus-step')"
-    )
-    flash = panel.locator(".focus-flash")
-    assert flash.evaluate(
-        "el => { const r = el.getBoundingClientRect();"
-        " const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);"
-        " return r.top >= 0 && r.bottom <= innerHeight && el.contains(hit); }"
-    )
+    assert flash_in_view(page, panel)
     assert "3/5 done" in row_progress.inner_text()
     step = refreshed(request_step)
     assert (step.status, step.sub_status) == ("done", "accepted")
