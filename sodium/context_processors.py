@@ -20,3 +20,11 @@ def practice(request: HttpRequest) -> dict:
         "can": {perm.value: role_can(role, perm) for perm in Perm},
         "unread_notifications": lambda: unread_count(membership.practice, request.user),
     }
+
+
+def csp_nonce(request: HttpRequest) -> dict:
+    """Give templates this request's CSP nonce as `csp_nonce` (django-htmx's script tag reads it).
+
+    Lazy: the nonce joins the Content-Security-Policy header only when a template uses it.
+    """
+    return {"csp_nonce": getattr(request, "csp_nonce", None)}

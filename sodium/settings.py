@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp
 
 from sodium.env import (
     ensure_dotenv_secret,
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "csp",
     "template_partials",
     "anymail",
     "axes",
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sodium.uploads.UploadLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -93,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sodium.context_processors.practice",
+                "sodium.context_processors.csp_nonce",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },
@@ -244,6 +248,23 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_HTTPS el
 SODIUM_PROXY_HOPS = env_int("SODIUM_PROXY_HOPS", 0)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp) on every response: scripts and styles only from our own
+# static files, plus the per-request nonce on the one <style> carrying the practice's colour.
+# No inline handlers or style attributes anywhere (htmx is configured not to inject styles or
+# evaluate attributes, see the htmx-config meta in the base templates). The email previews are
+# sandboxed srcdoc frames, which inherit this policy.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.NONCE],
+        "img-src": [csp.SELF, "data:"],
+        "frame-ancestors": [csp.NONE],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@
    Plain forms with data-confirm="…" ask before they submit (htmx forms use hx-confirm); once
    the person says yes, the form's disabled inputs marked data-confirmed go along, so the server
    (which asks again without them, as it does with no script) knows.
+   A select with data-autosubmit submits its form when changed (the practice switcher).
 
    Buttons with class js-print (hidden until this script runs) print the page. */
 (function () {
@@ -53,6 +54,13 @@
     field.dispatchEvent(new Event("input", { bubbles: true }));
     var status = scope.querySelector("[data-token-status]");
     if (status) status.textContent = "Inserted " + token + ".";
+  });
+
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (select instanceof HTMLSelectElement && select.hasAttribute("data-autosubmit") && select.form) {
+      select.form.requestSubmit();
+    }
   });
 
   document.addEventListener("submit", function (event) {

@@ -527,6 +527,9 @@ def test_portal_home_and_sign_in_page(live_server, browser, screenshot, world, w
         assert label in text, label
     assert "Baker Family Trust" in page.locator("#portal-done").inner_text()
     assert no_horizontal_scroll(page)
+    # The practice's name is shown whole in the bar (it wraps at 390 px, never cut off).
+    brand = page.locator(".portal-brand-name")
+    assert brand.evaluate("el => el.scrollWidth <= el.clientWidth")
     screenshot(page, "portal_home")
 
     # Every listed item opens its page.

@@ -171,6 +171,10 @@ def test_manager_builds_a_template_with_the_wizard_and_attaches_it(
         ).click()
         page.wait_for_url(re.compile(r"/workflows/groups/\d+/wizard/$"))
         expect(page.locator(".wz-type")).to_have_count(5)
+        # The first stage puts the focus on its heading, and the heading shows its ring.
+        heading = page.locator("#wz-stage-heading")
+        expect(heading).to_be_focused()
+        assert heading.evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
         _shot(page, screenshot, "wizard_type_chooser")
         _start_step(page, template_url, "Simple step", "Check ID documents")
         _next(page, "behaviour", "Behaviour")

@@ -511,7 +511,7 @@ class NavigationTests(WizardTestCase):
         self.assertContains(page, f'href="{self.url(draft_id, "content")}"')
         self.assertNotContains(page, f'href="{self.url(draft_id, "behaviour")}"')
         self.assertContains(page, "Stage 4 of 7")
-        self.assertContains(page, 'style="width: 43%"')  # type, name, content of 7
+        self.assertContains(page, 'max="100" value="43"')  # type, name, content of 7
         r = self.client.get(self.url(draft_id, "name"))
         self.assertEqual(r.status_code, 200)
         self.assertContains(r, 'value="Ask"')

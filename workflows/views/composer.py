@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
@@ -111,11 +112,10 @@ def preview_of(step: Step, data: dict[str, Any]) -> dict[str, Any]:
     placeholder = liquid.escape(LINK_PLACEHOLDER)
     if step.is_client_facing and placeholder in html:
         html = html.replace(placeholder, f"<mark>{placeholder}</mark>")
+    # A stylesheet file, not an inline <style>: the frame inherits the page's CSP.
     document = (
-        '<!doctype html><html><head><meta charset="utf-8"><style>'
-        "body{font:15px/1.55 system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;"
-        "color:#1b2430;margin:16px;overflow-wrap:anywhere}a{color:#1f5fbf}"
-        "mark{background:#fff4d6;color:#8a5a00;padding:0 2px;border-radius:3px}</style></head>"
+        '<!doctype html><html><head><meta charset="utf-8">'
+        f'<link rel="stylesheet" href="{static("css/email-preview.css")}"></head>'
         f"<body>{html}</body></html>"
     )
     return {

@@ -16,6 +16,7 @@ from django.db.models import Count, OuterRef, ProtectedError, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sodium import liquid
@@ -98,12 +99,11 @@ def token_groups() -> list[TokenGroup]:
 # --- the preview -----------------------------------------------------------------------------
 
 
-# The preview's iframe document: the rendered HTML part with a plain, readable style.
+# The preview's iframe document: the rendered HTML part with a plain, readable style (a
+# stylesheet file, not an inline <style>: the frame inherits the page's CSP).
 _EMAIL_SHELL = (
-    "<!doctype html><html><head><meta charset=utf-8><style>"
-    "body{font:15px/1.55 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b2430;"
-    "margin:14px 16px;overflow-wrap:anywhere}a{color:#1f5fbf}p{margin:0 0 .9em}"
-    "</style></head><body>{body}</body></html>"
+    "<!doctype html><html><head><meta charset=utf-8>"
+    '<link rel="stylesheet" href="{stylesheet}"></head><body>{body}</body></html>'
 )
 
 
@@ -117,7 +117,8 @@ class Preview:
 
     @property
     def srcdoc(self) -> str:
-        return _EMAIL_SHELL.replace("{body}", self.html)
+        shell = _EMAIL_SHELL.replace("{stylesheet}", static("css/email-preview.css"))
+        return shell.replace("{body}", self.html)
 
 
 def render_preview(
