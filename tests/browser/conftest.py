@@ -60,9 +60,14 @@ class JourneyWatch:
         self.axe_runner = Axe()
         self.contexts: list = []
         self.problems: list[str] = []
+        # Contexts opened with java_script_enabled=False: axe is a script, so it cannot run
+        # there (Playwright's evaluate would wait for ever); their pages get the CSP watch only.
+        self.scriptless: list = []
 
-    def watch(self, context) -> None:
+    def watch(self, context, *, scripts: bool = True) -> None:
         self.contexts.append(context)
+        if not scripts:
+            self.scriptless.append(context)
         context.add_init_script(script=REPORT_VIOLATIONS)
         context.on("console", self._on_console)
         context.on("page", self._wrap_goto)
@@ -94,6 +99,8 @@ class JourneyWatch:
     def axe(self, page, where: str) -> None:
         """Run axe-core on `page` and record its serious and critical violations."""
         if page.is_closed() or page.url in ("", "about:blank"):
+            return
+        if any(page.context is context for context in self.scriptless):
             return
         results = self.axe_runner.run(page, options=AXE_OPTIONS)
         # axe touches element.style while it measures and leaves style="" behind; htmx would
@@ -141,7 +148,7 @@ class WatchedBrowser:
 
     def new_context(self, **kwargs):
         context = self._browser.new_context(**kwargs)
-        self._watch.watch(context)
+        self._watch.watch(context, scripts=kwargs.get("java_script_enabled", True))
         return context
 
     def new_page(self, **kwargs):
