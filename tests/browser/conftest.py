@@ -147,6 +147,9 @@ class WatchedBrowser:
         self._watch = watch
 
     def new_context(self, **kwargs):
+        # Reduced motion: the focus panel slides in, and a screenshot or an axe contrast check
+        # taken mid-slide sees it half transparent over the page beneath.
+        kwargs.setdefault("reduced_motion", "reduce")
         context = self._browser.new_context(**kwargs)
         self._watch.watch(context, scripts=kwargs.get("java_script_enabled", True))
         return context
@@ -208,7 +211,7 @@ def screenshot(journey_watch):
 
     def take(page, name: str) -> Path:
         path = SCREENSHOTS / f"{name}_{page.viewport_size['width']}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=True, animations="disabled")
         journey_watch.axe(page, f"screenshot {path.name}")
         return path
 
