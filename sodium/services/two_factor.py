@@ -1,8 +1,9 @@
 """Set up, use and turn off two-factor sign-in (django-otp devices) for a staff member.
 
 Each member has at most one authenticator app (a TOTP device) and one set of backup codes (a
-static device whose tokens are deleted as they are used, stored only as keyed digests). `User.two_factor_enabled` follows
-the confirmed app, so the staff gate knows without a query that a session needs a code.
+static device whose tokens are deleted as they are used, stored only as keyed digests).
+`User.two_factor_enabled` follows the confirmed app, so the staff gate knows without a query
+that a session needs a code.
 Wrong codes are throttled by django-otp on each device (exponential back-off).
 """
 
