@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache, wraps
 from typing import Any
 
+from django.templatetags.static import static
 from liquid import BoundTemplate, Environment, RenderContext
 from liquid.builtin.expressions.primitive import RangeLiteral
 from liquid.exceptions import (
@@ -293,6 +294,19 @@ def text_to_html(escaped: str) -> str:
         linked = _URL.sub(lambda m: f'<a href="{m.group(1)}">{m.group(1)}</a>', para)
         out.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
     return "\n".join(out)
+
+
+def preview_document(body_html: str) -> str:
+    """Return an email's HTML as a document for a sandboxed preview frame (`srcdoc`).
+
+    The look comes from a stylesheet file, not an inline <style>: a srcdoc frame inherits the
+    page's Content-Security-Policy, which allows no inline styles.
+    """
+    return (
+        '<!doctype html><html><head><meta charset="utf-8">'
+        f'<link rel="stylesheet" href="{static("css/email-preview.css")}"></head>'
+        f"<body>{body_html}</body></html>"
+    )
 
 
 def render_message(subject: str, body: str, context: Mapping[str, Any]) -> Rendered:

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from sodium import outbox, queries
+from sodium import liquid, outbox, queries
 from sodium.models import Client, OutboundMessage, Task
 from sodium.roles import Perm
 from sodium.tenancy import role_required
@@ -77,7 +77,7 @@ def message_detail(request: HtmxHttpRequest, message_id: int) -> HttpResponse:
         {
             "message": message,
             "body_text": text,
-            "body_html": html,
+            "body_html": liquid.preview_document(html) if html else "",
             "tokens_hidden": tokens_hidden,
             "from_header": outbox.from_header(message),
             "links": [] if tokens_hidden else outbox.links_in(text),

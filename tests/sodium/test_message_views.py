@@ -279,8 +279,12 @@ class MessageDetailTests(BaseTestCase):
         self.assertContains(r, 'sandbox=""')
         self.assertContains(
             r,
-            'srcdoc="&lt;p&gt;Hello &lt;b&gt;Anna&lt;/b&gt; &amp;amp; &quot;team&quot;&lt;/p&gt;'
-            '&lt;script&gt;alert(1)&lt;/script&gt;"',
+            "&lt;body&gt;&lt;p&gt;Hello &lt;b&gt;Anna&lt;/b&gt; &amp;amp; "
+            "&quot;team&quot;&lt;/p&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;/body&gt;",
+        )
+        # The letter's look is a stylesheet file: the frame inherits the page's CSP.
+        self.assertContains(
+            r, "&lt;link rel=&quot;stylesheet&quot; href=&quot;/static/css/email-preview.css"
         )
         self.assertNotContains(r, "<script>alert(1)</script>")
 

@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
@@ -112,12 +111,7 @@ def preview_of(step: Step, data: dict[str, Any]) -> dict[str, Any]:
     placeholder = liquid.escape(LINK_PLACEHOLDER)
     if step.is_client_facing and placeholder in html:
         html = html.replace(placeholder, f"<mark>{placeholder}</mark>")
-    # A stylesheet file, not an inline <style>: the frame inherits the page's CSP.
-    document = (
-        '<!doctype html><html><head><meta charset="utf-8">'
-        f'<link rel="stylesheet" href="{static("css/email-preview.css")}"></head>'
-        f"<body>{html}</body></html>"
-    )
+    document = liquid.preview_document(html)
     return {
         "to": parse_addresses(data.get("to", "")),
         "cc": parse_addresses(data.get("cc", "")),

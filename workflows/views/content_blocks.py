@@ -16,7 +16,6 @@ from django.db.models import Count, OuterRef, ProtectedError, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.templatetags.static import static
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sodium import liquid
@@ -117,8 +116,7 @@ class Preview:
 
     @property
     def srcdoc(self) -> str:
-        shell = _EMAIL_SHELL.replace("{stylesheet}", static("css/email-preview.css"))
-        return shell.replace("{body}", self.html)
+        return liquid.preview_document(self.html)
 
 
 def render_preview(
