@@ -163,8 +163,8 @@ def submit(
     if len(uploads) > 20:
         raise PortalError("Upload at most 20 files at a time.")
     step = request.step
-    for upload in uploads:  # check every file before storing any, so a refusal leaves nothing
-        files.check_upload(upload)
+    # Check every file before storing any, so a refusal leaves nothing.
+    checked = [files.check_upload(upload) for upload in uploads]
     documents = [
         files.store(
             u,
@@ -173,8 +173,9 @@ def submit(
             contact=contact,
             task=step.task,
             category="Client upload",
+            checked=kind,
         )
-        for u in uploads
+        for u, kind in zip(uploads, checked, strict=True)
     ]
     submission = Submission.objects.create(
         practice_id=request.practice_id,

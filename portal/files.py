@@ -244,9 +244,14 @@ def store(
     task=None,
     title: str = "",
     category: str = "",
+    checked: tuple[str, str] | None = None,
 ) -> Document:
-    """Check and store an upload under a random name; return its Document row."""
-    ext, content_type = check_upload(upload)
+    """Check and store an upload under a random name; return its Document row.
+
+    `checked` is what `check_upload` returned for this upload, when the caller checked every
+    file of a batch before storing any (the checks read the whole file; once is enough).
+    """
+    ext, content_type = checked or check_upload(upload)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)

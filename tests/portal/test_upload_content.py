@@ -241,6 +241,20 @@ class RefusedUploadViewTests(PortalStaffTestCase):
         self.assertEqual(stored_files(), before)
         self.assertEqual(DocumentRequest.objects.get(step=step).status, "open")
 
+    def test_a_clients_files_are_each_checked_once(self) -> None:
+        # The checks read a whole file (up to the upload limit): storing must not read it again.
+        (step,) = self.attach((request_step(), []))
+        self.run_step(step)
+        sign_in(self.client, self.ann)
+        with mock.patch.object(files, "check_upload", wraps=files.check_upload) as check:
+            r = self.client.post(
+                f"/portal/items/{step.pk}/submit/",
+                {"files": [upload("a.pdf", PDF), upload("b.pdf", PDF)]},
+            )
+        self.assertLess(r.status_code, 400)
+        self.assertEqual(Document.objects.count(), 2)
+        self.assertEqual(check.call_count, 2)
+
     def test_staff_sending_a_fake_docx_for_approval_see_why_and_nothing_is_sent(self) -> None:
         (step,) = self.attach((approval_step(), []))
         self.client.force_login(self.staff)
