@@ -198,16 +198,21 @@ class _Environment(Environment):
         self.filters["join"] = _bounded_join(self.filters["join"])
 
 
+def _check_range(value: Any, literal: RangeLiteral, context: RenderContext) -> Any:
+    limit = getattr(context.env, "range_limit", None)
+    if limit and isinstance(value, range):
+        # Not len(): a range longer than the largest machine integer raises OverflowError.
+        if max(0, (value.stop - value.start) // value.step) > limit:
+            raise _RangeTooLong("range limit reached", token=literal.token)
+    return value
+
+
 def _bounded_range(evaluate):
     # python-liquid builds a range literal inside its expression classes, with no hook of the
     # environment's; this wrapper refuses long ones, only for templates of _Environment.
     @wraps(evaluate)
     def bounded(self: RangeLiteral, context: RenderContext) -> Any:
-        value = evaluate(self, context)
-        limit = getattr(context.env, "range_limit", None)
-        if limit and len(value) > limit:
-            raise _RangeTooLong("range limit reached", token=self.token)
-        return value
+        return _check_range(evaluate(self, context), self, context)
 
     return bounded
 
@@ -215,11 +220,7 @@ def _bounded_range(evaluate):
 def _bounded_range_async(evaluate_async):
     @wraps(evaluate_async)
     async def bounded(self: RangeLiteral, context: RenderContext) -> Any:
-        value = await evaluate_async(self, context)
-        limit = getattr(context.env, "range_limit", None)
-        if limit and len(value) > limit:
-            raise _RangeTooLong("range limit reached", token=self.token)
-        return value
+        return _check_range(await evaluate_async(self, context), self, context)
 
     return bounded
 
@@ -265,6 +266,9 @@ def compile_template(source: str, *, kind: str = "text"):
         raise _error(exc) from None
 
 
+_OUT_OF_RANGE = "This template works with a number too large to write."
+
+
 def _error(exc: LiquidError) -> TemplateError:
     for kind, message in _LIMIT_MESSAGES.items():
         if isinstance(exc, kind):
@@ -281,6 +285,10 @@ def render_string(source: str, context: Mapping[str, Any], *, kind: str = "text"
         return template.render(**context)
     except LiquidError as exc:
         raise _error(exc) from None
+    except (ArithmeticError, RecursionError):
+        # Not a LiquidError, yet a template can cause one (a number past what Python holds):
+        # it must fail the render with a reason, never escape to a view or a worker.
+        raise TemplateError(_OUT_OF_RANGE, syntax=False) from None
 
 
 _URL = re.compile(r"(https?://[^\s<]+)")
@@ -347,6 +355,8 @@ def _limit_reached(digest: str, source: str) -> str:
         compile_template(source).render()
     except ResourceLimitError as exc:
         return str(_error(exc))
+    except (ArithmeticError, RecursionError):
+        return _OUT_OF_RANGE
     except LiquidError:
         pass
     return ""

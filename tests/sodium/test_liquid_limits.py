@@ -74,6 +74,9 @@ class BoundedRenderTests(SimpleTestCase):
             "{{ (1..100000000) | sort | size }}",
             "{% for i in (1..100000000) offset: 99999990 %}x{% endfor %}",
             "{% assign n = 100000000 %}{{ (1..n) | reverse | first }}",
+            # Longer than a machine integer: len() of such a range raises OverflowError.
+            "{% for i in (1..99999999999999999999) %}x{% endfor %}",
+            "{{ (1..99999999999999999999) | size }}",
         ):
             with self.subTest(source=source):
                 self.assert_refused(source, "a range may hold at most 10,000 numbers")
@@ -103,6 +106,19 @@ class BoundedRenderTests(SimpleTestCase):
         out = liquid.render_string(source, {"contacts": ["ann", "bob"], "name": "Ann"})
         self.assertTrue(out.startswith("1. ANN\n2. BOB\na and b and c Dear Ann123"))
         self.assertIn('<td class="col2">2</td>', out)
+
+
+class ArithmeticErrorTests(SimpleTestCase):
+    def test_an_arithmetic_error_inside_a_render_is_a_template_error(self) -> None:
+        def overflowing(value, *args):
+            raise OverflowError("int too large to convert")
+
+        for kind, env in (("text", liquid._TEXT), ("html", liquid._HTML)):
+            filters = {"overflowing": overflowing}
+            with self.subTest(kind=kind), mock.patch.dict(env.filters, filters):
+                with self.assertRaises(liquid.TemplateError) as caught:
+                    liquid.render_string("{{ 1 | overflowing }}", {}, kind=kind)
+                self.assertIn("a number too large", str(caught.exception))
 
 
 class IncludeAndRenderTests(SimpleTestCase):

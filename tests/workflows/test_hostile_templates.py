@@ -24,6 +24,11 @@ LOOPS = "This template loops too many times"
 # Passes the check on save (no contact, no loop), and loops a hundred thousand times per
 # contact field once there is a real client.
 DATA_BOMB = "Hi{% for c in contacts.main %}{% for i in (1..100000) %}x{% endfor %}{% endfor %}"
+# With no values n is 0, so it saves; with a client's name n outgrows a machine integer.
+HUGE_RANGE_BOMB = (
+    "Hi{% assign n = client.name | size | times: 10000000000 | times: 10000000000 %}"
+    "{% for i in (1..n) %}x{% endfor %}"
+)
 
 
 class QuickTestCase(BaseTestCase):
@@ -52,6 +57,12 @@ class ContentBlockFormTests(QuickTestCase):
         self.assertEqual(r.status_code, 200)
         self.assertContains(r, LOOPS)
         self.assertContains(r, 'class="field has-error"')
+        self.assertFalse(ContentBlock.objects.filter(name="Hostile").exists())
+
+    def test_a_range_longer_than_a_machine_integer_is_a_field_error_not_a_500(self) -> None:
+        r = self.post_block("{% for i in (1..99999999999999999999) %}x{% endfor %}")
+        self.assertEqual(r.status_code, 200)
+        self.assertContains(r, "a range may hold at most 10,000 numbers")
         self.assertFalse(ContentBlock.objects.filter(name="Hostile").exists())
 
     def test_include_and_render_are_field_errors_not_a_500(self) -> None:
@@ -91,7 +102,7 @@ class PreviewTests(QuickTestCase):
         f.ContactFactory(client=self.acme, first_name="Ann", is_main=True)
 
     def test_the_hostile_template_previews_as_a_problem(self) -> None:
-        for body in (HOSTILE, DATA_BOMB):
+        for body in (HOSTILE, DATA_BOMB, HUGE_RANGE_BOMB):
             with self.subTest(body=body):
                 r = self.timed(
                     lambda body=body: self.client.post(
@@ -124,7 +135,7 @@ class ComposerTests(QuickTestCase):
         block = hostile_block(self.practice)
         Step.objects.filter(pk=self.letter.pk).update(content_block=block)
         url = reverse("workflows:compose", args=[self.letter.pk])
-        for body in (HOSTILE, DATA_BOMB):
+        for body in (HOSTILE, DATA_BOMB, HUGE_RANGE_BOMB):
             with self.subTest(body=body):
                 ContentBlock.objects.filter(pk=block.pk).update(body=body)
                 r = self.timed(lambda: self.client.get(url, headers=HTMX))
@@ -151,7 +162,7 @@ class AutomaticSendTests(QuickTestCase):
             (self.step,) = attach.attach_template(self.task, template, actor=self.manager)
 
     def test_a_step_whose_block_hits_a_limit_fails_with_the_reason(self) -> None:
-        for body in (HOSTILE, DATA_BOMB):
+        for body in (HOSTILE, DATA_BOMB, HUGE_RANGE_BOMB):
             with self.subTest(body=body):
                 ContentBlock.objects.filter(pk=self.block.pk).update(body=body)
                 Step.objects.filter(pk=self.step.pk).update(status="ready", failure_reason="")
