@@ -8,6 +8,7 @@ import datetime as dt
 from unittest import mock
 
 from django.urls import reverse
+from django.utils import timezone
 
 from sodium.models import Task
 from tests.base import BaseTestCase
@@ -19,13 +20,16 @@ from workflows.models import Mode, Step, StepType
 S = Step.Status
 # 10:30 UTC on Tue 1 Dec 2026 is already Wed 2 Dec (00:30) at UTC+14.
 NOW = dt.datetime(2026, 12, 1, 10, 30, tzinfo=dt.UTC)
+# A start date still to come whenever the suite runs, and how the step names it.
+START = timezone.localdate() + dt.timedelta(days=35)
+SAYS = f"Runs when the task starts on {START:%a} {START.day} {START:%b %Y}."
 
 
 class AutomaticWaitTestCase(StepRowsMixin, BaseTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.task = self.make_task(Task.Status.PLANNED)
-        self.set_task(start_date=dt.date(2027, 1, 5))
+        self.set_task(start_date=START)
         self.email = self.make_step(
             S.READY, task=self.task, type=StepType.EMAIL, mode=Mode.AUTOMATIC, name="Welcome"
         )
@@ -41,7 +45,7 @@ class AutomaticWaitTestCase(StepRowsMixin, BaseTestCase):
 
 class AutomaticWaitTests(AutomaticWaitTestCase):
     def test_a_planned_task_with_a_start_date_names_the_day(self) -> None:
-        self.assertEqual(self.wait(), "Runs when the task starts on Tue 5 Jan 2027.")
+        self.assertEqual(self.wait(), SAYS)
 
     def test_the_start_date_is_judged_in_the_practices_time_zone(self) -> None:
         self.set_task(start_date=dt.date(2026, 12, 2))
@@ -67,7 +71,7 @@ class AutomaticWaitTests(AutomaticWaitTestCase):
 
 
 class AutomaticWaitOnPagesTests(AutomaticWaitTestCase):
-    SAYS = "Runs when the task starts on Tue 5 Jan 2027."
+    SAYS = SAYS
 
     def test_the_task_page_and_the_panel_say_it_beside_the_ready_automatic_step(self) -> None:
         for url, headers in (
