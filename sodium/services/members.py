@@ -11,6 +11,7 @@ from sodium import activity
 from sodium.models import Client, ClientService, Membership, Practice, Task, Team, User
 from sodium.roles import GRANTABLE, Role
 from sodium.services import two_factor
+from sodium.tenancy import memberships_of
 
 
 class MemberError(Exception):
@@ -179,6 +180,15 @@ def unlock_member(membership: Membership, *, actor: Membership) -> int:
     if actor.role != Role.OWNER or actor.practice_id != membership.practice_id:
         raise MemberError("Only an owner of this practice can unlock a member.")
     user = membership.user
+    # The lock and the code back-off belong to the account, in every practice it works in. An
+    # owner may lift them only when they own all of those practices: otherwise the owner of
+    # any practice could add an address as a member and unlock it after every few guesses.
+    owned = {m.practice_id for m in memberships_of(actor.user) if m.role == Role.OWNER}
+    if any(m.practice_id not in owned for m in memberships_of(user)):
+        raise MemberError(
+            f"{user} also works in a practice you do not own, so their sign-in cannot be "
+            "unlocked from here. The lock lifts by itself, or they can choose a new password."
+        )
     cleared = reset(username=user.email.lower()) + two_factor.reset_throttles(user)
     activity.record(
         practice=membership.practice,

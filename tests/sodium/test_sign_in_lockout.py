@@ -181,6 +181,19 @@ class UnlockMemberTests(LockoutCase):
         self.assertEqual(r.status_code, 404)
         self.assertTrue(AccessAttempt.objects.filter(username=rival.user.email).exists())
 
+    def test_an_owner_cannot_unlock_someone_who_also_works_in_a_practice_they_do_not_own(
+        self,
+    ) -> None:
+        # The owner of any practice can add an existing address as a member; unlocking that
+        # account after every few guesses would make the lockout worthless.
+        rival_owner = f.MembershipFactory(practice=self.other_practice, role="owner")
+        added = f.MembershipFactory(practice=self.other_practice, user=self.staff)
+        self.client.force_login(rival_owner.user)
+        r = self.client.post(reverse("sodium:member-unlock", args=[added.pk]), follow=True)
+        self.assertContains(r, "also works in a practice you do not own")
+        self.assertTrue(AccessAttempt.objects.filter(username=self.staff.email).exists())
+        self.assertFalse(ActivityEvent.objects.filter(verb="member.unlocked").exists())
+
     def test_it_also_lets_a_member_try_two_factor_codes_again(self) -> None:
         device, _codes = enable_two_factor(self.manager)
         with self.assertRaises(two_factor_services.TwoFactorError):
