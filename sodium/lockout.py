@@ -17,6 +17,21 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 
+def account_key(email: str) -> str:
+    """Return the name that counts for the account `email` signs in as (lockout, reset limits).
+
+    Sign-in matches addresses case-insensitively in the database, and PostgreSQL's case
+    folding maps lookalike letters too ("ſ" to "s", "ı" to "i"), so a count keyed by the typed
+    text would restart for each spelling of one account: the count goes by the account that
+    matched, its stored address, and by the typed address only when none matches.
+    """
+    from sodium.models import User
+
+    typed = email.strip()
+    stored = User.objects.filter(email__iexact=typed).values_list("email", flat=True).first()
+    return (stored or typed).lower()
+
+
 def username_of(request: HttpRequest, credentials: dict | None = None) -> str | None:
     """Return the account a sign-in attempt names, as axes should count it (AXES_USERNAME_CALLABLE).
 
@@ -26,7 +41,7 @@ def username_of(request: HttpRequest, credentials: dict | None = None) -> str | 
         value = credentials.get("username")
     else:
         value = getattr(request, "data", request.POST).get("username")
-    return value.strip().lower() if value else None
+    return account_key(value) if value else None
 
 
 def _since() -> datetime:

@@ -110,7 +110,7 @@ class ForgotPasswordView(auth_views.PasswordResetView):
     def form_valid(self, form):
         # Counted whether or not the address has an account, so being refused says nothing
         # about whether it does.
-        email = form.cleaned_data["email"].strip().lower()
+        email = lockout.account_key(form.cleaned_data["email"])
         if not ratelimit.hit(f"password-reset:email:{email}", RESET_PER_EMAIL, RESET_WINDOW):
             return _too_many(self.request)
         messages.success(

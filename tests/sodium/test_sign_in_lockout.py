@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from unittest import skipUnless
 
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -43,6 +45,22 @@ class SignInLockoutTests(LockoutCase):
         self.assertEqual(r.status_code, 429)
         self.assertTemplateUsed(r, "sodium/locked_out.html")
         self.assertFalse(self.signed_in())
+
+    @skipUnless(connection.vendor == "postgresql", "PostgreSQL's case folding of lookalikes")
+    def test_lookalike_spellings_of_the_address_count_as_the_same_account(self) -> None:
+        # PostgreSQL matches "ſ" (long s) to "s" case-insensitively, so "perſon@…" signs in as
+        # "person@…": its failures must count against that account, not start a fresh count.
+        # (SQLite matches only ASCII case, so there a lookalike never signs in at all.)
+        person = f.UserFactory(email="person@example.com")
+        person.set_password(PASSWORD)
+        person.save()
+        f.MembershipFactory(practice=self.practice, user=person)
+        spellings = ["perſon@example.com", "PERSON@example.com", "person@example.com"]
+        for n in range(settings.AXES_FAILURE_LIMIT):  # a new address each try: by account only
+            self.sign_in(spellings[n % 3], "wrong-password", ip=f"10.0.1.{n}")
+        for n, spelling in enumerate(spellings):
+            self.sign_in(spelling, PASSWORD, ip=f"10.0.2.{n}")
+            self.assertFalse(self.signed_in(), spelling)
 
     def test_four_wrong_passwords_then_the_right_one_signs_in(self) -> None:
         self.fail(self.staff.email, settings.AXES_FAILURE_LIMIT - 1)
