@@ -92,9 +92,11 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
     if (
         user is not None
         and user.practice.pk == found.practice_id
-        and (found.contact_id in user.contact_ids)
+        and user.contact_for(found.contact.client_id) == found.contact_id
     ):
-        # Already signed in as this person: nothing to confirm, and nothing changes.
+        # Already signed in as this contact: nothing to confirm, and nothing changes. (The
+        # same person signed in as another contact sharing the address continues through the
+        # landing page, whose click makes them the contact this link was sent to.)
         return redirect(_target(found))
     title = ""
     if found.step is not None:

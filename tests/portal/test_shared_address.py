@@ -109,6 +109,20 @@ class SharedAddressTests(BaseTestCase):
         with mock.patch(DELIVER):
             self.assertEqual(self.upload(http, step).contact, self.zoe)
 
+    def test_a_link_for_the_other_contact_in_the_same_browser_acts_as_that_contact(self) -> None:
+        first = self.request_step("contact:main")
+        second = self.request_step("contact:billing")
+        http = HttpClient()
+        self.arrive(http, self.emailed_link(f"step:{first.pk}:open"))
+        self.assertContains(http.get("/portal/"), "Hello Ann")
+        # Signed in as Ann, she opens the email sent to Zoe: it asks, then she is Zoe.
+        landing = self.arrive(http, self.emailed_link(f"step:{second.pk}:open"))
+        self.assertEqual(landing.status_code, 200)
+        self.assertContains(landing, "Hello Zoe")
+        self.assertContains(http.get("/portal/"), "Hello Zoe")
+        with mock.patch(DELIVER):
+            self.assertEqual(self.upload(http, second).contact, self.zoe)
+
     def test_approvals_and_confirmations_are_credited_to_one_person(self) -> None:
         task = f.TaskFactory(client=self.acme, owner=self.staff, status="in_progress")
         with mock.patch(RUN):
