@@ -130,13 +130,25 @@ def close_request(step: Step) -> DocumentRequest | None:
         DocumentRequest.Status.CLOSED,
     ):
         return request
-    request.submissions.filter(status=Submission.Status.PENDING).update(
+    unreviewed = request.submissions.filter(status=Submission.Status.PENDING).update(
         status=Submission.Status.REJECTED,
         rejection_reason="The step was skipped.",
         reviewed_at=timezone.now(),
     )
     request.status = DocumentRequest.Status.CLOSED
     request.save(update_fields=["status"])
+    summary = f"“{request.title}” closed: the client is no longer asked for it"
+    if unreviewed:
+        summary += f" ({unreviewed} submission{'s' if unreviewed > 1 else ''} closed unreviewed)"
+    activity.record(
+        practice=step.practice_id,
+        actor=None,
+        actor_label="System",
+        verb="request.closed",
+        task=step.task,
+        obj=request,
+        summary=summary,
+    )
     return request
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from portal import access, files
 from portal import engine as portal_engine
 from portal.models import AccessToken, DocumentRequest, Submission
+from sodium.models import ActivityEvent
 from tests.portal.staff_helpers import (
     DELIVER,
     RUN,
@@ -70,6 +71,9 @@ class SkippingARequestTests(SkippedRequestTestCase):
         self.assertEqual(self.step.sub_status, "")
         self.assertEqual(submission.status, Submission.Status.REJECTED)
         self.assertIn("skipped", submission.rejection_reason)
+        event = ActivityEvent.objects.get(verb="request.closed")
+        self.assertEqual(event.task_id, self.step.task_id)
+        self.assertIn("1 submission closed unreviewed", event.summary)
         # So nobody can accept it afterwards (which would try to finish a skipped step).
         with self.assertRaises(portal_engine.PortalError):
             portal_engine.accept_submission(submission, actor=self.staff)
