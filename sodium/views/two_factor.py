@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import django_otp
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -16,9 +18,44 @@ from sodium.services import two_factor as services
 from sodium.tenancy import role_required, two_factor_setup_view
 from sodium.views.common import HtmxHttpRequest
 
-# New backup codes wait here until the member says they have kept them: shown on one page,
-# downloadable from it, never shown again.
-CODES_KEY = "sodium_new_backup_codes"
+# New backup codes wait in the member's browser, in a signed cookie for the two-factor pages
+# only, until the member says they have kept them: shown on one page, downloadable from it,
+# never shown again. Not in the session: sessions live in the database, which keeps no usable
+# code (the device stores digests).
+CODES_COOKIE = "sodium_new_backup_codes"
+CODES_PATH = "/account/two-factor/"
+CODES_SECONDS = 15 * 60
+
+
+def _salt(request: HttpRequest) -> str:
+    return f"sodium.two_factor.codes:{request.user.pk}"
+
+
+def _keep_codes(request: HttpRequest, response: HttpResponse, codes: list[str]) -> HttpResponse:
+    response.set_signed_cookie(
+        CODES_COOKIE,
+        " ".join(codes),
+        salt=_salt(request),
+        max_age=CODES_SECONDS,
+        path=CODES_PATH,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
+
+
+def _kept_codes(request: HttpRequest) -> list[str]:
+    try:
+        value = request.get_signed_cookie(CODES_COOKIE, salt=_salt(request), max_age=CODES_SECONDS)
+    except (KeyError, signing.BadSignature):
+        return []
+    return value.split()
+
+
+def _forget_codes(response: HttpResponse) -> HttpResponse:
+    response.delete_cookie(CODES_COOKIE, path=CODES_PATH, samesite="Strict")
+    return response
 
 
 def _set_up_form(data=None) -> TwoFactorCodeForm:
@@ -85,9 +122,8 @@ def two_factor_confirm(request: HtmxHttpRequest) -> HttpResponse:
         else:
             request.session.cycle_key()
             django_otp.login(request, device)
-            request.session[CODES_KEY] = codes
             messages.success(request, "Two-factor sign-in is on.")
-            return redirect("sodium:two-factor-codes")
+            return _keep_codes(request, redirect("sodium:two-factor-codes"), codes)
     pending = two_factor.pending_device(request.user)
     if pending is None:
         messages.error(request, "Start the set-up again: this page was out of date.")
@@ -109,7 +145,7 @@ def two_factor_confirm(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 @role_required(Perm.VIEW_PRACTICE)
 def two_factor_codes(request: HtmxHttpRequest) -> HttpResponse:
-    codes = request.session.get(CODES_KEY)
+    codes = _kept_codes(request)
     if not codes:
         messages.info(request, "Backup codes are shown only once. Make new ones if you need them.")
         return redirect("sodium:two-factor")
@@ -120,7 +156,7 @@ def two_factor_codes(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 @role_required(Perm.VIEW_PRACTICE)
 def two_factor_codes_download(request: HtmxHttpRequest) -> HttpResponse:
-    codes = request.session.get(CODES_KEY)
+    codes = _kept_codes(request)
     if not codes:
         return redirect("sodium:two-factor")
     body = (
@@ -138,8 +174,7 @@ def two_factor_codes_download(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @role_required(Perm.VIEW_PRACTICE)
 def two_factor_codes_done(request: HtmxHttpRequest) -> HttpResponse:
-    request.session.pop(CODES_KEY, None)
-    return redirect("sodium:two-factor")
+    return _forget_codes(redirect("sodium:two-factor"))
 
 
 @require_POST
@@ -150,9 +185,8 @@ def two_factor_codes_new(request: HtmxHttpRequest) -> HttpResponse:
     except services.TwoFactorError as exc:
         messages.error(request, str(exc))
         return redirect("sodium:two-factor")
-    request.session[CODES_KEY] = codes
     messages.success(request, "New backup codes made; the old ones no longer work.")
-    return redirect("sodium:two-factor-codes")
+    return _keep_codes(request, redirect("sodium:two-factor-codes"), codes)
 
 
 @require_POST
@@ -165,8 +199,8 @@ def two_factor_disable(request: HtmxHttpRequest) -> HttpResponse:
         except services.TwoFactorError as exc:
             messages.error(request, _error(exc))
         else:
-            request.session.pop(CODES_KEY, None)
             messages.success(request, "Two-factor sign-in is off.")
+            return _forget_codes(redirect("sodium:two-factor"))
     else:
         messages.error(request, "Enter a code to turn two-factor sign-in off.")
     return redirect("sodium:two-factor")

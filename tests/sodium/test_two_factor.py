@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from django.contrib.sessions.models import Session
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 from django_otp.oath import totp
@@ -15,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from sodium.models import ActivityEvent, Practice, User
 from sodium.roles import Role
 from sodium.services import two_factor as services
+from sodium.views.two_factor import CODES_COOKIE
 from tests import factories as f
 from tests.base import BaseTestCase
 from tests.sodium.test_isolation import PUBLIC, walk
@@ -39,6 +41,11 @@ def code_for(device: TOTPDevice, ahead: int = 0) -> str:
 def wrong_code(device: TOTPDevice) -> str:
     accepted = {code_for(device, n) for n in (-1, 0, 1, 2)}
     return next(c for c in (f"{n:06d}" for n in range(10)) if c not in accepted)
+
+
+def new_codes(client) -> list[str]:
+    """Return the backup codes waiting in the browser's signed cookie (value:time:signature)."""
+    return client.cookies[CODES_COOKIE].value.rsplit(":", 2)[0].split()
 
 
 def backup_codes_of(user: User) -> set[str]:
@@ -102,8 +109,12 @@ class TwoFactorSetUpTests(BaseTestCase):
         self.assertRedirects(r, CODES_URL)
         self.staff.refresh_from_db()
         self.assertTrue(self.staff.two_factor_enabled)
-        tokens = set(self.client.session["sodium_new_backup_codes"])
+        tokens = set(new_codes(self.client))
         self.assertEqual(len(tokens), 10)
+        # Kept in the browser until the member has them, not in the session's database row.
+        for session in Session.objects.all():
+            self.assertFalse(tokens & set(str(session.get_decoded()).split("'")))
+            self.assertFalse(any(t in session.session_data for t in tokens))
         # The database keeps digests only: none of the codes shown is stored.
         self.assertEqual(len(backup_codes_of(self.staff)), 10)
         self.assertFalse(tokens & backup_codes_of(self.staff))
@@ -338,7 +349,7 @@ class TurnOffTwoFactorTests(BaseTestCase):
     def test_new_backup_codes_replace_the_old_ones(self) -> None:
         r = self.client.post(reverse("sodium:two-factor-codes-new"))
         self.assertRedirects(r, CODES_URL)
-        new = set(self.client.session["sodium_new_backup_codes"])
+        new = set(new_codes(self.client))
         self.assertEqual(len(new), 10)
         self.assertFalse(new & set(self.codes))
         services.check_code(self.staff, new.pop())
