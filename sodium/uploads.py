@@ -26,9 +26,16 @@ _NOT_AN_IMAGE = "That file is not a PNG, JPEG or WebP image."
 
 # Markup a browser would run or render if it ever treated the file as a web page.
 # Text files have no reason to hold any tag, so any of these refuses them.
+# Besides the named tags: any tag with an event handler ("<details open ontoggle=", "<image
+# onerror="), any element written as a tag with an attribute ("<video src=") or closed ("<b>"),
+# and javascript: URLs, so the list need not name every element a browser knows.
+_ANY_TAG_HANDLER = (
+    rb"|<[a-z][a-z0-9-]{0,30}[\s/][^<>]{0,200}?\bon[a-z]{3,30}\s{0,8}=|javascript\s{0,8}:"
+)
 TEXT_MARKUP = re.compile(
     rb"<(?:!doctype|\?xml|/?(?:html|head|body|script|style|svg|math|iframe|frame|frameset"
-    rb"|object|embed|applet|img|meta|link|base|form|input|template|xml)[\s/>])",
+    rb"|object|embed|applet|img|meta|link|base|form|input|template|xml)[\s/>])"
+    rb"|<[a-z][a-z0-9-]{0,30}(?:\s+[a-z-]{1,30}\s{0,8}=|\s{0,8}/?>)" + _ANY_TAG_HANDLER,
     re.IGNORECASE,
 )
 # In binary files (compressed image data, PDF streams, zip members) short byte runs like
@@ -38,7 +45,7 @@ TEXT_MARKUP = re.compile(
 BINARY_MARKUP = re.compile(
     rb"<(?:!doctype\s+html|(?:html|head|body|script|iframe|frame|frameset|object|embed"
     rb"|applet|style)[\s/>]|(?:svg|img|meta|link|base|form|math)[\s/]{1,8}[a-z-]{1,20}"
-    rb"\s{0,8}=)",
+    rb"\s{0,8}=)" + _ANY_TAG_HANDLER,
     re.IGNORECASE,
 )
 _SCAN_CHUNK = 1024 * 1024
@@ -61,7 +68,7 @@ def find_markup(handle: IO[bytes], pattern: re.Pattern[bytes]) -> str | None:
         while chunk := handle.read(_SCAN_CHUNK):
             found = pattern.search(tail + chunk)
             if found:
-                tag = re.match(rb"<[!?/]?[a-zA-Z]*", found.group()).group()
+                tag = re.match(rb"<[!?/]?[a-zA-Z]*|[a-zA-Z]+", found.group()).group()
                 return tag.decode("ascii").lower()
             tail = chunk[-_SCAN_OVERLAP:]
     finally:

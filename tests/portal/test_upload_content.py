@@ -131,6 +131,19 @@ class TextMarkupTests(UploadCheckTestCase):
         data = b"x" * (1024 * 1024 - 3) + b"<script>alert(1)</script>"
         self.assertRefused("log.txt", data, "contains web-page code (“<script”)")
 
+    def test_it_refuses_elements_the_named_list_leaves_out(self) -> None:
+        for markup in (
+            b"<image src=x onerror=alert(1)>",
+            b"<details open ontoggle=alert(1)>",
+            b"<video src=x onerror=alert(1)>",
+            b"<a href=javascript:alert(1)>click</a>",
+        ):
+            with self.subTest(markup=markup):
+                self.assertRefused("notes.txt", b"Notes\n" + markup, "web-page code")
+                self.assertRefused("photo.png", image_bytes("PNG") + markup, "web-page code")
+        # Text has no reason to hold any tag at all.
+        self.assertRefused("notes.txt", b"<marquee>hello</marquee>", "web-page code")
+
     def test_it_accepts_text_with_angle_brackets_that_are_not_markup(self) -> None:
         self.assertAccepted("notes.txt", b"Ann <ann@acme.example> says x<5 and y > 2 <- here")
         self.assertAccepted("sales.csv", b"item,note\nbolts,<10 left\n")
