@@ -86,6 +86,7 @@ _FORMULA_CELL = re.compile(
     rb"(?:[|!]|[A-Za-z_][\w.]*+[ \t]*+\())"
 )
 _CELL_REST = re.compile(rb"[^,;\t\r\n]*+")
+_SEP_LINE = re.compile(rb'[ \t]*"?sep=(.)', re.IGNORECASE)
 
 
 class UploadRejected(Exception):
@@ -201,6 +202,15 @@ def _refuse_formulas(upload: UploadedFile, name: str) -> None:
     chunk = upload.read(1024 * 1024)
     if chunk.startswith(codecs.BOM_UTF8):
         chunk = chunk[len(codecs.BOM_UTF8) :]
+    declared = _SEP_LINE.match(chunk)
+    if declared and declared.group(1) not in b",;\t|":
+        upload.seek(0)
+        # The cells are checked after the usual delimiters only; a file naming another one
+        # could hide a formula behind it.
+        raise UploadRejected(
+            f"{name}: its first line makes “{declared.group(1).decode('latin-1')}” the "
+            "delimiter. Save it with commas, semicolons or tabs and upload it again."
+        )
     try:
         while True:
             block = pending + chunk

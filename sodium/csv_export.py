@@ -37,8 +37,12 @@ def neutralise(value: Any) -> str | int | float | Decimal:
 
 
 def write_rows(out: TextIO, rows: Iterable[Iterable[Any]]) -> None:
-    """Write `rows` (the header first) to `out` as CSV, every cell neutralised."""
-    writer = csv.writer(out)
+    """Write `rows` (the header first) to `out` as CSV, every cell neutralised.
+
+    Every cell is quoted: a spreadsheet set to another delimiter (";" in much of Europe) then
+    still reads "Acme;=cmd…" as one cell, never as a second one starting with a formula.
+    """
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
     for row in rows:
         writer.writerow([neutralise(cell) for cell in row])
 

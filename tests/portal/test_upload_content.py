@@ -171,6 +171,14 @@ class CsvFormulaTests(UploadCheckTestCase):
             with self.subTest(hostile=hostile):
                 self.assertRefused("bank.csv", hostile, "is a spreadsheet formula")
 
+    def test_it_refuses_a_csv_that_declares_an_unusual_delimiter(self) -> None:
+        self.assertRefused(
+            "sales.csv",
+            b'sep=:\nname:amount\nx:=HYPERLINK("http://evil.example","click")\n',
+            "makes “:” the delimiter",
+        )
+        self.assertAccepted("sales.csv", b"sep=;\nname;amount\nbolts;-12.50\n")
+
     def test_it_names_the_line_of_the_formula(self) -> None:
         data = b"date,amount\n" + b"2026-01-01,10\n" * 5000 + b"2026-02-01,=1+1\n"
         self.assertRefused("bank.csv", data, "on line 5002")

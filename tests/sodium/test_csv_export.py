@@ -49,6 +49,11 @@ class WriteRowsTests(SimpleTestCase):
             [["Client", "Balance"], ['\'=HYPERLINK("x")', "-3.20"], ["'@me", "4"]],
         )
 
+    def test_every_cell_is_quoted_so_another_delimiter_cannot_split_one(self) -> None:
+        out = io.StringIO()
+        csv_export.write_rows(out, [["Acme;=cmd|' /C calc'!A0", 4]])
+        self.assertEqual(out.getvalue(), '"Acme;=cmd|\' /C calc\'!A0","4"\r\n')
+
 
 class CsvResponseTests(SimpleTestCase):
     def test_it_is_an_attachment_of_neutralised_utf8_csv(self) -> None:
