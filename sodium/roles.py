@@ -31,7 +31,7 @@ class Perm(models.TextChoices):
     MANAGE_PRACTICE = "manage_practice", "Change the practice's settings and branding"
     MANAGE_SECURITY = (
         "manage_security",
-        "Require two-factor sign-in and unlock members locked out of signing in",
+        "Require two-factor sign-in, unlock members and reset their two-factor sign-in",
     )
     MANAGE_AR = "manage_ar", "Build and assign AR workflows"
     WORK_AR = "work_ar", "Work accounts-receivable actions"

@@ -98,6 +98,11 @@ core = [
         name="member-unlock",
     ),
     path(
+        "settings/members/<int:membership_id>/two-factor/reset/",
+        practice_settings.member_two_factor_reset,
+        name="member-two-factor-reset",
+    ),
+    path(
         "settings/members/<int:membership_id>/remove/",
         practice_settings.member_remove,
         name="member-remove",

@@ -170,6 +170,42 @@ def remove_member(
     membership.delete()
 
 
+def _owns_every_practice_of(owner: User, user: User) -> bool:
+    # A member's sign-in security (lock, code back-off, two-factor devices) belongs to their
+    # account, in every practice it works in. The owner of any practice can add an address as
+    # a member, so only an owner of all those practices may change it.
+    owned = {m.practice_id for m in memberships_of(owner) if m.role == Role.OWNER}
+    return all(m.practice_id in owned for m in memberships_of(user))
+
+
+@transaction.atomic
+def reset_member_two_factor(membership: Membership, *, actor: Membership) -> None:
+    """Remove a member's authenticator app and backup codes (they lost their phone).
+
+    They sign in with their password alone until they set two-factor up again, which a
+    practice requiring it asks at once. Only an owner of every practice the member works in
+    may, and not for themselves; raises MemberError otherwise.
+    """
+    if actor.role != Role.OWNER or actor.practice_id != membership.practice_id:
+        raise MemberError("Only an owner of this practice can reset a member's two-factor.")
+    user = membership.user
+    if user.pk == actor.user_id:
+        raise MemberError("Turn your own two-factor sign-in off from Your preferences.")
+    if not _owns_every_practice_of(actor.user, user):
+        raise MemberError(
+            f"{user} also works in a practice you do not own, so their two-factor sign-in "
+            "cannot be reset from here."
+        )
+    two_factor.remove_devices(user)
+    activity.record(
+        practice=membership.practice,
+        actor=actor.user,
+        verb="member.two_factor_reset",
+        obj=membership,
+        summary=f"Reset two-factor sign-in for {user}",
+    )
+
+
 @transaction.atomic
 def unlock_member(membership: Membership, *, actor: Membership) -> int:
     """Let a member locked out of signing in try again now; return the failures cleared.
@@ -183,8 +219,7 @@ def unlock_member(membership: Membership, *, actor: Membership) -> int:
     # The lock and the code back-off belong to the account, in every practice it works in. An
     # owner may lift them only when they own all of those practices: otherwise the owner of
     # any practice could add an address as a member and unlock it after every few guesses.
-    owned = {m.practice_id for m in memberships_of(actor.user) if m.role == Role.OWNER}
-    if any(m.practice_id not in owned for m in memberships_of(user)):
+    if not _owns_every_practice_of(actor.user, user):
         raise MemberError(
             f"{user} also works in a practice you do not own, so their sign-in cannot be "
             "unlocked from here. The lock lifts by itself, or they can choose a new password."

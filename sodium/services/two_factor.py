@@ -177,11 +177,17 @@ def disable(user: User, *, code: str) -> None:
         )
     check_code(user, code)
     with transaction.atomic():
-        for device in list(devices_for_user(user, confirmed=None)):
-            device.delete()
-        User.objects.filter(pk=user.pk).update(two_factor_enabled=False)
-        user.two_factor_enabled = False
+        remove_devices(user)
         _record(user, verb="member.two_factor_off", summary=f"{user} turned off two-factor sign-in")
+
+
+@transaction.atomic
+def remove_devices(user: User) -> None:
+    """Delete the user's authenticator app and backup codes; they sign in with a password."""
+    for device in list(devices_for_user(user, confirmed=None)):
+        device.delete()
+    User.objects.filter(pk=user.pk).update(two_factor_enabled=False)
+    user.two_factor_enabled = False
 
 
 def reset_throttles(user: User) -> int:

@@ -129,6 +129,23 @@ def member_unlock(request: HtmxHttpRequest, membership_id: int) -> HttpResponse:
     return redirect("sodium:member-list")
 
 
+@require_POST
+@role_required(Perm.MANAGE_SECURITY)
+def member_two_factor_reset(request: HtmxHttpRequest, membership_id: int) -> HttpResponse:
+    membership = queries.get_membership(request.practice, membership_id)
+    try:
+        member_services.reset_member_two_factor(membership, actor=request.membership)
+    except member_services.MemberError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"Two-factor sign-in is reset for {membership.user}: they sign in with their "
+            "password and set it up again.",
+        )
+    return redirect("sodium:member-list")
+
+
 @require_http_methods(["GET", "POST"])
 @role_required(Perm.MANAGE_MEMBERS)
 def member_remove(request: HtmxHttpRequest, membership_id: int) -> HttpResponse:

@@ -355,3 +355,58 @@ class TurnOffTwoFactorTests(BaseTestCase):
         services.check_code(self.staff, new.pop())
         with self.assertRaises(services.TwoFactorError):
             services.check_code(self.staff, self.codes[1])
+
+
+class OwnerResetsTwoFactorTests(BaseTestCase):
+    """A member who lost their phone and codes: an owner resets their two-factor."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.device, _codes = enable_two_factor(self.staff)
+        self.membership = self.memberships[Role.STAFF]
+        self.url = reverse("sodium:member-two-factor-reset", args=[self.membership.pk])
+
+    def test_an_owner_resets_it_and_the_member_signs_in_with_the_password(self) -> None:
+        self.client.force_login(self.owner)
+        self.assertContains(self.client.get(reverse("sodium:member-list")), f'action="{self.url}"')
+        r = self.client.post(self.url, follow=True)
+        self.assertContains(r, "Two-factor sign-in is reset for")
+        self.staff.refresh_from_db()
+        self.assertFalse(self.staff.two_factor_enabled)
+        self.assertFalse(TOTPDevice.objects.filter(user=self.staff).exists())
+        self.assertFalse(StaticDevice.objects.filter(user=self.staff).exists())
+        self.assertTrue(
+            ActivityEvent.objects.filter(
+                practice=self.practice, verb="member.two_factor_reset", object_id=self.membership.pk
+            ).exists()
+        )
+        self.client.logout()
+        r = self.client.post(SIGN_IN_URL, {"username": self.staff.email, "password": PASSWORD})
+        self.assertRedirects(r, DASHBOARD_URL, fetch_redirect_response=False)
+        self.assertEqual(self.client.get(DASHBOARD_URL).status_code, 200)
+
+    def test_an_admin_cannot_and_sees_no_button(self) -> None:
+        self.client.force_login(self.admin)
+        self.assertNotContains(self.client.get(reverse("sodium:member-list")), self.url)
+        self.assertEqual(self.client.post(self.url).status_code, 403)
+        self.assertTrue(TOTPDevice.objects.filter(user=self.staff).exists())
+
+    def test_it_refuses_get(self) -> None:
+        self.client.force_login(self.owner)
+        self.assertEqual(self.client.get(self.url).status_code, 405)
+        self.assertTrue(TOTPDevice.objects.filter(user=self.staff).exists())
+
+    def test_an_owner_cannot_reset_someone_who_also_works_in_a_practice_they_do_not_own(
+        self,
+    ) -> None:
+        added = f.MembershipFactory(practice=self.other_practice, user=self.staff)
+        self.client.force_login(self.outsider)
+        url = reverse("sodium:member-two-factor-reset", args=[added.pk])
+        r = self.client.post(url, follow=True)
+        self.assertContains(r, "also works in a practice you do not own")
+        self.assertTrue(TOTPDevice.objects.filter(user=self.staff, confirmed=True).exists())
+
+    def test_another_practices_member_is_404(self) -> None:
+        self.client.force_login(self.outsider)
+        self.assertEqual(self.client.post(self.url).status_code, 404)
+        self.assertTrue(TOTPDevice.objects.filter(user=self.staff).exists())
