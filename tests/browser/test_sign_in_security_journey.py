@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
 from sodium.roles import Role
+from sodium.services import two_factor as two_factor_services
 from tests import factories as f
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -136,6 +137,11 @@ def test_repeated_wrong_passwords_meet_the_lockout_page_and_an_owner_unlocks(
             role=Role.STAFF,
             user=f.UserFactory(full_name="Sam Carter", email="sam@hartleyfinch.example"),
         ).user
+        # Sam has two-factor on, and has lost his phone and his backup codes.
+        device = two_factor_services.start_setup(sam)
+        two_factor_services.confirm_setup(
+            sam, code=f"{totp(device.bin_key, device.step, device.t0, device.digits):06d}"
+        )
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     base = live_server.url
@@ -160,6 +166,12 @@ def test_repeated_wrong_passwords_meet_the_lockout_page_and_an_owner_unlocks(
     screenshot(owner_page, "members_locked")
     row.get_by_role("button", name="Unlock Sam Carter").click()
     owner_page.get_by_text("Sam Carter can sign in again.").wait_for()
+    # ... and resets his two-factor sign-in, after saying yes to the question.
+    owner_page.once("dialog", lambda dialog: dialog.accept())
+    row = owner_page.locator("tr", has_text="Sam Carter")
+    row.get_by_role("button", name="Reset two-factor of Sam Carter").click()
+    owner_page.get_by_text("Two-factor sign-in is reset for Sam Carter").wait_for()
+    screenshot(owner_page, "members_two_factor_reset")
     owner_page.goto(f"{base}/settings/practice/")
     owner_page.get_by_label("Require two-factor sign-in for every member").wait_for()
     screenshot(owner_page, "practice_settings_security")
