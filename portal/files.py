@@ -13,6 +13,7 @@ import codecs
 import hashlib
 import re
 import secrets
+import struct
 import zipfile
 import zlib
 from pathlib import PurePath
@@ -143,6 +144,28 @@ def check_upload(upload: UploadedFile) -> tuple[str, str]:
     return ext, SERVED_AS[ext]
 
 
+_END_OF_DIRECTORY = b"PK\x05\x06"
+
+
+def _directory_entries(upload: UploadedFile) -> int | None:
+    """Return how many members the zip's end-of-directory record declares, or None if absent.
+
+    Read from the file's last 64 KB before zipfile parses the whole central directory, which
+    for a forged directory of a few hundred thousand entries costs seconds and hundreds of MB.
+    A Zip64 file (0xFFFF) counts as too many: no Word or Excel file needs one.
+    """
+    upload.seek(0, 2)
+    size = upload.tell()
+    upload.seek(max(0, size - 65_557))
+    tail = upload.read()
+    upload.seek(0)
+    at = tail.rfind(_END_OF_DIRECTORY)
+    if at < 0 or len(tail) < at + 22:
+        return None
+    (entries,) = struct.unpack_from("<H", tail, at + 10)
+    return ZIP_MAX_MEMBERS + 1 if entries == 0xFFFF else entries
+
+
 def _check_office(upload: UploadedFile, name: str, ext: str) -> None:
     """Refuse a zip that is not a Word or Excel file of the type its name says.
 
@@ -150,6 +173,9 @@ def _check_office(upload: UploadedFile, name: str, ext: str) -> None:
     """
     part, main_type, what = OFFICE[ext]
     not_office = f"{name} is not really a .{ext} file: it does not contain {what}."
+    entries = _directory_entries(upload)
+    if entries is not None and entries > ZIP_MAX_MEMBERS:
+        raise UploadRejected(f"{name} holds too many parts for a .{ext} file.")
     try:
         upload.seek(0)
         with zipfile.ZipFile(upload) as archive:

@@ -95,6 +95,17 @@ class OfficeStructureTests(UploadCheckTestCase):
         ):
             self.assertRefused("letter.docx", bomb, "unpacks to more than")
 
+    def test_it_refuses_a_directory_of_too_many_parts_before_parsing_it(self) -> None:
+        members = office_members("docx")
+        for n in range(30):
+            members[f"word/media/p{n}.bin"] = b""
+        crowded = zip_bytes(members)
+        with (
+            mock.patch.object(files, "ZIP_MAX_MEMBERS", 20),
+            mock.patch.object(files.zipfile, "ZipFile", side_effect=AssertionError("parsed")),
+        ):
+            self.assertRefused("letter.docx", crowded, "holds too many parts")
+
     def test_it_reads_only_a_bounded_content_types_part(self) -> None:
         members = office_members("docx")
         members["[Content_Types].xml"] += " " * 2000
