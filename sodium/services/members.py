@@ -170,12 +170,23 @@ def remove_member(
     membership.delete()
 
 
-def _owns_every_practice_of(owner: User, user: User) -> bool:
-    # A member's sign-in security (lock, code back-off, two-factor devices) belongs to their
-    # account, in every practice it works in. The owner of any practice can add an address as
-    # a member, so only an owner of all those practices may change it.
-    owned = {m.practice_id for m in memberships_of(owner) if m.role == Role.OWNER}
-    return all(m.practice_id in owned for m in memberships_of(user))
+def _check_security_owner(
+    membership: Membership, actor: Membership, *, action: str, hint: str = ""
+) -> User:
+    """Return the member whose sign-in security `actor` may change; raise MemberError if not.
+
+    A member's lock, code back-off and two-factor devices belong to their account, in every
+    practice it works in. The owner of any practice can add an address as a member, so only an
+    owner of all those practices may change them (else they could unlock it between guesses).
+    """
+    if actor.role != Role.OWNER or actor.practice_id != membership.practice_id:
+        raise MemberError(f"Only an owner of this practice can {action}.")
+    user = membership.user
+    owned = {m.practice_id for m in memberships_of(actor.user) if m.role == Role.OWNER}
+    if any(m.practice_id not in owned for m in memberships_of(user)):
+        refusal = f"{user} also works in a practice you do not own, so you cannot {action} here."
+        raise MemberError(f"{refusal} {hint}".strip())
+    return user
 
 
 @transaction.atomic
@@ -186,16 +197,9 @@ def reset_member_two_factor(membership: Membership, *, actor: Membership) -> Non
     practice requiring it asks at once. Only an owner of every practice the member works in
     may, and not for themselves; raises MemberError otherwise.
     """
-    if actor.role != Role.OWNER or actor.practice_id != membership.practice_id:
-        raise MemberError("Only an owner of this practice can reset a member's two-factor.")
-    user = membership.user
-    if user.pk == actor.user_id:
+    if membership.user_id == actor.user_id:
         raise MemberError("Turn your own two-factor sign-in off from Your preferences.")
-    if not _owns_every_practice_of(actor.user, user):
-        raise MemberError(
-            f"{user} also works in a practice you do not own, so their two-factor sign-in "
-            "cannot be reset from here."
-        )
+    user = _check_security_owner(membership, actor, action="reset their two-factor sign-in")
     two_factor.remove_devices(user)
     activity.record(
         practice=membership.practice,
@@ -213,17 +217,12 @@ def unlock_member(membership: Membership, *, actor: Membership) -> int:
     Clears the failed sign-ins django-axes counts against their account and the wrong-code
     back-off on their two-factor devices. Only an owner may; raises MemberError otherwise.
     """
-    if actor.role != Role.OWNER or actor.practice_id != membership.practice_id:
-        raise MemberError("Only an owner of this practice can unlock a member.")
-    user = membership.user
-    # The lock and the code back-off belong to the account, in every practice it works in. An
-    # owner may lift them only when they own all of those practices: otherwise the owner of
-    # any practice could add an address as a member and unlock it after every few guesses.
-    if not _owns_every_practice_of(actor.user, user):
-        raise MemberError(
-            f"{user} also works in a practice you do not own, so their sign-in cannot be "
-            "unlocked from here. The lock lifts by itself, or they can choose a new password."
-        )
+    user = _check_security_owner(
+        membership,
+        actor,
+        action="unlock their sign-in",
+        hint="The lock lifts by itself, or they can choose a new password.",
+    )
     cleared = reset(username=user.email.lower()) + two_factor.reset_throttles(user)
     activity.record(
         practice=membership.practice,
