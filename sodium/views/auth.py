@@ -135,7 +135,4 @@ def practice_switch(request: HttpRequest) -> HttpResponse:
         practice_id = 0
     if not switch_practice(request, practice_id):
         messages.error(request, "You are not a member of that practice.")
-    nxt = request.POST.get("next", "")
-    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
-        return redirect(nxt)
-    return redirect("sodium:dashboard")
+    return redirect(_safe_next(request, reverse("sodium:dashboard")))
