@@ -3,7 +3,7 @@
 #   make run     migrate, seed the demo practice, serve http://127.0.0.1:8000 with a Celery
 #                worker and beat on the embedded (SQLite) broker; Ctrl-C stops all three
 #   make test    the test suite (PYTEST_ARGS="-k portal -x" to pass options through)
-#   make lint    ruff check + ruff format --check
+#   make lint    ruff check + ruff format --check + the import contracts (lint-imports)
 #   make format  apply ruff's fixes and formatting
 #   make bench   run every bench/*.py
 #   make clean   remove var/ (local database, media, broker, screenshots) and caches
@@ -67,6 +67,7 @@ test: sync chromium
 lint: sync
 	$(UVRUN) ruff check .
 	$(UVRUN) ruff format --check .
+	$(UVRUN) lint-imports
 
 format: sync
 	$(UVRUN) ruff check --fix .
