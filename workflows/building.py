@@ -313,9 +313,13 @@ def save_content_block(
     subject: str,
     body: str,
     block: ContentBlock | None = None,
+    use: str | None = None,
 ) -> ContentBlock:
-    """Create or change a content block; Liquid problems are refused with field errors."""
-    errors = content_block_errors(subject, body)
+    """Create or change a content block; Liquid problems are refused with field errors.
+
+    The Liquid may use the variables of message `use` (every registered one when None).
+    """
+    errors = content_block_errors(subject, body, use=use)
     clash = ContentBlock.objects.filter(practice=practice, name__iexact=name)
     if block is not None:
         clash = clash.exclude(pk=block.pk)
@@ -338,7 +342,13 @@ def save_content_block(
             # people saving the same block one after the other would.
             block = ContentBlock.objects.get(practice=practice, system_key=system_key)
             return save_content_block(
-                practice=practice, actor=actor, name=name, subject=subject, body=body, block=block
+                practice=practice,
+                actor=actor,
+                name=name,
+                subject=subject,
+                body=body,
+                block=block,
+                use=use,
             )
     else:
         block.name, block.subject, block.body = name, subject, body

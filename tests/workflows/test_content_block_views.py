@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from portal.content import DEFAULTS
+from sodium.messaging import builtins
 from tests import factories as f
 from tests.base import BaseTestCase
 from tests.workflows.wf_factories import chain_template
-from workflows import attach, building, system_blocks
+from workflows import attach, building
 from workflows.models import ContentBlock, TemplateStep
 
 HTMX = {"HX-Request": "true"}
@@ -187,7 +188,7 @@ class ContentBlockEditTests(ContentBlockTestCase):
         building.save_content_block(
             practice=self.other_practice,
             actor=self.outsider,
-            block=system_blocks.default_block(self.other_practice, "portal.sign_in"),
+            block=builtins.default_block(self.other_practice, "portal.sign_in"),
             name="Rival sign in",
             subject="Rival subject",
             body="Rival wording {{ action_link }}",
@@ -234,7 +235,7 @@ class ContentBlockDeleteTests(ContentBlockTestCase):
         sign_in = building.save_content_block(
             practice=self.practice,
             actor=self.manager,
-            block=system_blocks.default_block(self.practice, "portal.sign_in"),
+            block=builtins.default_block(self.practice, "portal.sign_in"),
             name="Sign in",
             subject="Sign in",
             body="{{ action_link }}",

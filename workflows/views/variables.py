@@ -1,29 +1,22 @@
-"""The Liquid variables as data, for the editors' token picker."""
+"""The Liquid variables of a message use as data, for the editors' token picker."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+from sodium.messaging import variables
 from sodium.roles import Perm
 from sodium.tenancy import role_required
-from workflows.context import VARIABLES
 
 
 @require_GET
 @role_required(Perm.VIEW_PRACTICE)
 def liquid_variables(request: HttpRequest) -> JsonResponse:
-    """Return every Liquid variable with its description and example, for the token picker."""
-    return JsonResponse(
-        {
-            "variables": [
-                {
-                    "path": v.path,
-                    "token": f"{{{{ {v.path} }}}}",
-                    "description": v.description,
-                    "example": v.example,
-                }
-                for v in VARIABLES
-            ]
-        }
-    )
+    """Return the variables of `?use=<key>` (every variable without one), for the picker."""
+    key = request.GET.get("use") or None
+    try:
+        rows = variables.picker_data(key)
+    except LookupError:
+        raise Http404("No such message use.") from None
+    return JsonResponse({"use": key, "variables": rows})
