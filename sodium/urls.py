@@ -7,6 +7,7 @@ from sodium.views import (
     clients,
     dashboard,
     messages,
+    messaging,
     notifications,
     practice_settings,
     tasks,
@@ -22,6 +23,7 @@ core = [
     path("set-password/<uidb64>/<token>/", auth.SetPasswordView.as_view(), name="set-password"),
     path("practice/switch/", auth.practice_switch, name="practice-switch"),
     path("p/<slug:slug>/logo/", practice_settings.practice_logo, name="practice-logo"),
+    path("messaging/variables.json", messaging.liquid_variables, name="liquid-variables"),
     # Clients, their contacts and services
     path("clients/", clients.client_list, name="client-list"),
     path("clients/new/", clients.client_create, name="client-create"),

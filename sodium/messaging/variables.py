@@ -54,6 +54,11 @@ def register_group(group: Group) -> None:
     _GROUPS[group.key] = group
 
 
+def unregister_group(key: str) -> None:
+    """Remove a group (for tests that register a throwaway one)."""
+    _GROUPS.pop(key, None)
+
+
 def register_use(use: Use) -> None:
     """Add (or replace) a message use; its groups must be registered (now or later)."""
     _USES[use.key] = use

@@ -1,4 +1,4 @@
-"""The Liquid variables of a message use as data, for the editors' token picker."""
+"""Messaging pages of the core: the variables of a message use, for the token picker."""
 
 from __future__ import annotations
 
