@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from sodium import liquid
-from sodium.messaging.variables import known_paths
 from workflows.context import CONTACT_ROLES, KNOWN_PATHS
 from workflows.models import AUTOMATIC_TYPES, Mode, StepType
 
@@ -143,15 +142,11 @@ def config_errors(config) -> dict[str, list[str]]:
     return errors
 
 
-def content_block_errors(
-    subject: str, body: str, *, use: str | None = None
-) -> dict[str, list[str]]:
-    """Return field → problems for a content block's Liquid, against the variables of its
-    message `use` (every registered variable when None)."""
+def content_block_errors(subject: str, body: str) -> dict[str, list[str]]:
+    """Return field → problems for a content block's Liquid."""
     errors = {}
-    known = known_paths(use) if use else KNOWN_PATHS
     for field, source in (("subject", subject), ("body", body)):
-        problems = liquid.validate(source, known)
+        problems = liquid.validate(source, KNOWN_PATHS)
         if problems:
             errors[field] = problems
     return errors
