@@ -21,7 +21,7 @@ from sodium.messaging.variables import (
     register_use,
 )
 from sodium.models import Practice
-from workflows.context import CHASE, STEP_EMAIL, STEP_GROUPS
+from workflows.context import CHASE, STEP_EMAIL, STEP_GROUPS, build_context
 from workflows.models import StepType
 
 _SIGN_OFF = "\n\nKind regards,\n{{ practice.sender_name }}"
@@ -149,12 +149,16 @@ STEP_TYPE_BLOCK = {
 }
 
 
+def _build(*, practice: Practice, client, task=None) -> dict[str, Any]:
+    return build_context(practice=practice, client=client, task=task)
+
+
 def register() -> None:
     """Register the portal's variables, message uses and built-in texts (at app load)."""
     for group in GROUPS:
         register_group(group)
     for key, (label, groups, description) in USES.items():
-        register_use(Use(key, label, groups, description=description))
+        register_use(Use(key, label, groups, description=description, build=_build))
     # The portal's step types write their own step emails with their documents and
     # confirmations in them.
     extend_use(STEP_EMAIL, ("document", "confirmation"))

@@ -86,17 +86,28 @@ STEP_GROUPS = ("practice", "client", "contacts", "task", "step", "assignee", "li
 
 for _group in GROUPS:
     register_group(_group)
+
+
+def _build(*, practice: Practice, client: Client, task: Task | None = None) -> dict[str, Any]:
+    return build_context(practice=practice, client=client, task=task)
+
+
 register_use(
     Use(
         STEP_EMAIL,
         "Step email",
         STEP_GROUPS,
         description="A step's own email, and the content blocks steps use.",
+        build=_build,
     )
 )
 register_use(
     Use(
-        CHASE, "Chase", STEP_GROUPS, description="The reminders a step sends until the client acts."
+        CHASE,
+        "Chase",
+        STEP_GROUPS,
+        description="The reminders a step sends until the client acts.",
+        build=_build,
     )
 )
 

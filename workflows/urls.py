@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from sodium.views import messaging
-from workflows.views import content_blocks, task_panel, templates_editor
+from sodium.views import content_blocks, messaging
+from workflows.views import task_panel, templates_editor
 
 app_name = "workflows"
 
@@ -65,6 +65,7 @@ urlpatterns = [
         templates_editor.step_delete,
         name="template-step-delete",
     ),
+    # The content library is the core's (/content-blocks/); its old addresses still answer.
     path("content-blocks/", content_blocks.content_block_list, name="content-block-list"),
     path("content-blocks/new/", content_blocks.content_block_create, name="content-block-create"),
     path(

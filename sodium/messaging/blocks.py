@@ -3,7 +3,12 @@ validated against the variables of its message use."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from sodium import liquid
@@ -83,3 +88,61 @@ def save_content_block(
     block.updated_at = timezone.now()
     block.save(update_fields=["name", "subject", "body", "updated_at"])
     return block
+
+
+# --- what uses blocks (apps register; the library counts and names them) ----------------------
+
+
+@dataclass(frozen=True)
+class BlockUser:
+    model: type[Model]  # has a `content_block` foreign key with on_delete=PROTECT
+    describe: Callable[[Any], str]  # names one row in "used by …" messages
+    counted: bool = False  # counted in the library's "Used by" column
+
+
+BLOCK_USERS: list[BlockUser] = []
+
+
+@dataclass(frozen=True)
+class LibraryLink:
+    label: str
+    url_name: str
+
+
+# Links an app adds to the library's header (workflows: its templates).
+LIBRARY_LINKS: list[LibraryLink] = []
+# The use a practice's own blocks are edited as (workflows: a step email, since steps use
+# them); every registered variable when no app says.
+_OWN_BLOCK_USE: list[str] = []
+
+
+def register_own_block_use(key: str) -> None:
+    """Say which message use a practice's own blocks are written for (the first app wins)."""
+    if not _OWN_BLOCK_USE:
+        _OWN_BLOCK_USE.append(key)
+
+
+def own_block_use() -> str | None:
+    """Return the use a practice's own blocks are edited as (None: every variable)."""
+    return _OWN_BLOCK_USE[0] if _OWN_BLOCK_USE else None
+
+
+def register_block_user(
+    model: type[Model], *, describe: Callable[[Any], str], counted: bool = False
+) -> None:
+    """Let the library count `model`'s rows using a block and name them when a delete is
+    refused."""
+    BLOCK_USERS.append(BlockUser(model, describe, counted))
+
+
+def register_library_link(label: str, url_name: str) -> None:
+    """Add a link to the content library's header."""
+    LIBRARY_LINKS.append(LibraryLink(label, url_name))
+
+
+def describe_user(obj: Any) -> str:
+    """Return how `obj` (a row protecting a block) is named ("" when no app names it)."""
+    for user in BLOCK_USERS:
+        if isinstance(obj, user.model):
+            return user.describe(obj)
+    return ""

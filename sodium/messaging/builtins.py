@@ -66,9 +66,9 @@ def position(key: str) -> int:
     return keys.index(key) if key in keys else len(keys)
 
 
-def use_of_block(block: ContentBlock | None, default: str) -> str:
+def use_of_block(block: ContentBlock | None, default: str | None) -> str | None:
     """Return the message use whose variables `block` may write: its built-in's, else
-    `default` (a practice's own blocks are step emails)."""
+    `default` (the use of a practice's own blocks)."""
     if block is not None and block.system_key in BUILTINS:
         return BUILTINS[block.system_key].use
     return default

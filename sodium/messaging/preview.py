@@ -48,9 +48,9 @@ def render_preview(
     """Render subject and body for `client` (their latest task) or with the examples.
 
     Validates against the variables of message `use` (every registered one when None);
-    `build(practice=, client=, task=)` makes a real client's context (the core's groups
-    only when None). Problems (syntax errors, unknown variables, a render failure) are
-    returned, not raised.
+    `build(practice=, client=, task=)` makes a real client's context (else the use's own
+    builder, else the core's groups only). Problems (syntax errors, unknown variables, a
+    render failure) are returned, not raised.
     """
     preview = Preview(client=client)
     known = variables.known_paths(use)
@@ -65,6 +65,8 @@ def render_preview(
             .order_by("-created_at", "-id")
             .first()
         )
+        if build is None and use is not None:
+            build = variables.get_use(use).build
         if build is None:
             context = core_context.client_context(practice=practice, client=client)
         else:
@@ -79,3 +81,12 @@ def render_preview(
     else:
         preview.subject, preview.html = rendered.subject, rendered.html
     return preview
+
+
+def preview_clients(practice: Practice) -> list[tuple[int, str]]:
+    """Return (id, name) of the practice's active clients, for "Preview for"."""
+    return list(
+        Client.objects.filter(practice=practice, status=Client.Status.ACTIVE)
+        .order_by("name")
+        .values_list("pk", "name")
+    )

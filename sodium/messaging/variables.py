@@ -10,8 +10,8 @@ today); each app registers its own groups and uses when it loads (`AppConfig.rea
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 EMAIL = "email"
@@ -43,6 +43,9 @@ class Use:
     channels: tuple[str, ...] = (EMAIL,)
     # Values laid over the groups' examples in the sample context ({"reason": "…"}).
     sample: dict[str, Any] = field(default_factory=dict)
+    # build(practice=, client=, task=) -> context, for previews for a real client (the
+    # core's groups only when None).
+    build: Callable[..., dict[str, Any]] | None = None
 
 
 _GROUPS: dict[str, Group] = {}
@@ -69,9 +72,7 @@ def extend_use(key: str, groups: Iterable[str]) -> None:
     messages with variables of their own)."""
     use = get_use(key)
     extra = tuple(g for g in groups if g not in use.groups)
-    _USES[key] = Use(
-        use.key, use.label, use.groups + extra, use.description, use.channels, use.sample
-    )
+    _USES[key] = replace(use, groups=use.groups + extra)
 
 
 def unregister_use(key: str) -> None:

@@ -18,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from sodium import queries as core_queries
+from sodium.messaging.preview import preview_clients
 from sodium.messaging.variables import token_groups
 from sodium.models import Practice
 from sodium.roles import Perm
@@ -37,7 +38,6 @@ from workflows.models import (
     WorkflowTemplate,
 )
 from workflows.step_types import recipient_label
-from workflows.views.content_blocks import preview_clients
 
 LIST = "workflows/template_list.html"
 PAGE = "workflows/template_detail.html"

@@ -3,39 +3,38 @@
 The practice's copies of built-in texts (`sodium.messaging.builtins`, registered by apps) are
 listed apart; they can be edited but not deleted. Each block is edited with exactly the
 variables of its message use: a built-in text's own, a practice's blocks a step email's.
-Saving validates the Liquid (building.save_content_block); the preview (the core's,
+Saving validates the Liquid (sodium.messaging.blocks); the preview (the core's,
 sodium.messaging.preview) renders it for a real client of the practice, or with the use's
 documented examples when none is chosen.
 """
 
 from __future__ import annotations
 
+import operator
 import re
+from functools import reduce
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Count, OuterRef, ProtectedError, Subquery
+from django.db.models import Count, OuterRef, ProtectedError, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sodium.messaging import builtins, variables
-from sodium.messaging.preview import Preview
+from sodium.messaging import blocks, builtins, variables
+from sodium.messaging.blocks import BlockError
+from sodium.messaging.forms import ContentBlockForm
+from sodium.messaging.preview import Preview, preview_clients
 from sodium.messaging.preview import render_preview as preview_message
-from sodium.models import Client, Practice
+from sodium.models import Client, ContentBlock, Practice
 from sodium.roles import Perm
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest
-from workflows import building
-from workflows.building import TemplateError
-from workflows.context import STEP_EMAIL, build_context
-from workflows.forms import ContentBlockForm
-from workflows.models import ContentBlock, Step, TemplateStep
 
-LIST = "workflows/content_block_list.html"
-FORM = "workflows/content_block_form.html"
-PREVIEW = "workflows/content_block_preview.html"
+LIST = "sodium/messaging/content_block_list.html"
+FORM = "sodium/messaging/content_block_form.html"
+PREVIEW = "sodium/messaging/content_block_preview.html"
 
 # --- the preview -----------------------------------------------------------------------------
 
@@ -48,17 +47,12 @@ def render_preview(
     *,
     use: str | None = None,
 ) -> Preview:
-    """Render subject and body for `client` (their latest task, through workflows' context
-    builder) or with the examples of `use`; see sodium.messaging.preview."""
-    return preview_message(practice, subject, body, client=client, use=use, build=build_context)
-
-
-def preview_clients(practice: Practice) -> list[tuple[int, str]]:
-    return list(
-        Client.objects.filter(practice=practice, status=Client.Status.ACTIVE)
-        .order_by("name")
-        .values_list("pk", "name")
-    )
+    """Render subject and body for `client` (their latest task) or with the examples of
+    `use`; see sodium.messaging.preview. Without a use (editors that name none) a real
+    client's context is built as for a practice's own blocks."""
+    own = blocks.own_block_use()
+    build = variables.get_use(use or own).build if (use or own) else None
+    return preview_message(practice, subject, body, client=client, use=use, build=build)
 
 
 def _chosen_client(practice: Practice, value: str | None) -> Client | None:
@@ -113,6 +107,11 @@ def _get_block(practice: Practice, content_block_id: int) -> ContentBlock:
     return get_object_or_404(ContentBlock.objects.filter(practice=practice), pk=content_block_id)
 
 
+def _uses():
+    counted = [_usage(u.model) for u in blocks.BLOCK_USERS if u.counted]
+    return reduce(operator.add, counted) if counted else Value(0)
+
+
 def _usage(model) -> Subquery:
     counts = (
         model.objects.filter(content_block=OuterRef("pk"))
@@ -128,25 +127,26 @@ def _usage(model) -> Subquery:
 @role_required(Perm.MANAGE_TEMPLATES)
 def content_block_list(request: HtmxHttpRequest) -> HttpResponse:
     practice = request.practice
-    blocks = list(
+    library = list(
         ContentBlock.objects.filter(practice=practice)
-        .annotate(template_uses=_usage(TemplateStep))
+        .annotate(template_uses=_uses())
         .order_by("name", "id")
     )
     # Built-in emails the practice has never edited are listed with their default wording;
     # the practice's own copy is written when someone saves one (never by opening a page).
-    saved = {b.system_key for b in blocks if b.system_key}
-    blocks += [builtins.default_block(practice, key) for key in builtins.BUILTINS]
-    blocks = [b for b in blocks if b.pk or b.system_key not in saved]
-    for block in blocks:
+    saved = {b.system_key for b in library if b.system_key}
+    library += [builtins.default_block(practice, key) for key in builtins.BUILTINS]
+    library = [b for b in library if b.pk or b.system_key not in saved]
+    for block in library:
         block.purpose = _purpose(block)
     return render(
         request,
         LIST,
         {
-            "own_blocks": [b for b in blocks if not b.system_key],
+            "library_links": blocks.LIBRARY_LINKS,
+            "own_blocks": [b for b in library if not b.system_key],
             "system_blocks": sorted(
-                (b for b in blocks if b.system_key),
+                (b for b in library if b.system_key),
                 key=lambda b: builtins.position(b.system_key),
             ),
         },
@@ -159,7 +159,7 @@ def _purpose(block: ContentBlock | None) -> str:
 
 
 def _use_of(block: ContentBlock | None) -> str:
-    return builtins.use_of_block(block, STEP_EMAIL)
+    return builtins.use_of_block(block, blocks.own_block_use())
 
 
 def _editor(
@@ -193,14 +193,17 @@ def content_block_create(request: HtmxHttpRequest) -> HttpResponse:
     form = ContentBlockForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            block = building.save_content_block(
-                practice=request.practice, actor=request.user, use=STEP_EMAIL, **form.cleaned_data
+            block = blocks.save_content_block(
+                practice=request.practice,
+                actor=request.user,
+                use=blocks.own_block_use(),
+                **form.cleaned_data,
             )
-        except TemplateError as exc:
-            form.add_building_errors(exc)
+        except BlockError as exc:
+            form.add_block_errors(exc)
         else:
             messages.success(request, f"Saved the content block {block.name}.")
-            return redirect("workflows:content-block-edit", content_block_id=block.pk)
+            return redirect("sodium:content-block-edit", content_block_id=block.pk)
     return _editor(request, form)
 
 
@@ -218,7 +221,7 @@ def content_block_system_edit(request: HtmxHttpRequest, key: str) -> HttpRespons
         raise Http404("No such built-in email.")
     saved = ContentBlock.objects.filter(practice=request.practice, system_key=key).first()
     if saved is not None:
-        return redirect("workflows:content-block-edit", content_block_id=saved.pk)
+        return redirect("sodium:content-block-edit", content_block_id=saved.pk)
     return _edit(request, builtins.default_block(request.practice, key))
 
 
@@ -228,28 +231,23 @@ def _edit(request: HtmxHttpRequest, block: ContentBlock) -> HttpResponse:
     form = ContentBlockForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            block = building.save_content_block(
+            block = blocks.save_content_block(
                 practice=request.practice,
                 actor=request.user,
                 block=block,
                 use=_use_of(block),
                 **form.cleaned_data,
             )
-        except TemplateError as exc:
-            form.add_building_errors(exc)
+        except BlockError as exc:
+            form.add_block_errors(exc)
         else:
             messages.success(request, f"Saved the content block {block.name}.")
-            return redirect("workflows:content-block-edit", content_block_id=block.pk)
+            return redirect("sodium:content-block-edit", content_block_id=block.pk)
     return _editor(request, form, block)
 
 
 def _users_of(exc: ProtectedError) -> str:
-    names = []
-    for obj in list(exc.protected_objects)[:3]:
-        if isinstance(obj, TemplateStep):
-            names.append(f"{obj.group.template.name}: {obj.name}")
-        elif isinstance(obj, Step):
-            names.append(f"{obj.task.name}: {obj.name}")
+    names = [n for n in (blocks.describe_user(o) for o in list(exc.protected_objects)[:3]) if n]
     more = len(exc.protected_objects) - len(names)
     return ", ".join(names) + (f" and {more} more" if more > 0 else "")
 
@@ -262,9 +260,9 @@ def content_block_delete(request: HtmxHttpRequest, content_block_id: int) -> Htt
         messages.error(
             request, f"{block.name} is a built-in email: you can change its wording, not delete it."
         )
-        return redirect("workflows:content-block-edit", content_block_id=block.pk)
+        return redirect("sodium:content-block-edit", content_block_id=block.pk)
     try:
-        # building has no delete for blocks; PROTECT on the steps' foreign key is the rule.
+        # There is no delete service for blocks; PROTECT on the users' foreign keys is the rule.
         with transaction.atomic():
             block.delete()
     except ProtectedError as exc:
@@ -275,6 +273,6 @@ def content_block_delete(request: HtmxHttpRequest, content_block_id: int) -> Htt
             f"({_users_of(exc)}). Choose other content for "
             f"{'them' if count != 1 else 'it'} first, then delete the block.",
         )
-        return redirect("workflows:content-block-edit", content_block_id=block.pk)
+        return redirect("sodium:content-block-edit", content_block_id=block.pk)
     messages.success(request, f"Deleted the content block {block.name}.")
-    return redirect("workflows:content-block-list")
+    return redirect("sodium:content-block-list")
