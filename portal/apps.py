@@ -21,12 +21,10 @@ class PortalConfig(AppConfig):
 
         # The portal's built-in emails, in the content library and the step wizard's review.
         from portal import content
-        from workflows.system_blocks import register_system_blocks
+        from workflows.system_blocks import register_step_type_blocks
 
-        register_system_blocks(
-            content.DEFAULTS,
-            step_types=content.STEP_TYPE_BLOCK,
-        )
+        content.register()
+        register_step_type_blocks(content.STEP_TYPE_BLOCK)
 
         from portal import demo
         from sodium.demo import register_demo_builder

@@ -1,7 +1,8 @@
-"""The emails the portal sends, as practice-editable content blocks with good defaults.
+"""The messages the portal sends: its variables, its message uses and its built-in texts.
 
-Each practice gets its own copy of a built-in block the first time it is needed; staff edit
-it like any content block. Steps without content of their own use the block for their type.
+Each built-in text is a practice-editable content block with a good default (kept by the
+core, `sodium.messaging.builtins`); staff edit it like any content block, with exactly the
+variables of its use. Steps without content of their own use the block for their type.
 """
 
 from __future__ import annotations
@@ -9,10 +10,90 @@ from __future__ import annotations
 from typing import Any
 
 from sodium import liquid
+from sodium.messaging import builtins
+from sodium.messaging.builtins import Builtin
+from sodium.messaging.variables import (
+    Group,
+    Use,
+    Variable,
+    extend_use,
+    register_group,
+    register_use,
+)
 from sodium.models import Practice
-from workflows.models import ContentBlock, StepType
+from workflows.context import CHASE, STEP_EMAIL, STEP_GROUPS, build_context
+from workflows.models import StepType
 
 _SIGN_OFF = "\n\nKind regards,\n{{ practice.sender_name }}"
+
+GROUPS = (
+    Group(
+        "contact",
+        "Portal: the person",
+        (
+            Variable("contact.first_name", "Portal emails: the person's first name", "Ellie"),
+            Variable("contact.name", "Portal emails: the person's full name", "Ellie Ali"),
+        ),
+    ),
+    Group(
+        "reason",
+        "Portal: returned submissions",
+        (Variable("reason", "Returned submissions: why", "The March statement is missing."),),
+    ),
+    Group(
+        "document",
+        "Portal: approvals",
+        (
+            Variable("document.title", "Approvals: the document's title", "Draft accounts 2026"),
+            Variable("document.category", "Approvals: the document's category", "Accounts"),
+        ),
+    ),
+    Group(
+        "confirmation",
+        "Portal: confirmations",
+        (
+            Variable(
+                "confirmation.message",
+                "Confirmations: what the client confirms",
+                "Please confirm all accounting entries have been made.",
+            ),
+        ),
+    ),
+)
+
+# key -> (label, groups beyond a step email's, description)
+USES: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "portal.sign_in": (
+        "Portal notice: sign-in link",
+        ("practice", "client", "contacts", "contact", "links", "today"),
+        "Sent when a client asks for a link to sign in to the portal.",
+    ),
+    "portal.request_opened": (
+        "Portal notice: documents requested",
+        STEP_GROUPS,
+        "Document request steps without content of their own.",
+    ),
+    "portal.submission_rejected": (
+        "Portal notice: submission returned",
+        (*STEP_GROUPS, "reason"),
+        "Sent when you return a client's upload.",
+    ),
+    "portal.approval_waiting": (
+        "Portal notice: approval",
+        (*STEP_GROUPS, "document"),
+        "Document approval steps without content of their own.",
+    ),
+    "portal.confirmation": (
+        "Portal notice: confirmation request",
+        (*STEP_GROUPS, "confirmation"),
+        "Client confirmation steps without content of their own.",
+    ),
+    "portal.confirmation_chase": (
+        "Portal notice: confirmation reminder",
+        (*STEP_GROUPS, "confirmation"),
+        "Confirmation chases without content of their own.",
+    ),
+}
 
 DEFAULTS: dict[str, tuple[str, str, str]] = {
     "portal.sign_in": (
@@ -68,21 +149,37 @@ STEP_TYPE_BLOCK = {
 }
 
 
+def _build(*, practice: Practice, client, task=None) -> dict[str, Any]:
+    return build_context(practice=practice, client=client, task=task)
+
+
+def register() -> None:
+    """Register the portal's variables, message uses and built-in texts (at app load)."""
+    for group in GROUPS:
+        register_group(group)
+    for key, (label, groups, description) in USES.items():
+        register_use(Use(key, label, groups, description=description, build=_build))
+    # The portal's step types write their own step emails with their documents and
+    # confirmations in them.
+    extend_use(STEP_EMAIL, ("document", "confirmation"))
+    extend_use(CHASE, ("confirmation",))
+    builtins.register_builtins(
+        [
+            Builtin(key, name, subject, body, use=key, purpose=USES[key][2])
+            for key, (name, subject, body) in DEFAULTS.items()
+        ]
+    )
+
+
 def system_text(practice: Practice, key: str) -> tuple[str, str]:
     """Return the subject and body of built-in email `key`: the practice's edited copy, or
     the default. Reads only, so drafts shown on GET create nothing."""
-    found = (
-        ContentBlock.objects.filter(practice=practice, system_key=key)
-        .values_list("subject", "body")
-        .first()
-    )
-    return found or DEFAULTS[key][1:]
+    return builtins.system_text(practice, key)
 
 
 def render_system_email(practice: Practice, key: str, context: dict[str, Any]) -> liquid.Rendered:
     """Render the practice's built-in email `key` with `context`."""
-    subject, body = system_text(practice, key)
-    return liquid.render_message(subject, body, context)
+    return builtins.render_system_message(practice, key, context)
 
 
 def default_step_content(step) -> tuple[str, str]:

@@ -10,6 +10,7 @@ class SodiumConfig(AppConfig):
         from anymail.signals import tracking
 
         from sodium import engine, outbox, timers  # noqa: F401 - engine registers task.start
+        from sodium.messaging import context  # noqa: F401 - the groups every message has
 
         # Provider webhooks (delivered, opened, bounced) move outbound messages forward.
         tracking.connect(outbox.on_tracking, dispatch_uid="sodium.outbox.on_tracking")

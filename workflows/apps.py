@@ -18,3 +18,16 @@ class WorkflowsConfig(AppConfig):
         from workflows import demo
 
         register_demo_builder(demo.build)
+
+        # Steps use content blocks: the library counts template steps and names both kinds
+        # when a delete is refused; a practice's own blocks are written as step emails.
+        from sodium.messaging import blocks
+        from workflows.context import STEP_EMAIL
+        from workflows.models import Step, TemplateStep
+
+        blocks.register_block_user(
+            TemplateStep, counted=True, describe=lambda s: f"{s.group.template.name}: {s.name}"
+        )
+        blocks.register_block_user(Step, describe=lambda s: f"{s.task.name}: {s.name}")
+        blocks.register_library_link("Workflow templates", "workflows:template-list")
+        blocks.register_own_block_use(STEP_EMAIL)

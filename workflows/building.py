@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from sodium import activity
+from sodium.messaging import blocks
 from sodium.models import Practice, User
 from workflows.models import (
     ContentBlock,
@@ -21,7 +22,7 @@ from workflows.models import (
     TemplateStep,
     WorkflowTemplate,
 )
-from workflows.step_types import config_errors, content_block_errors
+from workflows.step_types import config_errors
 
 
 class TemplateError(Exception):
@@ -304,7 +305,6 @@ def set_dependencies(step: TemplateStep, *, actor: User, depends_on: list[Templa
 # --- content blocks ---------------------------------------------------------------------------
 
 
-@transaction.atomic
 def save_content_block(
     *,
     practice: Practice,
@@ -313,35 +313,22 @@ def save_content_block(
     subject: str,
     body: str,
     block: ContentBlock | None = None,
+    use: str | None = None,
 ) -> ContentBlock:
-    """Create or change a content block; Liquid problems are refused with field errors."""
-    errors = content_block_errors(subject, body)
-    clash = ContentBlock.objects.filter(practice=practice, name__iexact=name)
-    if block is not None:
-        clash = clash.exclude(pk=block.pk)
-    if clash.exists():
-        errors.setdefault("name", []).append("There is already a content block with that name.")
-    if errors:
-        raise TemplateError("The content block has problems.", errors)
-    if block is None or block._state.adding:
-        # A new block, or the practice's first own copy of a built-in one.
-        system_key = block.system_key if block is not None else ""
-        try:
-            with transaction.atomic():
-                block = ContentBlock.objects.create(
-                    practice=practice, name=name, subject=subject, body=body, system_key=system_key
-                )
-        except IntegrityError:
-            if not system_key:
-                raise
-            # Another request saved the first copy meanwhile: this save edits it, as two
-            # people saving the same block one after the other would.
-            block = ContentBlock.objects.get(practice=practice, system_key=system_key)
-            return save_content_block(
-                practice=practice, actor=actor, name=name, subject=subject, body=body, block=block
-            )
-    else:
-        block.name, block.subject, block.body = name, subject, body
-        block.updated_at = timezone.now()
-        block.save(update_fields=["name", "subject", "body", "updated_at"])
-    return block
+    """Create or change a content block through the core (sodium.messaging.blocks); Liquid
+    problems are refused with field errors, as every other template change here.
+
+    The Liquid may use the variables of message `use` (every registered one when None).
+    """
+    try:
+        return blocks.save_content_block(
+            practice=practice,
+            actor=actor,
+            name=name,
+            subject=subject,
+            body=body,
+            block=block,
+            use=use,
+        )
+    except blocks.BlockError as exc:
+        raise TemplateError(str(exc), exc.errors) from exc

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sodium.models import Practice, Task, Team
+from sodium.models import ContentBlock, Practice, Task, Team
 from sodium.tenancy import TenantManager
 
 
@@ -38,35 +38,6 @@ class AssignmentRule(models.TextChoices):
 
 # Types that may run without a person; document approval needs someone to pick the file.
 AUTOMATIC_TYPES = {StepType.EMAIL, StepType.DOCUMENT_REQUEST, StepType.CLIENT_CONFIRMATION}
-
-
-class ContentBlock(models.Model):
-    """A reusable email (Liquid subject and body) that steps can reference."""
-
-    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
-    name = models.CharField(max_length=120)
-    subject = models.CharField(max_length=300)
-    body = models.TextField()
-    # Set on the practice's editable copies of built-in emails ("portal.sign_in" …).
-    system_key = models.CharField(max_length=60, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-
-    objects = TenantManager()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["practice", "name"], name="content_block_unique_name"),
-            models.UniqueConstraint(
-                fields=["practice", "system_key"],
-                condition=~models.Q(system_key=""),
-                name="content_block_unique_system_key",
-            ),
-        ]
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class StepConfig(models.Model):

@@ -1,21 +1,23 @@
-"""Turn a step's To and CC recipient tokens into email addresses, de-duplicated."""
+"""Turn a step's To and CC recipient tokens into email addresses, de-duplicated.
+
+Contact roles (`contact:main`) and typed addresses resolve in the core
+(`sodium.messaging.recipients`); the task team's roles (`member:assignee`, `member:task_owner`,
+`member:client_manager` …) are workflows' and plug in here as the `member` kind.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from sodium.messaging import recipients as core
+from sodium.messaging.recipients import Recipients
 from sodium.models import Contact, Task
 from workflows.context import service_manager_for
 
-
-@dataclass
-class Recipients:
-    to: list[str] = field(default_factory=list)
-    cc: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)  # tokens that gave no address
+__all__ = ["Recipients", "resolve"]
 
 
-def _member_email(name: str, task: Task, assignee) -> str:
+def _member_addresses(name: str, *, task: Task | None = None, assignee=None, **_about) -> list[str]:
+    if task is None:
+        return []
     person = {
         "task_owner": lambda: task.owner,
         "client_manager": lambda: task.client.client_manager,
@@ -24,7 +26,10 @@ def _member_email(name: str, task: Task, assignee) -> str:
         "service_manager": lambda: service_manager_for(task),
         "assignee": lambda: assignee,
     }.get(name, lambda: None)()
-    return person.email if person is not None else ""
+    return [person.email] if person is not None and person.email else []
+
+
+core.register_resolver("member", _member_addresses)
 
 
 def resolve(
@@ -43,28 +48,4 @@ def resolve(
         contacts = list(
             Contact.objects.filter(practice_id=task.practice_id, client_id=task.client_id)
         )
-    out = Recipients()
-    seen: set[str] = set()
-
-    def addresses(token: str) -> list[str]:
-        kind, _, value = token.partition(":")
-        if kind == "contact":
-            flag = Contact.ROLE_FIELDS.get(value)
-            return [c.email for c in contacts if flag and getattr(c, flag) and c.email]
-        if kind == "member":
-            email = _member_email(value, task, assignee)
-            return [email] if email else []
-        if kind == "email":
-            return [value]
-        return []
-
-    for tokens, target in ((to_tokens, out.to), (cc_tokens, out.cc)):
-        for token in tokens:
-            found = addresses(token)
-            if not found:
-                out.missing.append(token)
-            for email in found:
-                if email.lower() not in seen:
-                    seen.add(email.lower())
-                    target.append(email)
-    return out
+    return core.resolve(to_tokens, cc_tokens, contacts=contacts, task=task, assignee=assignee)

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from workflows.views import content_blocks, task_panel, templates_editor, variables
+from sodium.views import content_blocks, messaging
+from workflows.views import task_panel, templates_editor
 
 app_name = "workflows"
 
 urlpatterns = [
-    path("liquid-variables.json", variables.liquid_variables, name="liquid-variables"),
+    # The core's view, kept at the URL the editors have always used.
+    path("liquid-variables.json", messaging.liquid_variables, name="liquid-variables"),
     path("tasks/<int:task_id>/attach/", task_panel.attach_workflow, name="task-attach"),
     path("tasks/<int:task_id>/complete/", task_panel.task_complete, name="task-complete"),
     path("steps/<int:step_id>/complete/", task_panel.step_complete, name="step-complete"),
@@ -63,6 +65,7 @@ urlpatterns = [
         templates_editor.step_delete,
         name="template-step-delete",
     ),
+    # The content library is the core's (/content-blocks/); its old addresses still answer.
     path("content-blocks/", content_blocks.content_block_list, name="content-block-list"),
     path("content-blocks/new/", content_blocks.content_block_create, name="content-block-create"),
     path(

@@ -16,8 +16,17 @@ SUBJECTS = {
 }
 
 
+def _content_block(apps):
+    # ContentBlock moved to the core (sodium 0007, workflows 0005): this migration may run
+    # before or after that move.
+    try:
+        return apps.get_model("workflows", "ContentBlock")
+    except LookupError:
+        return apps.get_model("sodium", "ContentBlock")
+
+
 def use_titles(apps, schema_editor):
-    ContentBlock = apps.get_model("workflows", "ContentBlock")
+    ContentBlock = _content_block(apps)
     for key, old in SUBJECTS.items():
         ContentBlock._base_manager.filter(system_key=key, subject=old).update(
             subject=old.replace("step.name", "step.title")
@@ -25,7 +34,7 @@ def use_titles(apps, schema_editor):
 
 
 def use_names(apps, schema_editor):
-    ContentBlock = apps.get_model("workflows", "ContentBlock")
+    ContentBlock = _content_block(apps)
     for key, old in SUBJECTS.items():
         ContentBlock._base_manager.filter(
             system_key=key, subject=old.replace("step.name", "step.title")

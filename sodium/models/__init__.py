@@ -1,6 +1,7 @@
 # Django discovers an app's models through this module.
 from sodium.models.activity import ActivityEvent
 from sodium.models.clients import Client, ClientService, Contact, Service, Tag
+from sodium.models.content import ContentBlock
 from sodium.models.messages import MessageEvent, OutboundMessage, Timer
 from sodium.models.notifications import Notification
 from sodium.models.practices import Membership, Practice, Team
@@ -12,6 +13,7 @@ __all__ = [
     "Client",
     "ClientService",
     "Contact",
+    "ContentBlock",
     "Membership",
     "MessageEvent",
     "Notification",

@@ -10,11 +10,12 @@ from django.urls import reverse
 
 from portal import content, sign_in
 from portal.models import AccessToken
+from sodium.messaging import builtins
 from sodium.models import OutboundMessage
 from tests import factories as f
 from tests.base import BaseTestCase
 from tests.portal.helpers import delivered, token_in
-from workflows import building, system_blocks
+from workflows import building
 from workflows.models import ContentBlock
 
 SENT = "If that address is known to Ledger &amp; Co, we have emailed a sign-in link to it."
@@ -142,7 +143,7 @@ class SignInEmailTests(BaseTestCase):
         self.block = building.save_content_block(
             practice=self.practice,
             actor=self.owner,
-            block=system_blocks.default_block(self.practice, "portal.sign_in"),
+            block=builtins.default_block(self.practice, "portal.sign_in"),
             name="Sign-in link",
             subject=content.DEFAULTS["portal.sign_in"][1],
             body=content.DEFAULTS["portal.sign_in"][2],

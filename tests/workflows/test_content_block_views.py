@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from portal.content import DEFAULTS
+from sodium.messaging import builtins
 from tests import factories as f
 from tests.base import BaseTestCase
 from tests.workflows.wf_factories import chain_template
-from workflows import attach, building, system_blocks
+from workflows import attach, building
 from workflows.models import ContentBlock, TemplateStep
 
 HTMX = {"HX-Request": "true"}
@@ -28,7 +29,7 @@ class ContentBlockTestCase(BaseTestCase):
         self.client.force_login(self.manager)
 
     def edit_url(self, block: ContentBlock) -> str:
-        return f"/workflows/content-blocks/{block.pk}/"
+        return f"/content-blocks/{block.pk}/"
 
     def use_in_a_step(self, block: ContentBlock) -> TemplateStep:
         template = building.create_template(practice=self.practice, actor=self.manager, name="YE")
@@ -45,9 +46,9 @@ class ContentBlockTestCase(BaseTestCase):
 
 class ContentBlockListTests(ContentBlockTestCase):
     def test_it_lists_own_blocks_and_the_built_in_emails_apart(self) -> None:
-        r = self.client.get("/workflows/content-blocks/")
+        r = self.client.get("/content-blocks/")
         self.assertEqual(r.status_code, 200)
-        self.assertTemplateUsed(r, "workflows/content_block_list.html")
+        self.assertTemplateUsed(r, "sodium/messaging/content_block_list.html")
         html = r.content.decode()
         own, builtin = html.index("Your content blocks"), html.index("Built-in emails")
         self.assertLess(own, html.index("Records request"))
@@ -59,7 +60,7 @@ class ContentBlockListTests(ContentBlockTestCase):
 
     def test_opening_the_library_writes_nothing(self) -> None:
         with self.assertNumQueries(6):
-            r = self.client.get("/workflows/content-blocks/")
+            r = self.client.get("/content-blocks/")
         self.assertContains(r, "Default wording", count=len(DEFAULTS))
         self.assertFalse(
             ContentBlock.objects.filter(practice=self.practice).exclude(system_key="").exists()
@@ -67,37 +68,37 @@ class ContentBlockListTests(ContentBlockTestCase):
 
     def test_a_saved_copy_replaces_the_default_in_the_list(self) -> None:
         self.client.post(
-            "/workflows/content-blocks/built-in/portal.sign_in/",
+            "/content-blocks/built-in/portal.sign_in/",
             {"name": "Sign-in link", "subject": "Sign in", "body": "{{ action_link }}"},
         )
         copy = ContentBlock.objects.get(practice=self.practice, system_key="portal.sign_in")
-        html = self.client.get("/workflows/content-blocks/").content.decode()
-        self.assertIn(f"/workflows/content-blocks/{copy.pk}/", html)
-        self.assertNotIn("/workflows/content-blocks/built-in/portal.sign_in/", html)
-        self.assertIn("/workflows/content-blocks/built-in/portal.confirmation/", html)
+        html = self.client.get("/content-blocks/").content.decode()
+        self.assertIn(f"/content-blocks/{copy.pk}/", html)
+        self.assertNotIn("/content-blocks/built-in/portal.sign_in/", html)
+        self.assertIn("/content-blocks/built-in/portal.confirmation/", html)
         self.assertEqual(html.count("Default wording"), len(DEFAULTS) - 1)
 
     def test_it_counts_the_steps_using_a_block(self) -> None:
         self.use_in_a_step(self.block)
-        self.assertContains(self.client.get("/workflows/content-blocks/"), "1 step")
+        self.assertContains(self.client.get("/content-blocks/"), "1 step")
 
     def test_it_never_shows_another_practices_blocks(self) -> None:
         ContentBlock.objects.create(
             practice=self.other_practice, name="Rival Secret Block", subject="x", body="y"
         )
-        self.assertNotContains(self.client.get("/workflows/content-blocks/"), "Rival Secret")
+        self.assertNotContains(self.client.get("/content-blocks/"), "Rival Secret")
 
     def test_staff_cannot_open_the_library(self) -> None:
         self.client.force_login(self.staff)
-        self.assertEqual(self.client.get("/workflows/content-blocks/").status_code, 403)
+        self.assertEqual(self.client.get("/content-blocks/").status_code, 403)
         self.assertEqual(self.client.get(self.edit_url(self.block)).status_code, 403)
-        r = self.client.post("/workflows/content-blocks/preview/", {"subject": "x", "body": "y"})
+        r = self.client.post("/content-blocks/preview/", {"subject": "x", "body": "y"})
         self.assertEqual(r.status_code, 403)
 
 
 class ContentBlockEditTests(ContentBlockTestCase):
     def test_the_editor_has_the_token_picker_and_a_preview(self) -> None:
-        r = self.client.get("/workflows/content-blocks/new/")
+        r = self.client.get("/content-blocks/new/")
         self.assertContains(r, 'data-insert-token="{{ client.name }}"')
         self.assertContains(r, 'data-insert-token="{{ contacts.main.first_name }}"')
         self.assertContains(r, "<code>{{ task.due_date }}</code>")  # readable without JS
@@ -106,7 +107,7 @@ class ContentBlockEditTests(ContentBlockTestCase):
 
     def test_it_creates_a_block(self) -> None:
         r = self.client.post(
-            "/workflows/content-blocks/new/",
+            "/content-blocks/new/",
             {"name": "VAT reminder", "subject": "VAT for {{ client.name }}", "body": "Due soon."},
         )
         block = ContentBlock.objects.get(practice=self.practice, name="VAT reminder")
@@ -115,7 +116,7 @@ class ContentBlockEditTests(ContentBlockTestCase):
 
     def test_a_syntax_error_is_shown_under_the_field_and_nothing_is_saved(self) -> None:
         r = self.client.post(
-            "/workflows/content-blocks/new/",
+            "/content-blocks/new/",
             {"name": "Broken", "subject": "Hi", "body": "Hello {% if client.name %} there"},
         )
         self.assertEqual(r.status_code, 200)
@@ -125,7 +126,7 @@ class ContentBlockEditTests(ContentBlockTestCase):
 
     def test_an_unknown_variable_is_shown_under_the_field(self) -> None:
         r = self.client.post(
-            "/workflows/content-blocks/new/",
+            "/content-blocks/new/",
             {"name": "Typo", "subject": "For {{ client.nmae }}", "body": "Hello"},
         )
         self.assertEqual(r.status_code, 200)
@@ -153,7 +154,7 @@ class ContentBlockEditTests(ContentBlockTestCase):
         self.assertContains(r, "There is already a content block with that name.")
 
     def test_built_in_emails_can_be_edited_and_the_first_save_makes_the_copy(self) -> None:
-        url = "/workflows/content-blocks/built-in/portal.sign_in/"
+        url = "/content-blocks/built-in/portal.sign_in/"
         page = self.client.get(url)
         self.assertContains(page, "cannot be deleted")
         self.assertContains(page, DEFAULTS["portal.sign_in"][0])
@@ -176,7 +177,7 @@ class ContentBlockEditTests(ContentBlockTestCase):
 
     def test_a_broken_built_in_email_is_refused_and_nothing_is_saved(self) -> None:
         r = self.client.post(
-            "/workflows/content-blocks/built-in/portal.sign_in/",
+            "/content-blocks/built-in/portal.sign_in/",
             {"name": "Sign in", "subject": "Sign in", "body": "{% if %}"},
         )
         self.assertContains(r, "Syntax error")
@@ -187,34 +188,34 @@ class ContentBlockEditTests(ContentBlockTestCase):
         building.save_content_block(
             practice=self.other_practice,
             actor=self.outsider,
-            block=system_blocks.default_block(self.other_practice, "portal.sign_in"),
+            block=builtins.default_block(self.other_practice, "portal.sign_in"),
             name="Rival sign in",
             subject="Rival subject",
             body="Rival wording {{ action_link }}",
         )
-        page = self.client.get("/workflows/content-blocks/built-in/portal.sign_in/")
+        page = self.client.get("/content-blocks/built-in/portal.sign_in/")
         self.assertEqual(page.status_code, 200)
         self.assertNotContains(page, "Rival")
         self.assertContains(page, DEFAULTS["portal.sign_in"][0])
-        library = self.client.get("/workflows/content-blocks/")
+        library = self.client.get("/content-blocks/")
         self.assertNotContains(library, "Rival")
         self.assertContains(library, "Default wording", count=len(DEFAULTS))
 
     def test_an_unknown_built_in_email_is_a_404(self) -> None:
-        r = self.client.get("/workflows/content-blocks/built-in/portal.nothing/")
+        r = self.client.get("/content-blocks/built-in/portal.nothing/")
         self.assertEqual(r.status_code, 404)
 
 
 class ContentBlockDeleteTests(ContentBlockTestCase):
     def test_an_unused_block_is_deleted(self) -> None:
-        r = self.client.post(f"/workflows/content-blocks/{self.block.pk}/delete/", follow=True)
-        self.assertRedirects(r, "/workflows/content-blocks/")
+        r = self.client.post(f"/content-blocks/{self.block.pk}/delete/", follow=True)
+        self.assertRedirects(r, "/content-blocks/")
         self.assertContains(r, "Deleted the content block Records request.")
         self.assertFalse(ContentBlock.objects.filter(pk=self.block.pk).exists())
 
     def test_a_block_used_by_steps_is_refused_with_a_readable_message(self) -> None:
         step = self.use_in_a_step(self.block)
-        r = self.client.post(f"/workflows/content-blocks/{self.block.pk}/delete/", follow=True)
+        r = self.client.post(f"/content-blocks/{self.block.pk}/delete/", follow=True)
         self.assertRedirects(r, self.edit_url(self.block))
         self.assertContains(r, "Records request is used by 1 step (YE: Ask for records).")
         self.assertContains(r, "Choose other content for it first")
@@ -226,7 +227,7 @@ class ContentBlockDeleteTests(ContentBlockTestCase):
         task = f.TaskFactory(client=f.ClientFactory(practice=self.practice), name="YE 2026")
         attach.attach_template(task, step.group.template, actor=self.manager)
         building.delete_step(step, actor=self.manager)
-        r = self.client.post(f"/workflows/content-blocks/{self.block.pk}/delete/", follow=True)
+        r = self.client.post(f"/content-blocks/{self.block.pk}/delete/", follow=True)
         self.assertContains(r, "YE 2026: Ask for records")
         self.assertTrue(ContentBlock.objects.filter(pk=self.block.pk).exists())
 
@@ -234,27 +235,27 @@ class ContentBlockDeleteTests(ContentBlockTestCase):
         sign_in = building.save_content_block(
             practice=self.practice,
             actor=self.manager,
-            block=system_blocks.default_block(self.practice, "portal.sign_in"),
+            block=builtins.default_block(self.practice, "portal.sign_in"),
             name="Sign in",
             subject="Sign in",
             body="{{ action_link }}",
         )
-        r = self.client.post(f"/workflows/content-blocks/{sign_in.pk}/delete/", follow=True)
+        r = self.client.post(f"/content-blocks/{sign_in.pk}/delete/", follow=True)
         self.assertContains(r, "is a built-in email")
         self.assertTrue(ContentBlock.objects.filter(pk=sign_in.pk).exists())
 
     def test_get_changes_nothing(self) -> None:
         self.assertEqual(
-            self.client.get(f"/workflows/content-blocks/{self.block.pk}/delete/").status_code, 405
+            self.client.get(f"/content-blocks/{self.block.pk}/delete/").status_code, 405
         )
-        self.assertEqual(self.client.get("/workflows/content-blocks/preview/").status_code, 405)
+        self.assertEqual(self.client.get("/content-blocks/preview/").status_code, 405)
         self.client.get(self.edit_url(self.block))
         self.block.refresh_from_db()
         self.assertEqual(self.block.body, RECORDS)
 
     def test_staff_cannot_delete(self) -> None:
         self.client.force_login(self.staff)
-        r = self.client.post(f"/workflows/content-blocks/{self.block.pk}/delete/")
+        r = self.client.post(f"/content-blocks/{self.block.pk}/delete/")
         self.assertEqual(r.status_code, 403)
         self.assertTrue(ContentBlock.objects.filter(pk=self.block.pk).exists())
 
@@ -271,7 +272,7 @@ class PreviewTests(ContentBlockTestCase):
         )
 
     def preview(self, **data):
-        return self.client.post("/workflows/content-blocks/preview/", data, headers=HTMX)
+        return self.client.post("/content-blocks/preview/", data, headers=HTMX)
 
     def test_it_renders_for_a_real_client_and_their_latest_task(self) -> None:
         r = self.preview(
@@ -326,7 +327,7 @@ class PreviewTests(ContentBlockTestCase):
 
     def test_without_javascript_the_preview_is_a_page(self) -> None:
         r = self.client.post(
-            "/workflows/content-blocks/preview/", {"subject": "Hi {{ client.name }}", "body": "x"}
+            "/content-blocks/preview/", {"subject": "Hi {{ client.name }}", "body": "x"}
         )
         self.assertContains(r, "<html")
         self.assertContains(r, "Hi Acorn Bakery Ltd")
@@ -355,3 +356,21 @@ class StepEditorPickerTests(BaseTestCase):
         self.assertContains(r, 'data-insert-token="{{ client.name }}"')
         self.assertContains(r, "Insert a variable")
         self.assertContains(r, f'name="prefix" value="s{email.pk}"')
+
+
+class OldAddressTests(ContentBlockTestCase):
+    def test_the_library_still_answers_at_its_workflows_addresses(self) -> None:
+        for url in (
+            "/workflows/content-blocks/",
+            "/workflows/content-blocks/new/",
+            f"/workflows/content-blocks/{self.block.pk}/",
+            "/workflows/content-blocks/built-in/portal.sign_in/",
+        ):
+            with self.subTest(url=url):
+                self.assertEqual(self.client.get(url).status_code, 200)
+
+    def test_the_nav_marks_the_library_current_at_both_addresses(self) -> None:
+        for url in ("/content-blocks/", "/workflows/content-blocks/"):
+            with self.subTest(url=url):
+                r = self.client.get(url)
+                self.assertContains(r, '<a href="/content-blocks/" aria-current="page">')

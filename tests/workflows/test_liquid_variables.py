@@ -4,10 +4,11 @@ from io import StringIO
 
 from django.core.management import call_command
 
+from sodium.messaging.docs import variables_markdown
 from tests.base import BaseTestCase
 from tests.workflows.wf_factories import chain_template
 from workflows import attach
-from workflows.context import KNOWN_PATHS, VARIABLES, build_context, variables_markdown
+from workflows.context import KNOWN_PATHS, VARIABLES, build_context
 
 
 class LiquidVariablesTests(BaseTestCase):

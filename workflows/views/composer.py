@@ -1,29 +1,23 @@
-"""The composer: review, edit, preview and send the email of a manual step.
+"""The step composer: the core composer (sodium.messaging.composer) for a manual step.
 
-For manual email, document-request and client-confirmation steps that are ready. The form is
-pre-filled from workflows.engine.draft_step_message (recipients resolved, Liquid rendered);
-what the user sends is exactly what they edited, through engine.send_step_message. For the
-client-facing types the body carries a placeholder that the client's own secure link replaces
-when it is sent. Works inside the focus panel (htmx) and as a page of its own.
+For manual email, document-request and client-confirmation steps that are ready. The draft
+is workflows.engine.draft_step_message (recipients resolved, Liquid rendered); what the user
+sends is exactly what they edited, through engine.send_step_message. For the client-facing
+types the body carries a placeholder that the client's own secure link replaces when it is
+sent. Works inside the focus panel (htmx) and as a page of its own.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
-from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from sodium import liquid
+from sodium.messaging import composer as core
+from sodium.messaging.composer import Message
 from sodium.roles import Perm
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest
@@ -34,56 +28,10 @@ from workflows.step_types import recipient_label
 from workflows.views import focus
 
 TEMPLATE = "workflows/composer.html"
-_SEPARATORS = re.compile(r"[,;\s]+")
-
-
-def parse_addresses(value: str) -> list[str]:
-    """Split comma-, semicolon- or space-separated addresses, keeping the first of repeats."""
-    seen, out = set(), []
-    for address in _SEPARATORS.split(value or ""):
-        if address and address.lower() not in seen:
-            seen.add(address.lower())
-            out.append(address)
-    return out
-
-
-class AddressesField(forms.CharField):
-    def clean(self, value: str) -> list[str]:
-        value = super().clean(value)
-        addresses = parse_addresses(value)
-        bad = []
-        for address in addresses:
-            try:
-                validate_email(address)
-            except ValidationError:
-                bad.append(address)
-        if bad:
-            raise ValidationError("Not an email address: " + ", ".join(f"“{a}”" for a in bad) + ".")
-        return addresses
-
-
-class ComposerForm(forms.Form):
-    to = AddressesField(
-        label="To",
-        help_text="Separate addresses with commas.",
-        error_messages={"required": "Add at least one recipient."},
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )
-    cc = AddressesField(
-        label="CC", required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
-    )
-    subject = forms.CharField(
-        max_length=300, error_messages={"required": "Give the email a subject."}
-    )
-    body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 12}),
-        strip=False,
-        error_messages={"required": "Write the email."},
-    )
-
-    def draft(self) -> Draft:
-        data = self.cleaned_data
-        return Draft(to=data["to"], cc=data["cc"], subject=data["subject"], body=data["body"])
+LINK_HELP = (
+    "where the client's link should go: it becomes their own secure link when you send "
+    "(without it, the link is added at the end)."
+)
 
 
 def unavailable_reason(step: Step) -> str:
@@ -104,39 +52,48 @@ def _back_url(request: HtmxHttpRequest, step: Step) -> str:
     return reverse("sodium:task-detail", kwargs={"task_id": step.task_id})
 
 
-def preview_of(step: Step, data: dict[str, Any]) -> dict[str, Any]:
-    """Return what the email will look like from the form's (possibly invalid) data."""
-    body = data.get("body", "")
-    html = liquid.text_to_html(liquid.escape(body))
-    placeholder = liquid.escape(LINK_PLACEHOLDER)
-    if step.is_client_facing and placeholder in html:
-        html = html.replace(placeholder, f"<mark>{placeholder}</mark>")
-    document = liquid.preview_document(html)
-    return {
-        "to": parse_addresses(data.get("to", "")),
-        "cc": parse_addresses(data.get("cc", "")),
-        "subject": " ".join(data.get("subject", "").split()),
-        "document": document,
-        "has_placeholder": step.is_client_facing and LINK_PLACEHOLDER in body,
-    }
+def _draft(step: Step) -> Message:
+    d = engine.draft_step_message(step)
+    return Message(
+        to=d.to, cc=d.cc, subject=d.subject, body=d.body, missing=d.missing, problems=d.problems
+    )
 
 
-def _render(request: HtmxHttpRequest, step: Step, **context: Any) -> HttpResponse:
-    as_page = not request.htmx
-    context = {
-        "step": step,
-        "task": step.task,
-        "as_page": as_page,
-        "back_url": _back_url(request, step),
-        "link_placeholder": LINK_PLACEHOLDER,
-        **context,
-    }
-    return render(request, TEMPLATE if as_page else f"{TEMPLATE}#composer", context)
+def step_composer(request: HtmxHttpRequest, step: Step) -> core.Composer:
+    """Return the core composer for `step`: its draft, its send and where it goes after."""
+    reason = unavailable_reason(step)
+    if not reason and request.method == "GET" and step.status != Step.Status.READY:
+        reason = f"“{step.name}” is {step.get_status_display().lower()}: there is nothing to send."
 
+    def send(message: Message) -> str:
+        draft = Draft(to=message.to, cc=message.cc, subject=message.subject, body=message.body)
+        engine.send_step_message(step, draft, actor=request.user)
+        return f"Sent “{step.name}” to {', '.join(draft.to)}."
 
-def _draft_notes(step: Step) -> tuple[Draft, list[str]]:
-    draft = engine.draft_step_message(step)
-    return draft, [recipient_label(token) for token in draft.missing]
+    def done(flash: str) -> HttpResponse:
+        if request.htmx:
+            return focus.render_panel(request, step.task, flash=flash)
+        messages.success(request, flash)
+        return focus.back(request, step.task)
+
+    return core.Composer(
+        draft=lambda: _draft(step),
+        send=send,
+        done=done,
+        action_url=reverse("workflows:compose", kwargs={"step_id": step.pk}),
+        back_url=_back_url(request, step),
+        template=TEMPLATE,
+        unavailable=reason,
+        missing_label=recipient_label,
+        placeholder=LINK_PLACEHOLDER if step.is_client_facing else "",
+        placeholder_help=LINK_HELP,
+        refused=(StepFailure, engine.InvalidTransition),
+        context={
+            "step": step,
+            "task": step.task,
+            "back_hx": reverse("workflows:focus", kwargs={"task_id": step.task_id}),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -145,43 +102,4 @@ def _draft_notes(step: Step) -> tuple[Draft, list[str]]:
 def compose(request: HtmxHttpRequest, step_id: int) -> HttpResponse:
     """Show the step's drafted email; Preview renders it, Send sends what was edited."""
     step = queries.get_step(request.practice, step_id)
-    reason = unavailable_reason(step)
-    if not reason and request.method == "GET" and step.status != Step.Status.READY:
-        reason = f"“{step.name}” is {step.get_status_display().lower()}: there is nothing to send."
-    if reason:
-        return _render(request, step, unavailable=reason)
-
-    if request.method == "GET":
-        draft, missing = _draft_notes(step)
-        form = ComposerForm(
-            initial={
-                "to": ", ".join(draft.to),
-                "cc": ", ".join(draft.cc),
-                "subject": draft.subject,
-                "body": draft.body,
-            }
-        )
-        return _render(request, step, form=form, missing=missing, problems=draft.problems)
-
-    form = ComposerForm(request.POST)
-    if request.POST.get("action") == "preview":
-        preview = preview_of(step, request.POST)
-        if request.htmx:
-            return render(request, f"{TEMPLATE}#composer-preview", {"preview": preview})
-        form.is_valid()
-        return _render(request, step, form=form, preview=preview)
-
-    if form.is_valid():
-        draft = form.draft()
-        try:
-            engine.send_step_message(step, draft, actor=request.user)
-        except (StepFailure, engine.InvalidTransition) as exc:
-            form.add_error(None, str(exc))
-        else:
-            flash = f"Sent “{step.name}” to {', '.join(draft.to)}."
-            if request.htmx:
-                return focus.render_panel(request, step.task, flash=flash)
-            messages.success(request, flash)
-            return focus.back(request, step.task)
-    _draft, missing = _draft_notes(step)
-    return _render(request, step, form=form, missing=missing)
+    return core.compose(request, step_composer(request, step))

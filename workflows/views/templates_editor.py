@@ -18,12 +18,15 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from sodium import queries as core_queries
+from sodium.messaging.preview import preview_clients
+from sodium.messaging.variables import token_groups
 from sodium.models import Practice
 from sodium.roles import Perm
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest, paginate
 from workflows import building, engine
 from workflows.building import TemplateError
+from workflows.context import STEP_EMAIL
 from workflows.forms import GroupForm, StepForm, TemplateForm
 from workflows.models import (
     AssignmentRule,
@@ -35,7 +38,6 @@ from workflows.models import (
     WorkflowTemplate,
 )
 from workflows.step_types import recipient_label
-from workflows.views.content_blocks import preview_clients, token_groups
 
 LIST = "workflows/template_list.html"
 PAGE = "workflows/template_detail.html"
@@ -410,7 +412,7 @@ def _edit_response(
     extra = {
         "editing": step.pk,
         "preview_clients": preview_clients(request.practice),
-        "token_groups": token_groups(),
+        "token_groups": token_groups(STEP_EMAIL),
     }
     if form is not None:
         extra["step_form"] = form

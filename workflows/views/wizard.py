@@ -22,7 +22,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from sodium.roles import Perm
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest, partial
-from workflows.context import VARIABLES
+from workflows.context import STEP_EMAIL, VARIABLES
 from workflows.models import StepType, TemplateGroup
 from workflows.wizard import drafts, review, steps
 from workflows.wizard import forms as stage_forms
@@ -94,12 +94,12 @@ def _token_context() -> dict[str, Any]:
     """Return what the token picker needs, or the plain list when the picker is missing."""
     tokens = [{"token": f"{{{{ {v.path} }}}}", "description": v.description} for v in VARIABLES]
     try:
-        from workflows.views.content_blocks import token_groups
+        from sodium.messaging.variables import token_groups
 
         get_template("workflows/_token_picker.html")
     except (ImportError, TemplateDoesNotExist):
         return {"tokens": tokens, "token_picker": False}
-    return {"tokens": tokens, "token_picker": True, "token_groups": token_groups()}
+    return {"tokens": tokens, "token_picker": True, "token_groups": token_groups(STEP_EMAIL)}
 
 
 def _render_stage(

@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from sodium import liquid
+from sodium.messaging import builtins
 from sodium.models import Client, Practice, Task
 from workflows import system_blocks
 from workflows.context import KNOWN_PATHS, build_context, sample_context
@@ -44,7 +45,8 @@ def built_in_block(practice: Practice, kind: str) -> tuple[str, str, str]:
     block = ContentBlock.objects.filter(practice=practice, system_key=key).first()
     if block is not None:
         return block.name, block.subject, block.body
-    return system_blocks.DEFAULTS[key]
+    default = builtins.get_builtin(key)
+    return default.name, default.subject, default.body
 
 
 @dataclass

@@ -5,13 +5,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from workflows.context import variables_markdown
+from sodium.messaging.docs import variables_markdown
 
 DOC = Path(settings.BASE_DIR) / "docs" / "liquid-variables.md"
 
 
 class Command(BaseCommand):
-    help = "Write docs/liquid-variables.md from workflows/context.py (--check: fail if stale)."
+    help = "Write docs/liquid-variables.md from the message-use registry (--check: fail if stale)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--check", action="store_true")
