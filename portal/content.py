@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal.step_types import ClientStepType
 from sodium import liquid
 from sodium.models import Practice
-from workflows.models import ContentBlock, StepType
+from workflows.models import ContentBlock
 
 _SIGN_OFF = "\n\nKind regards,\n{{ practice.sender_name }}"
 
@@ -62,9 +63,9 @@ DEFAULTS: dict[str, tuple[str, str, str]] = {
 }
 
 STEP_TYPE_BLOCK = {
-    StepType.DOCUMENT_REQUEST: "portal.request_opened",
-    StepType.DOCUMENT_APPROVAL: "portal.approval_waiting",
-    StepType.CLIENT_CONFIRMATION: "portal.confirmation",
+    ClientStepType.DOCUMENT_REQUEST: "portal.request_opened",
+    ClientStepType.DOCUMENT_APPROVAL: "portal.approval_waiting",
+    ClientStepType.CLIENT_CONFIRMATION: "portal.confirmation",
 }
 
 
