@@ -39,14 +39,18 @@ PANEL = "workflows/focus/panel.html"
 PROGRESS = "workflows/focus/_progress.html"
 
 
+def is_composable_type(value: str) -> bool:
+    """Return whether steps of this type send, when manual, from the composer."""
+    return step_types.is_registered(value) and step_types.get(value).composable
+
+
 def can_compose(step: Step) -> bool:
     """Return whether the step's email is sent by a person from the composer, now.
 
     Which types are sent that way is their declaration's (StepTypeSpec.composable).
     """
     return (
-        step_types.is_registered(step.type)
-        and step_types.get(step.type).composable
+        is_composable_type(step.type)
         and step.mode == Mode.MANUAL
         and step.status == Step.Status.READY
     )
