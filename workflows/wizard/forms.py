@@ -36,6 +36,11 @@ class StageForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.draft, self.ctx, self.step_type = draft, ctx, step_type(draft)
         self.type_spec = spec(draft)
+        self.type_field_names: list[str] = []
+
+    def type_fields(self) -> list[forms.BoundField]:
+        """Return the step type's own fields on this stage, in order."""
+        return [self[name] for name in self.type_field_names]
 
     def add_type_fields(self, extra: dict[str, forms.Field], *, before: str | None = None) -> None:
         """Add the step type's own fields (copies), before the field `before` if given."""
@@ -79,11 +84,7 @@ class NameForm(StageForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.type_field_names: list[str] = []
         self.add_type_fields(dict(self.type_spec.name_fields), before="description")
-
-    def type_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.type_field_names]
 
 
 class ContentForm(StageForm):
@@ -203,7 +204,6 @@ class BehaviourForm(StageForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.type_field_names: list[str] = []
         self.add_type_fields(dict(self.type_spec.behaviour_fields), before="depends_on")
         self.fields["depends_on"].choices = [(str(s.pk), s.name) for s in self.ctx.group_steps]
         self.offers_mode = self.type_spec.may_run_automatically
