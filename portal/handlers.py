@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from portal import access, content
 from portal import engine as portal_engine
-from portal.step_types import ClientStepType
+from portal.step_types import CHASE_TIMER, ClientStepType  # the type declares its timer
 from sodium import timers
 from sodium.models import Contact
 from workflows import handlers as wf
@@ -23,8 +23,6 @@ from workflows.models import Step
 
 if TYPE_CHECKING:
     from sodium.models import User
-
-CHASE_TIMER = "step.chase"
 
 
 def recipient_contact(step: Step, draft: Draft) -> Contact:
