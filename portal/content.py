@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.step_types import ClientStepType
+from portal.step_types import SPECS
 from sodium import liquid
 from sodium.models import Practice
 from workflows.models import ContentBlock
@@ -62,11 +62,8 @@ DEFAULTS: dict[str, tuple[str, str, str]] = {
     ),
 }
 
-STEP_TYPE_BLOCK = {
-    ClientStepType.DOCUMENT_REQUEST: "portal.request_opened",
-    ClientStepType.DOCUMENT_APPROVAL: "portal.approval_waiting",
-    ClientStepType.CLIENT_CONFIRMATION: "portal.confirmation",
-}
+# Each client-facing type's built-in email, as its declaration names it.
+STEP_TYPE_BLOCK = {spec.value: spec.default_content for spec in SPECS}
 
 
 def system_text(practice: Practice, key: str) -> tuple[str, str]:
