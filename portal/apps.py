@@ -6,18 +6,22 @@ class PortalConfig(AppConfig):
     verbose_name = "Client portal"
 
     def ready(self) -> None:
+        # The three client-facing step types, each declared once (label, settings, wizard
+        # stages and review, default content, variables, focus-panel part, timers).
+        from portal.step_types import register_step_types
+
+        register_step_types()
+
         # Registers the three client-facing step handlers with the workflow engine and the
         # chase timer with the sweep, and the task page's "Documents & client responses"
         # card (after the workflow's: workflows loads first), and the client-facing parts of
         # the focus panel's steps.
         from portal import access, engine, focus, handlers, staff_views  # noqa: F401
         from sodium.panels import register_task_panel
-        from workflows.panels import register_focus_extension, register_focus_step_template
+        from workflows.panels import register_focus_extension
 
         register_task_panel(staff_views.task_documents_panel)
         register_focus_extension(focus.focus_extension)
-        for step_type, template_name in focus.STEP_TEMPLATES.items():
-            register_focus_step_template(step_type, template_name)
 
         # The portal's built-in emails, in the content library and the step wizard's review.
         from portal import content

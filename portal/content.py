@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal.step_types import SPECS
 from sodium import liquid
 from sodium.messaging import builtins
 from sodium.messaging.builtins import Builtin
@@ -22,7 +23,6 @@ from sodium.messaging.variables import (
 )
 from sodium.models import Practice
 from workflows.context import CHASE, STEP_EMAIL, STEP_GROUPS, build_context
-from workflows.models import StepType
 
 _SIGN_OFF = "\n\nKind regards,\n{{ practice.sender_name }}"
 
@@ -142,11 +142,8 @@ DEFAULTS: dict[str, tuple[str, str, str]] = {
     ),
 }
 
-STEP_TYPE_BLOCK = {
-    StepType.DOCUMENT_REQUEST: "portal.request_opened",
-    StepType.DOCUMENT_APPROVAL: "portal.approval_waiting",
-    StepType.CLIENT_CONFIRMATION: "portal.confirmation",
-}
+# Each client-facing type's built-in email, as its declaration names it.
+STEP_TYPE_BLOCK = {spec.value: spec.default_content for spec in SPECS}
 
 
 def _build(*, practice: Practice, client, task=None) -> dict[str, Any]:

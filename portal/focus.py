@@ -24,20 +24,18 @@ from portal import engine as portal_engine
 from portal import files, staff_queries
 from portal.models import ApprovalVersion, Document, Submission
 from portal.staff_forms import CATEGORIES
+from portal.step_types import ClientStepType
 from sodium.models import Practice, Task
 from sodium.roles import Perm, role_can
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest
 from workflows import engine, queries
 from workflows.handlers import StepFailure
-from workflows.models import Step, StepType
+from workflows.models import Step
 from workflows.views.focus import back, render_panel, respond
 
-# The client-facing part of each step type in the panel (see workflows.panels for the slots).
-STEP_TEMPLATES = {
-    StepType.DOCUMENT_REQUEST: "portal/focus/_request.html",
-    StepType.DOCUMENT_APPROVAL: "portal/focus/_approval.html",
-}
+# The client-facing part of each step type in the panel is its declaration's focus_template
+# (portal/step_types.py).
 
 
 # --- reading the panel -------------------------------------------------------------------------
@@ -78,7 +76,7 @@ def _pending_submissions(practice: Practice, steps: list[Step]) -> dict[int, lis
     submitted = [
         s.pk
         for s in steps
-        if s.type == StepType.DOCUMENT_REQUEST and s.sub_status == Step.SubStatus.SUBMITTED
+        if s.type == ClientStepType.DOCUMENT_REQUEST and s.sub_status == Step.SubStatus.SUBMITTED
     ]
     out: dict[int, list[Submission]] = defaultdict(list)
     if not submitted:
@@ -102,7 +100,7 @@ def _approval_versions(practice: Practice, steps: list[Step]) -> dict[int, list[
     started = [
         s.pk
         for s in steps
-        if s.type == StepType.DOCUMENT_APPROVAL and s.status != Step.Status.BLOCKED
+        if s.type == ClientStepType.DOCUMENT_APPROVAL and s.status != Step.Status.BLOCKED
     ]
     out: dict[int, list[ApprovalVersion]] = defaultdict(list)
     if not started:
@@ -180,7 +178,7 @@ def approval_send(request: HtmxHttpRequest, step_id: int) -> HttpResponse:
     row behind, and the stored bytes are removed.
     """
     step = queries.get_step(request.practice, step_id)
-    if step.type != StepType.DOCUMENT_APPROVAL:
+    if step.type != ClientStepType.DOCUMENT_APPROVAL:
         raise Http404("This step does not send documents for approval.")
     form = ApprovalForm(request.POST, request.FILES)
     if not form.is_valid():

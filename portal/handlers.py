@@ -14,16 +14,15 @@ from django.utils import timezone
 
 from portal import access, content
 from portal import engine as portal_engine
+from portal.step_types import CHASE_TIMER, ClientStepType  # the type declares its timer
 from sodium import timers
 from sodium.models import Contact
 from workflows import handlers as wf
 from workflows.handlers import LINK_PLACEHOLDER, Draft, Outcome, StepFailure
-from workflows.models import Step, StepType
+from workflows.models import Step
 
 if TYPE_CHECKING:
     from sodium.models import User
-
-CHASE_TIMER = "step.chase"
 
 
 def recipient_contact(step: Step, draft: Draft) -> Contact:
@@ -65,7 +64,7 @@ def with_link(body: str, link: str) -> str:
 
 
 def _extra(step: Step) -> dict:
-    if step.type == StepType.CLIENT_CONFIRMATION:
+    if step.type == ClientStepType.CLIENT_CONFIRMATION:
         return {"confirmation": {"message": (step.settings or {}).get("message", "")}}
     return {}
 
@@ -169,8 +168,8 @@ class ApprovalHandler(ClientStepHandler):
         raise StepFailure("Choose the document to send for approval.")
 
 
-wf.register(StepType.DOCUMENT_REQUEST, DocumentRequestHandler())
-wf.register(StepType.DOCUMENT_APPROVAL, ApprovalHandler())
-wf.register(StepType.CLIENT_CONFIRMATION, ConfirmationHandler())
+wf.register(ClientStepType.DOCUMENT_REQUEST, DocumentRequestHandler())
+wf.register(ClientStepType.DOCUMENT_APPROVAL, ApprovalHandler())
+wf.register(ClientStepType.CLIENT_CONFIRMATION, ConfirmationHandler())
 for _type in content.STEP_TYPE_BLOCK:
     wf.DEFAULT_CONTENT[_type] = content.default_step_content

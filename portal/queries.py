@@ -13,13 +13,14 @@ from django_scopes import scopes_disabled
 from portal import access
 from portal.access import PortalUser
 from portal.models import AccessToken
+from portal.step_types import ClientStepType
 from workflows.context import client_title
-from workflows.models import Step, StepType
+from workflows.models import Step
 
 CLIENT_FACING = (
-    StepType.DOCUMENT_REQUEST,
-    StepType.DOCUMENT_APPROVAL,
-    StepType.CLIENT_CONFIRMATION,
+    ClientStepType.DOCUMENT_REQUEST,
+    ClientStepType.DOCUMENT_APPROVAL,
+    ClientStepType.CLIENT_CONFIRMATION,
 )
 DONE_LIMIT = 50
 
@@ -28,33 +29,39 @@ Sub = Step.SubStatus
 
 # (type, sub-status) → what the client reads, and the chip colour. Said from their side.
 _WAITING_WORDS: dict[tuple[str, str], tuple[str, str]] = {
-    (StepType.DOCUMENT_REQUEST, Sub.NONE): ("Waiting for your documents", "warn"),
-    (StepType.DOCUMENT_REQUEST, Sub.AWAITING_RESPONSE): ("Waiting for your documents", "warn"),
-    (StepType.DOCUMENT_REQUEST, Sub.SUBMITTED): ("Sent — we are reviewing it", "info"),
-    (StepType.DOCUMENT_REQUEST, Sub.REJECTED): ("We need a little more", "danger"),
-    (StepType.DOCUMENT_APPROVAL, Sub.NONE): ("Waiting for your approval", "warn"),
-    (StepType.DOCUMENT_APPROVAL, Sub.AWAITING_RESPONSE): ("Waiting for your approval", "warn"),
-    (StepType.DOCUMENT_APPROVAL, Sub.REJECTED): ("You asked for changes", "info"),
-    (StepType.CLIENT_CONFIRMATION, Sub.NONE): ("Waiting for your confirmation", "warn"),
-    (StepType.CLIENT_CONFIRMATION, Sub.AWAITING_RESPONSE): (
+    (ClientStepType.DOCUMENT_REQUEST, Sub.NONE): ("Waiting for your documents", "warn"),
+    (ClientStepType.DOCUMENT_REQUEST, Sub.AWAITING_RESPONSE): (
+        "Waiting for your documents",
+        "warn",
+    ),
+    (ClientStepType.DOCUMENT_REQUEST, Sub.SUBMITTED): ("Sent — we are reviewing it", "info"),
+    (ClientStepType.DOCUMENT_REQUEST, Sub.REJECTED): ("We need a little more", "danger"),
+    (ClientStepType.DOCUMENT_APPROVAL, Sub.NONE): ("Waiting for your approval", "warn"),
+    (ClientStepType.DOCUMENT_APPROVAL, Sub.AWAITING_RESPONSE): (
+        "Waiting for your approval",
+        "warn",
+    ),
+    (ClientStepType.DOCUMENT_APPROVAL, Sub.REJECTED): ("You asked for changes", "info"),
+    (ClientStepType.CLIENT_CONFIRMATION, Sub.NONE): ("Waiting for your confirmation", "warn"),
+    (ClientStepType.CLIENT_CONFIRMATION, Sub.AWAITING_RESPONSE): (
         "Waiting for your confirmation",
         "warn",
     ),
 }
 _KINDS: dict[str, str] = {
-    StepType.DOCUMENT_REQUEST: "Documents to send",
-    StepType.DOCUMENT_APPROVAL: "Document to approve",
-    StepType.CLIENT_CONFIRMATION: "Something to confirm",
+    ClientStepType.DOCUMENT_REQUEST: "Documents to send",
+    ClientStepType.DOCUMENT_APPROVAL: "Document to approve",
+    ClientStepType.CLIENT_CONFIRMATION: "Something to confirm",
 }
 _DONE_KINDS: dict[str, str] = {
-    StepType.DOCUMENT_REQUEST: "Documents you sent",
-    StepType.DOCUMENT_APPROVAL: "Document you approved",
-    StepType.CLIENT_CONFIRMATION: "What you confirmed",
+    ClientStepType.DOCUMENT_REQUEST: "Documents you sent",
+    ClientStepType.DOCUMENT_APPROVAL: "Document you approved",
+    ClientStepType.CLIENT_CONFIRMATION: "What you confirmed",
 }
 _DONE_WORDS: dict[str, str] = {
-    StepType.DOCUMENT_REQUEST: "Documents accepted",
-    StepType.DOCUMENT_APPROVAL: "Approved",
-    StepType.CLIENT_CONFIRMATION: "Confirmed",
+    ClientStepType.DOCUMENT_REQUEST: "Documents accepted",
+    ClientStepType.DOCUMENT_APPROVAL: "Approved",
+    ClientStepType.CLIENT_CONFIRMATION: "Confirmed",
 }
 
 
@@ -123,7 +130,10 @@ def _has(step: Step, related: str) -> bool:
 
 
 # In progress, but the next move is ours: a submission under review, changes asked for.
-_WITH_US = {(StepType.DOCUMENT_REQUEST, Sub.SUBMITTED), (StepType.DOCUMENT_APPROVAL, Sub.REJECTED)}
+_WITH_US = {
+    (ClientStepType.DOCUMENT_REQUEST, Sub.SUBMITTED),
+    (ClientStepType.DOCUMENT_APPROVAL, Sub.REJECTED),
+}
 
 
 @dataclass(frozen=True)
@@ -139,7 +149,7 @@ def _item(step: Step, today) -> PortalItem:
         return PortalItem(step, _DONE_WORDS.get(step.type, "Done"), "ok", False)
     label, tone = _WAITING_WORDS.get((step.type, step.sub_status), ("Waiting for you", "warn"))
     overdue = bool(
-        step.type == StepType.DOCUMENT_REQUEST
+        step.type == ClientStepType.DOCUMENT_REQUEST
         and step.sub_status != Sub.SUBMITTED
         and step.deadline
         and step.deadline < today

@@ -16,13 +16,14 @@ from portal.models import (
     DocumentRequest,
     Submission,
 )
+from portal.step_types import ClientStepType
 from sodium.models import Practice, Task
-from workflows.models import Step, StepType
+from workflows.models import Step
 
 CLIENT_FACING = (
-    StepType.DOCUMENT_REQUEST,
-    StepType.DOCUMENT_APPROVAL,
-    StepType.CLIENT_CONFIRMATION,
+    ClientStepType.DOCUMENT_REQUEST,
+    ClientStepType.DOCUMENT_APPROVAL,
+    ClientStepType.CLIENT_CONFIRMATION,
 )
 # How many of a client's files the approval page offers to pick from, newest first.
 PICK_LIMIT = 50
@@ -62,9 +63,9 @@ def get_submission(practice: Practice, submission_id: int) -> Submission:
 def get_approval_step(practice: Practice, step_id: int) -> Step:
     """Return the practice's document-approval step `step_id` with its task, or raise Http404."""
     return get_object_or_404(
-        Step.objects.filter(practice=practice, type=StepType.DOCUMENT_APPROVAL).select_related(
-            "task", "task__client", "task__practice"
-        ),
+        Step.objects.filter(
+            practice=practice, type=ClientStepType.DOCUMENT_APPROVAL
+        ).select_related("task", "task__client", "task__practice"),
         pk=step_id,
     )
 
@@ -138,7 +139,7 @@ def approval_state(practice: Practice, step: Step) -> ApprovalState:
 def can_send_for_approval(step: Step) -> bool:
     """Return whether the approval page can send a document for `step`, from its status alone
     (the sub-status says the latest version was rejected); for links in lists."""
-    if step.type != StepType.DOCUMENT_APPROVAL:
+    if step.type != ClientStepType.DOCUMENT_APPROVAL:
         return False
     return step.status == Step.Status.READY or (
         step.status == Step.Status.IN_PROGRESS and step.sub_status == Step.SubStatus.REJECTED
@@ -222,7 +223,7 @@ def task_documents(practice: Practice, task: Task) -> TaskDocuments | None:
         by_type[step.type].append(step)
 
     requests: dict[int, DocumentRequest] = {}
-    if by_type[StepType.DOCUMENT_REQUEST]:
+    if by_type[ClientStepType.DOCUMENT_REQUEST]:
         submissions = Submission.objects.select_related("contact", "reviewed_by").prefetch_related(
             Prefetch(
                 "documents",
@@ -232,35 +233,35 @@ def task_documents(practice: Practice, task: Task) -> TaskDocuments | None:
         requests = {
             r.step_id: r
             for r in DocumentRequest.objects.filter(
-                practice=practice, step__in=by_type[StepType.DOCUMENT_REQUEST]
+                practice=practice, step__in=by_type[ClientStepType.DOCUMENT_REQUEST]
             ).prefetch_related(Prefetch("submissions", queryset=submissions))
         }
     approvals: dict[int, Approval] = {}
-    if by_type[StepType.DOCUMENT_APPROVAL]:
+    if by_type[ClientStepType.DOCUMENT_APPROVAL]:
         approvals = {
             a.step_id: a
             for a in Approval.objects.filter(
-                practice=practice, step__in=by_type[StepType.DOCUMENT_APPROVAL]
+                practice=practice, step__in=by_type[ClientStepType.DOCUMENT_APPROVAL]
             ).prefetch_related(Prefetch("versions", queryset=_versions().order_by("-number")))
         }
     confirmations: dict[int, Confirmation] = {}
-    if by_type[StepType.CLIENT_CONFIRMATION]:
+    if by_type[ClientStepType.CLIENT_CONFIRMATION]:
         confirmations = {
             c.step_id: c
             for c in Confirmation.objects.filter(
-                practice=practice, step__in=by_type[StepType.CLIENT_CONFIRMATION]
+                practice=practice, step__in=by_type[ClientStepType.CLIENT_CONFIRMATION]
             ).select_related("confirmed_by")
         }
 
     request_rows = []
-    for step in by_type[StepType.DOCUMENT_REQUEST]:
+    for step in by_type[ClientStepType.DOCUMENT_REQUEST]:
         request = requests.get(step.pk)
         submissions = list(request.submissions.all()) if request else []
         for s in submissions:
             s.tone = SUBMISSION_TONE.get(s.status, "muted")
         request_rows.append(RequestRow(step, request, submissions))
     approval_rows = []
-    for step in by_type[StepType.DOCUMENT_APPROVAL]:
+    for step in by_type[ClientStepType.DOCUMENT_APPROVAL]:
         approval = approvals.get(step.pk)
         approval_rows.append(
             ApprovalRow(
@@ -269,6 +270,6 @@ def task_documents(practice: Practice, task: Task) -> TaskDocuments | None:
         )
     confirmation_rows = [
         ConfirmationRow(step, confirmations.get(step.pk))
-        for step in by_type[StepType.CLIENT_CONFIRMATION]
+        for step in by_type[ClientStepType.CLIENT_CONFIRMATION]
     ]
     return TaskDocuments(request_rows, approval_rows, confirmation_rows, files)

@@ -57,3 +57,24 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
                         params={"value": pk},
                     )
         return super()._check_values(value)
+
+
+class _NeededWith:
+    """A field shown as required (no "optional" label) whose emptiness is judged with the
+    rest of its form: a subject only matters for inline content, a chase interval only when
+    chasing is on."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, required=True, **kwargs)
+
+    def validate(self, value: Any) -> None:
+        if value not in self.empty_values:
+            super().validate(value)
+
+
+class NeededChar(_NeededWith, forms.CharField):
+    pass
+
+
+class NeededInt(_NeededWith, forms.IntegerField):
+    pass

@@ -18,7 +18,7 @@ from sodium import activity, rows, timers
 from sodium import engine as core_engine
 from sodium.models import Service, Task, User
 from sodium.tenancy import current_practice_id
-from workflows import handlers
+from workflows import handlers, step_types
 from workflows.handlers import Draft, StepFailure
 from workflows.models import (
     ChecklistItem,
@@ -269,6 +269,9 @@ def _runnable(step_id: int) -> Step | None:
     # The step, locked, with what its handler renders from, if it may run now.
     step = _locked_step(step_id, _FOR_HANDLER)
     if step is None or step.status != S.READY or step.mode != Mode.AUTOMATIC:
+        return None
+    # Whether a type may run by itself is its declaration's (no database rule names types).
+    if step_types.mode_errors(step.type, step.mode):
         return None
     if not core_engine.is_started(step.task):
         return None

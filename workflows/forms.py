@@ -6,6 +6,7 @@ TemplateError, whose field errors `add_building_errors` puts back next to the ri
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -13,9 +14,9 @@ from typing import Any
 from django import forms
 
 from sodium import formfields
+from workflows import step_types
 from workflows.building import TemplateError
 from workflows.models import (
-    AUTOMATIC_TYPES,
     AssignmentRule,
     ContentBlock,
     Mode,
@@ -66,10 +67,6 @@ def _email_tokens(text: str) -> list[str]:
     return [f"email:{part}" for part in _EMAIL_SPLIT.split(text.strip()) if part]
 
 
-def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 class StepForm(forms.Form):
     """Edit one template step: everything but its type (chosen in the wizard)."""
 
@@ -114,43 +111,6 @@ class StepForm(forms.Form):
     specific_assignee = forms.TypedChoiceField(
         label="Member", required=False, coerce=int, empty_value=None
     )
-    # Document request
-    title = forms.CharField(label="Request title", max_length=200, required=False)
-    request_description = forms.CharField(
-        label="What to upload",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Shown to the client on the request page.",
-    )
-    deadline_days = forms.IntegerField(
-        label="Deadline (days after the step runs)", required=False, min_value=0, max_value=365
-    )
-    # Client confirmation
-    message = forms.CharField(
-        label="What the client confirms", required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-    button_text = forms.CharField(label="Button text", max_length=60, required=False)
-    thank_you = forms.CharField(
-        label="Thank-you message", required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    notify_assignee = forms.BooleanField(
-        label="Tell the assignee when the client confirms", required=False
-    )
-    chase_enabled = forms.BooleanField(label="Chase the client until they confirm", required=False)
-    chase_every_days = forms.IntegerField(label="Every (days)", required=False)
-    chase_max_times = forms.IntegerField(label="At most (times)", required=False)
-    chase_subject = forms.CharField(
-        label="Chase subject",
-        max_length=300,
-        required=False,
-        widget=forms.TextInput(attrs=_TOKEN_FIELD),
-    )
-    chase_body = forms.CharField(
-        label="Chase body",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 5, "class": "mono", "data-token-field": True}),
-        help_text="Leave both empty to use the practice's built-in reminder.",
-    )
     # Structure
     depends_on = forms.TypedMultipleChoiceField(
         label="Starts after", required=False, coerce=int, widget=forms.CheckboxSelectMultiple
@@ -173,12 +133,20 @@ class StepForm(forms.Form):
         **kwargs,
     ) -> None:
         self.step = step
+        self.type_spec = step_types.get(step.type)
         members, blocks = list(members), list(blocks)
         self.members = {m.pk: m for m in members}
         self.blocks = {b.pk: b for b in blocks}
         kwargs.setdefault("prefix", f"s{step.pk}")
         kwargs.setdefault("initial", self._initial(step, checklist, depends_on))
         super().__init__(*args, **kwargs)
+        # The type's own inputs (its declaration's edit_fields), before the structure ones.
+        fields = {}
+        for name, f in self.fields.items():
+            if name == "depends_on":
+                fields.update({k: copy.deepcopy(v) for k, v in self.type_spec.edit_fields.items()})
+            fields[name] = f
+        self.fields = fields
         self.siblings = {s.pk: s for s in siblings if s.pk != step.pk}
         self.fields["depends_on"].choices = [(pk, s.name) for pk, s in self.siblings.items()]
         self.fields["specific_assignee"].choices = [("", "Choose a member")] + [
@@ -196,13 +164,14 @@ class StepForm(forms.Form):
             (self.CONTENT_BLOCK, "Use a content block"),
             (self.CONTENT_INLINE, "Write it here"),
         ]
-        if step.is_client_facing:
+        if self.type_spec.default_content:
             sources.append((self.CONTENT_DEFAULT, "The practice's built-in email for this type"))
         self.fields["content_source"].choices = sources
-        if step.type not in AUTOMATIC_TYPES:
+        if not self.type_spec.may_run_automatically:
             del self.fields["mode"]
-        for name in self.unused_fields(step.type):
-            del self.fields[name]
+        if not self.type_spec.sends_email:
+            for name in self.EMAIL_FIELDS:
+                del self.fields[name]
 
     # Which inputs a step type has; the template shows the same sections.
     EMAIL_FIELDS = (
@@ -215,40 +184,16 @@ class StepForm(forms.Form):
         "cc_recipients",
         "cc_extra",
     )
-    REQUEST_FIELDS = ("title", "request_description", "deadline_days")
-    CONFIRMATION_FIELDS = (
-        "message",
-        "button_text",
-        "thank_you",
-        "notify_assignee",
-        "chase_enabled",
-        "chase_every_days",
-        "chase_max_times",
-        "chase_subject",
-        "chase_body",
-    )
-
-    @classmethod
-    def unused_fields(cls, step_type: str) -> list[str]:
-        unused = []
-        if step_type == StepType.SIMPLE:
-            unused += cls.EMAIL_FIELDS
-        if step_type != StepType.DOCUMENT_REQUEST:
-            unused += cls.REQUEST_FIELDS
-        if step_type != StepType.CLIENT_CONFIRMATION:
-            unused += cls.CONFIRMATION_FIELDS
-        return unused
 
     @classmethod
     def _initial(
         cls, step: TemplateStep, checklist: Iterable[str], depends_on: Iterable[int]
     ) -> dict[str, Any]:
         settings = step.settings or {}
-        chase = settings.get("chase") or {}
         known = {token for token, _label in recipient_choices()}
         if step.content_block_id:
             source = cls.CONTENT_BLOCK
-        elif step.subject.strip() or step.body.strip() or not step.is_client_facing:
+        elif step.subject.strip() or step.body.strip() or not step.type_spec.default_content:
             source = cls.CONTENT_INLINE
         else:
             source = cls.CONTENT_DEFAULT
@@ -270,18 +215,7 @@ class StepForm(forms.Form):
             ),
             "assignment_rule": step.assignment_rule,
             "specific_assignee": step.specific_assignee_id,
-            "title": settings.get("title", ""),
-            "request_description": settings.get("request_description", ""),
-            "deadline_days": settings.get("deadline_days"),
-            "message": settings.get("message", ""),
-            "button_text": settings.get("button_text", ""),
-            "thank_you": settings.get("thank_you", ""),
-            "notify_assignee": bool(settings.get("notify_assignee")),
-            "chase_enabled": bool(chase.get("enabled")),
-            "chase_every_days": chase.get("every_days"),
-            "chase_max_times": chase.get("max_times"),
-            "chase_subject": chase.get("subject", ""),
-            "chase_body": chase.get("body", ""),
+            **step.type_spec.edit_initial(settings),
             "depends_on": list(depends_on),
             "checklist": "\n".join(checklist),
         }
@@ -330,29 +264,8 @@ class StepForm(forms.Form):
         return ordered + _email_tokens(self.cleaned_data[f"{kind}_extra"])
 
     def _settings(self) -> dict[str, Any]:
-        # Keys this form does not show (e.g. a chase content block) are kept as they were.
-        settings = dict(self.step.settings or {})
-        data = self.cleaned_data
-        if self.step.type == StepType.DOCUMENT_REQUEST:
-            settings["title"] = data["title"].strip()
-            settings["request_description"] = data["request_description"].strip()
-            if data["deadline_days"] is None:
-                settings.pop("deadline_days", None)
-            else:
-                settings["deadline_days"] = data["deadline_days"]
-        elif self.step.type == StepType.CLIENT_CONFIRMATION:
-            settings["message"] = data["message"].strip()
-            settings["button_text"] = data["button_text"].strip()
-            settings["thank_you"] = data["thank_you"].strip()
-            settings["notify_assignee"] = data["notify_assignee"]
-            chase = dict(settings.get("chase") or {})
-            chase["enabled"] = data["chase_enabled"]
-            chase["every_days"] = _int_or_none(data["chase_every_days"])
-            chase["max_times"] = _int_or_none(data["chase_max_times"])
-            chase["subject"] = data["chase_subject"].strip()
-            chase["body"] = data["chase_body"]
-            settings["chase"] = chase
-        return settings
+        # The type words its settings; keys the form does not show are kept as they were.
+        return self.type_spec.edit_settings(dict(self.step.settings or {}), self.cleaned_data)
 
     def checklist_items(self) -> list[str]:
         return self.cleaned_data["checklist"].splitlines()

@@ -13,11 +13,14 @@ from sodium.tenancy import TenantManager
 
 
 class StepType(models.TextChoices):
+    """The step types workflows itself declares; other apps register theirs.
+
+    `StepConfig.type` takes any registered type (workflows.step_types), so its choices do
+    not depend on which apps are loaded.
+    """
+
     SIMPLE = "simple", "Simple step"
     EMAIL = "email", "Send email"
-    DOCUMENT_REQUEST = "document_request", "Document request"
-    DOCUMENT_APPROVAL = "document_approval", "Document approval"
-    CLIENT_CONFIRMATION = "client_confirmation", "Client confirmation"
 
 
 class Mode(models.TextChoices):
@@ -36,16 +39,13 @@ class AssignmentRule(models.TextChoices):
     UNASSIGNED = "unassigned", "Unassigned"
 
 
-# Types that may run without a person; document approval needs someone to pick the file.
-AUTOMATIC_TYPES = {StepType.EMAIL, StepType.DOCUMENT_REQUEST, StepType.CLIENT_CONFIRMATION}
-
-
 class StepConfig(models.Model):
     """What a template step and its per-task copy share: type, mode, content, recipients."""
 
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    type = models.CharField(max_length=24, choices=StepType.choices, default=StepType.SIMPLE)
+    # A registered step type (workflows.step_types); validated in clean, not by choices.
+    type = models.CharField(max_length=24, default=StepType.SIMPLE)
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.MANUAL)
     position = models.PositiveIntegerField(default=0)
     # Type-specific settings, validated by workflows.step_types.validate_settings.
@@ -72,25 +72,34 @@ class StepConfig(models.Model):
             raise ValidationError(errors)
 
     @property
+    def type_spec(self):
+        """Return the declaration of this step's type (workflows.step_types.StepTypeSpec)."""
+        from workflows import step_types
+
+        return step_types.get(self.type)
+
+    def get_type_display(self) -> str:
+        from workflows import step_types
+
+        return step_types.label_of(self.type)
+
+    @property
     def is_client_facing(self) -> bool:
-        return self.type in {
-            StepType.DOCUMENT_REQUEST,
-            StepType.DOCUMENT_APPROVAL,
-            StepType.CLIENT_CONFIRMATION,
-        }
+        from workflows import step_types
+
+        return step_types.is_registered(self.type) and self.type_spec.client_facing
 
     @property
     def sends_email(self) -> bool:
-        return self.type != StepType.SIMPLE
+        from workflows import step_types
+
+        return not step_types.is_registered(self.type) or self.type_spec.sends_email
 
 
 def _mode_rules(prefix: str) -> list[models.CheckConstraint]:
+    # Whether another app's type may run automatically is its declaration's business
+    # (StepTypeSpec.may_run_automatically), checked in clean, the forms and the engine.
     return [
-        models.CheckConstraint(
-            condition=~Q(type=StepType.DOCUMENT_APPROVAL, mode=Mode.AUTOMATIC),
-            name=f"{prefix}_approval_is_manual",
-            violation_error_message="Document approval steps are always manual.",
-        ),
         models.CheckConstraint(
             condition=~Q(type=StepType.SIMPLE, mode=Mode.AUTOMATIC),
             name=f"{prefix}_simple_is_manual",

@@ -12,11 +12,11 @@ from django.utils import dateformat, timezone
 
 from sodium import engine as core_engine
 from sodium.models import OutboundMessage, Practice, Task, Team, User
+from workflows import step_types
 from workflows.models import (
     ChecklistItem,
     Step,
     StepGroup,
-    StepType,
     TemplateStep,
     WorkflowTemplate,
 )
@@ -159,10 +159,20 @@ SS = Step.SubStatus
 # Steps someone has to act on; "blocked" joins them only when asked for.
 OPEN_WORK = (S.READY, S.IN_PROGRESS, S.FAILED)
 OPEN = (S.BLOCKED, S.READY, S.IN_PROGRESS, S.FAILED)
-# In progress and waiting for the client (a returned submission waits for a new one).
-AWAITING_CLIENT = Q(status=S.IN_PROGRESS, sub_status=SS.AWAITING_RESPONSE) | Q(
-    status=S.IN_PROGRESS, type=StepType.DOCUMENT_REQUEST, sub_status=SS.REJECTED
-)
+
+
+def awaiting_client() -> Q:
+    """Return the filter for steps in progress and waiting for the client.
+
+    A returned submission waits for a new one for the types that say so
+    (StepTypeSpec.waits_when_rejected); read from the registry when asked, so it holds the
+    types of every app loaded.
+    """
+    return Q(status=S.IN_PROGRESS, sub_status=SS.AWAITING_RESPONSE) | Q(
+        status=S.IN_PROGRESS,
+        type__in=step_types.values_where(lambda t: t.waits_when_rejected),
+        sub_status=SS.REJECTED,
+    )
 
 
 @dataclass
@@ -188,10 +198,14 @@ def progress_of_steps(steps: list[Step]) -> TaskProgress:
 
 
 def is_awaiting_client(step: Step) -> bool:
-    """Return whether the step waits on the client (the same test as AWAITING_CLIENT)."""
+    """Return whether the step waits on the client (the same test as awaiting_client())."""
     return step.status == S.IN_PROGRESS and (
         step.sub_status == SS.AWAITING_RESPONSE
-        or (step.type == StepType.DOCUMENT_REQUEST and step.sub_status == SS.REJECTED)
+        or (
+            step.sub_status == SS.REJECTED
+            and step_types.is_registered(step.type)
+            and step_types.get(step.type).waits_when_rejected
+        )
     )
 
 
@@ -203,7 +217,7 @@ def progress_for_task_list(practice: Practice, task_ids: list[int]) -> dict[int,
     rows = (
         Step.objects.filter(practice=practice, task_id__in=task_ids)
         .values_list("task_id", "status")
-        .annotate(n=Count("pk"), waiting=Count("pk", filter=AWAITING_CLIENT))
+        .annotate(n=Count("pk"), waiting=Count("pk", filter=awaiting_client()))
         .order_by()
     )
     for task_id, status, n, waiting in rows:
@@ -343,7 +357,7 @@ def overdue_steps(practice: Practice, *, limit: int = 100) -> tuple[list[Step], 
 def steps_awaiting_clients(practice: Practice, *, limit: int = 100) -> tuple[list[Step], int]:
     """Return the practice's steps waiting for a client's answer, longest waiting first, and
     how many there are in all. Two queries."""
-    qs = Step.objects.filter(practice=practice).filter(AWAITING_CLIENT)
+    qs = Step.objects.filter(practice=practice).filter(awaiting_client())
     rows = list(
         qs.select_related("task", "task__client", "assignee", "assignee_team")
         .only(*ROW_FIELDS)

@@ -1,16 +1,177 @@
-"""The five step types: what settings each takes and how a configuration is validated."""
+"""Step types as plug-ins: each declares itself once in a `StepTypeSpec`, registered here.
+
+Workflows registers *simple* and *send email* (below); another app registers its own types
+when it loads (the portal's three client-facing ones in `portal/step_types.py`). Everything
+that differs by type — label, description, whether it may run by itself, its settings and
+their validation, its wizard stages, fields and review lines, its default content, its Liquid
+variables, its focus-panel part, its sub-statuses and its timers — is read from the spec, so
+nothing in workflows names another app's types. This module also validates a configuration
+(`config_errors`) and the recipients a step sends to.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from sodium import liquid
 from workflows.context import CONTACT_ROLES, KNOWN_PATHS
-from workflows.models import AUTOMATIC_TYPES, Mode, StepType
+from workflows.models import Mode, StepType
+
+if TYPE_CHECKING:
+    from django import forms
+
+_EMAILING = ("type", "name", "content", "recipients", "behaviour", "assignment", "review")
+_MANUAL_ONLY = ("type", "name", "behaviour", "assignment", "review")
+
+
+def _no_errors(settings: dict) -> dict[str, list[str]]:
+    return {}
+
+
+def _no_settings(*_data: dict) -> dict[str, Any]:
+    return {}
+
+
+def _no_lines(settings: dict) -> list[str]:
+    return []
+
+
+def _keep_settings(settings: dict, data: dict) -> dict[str, Any]:
+    return dict(settings)
+
+
+@dataclass(frozen=True)
+class StepTypeSpec:
+    """Everything about one step type, in one place.
+
+    Stored values (`value`) never change: they are in the database. Form fields given here
+    (`name_fields`, `behaviour_fields`, `edit_fields`) are added to the wizard's stage forms
+    and the template editor's step form for this type only.
+    """
+
+    value: str
+    label: str
+    description: str  # one line on the wizard's type cards
+    kind_phrase: str  # the review's "‘Collect records’, a document request."
+    icon: str = "☑"  # the type card's glyph
+    may_run_automatically: bool = False
+    manual_reason: str = ""  # the problem shown when someone sets it to run automatically
+    sends_email: bool = True
+    client_facing: bool = False  # the client acts on it (through a link in its email)
+    composable: bool = False  # when manual, a person reviews and sends its email
+    compose_label: str = "Write the email"  # the focus panel's button for the composer
+    default_content: str = ""  # system block key of its built-in email, if it has one
+    settings_errors: Callable[[dict], dict[str, list[str]]] = _no_errors
+    # The wizard
+    wizard_stages: tuple[str, ...] = _EMAILING
+    name_fields: Mapping[str, forms.Field] = dataclasses.field(default_factory=dict)
+    behaviour_fields: Mapping[str, forms.Field] = dataclasses.field(default_factory=dict)
+    field_stages: Mapping[str, str] = dataclasses.field(default_factory=dict)  # error key → stage
+    wizard_settings: Callable[[dict, dict], dict[str, Any]] = _no_settings  # (name, behaviour)
+    name_heading: str = "Name"
+    name_intro: str = "What your team sees in the workflow and in their list of steps."
+    behaviour_intro: str = "How and when the step runs."
+    manual_email: str = "email"  # "Waits for the assignee, who sees the drafted email …"
+    manual_note: str = ""  # shown instead of the mode choice when it is always manual
+    behaviour_template: str = ""  # the type's own part of the behaviour stage
+    manual_doing: str = "the assignee checks the drafted email and sends it"
+    review_name_lines: Callable[[dict], list[str]] = _no_lines
+    review_behaviour_lines: Callable[[dict], list[str]] = _no_lines
+    preview_values: Callable[[dict], dict[str, Any]] = _no_settings  # extra Liquid values
+    # The template editor's step form
+    edit_fields: Mapping[str, forms.Field] = dataclasses.field(default_factory=dict)
+    edit_initial: Callable[[dict], dict[str, Any]] = _no_settings  # settings → initial
+    edit_settings: Callable[[dict, dict], dict[str, Any]] = _keep_settings  # (old, cleaned)
+    edit_template: str = ""  # the type's own part of the step form
+    edit_manual: str = "someone does the work and marks it done"  # "Manual — …" when manual
+    # Running
+    variables: tuple[str, ...] = ()  # Liquid variable paths its emails add (workflows.context)
+    focus_template: str = ""  # registered with workflows.panels.register_focus_step_template
+    sub_statuses: tuple[str, ...] = ()  # Step.SubStatus values it uses
+    timers: tuple[str, ...] = ()  # timer kinds it schedules (and cancels when it finishes)
+    waits_when_rejected: bool = False  # a rejected submission still waits on the client
+
+
+_REGISTRY: dict[str, StepTypeSpec] = {}
+
+
+def register(spec: StepTypeSpec) -> StepTypeSpec:
+    """Register a step type (once per value; registering the same value again replaces it).
+
+    Also registers its focus-panel part with the focus panel.
+    """
+    _REGISTRY[spec.value] = spec
+    if spec.focus_template:
+        from workflows.panels import register_focus_step_template
+
+        register_focus_step_template(spec.value, spec.focus_template)
+    return spec
+
+
+def unregister(value: str) -> None:
+    """Forget a step type (tests' throwaway types)."""
+    _REGISTRY.pop(value, None)
+
+
+def get(value: str) -> StepTypeSpec:
+    """Return the declaration of a registered step type; raise KeyError for an unknown one."""
+    return _REGISTRY[value]
+
+
+def is_registered(value: str) -> bool:
+    return value in _REGISTRY
+
+
+def all_types() -> list[StepTypeSpec]:
+    """Return every registered step type, in the order they were registered."""
+    return list(_REGISTRY.values())
+
+
+def label_of(value: str) -> str:
+    """Return a type's label; an unregistered stored value shows as itself."""
+    spec = _REGISTRY.get(value)
+    return spec.label if spec else value
+
+
+def values_where(test: Callable[[StepTypeSpec], bool]) -> list[str]:
+    """Return the values of the registered types that pass `test`."""
+    return [s.value for s in _REGISTRY.values() if test(s)]
+
+
+register(
+    StepTypeSpec(
+        value=StepType.SIMPLE,
+        label="Simple step",
+        description="A checklist item: someone does the work, then marks it complete.",
+        kind_phrase="a simple step",
+        icon="✓",
+        manual_reason="Simple steps are done by a person, so they are manual.",
+        sends_email=False,
+        wizard_stages=_MANUAL_ONLY,
+        behaviour_intro="When the step becomes ready, and what the person checks off.",
+        manual_note="<strong>Done by a person.</strong> When the step is ready, the assignee "
+        "does the work and marks it complete.",
+        manual_doing="someone does the work and marks it done",
+    )
+)
+register(
+    StepTypeSpec(
+        value=StepType.EMAIL,
+        label="Send email",
+        description="Sends an email to the client or your team as part of the workflow.",
+        kind_phrase="an email step",
+        icon="✉",
+        may_run_automatically=True,
+        composable=True,
+    )
+)
 
 MEMBER_RECIPIENTS = {
     "task_owner": "Task owner",
@@ -68,59 +229,40 @@ def _int_between(value: Any, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
+def int_between(value: Any, low: int, high: int) -> bool:
+    """Return whether `value` is a whole number (not a bool) from `low` to `high`."""
+    return _int_between(value, low, high)
+
+
 def settings_errors(step_type: str, data: dict) -> dict[str, list[str]]:
-    """Return field → problems for a step type's `settings`."""
-    errors: dict[str, list[str]] = {}
+    """Return field → problems for a step type's `settings` (its declaration checks them)."""
+    if not is_registered(step_type):
+        return {}
+    return get(step_type).settings_errors(data or {})
 
-    def need_text(key: str, label: str) -> None:
-        if not str(data.get(key) or "").strip():
-            errors.setdefault(key, []).append(f"Give the {label}.")
 
-    if step_type == StepType.DOCUMENT_REQUEST:
-        need_text("title", "request title")
-        days = data.get("deadline_days")
-        if days is not None and not _int_between(days, 0, 365):
-            errors["deadline_days"] = ["The deadline is a number of days from 0 to 365."]
-    elif step_type == StepType.CLIENT_CONFIRMATION:
-        need_text("message", "message the client confirms")
-        need_text("button_text", "button text")
-        need_text("thank_you", "thank-you message")
-        chase = data.get("chase") or {}
-        if chase.get("enabled"):
-            if not _int_between(chase.get("every_days"), 1, 90):
-                errors["chase.every_days"] = ["Chase every 1 to 90 days."]
-            if not _int_between(chase.get("max_times"), 1, 20):
-                errors["chase.max_times"] = ["Chase at most 1 to 20 times."]
-            # Without content of its own, a chase uses the practice's built-in reminder.
-            if bool(str(chase.get("subject") or "").strip()) != bool(
-                str(chase.get("body") or "").strip()
-            ):
-                errors["chase.body"] = ["Write both the chase subject and body, or neither."]
-            for key in ("subject", "body"):
-                problems = liquid.validate(str(chase.get(key) or ""), KNOWN_PATHS)
-                if problems:
-                    errors.setdefault(f"chase.{key}", []).extend(problems)
-    return errors
+def mode_errors(step_type: str, mode: str) -> list[str]:
+    """Return the problems of running a step of `step_type` in `mode` (empty when allowed)."""
+    spec = _REGISTRY.get(step_type)
+    if spec is None or mode != Mode.AUTOMATIC or spec.may_run_automatically:
+        return []
+    return [spec.manual_reason or f"{spec.label} steps are always manual."]
 
 
 def config_errors(config) -> dict[str, list[str]]:
     """Return field → problems for a step configuration (template step or task step)."""
     errors: dict[str, list[str]] = {}
-    if config.type not in StepType.values:
+    if not is_registered(config.type):
         return {"type": ["Choose a step type."]}
-    if config.mode == Mode.AUTOMATIC and config.type not in AUTOMATIC_TYPES:
-        if config.type == StepType.DOCUMENT_APPROVAL:
-            errors["mode"] = [
-                "Document approval steps are always manual: someone picks the document."
-            ]
-        else:
-            errors["mode"] = ["Simple steps are done by a person, so they are manual."]
+    mode_problems = mode_errors(config.type, config.mode)
+    if mode_problems:
+        errors["mode"] = mode_problems
     if not str(config.name or "").strip():
         errors["name"] = ["Give the step a name."]
     if config.sends_email:
         inline = config.subject.strip() and config.body.strip()
-        # Client-facing types fall back to the practice's built-in email for their type.
-        needs_content = config.type == StepType.EMAIL
+        # Types with a built-in email fall back to the practice's copy of it.
+        needs_content = not get(config.type).default_content
         if needs_content and not config.content_block_id and not inline:
             errors["body"] = ["Choose a content block or write the subject and body."]
         elif bool(config.subject.strip()) != bool(config.body.strip()):

@@ -13,12 +13,13 @@ from portal import access, files, queries
 from portal import engine as portal_engine
 from portal.files import ACCEPT, UploadRejected, max_bytes
 from portal.models import ApprovalVersion, Confirmation, Document, DocumentRequest
+from portal.step_types import ClientStepType
 from portal.views.common import portal_login_required, render_portal
 from sodium.models import Contact
 from sodium.tenancy import practice_scope
-from workflows.models import Step, StepType
+from workflows.models import Step
 
-CLIENT_FACING = (StepType.DOCUMENT_REQUEST, StepType.DOCUMENT_APPROVAL)
+CLIENT_FACING = (ClientStepType.DOCUMENT_REQUEST, ClientStepType.DOCUMENT_APPROVAL)
 
 
 def _step_for(request: HttpRequest, step_id: int) -> Step:
@@ -28,7 +29,7 @@ def _step_for(request: HttpRequest, step_id: int) -> Step:
         Step.objects.filter(
             practice=user.practice,
             task__client_id__in=user.client_ids,
-            type__in=(*CLIENT_FACING, StepType.CLIENT_CONFIRMATION),
+            type__in=(*CLIENT_FACING, ClientStepType.CLIENT_CONFIRMATION),
             status__in=(Step.Status.IN_PROGRESS, Step.Status.DONE),
         ).select_related("task", "task__client"),
         pk=step_id,
@@ -44,9 +45,9 @@ def _contact(request: HttpRequest, step: Step) -> Contact:
 @portal_login_required
 def item(request: HttpRequest, step_id: int) -> HttpResponse:
     step = _step_for(request, step_id)
-    if step.type == StepType.DOCUMENT_REQUEST:
+    if step.type == ClientStepType.DOCUMENT_REQUEST:
         return _request_page(request, step)
-    if step.type == StepType.DOCUMENT_APPROVAL:
+    if step.type == ClientStepType.DOCUMENT_APPROVAL:
         return _approval_page(request, step)
     confirmation = get_object_or_404(Confirmation, step=step)
     return render_portal(
@@ -166,7 +167,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if (
         found is None
         or found.step is None
-        or found.step.type != StepType.CLIENT_CONFIRMATION
+        or found.step.type != ClientStepType.CLIENT_CONFIRMATION
         or found.contact.client.status != "active"  # as the sign-in link refuses them
     ):
         return render_portal(

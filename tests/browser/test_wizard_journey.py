@@ -20,6 +20,7 @@ import pytest
 from django_scopes import scopes_disabled
 from playwright.sync_api import Page, expect
 
+from portal.step_types import ClientStepType
 from sodium import demo
 from sodium.models import Client, Task
 from workflows.models import (
@@ -301,9 +302,9 @@ def test_manager_builds_a_template_with_the_wizard_and_attaches_it(
             assert [(s.name, s.type) for s in made] == [
                 ("Check ID documents", StepType.SIMPLE),
                 ("Welcome email", StepType.EMAIL),
-                ("Collect engagement documents", StepType.DOCUMENT_REQUEST),
-                ("Engagement letter approval", StepType.DOCUMENT_APPROVAL),
-                ("Confirm onboarding", StepType.CLIENT_CONFIRMATION),
+                ("Collect engagement documents", ClientStepType.DOCUMENT_REQUEST),
+                ("Engagement letter approval", ClientStepType.DOCUMENT_APPROVAL),
+                ("Confirm onboarding", ClientStepType.CLIENT_CONFIRMATION),
             ]
             email, request, approval, confirmation = made[1:]
             assert email.mode == Mode.AUTOMATIC

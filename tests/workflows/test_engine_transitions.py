@@ -8,6 +8,7 @@ from unittest import mock
 from django.db import transaction
 from django.utils import timezone
 
+from portal.step_types import ClientStepType
 from sodium import timers
 from sodium.models import ActivityEvent, Task, Timer
 from sodium.tenancy import practice_scope
@@ -265,9 +266,9 @@ class CompleteStepTests(StepRowsMixin, BaseTestCase):
     def test_it_refuses_steps_that_are_not_simple(self) -> None:
         for step_type in (
             StepType.EMAIL,
-            StepType.DOCUMENT_REQUEST,
-            StepType.DOCUMENT_APPROVAL,
-            StepType.CLIENT_CONFIRMATION,
+            ClientStepType.DOCUMENT_REQUEST,
+            ClientStepType.DOCUMENT_APPROVAL,
+            ClientStepType.CLIENT_CONFIRMATION,
         ):
             with self.subTest(type=step_type):
                 step = self.make_step(S.READY, type=step_type)

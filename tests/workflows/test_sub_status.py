@@ -8,11 +8,12 @@ import datetime as dt
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.step_types import ClientStepType
 from tests.base import BaseTestCase
 from tests.workflows.test_engine_transitions import StepRowsMixin
 from tests.workflows.test_focus_panel import HTMX
 from workflows import engine
-from workflows.models import Mode, Step, StepType
+from workflows.models import Mode, Step
 
 S = Step.Status
 SS = Step.SubStatus
@@ -22,7 +23,7 @@ class LeavingInProgressTests(StepRowsMixin, BaseTestCase):
     def waiting_step(self, sub_status: str = SS.AWAITING_RESPONSE) -> Step:
         return self.make_step(
             S.IN_PROGRESS,
-            type=StepType.CLIENT_CONFIRMATION,
+            type=ClientStepType.CLIENT_CONFIRMATION,
             mode=Mode.MANUAL,
             sub_status=sub_status,
         )
@@ -76,7 +77,7 @@ class StaleSubStatusOnPagesTests(StepRowsMixin, BaseTestCase):
         self.task = self.make_task()
         self.task.due_date = timezone.localdate() - dt.timedelta(days=3)  # on the overview
         self.task.save(update_fields=["due_date"])
-        common = dict(task=self.task, type=StepType.DOCUMENT_REQUEST, assignee=self.staff)
+        common = dict(task=self.task, type=ClientStepType.DOCUMENT_REQUEST, assignee=self.staff)
         self.skipped = self.make_step(
             S.SKIPPED, name="Collect receipts", sub_status=SS.AWAITING_RESPONSE, **common
         )

@@ -36,7 +36,7 @@ LINK_HELP = (
 
 def unavailable_reason(step: Step) -> str:
     """Return why this step's email is not written here ("" when it is)."""
-    if step.type not in focus.COMPOSABLE:
+    if not focus.is_composable_type(step.type):
         return f"“{step.name}” does not send an email from the composer."
     if step.mode != Mode.MANUAL:
         return f"“{step.name}” sends its email automatically."

@@ -31,19 +31,29 @@ from sodium.models import Task
 from sodium.roles import Perm, role_can
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest
-from workflows import customise, queries
-from workflows.models import Mode, Step, StepType
+from workflows import customise, queries, step_types
+from workflows.models import Mode, Step
 from workflows.panels import extend_focus_panel
 
 PANEL = "workflows/focus/panel.html"
 PROGRESS = "workflows/focus/_progress.html"
-# Manual steps whose email is reviewed and sent from the composer.
-COMPOSABLE = (StepType.EMAIL, StepType.DOCUMENT_REQUEST, StepType.CLIENT_CONFIRMATION)
+
+
+def is_composable_type(value: str) -> bool:
+    """Return whether steps of this type send, when manual, from the composer."""
+    return step_types.is_registered(value) and step_types.get(value).composable
 
 
 def can_compose(step: Step) -> bool:
-    """Return whether the step's email is sent by a person from the composer, now."""
-    return step.type in COMPOSABLE and step.mode == Mode.MANUAL and step.status == Step.Status.READY
+    """Return whether the step's email is sent by a person from the composer, now.
+
+    Which types are sent that way is their declaration's (StepTypeSpec.composable).
+    """
+    return (
+        is_composable_type(step.type)
+        and step.mode == Mode.MANUAL
+        and step.status == Step.Status.READY
+    )
 
 
 def task_changed_header(task: Task) -> str:

@@ -22,8 +22,9 @@ from django_htmx.http import HttpResponseClientRedirect
 from sodium.roles import Perm
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest, partial
+from workflows import step_types
 from workflows.context import STEP_EMAIL, VARIABLES
-from workflows.models import StepType, TemplateGroup
+from workflows.models import TemplateGroup
 from workflows.wizard import drafts, review, steps
 from workflows.wizard import forms as stage_forms
 
@@ -39,9 +40,10 @@ def _group(request: HtmxHttpRequest, group_id: int) -> TemplateGroup:
 
 
 def _types() -> list[dict[str, str]]:
+    """Return the type cards: every registered step type, as it declares itself."""
     return [
-        {"value": value, "label": label, "description": drafts.TYPE_DESCRIPTIONS[value]}
-        for value, label in StepType.choices
+        {"value": t.value, "label": t.label, "description": t.description, "icon": t.icon}
+        for t in step_types.all_types()
     ]
 
 
@@ -121,7 +123,8 @@ def _render_stage(
         "stage": stage,
         "stage_label": drafts.STAGE_LABELS[stage],
         "step_type": drafts.step_type(draft),
-        "type_label": StepType(drafts.step_type(draft)).label,
+        "type_spec": drafts.spec(draft),
+        "type_label": drafts.spec(draft).label,
         "progress": drafts.progress(draft),
         "ready_for_review": drafts.ready_for_review(draft),
         "is_first": stage == "type",
@@ -199,7 +202,7 @@ def wizard_start(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         kind = request.POST.get("type", "")
-        if kind in StepType.values:
+        if step_types.is_registered(kind):
             draft = drafts.start_draft(
                 request.session,
                 practice_id=request.practice.pk,
@@ -245,12 +248,11 @@ def wizard_stage(request: HtmxHttpRequest, draft_id: str, stage: str) -> HttpRes
         steps.keep_stage(draft, stage, request.POST, ctx)
         return _go(request, loaded, drafts.previous_stage(draft, stage))
     form = steps.submit_stage(draft, stage, request.POST, ctx)
-    if not form.is_valid():
+    target = drafts.CREATOR.target(draft, stage, action, valid=form.is_valid())
+    if target == stage:
         steps.go_to(draft, stage)
         return _render_stage(request, loaded, stage, form=form)
-    if action == "review" and drafts.ready_for_review(draft):
-        return _go(request, loaded, "review")
-    return _go(request, loaded, drafts.next_stage(draft, stage))
+    return _go(request, loaded, target)
 
 
 @require_POST

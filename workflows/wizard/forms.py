@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django import forms
@@ -10,12 +11,12 @@ from django.core.validators import validate_email
 from django.utils.datastructures import MultiValueDict
 
 from sodium import formfields
+from sodium.formfields import NeededChar
 from sodium.models import Client, User
-from workflows.models import AUTOMATIC_TYPES, AssignmentRule, ContentBlock, Mode, StepType
+from workflows import step_types
+from workflows.models import AssignmentRule, ContentBlock, Mode
 from workflows.step_types import CONTACT_RECIPIENTS, MEMBER_RECIPIENTS
-from workflows.wizard.drafts import BUILT_IN_TYPES, WizardContext, step_type
-
-_WHOLE_NUMBER = {"invalid": "Enter a whole number."}
+from workflows.wizard.drafts import WizardContext, spec, step_type
 
 
 def _lines(text: str) -> list[str]:
@@ -27,27 +28,6 @@ def _addresses(text: str) -> list[str]:
     return [a for a in found if a]
 
 
-class _NeededWith:
-    """A field shown as required (no "optional" label) whose emptiness is judged with the
-    rest of the stage: the subject only matters for inline content, the chase interval only
-    when chasing is on."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, required=True, **kwargs)
-
-    def validate(self, value: Any) -> None:
-        if value not in self.empty_values:
-            super().validate(value)
-
-
-class NeededChar(_NeededWith, forms.CharField):
-    pass
-
-
-class NeededInt(_NeededWith, forms.IntegerField):
-    pass
-
-
 class StageForm(forms.Form):
     """A stage's fields. Required fields use config_errors' own messages, so a problem the
     form finds and the same one found by config_errors show once."""
@@ -55,11 +35,36 @@ class StageForm(forms.Form):
     def __init__(self, *args: Any, draft: dict, ctx: WizardContext, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.draft, self.ctx, self.step_type = draft, ctx, step_type(draft)
+        self.type_spec = spec(draft)
+        self.type_field_names: list[str] = []
+
+    def type_fields(self) -> list[forms.BoundField]:
+        """Return the step type's own fields on this stage, in order."""
+        return [self[name] for name in self.type_field_names]
+
+    def add_type_fields(self, extra: dict[str, forms.Field], *, before: str | None = None) -> None:
+        """Add the step type's own fields (copies), before the field `before` if given."""
+        if not extra:
+            return
+        fields = {}
+        for name, f in self.fields.items():
+            if name == before:
+                fields.update({k: copy.deepcopy(v) for k, v in extra.items()})
+            fields[name] = f
+        if before is None:
+            fields.update({k: copy.deepcopy(v) for k, v in extra.items()})
+        self.fields = fields
+        self.type_field_names = list(extra)
+
+
+def type_choices() -> list[tuple[str, str]]:
+    """Return (value, label) of every registered step type."""
+    return [(t.value, t.label) for t in step_types.all_types()]
 
 
 class TypeForm(StageForm):
     type = forms.ChoiceField(
-        choices=StepType.choices,
+        choices=type_choices,
         error_messages={"required": "Choose a step type.", "invalid_choice": "Choose a step type."},
     )
 
@@ -71,18 +76,6 @@ class NameForm(StageForm):
         help_text="For example “Prepare draft accounts”.",
         error_messages={"required": "Give the step a name."},
     )
-    title = forms.CharField(
-        max_length=200,
-        label="Request title",
-        help_text="What the client sees, e.g. “Bank statements for the year”.",
-        error_messages={"required": "Give the request title."},
-    )
-    request_description = forms.CharField(
-        required=False,
-        label="What the client should send",
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Shown to the client with the request.",
-    )
     description = forms.CharField(
         required=False,
         label="Notes for your team",
@@ -91,8 +84,7 @@ class NameForm(StageForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.step_type != StepType.DOCUMENT_REQUEST:
-            del self.fields["title"], self.fields["request_description"]
+        self.add_type_fields(dict(self.type_spec.name_fields), before="description")
 
 
 class ContentForm(StageForm):
@@ -120,7 +112,7 @@ class ContentForm(StageForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [("block", "A content block"), ("inline", "Written here")]
-        if self.step_type in BUILT_IN_TYPES:
+        if self.type_spec.default_content:
             choices.append(("default", "The built-in email"))
         self.fields["source"].choices = choices
         self.fields["content_block"].queryset = self.ctx.content_blocks()
@@ -195,54 +187,6 @@ class BehaviourForm(StageForm):
         label="How it runs",
         error_messages={"invalid_choice": "Choose automatic or manual."},
     )
-    # Document request
-    deadline_days = forms.IntegerField(
-        required=False,
-        label="Client's deadline, in days",
-        help_text="Counted from when the request goes out. Leave empty for no deadline.",
-        error_messages=_WHOLE_NUMBER,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-    )
-    # Document approval
-    category = forms.CharField(
-        max_length=60,
-        required=False,
-        label="Usual category",
-        help_text="A hint for whoever sends the document, e.g. “Accounts”.",
-    )
-    # Client confirmation
-    message = forms.CharField(
-        label="What the client confirms",
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Shown on the confirmation page, e.g. “Please confirm all accounting "
-        "entries have been made.”",
-        error_messages={"required": "Give the message the client confirms."},
-    )
-    button_text = forms.CharField(
-        max_length=60,
-        label="Button text",
-        initial="Confirm",
-        error_messages={"required": "Give the button text."},
-    )
-    thank_you = forms.CharField(
-        label="Thank-you message",
-        widget=forms.Textarea(attrs={"rows": 2}),
-        initial="Thank you. We have your confirmation.",
-        error_messages={"required": "Give the thank-you message."},
-    )
-    notify_assignee = forms.BooleanField(
-        required=False, label="Tell the assignee when the client confirms", initial=True
-    )
-    chase_enabled = forms.BooleanField(required=False, label="Chase the client until they confirm")
-    chase_every_days = NeededInt(label="Every (days)", initial=3, error_messages=_WHOLE_NUMBER)
-    chase_max_times = NeededInt(label="At most (times)", initial=3, error_messages=_WHOLE_NUMBER)
-    chase_subject = forms.CharField(max_length=300, required=False, label="Chase subject")
-    chase_body = forms.CharField(
-        required=False,
-        label="Chase body",
-        widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="Leave both empty to send the practice's built-in reminder.",
-    )
     # Every type
     depends_on = forms.MultipleChoiceField(
         required=False,
@@ -258,36 +202,11 @@ class BehaviourForm(StageForm):
         help_text="One item per line.",
     )
 
-    _FOR_TYPE = {
-        StepType.DOCUMENT_REQUEST: ("deadline_days",),
-        StepType.DOCUMENT_APPROVAL: ("category",),
-        StepType.CLIENT_CONFIRMATION: (
-            "message",
-            "button_text",
-            "thank_you",
-            "notify_assignee",
-            "chase_enabled",
-            "chase_every_days",
-            "chase_max_times",
-            "chase_subject",
-            "chase_body",
-        ),
-    }
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        keep = self._FOR_TYPE.get(self.step_type, ())
-        for names in self._FOR_TYPE.values():
-            for name in names:
-                if name not in keep:
-                    del self.fields[name]
+        self.add_type_fields(dict(self.type_spec.behaviour_fields), before="depends_on")
         self.fields["depends_on"].choices = [(str(s.pk), s.name) for s in self.ctx.group_steps]
-        if "chase_body" in self.fields:
-            self.fields["chase_subject"].widget.attrs["data-token-field"] = ""
-            self.fields["chase_body"].widget.attrs.update(
-                {"data-token-field": "", "data-token-default": ""}
-            )
-        self.offers_mode = self.step_type in AUTOMATIC_TYPES
+        self.offers_mode = self.type_spec.may_run_automatically
 
     def clean_checklist(self) -> list[str]:
         items = _lines(self.cleaned_data["checklist"])
@@ -341,7 +260,7 @@ FORMS: dict[str, type[StageForm]] = {
 def _initial(draft: dict, stage: str) -> dict[str, Any]:
     """Return the values a stage starts with before anything was typed into it."""
     if stage == "content":
-        if step_type(draft) in BUILT_IN_TYPES:
+        if spec(draft).default_content:
             return {"source": "default"}
         return {"source": "inline"}
     if stage == "behaviour":

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
-
-from django.utils import timezone
 
 from sodium import liquid
 from sodium.messaging import builtins
 from sodium.models import Client, Practice, Task
-from workflows import system_blocks
+from workflows import step_types
 from workflows.context import KNOWN_PATHS, build_context, sample_context
-from workflows.models import AssignmentRule, ContentBlock, Mode, StepType
+from workflows.models import AssignmentRule, ContentBlock, Mode
 from workflows.step_types import recipient_label
-from workflows.wizard.drafts import BUILT_IN_TYPES, WizardContext, step_type
+from workflows.wizard.drafts import WizardContext, spec, step_type
 from workflows.wizard.forms import ContentForm
 from workflows.wizard.steps import Parsed, parse
 
@@ -35,13 +32,13 @@ def _recipients(tokens: list[str]) -> str:
 
 
 def built_in_block(practice: Practice, kind: str) -> tuple[str, str, str]:
-    """Return (name, subject, body) of the practice's built-in email for a client-facing type.
+    """Return (name, subject, body) of the practice's built-in email for a step type.
 
     Reads the practice's edited copy when there is one; never creates it (that happens the
-    first time the portal sends it).
+    first time the app that owns the type sends it).
     """
-    # The portal plugs these types in and registers their built-in blocks when it loads.
-    key = system_blocks.STEP_TYPE_BLOCK[kind]
+    # The type declares its built-in block; the app registers the block's text when it loads.
+    key = step_types.get(kind).default_content
     block = ContentBlock.objects.filter(practice=practice, system_key=key).first()
     if block is not None:
         return block.name, block.subject, block.body
@@ -56,46 +53,34 @@ class Section:
     lines: list[str]
 
 
-# How the review's first line names each type: "‘Collect records’, a document request."
-# (Not the type's label: "Simple step" and "Send email" read "a simple step step".)
-KIND_PHRASES = {
-    StepType.SIMPLE: "a simple step",
-    StepType.EMAIL: "an email step",
-    StepType.DOCUMENT_REQUEST: "a document request",
-    StepType.DOCUMENT_APPROVAL: "a document approval",
-    StepType.CLIENT_CONFIRMATION: "a client confirmation",
-}
+def kind_phrase(kind: str) -> str:
+    """Return how the review's first line names a type: "‘Collect records’, a document request."
+
+    (Not the type's label: "Simple step" and "Send email" read "a simple step step".)
+    """
+    return step_types.get(kind).kind_phrase
 
 
 def summary(draft: dict, ctx: WizardContext) -> list[Section]:
     """Return the review: what the step will do, in sentences, one section per stage."""
     parsed = parse(draft, ctx)
-    f, kind = parsed.fields, step_type(draft)
+    f, kind, type_spec = parsed.fields, step_type(draft), spec(draft)
     settings = f["settings"]
     sections = [
         Section(
             "name",
             "Name",
-            [f"{_quote(f['name'] or 'Untitled')}, {KIND_PHRASES[kind]}."]
+            [f"{_quote(f['name'] or 'Untitled')}, {type_spec.kind_phrase}."]
             + ([f"Notes: {f['description']}"] if f["description"] else [])
-            + (
-                [f"The client is asked for {_quote(settings.get('title', ''))}."]
-                + (
-                    [f"They read: {settings['request_description']}"]
-                    if settings.get("request_description")
-                    else []
-                )
-                if kind == StepType.DOCUMENT_REQUEST
-                else []
-            ),
+            + type_spec.review_name_lines(settings),
         )
     ]
-    if kind != StepType.SIMPLE:
+    if type_spec.sends_email:
         if parsed.source == "block" and f["content_block"] is not None:
             what = f"Sends the {_quote(f['content_block'].name)} block"
         elif parsed.source == "inline":
             what = f"Sends its own email, {_quote(f['subject'])},"
-        elif kind in BUILT_IN_TYPES:
+        elif type_spec.default_content:
             what = f"Sends the built-in email {_quote(built_in_block(ctx.practice, kind)[0])}"
         else:
             what = "Sends an email (not chosen yet)"
@@ -118,38 +103,9 @@ def _behaviour_lines(parsed: Parsed, kind: str, settings: dict[str, Any]) -> lis
         lines = [f"Runs automatically {when}."]
     else:
         when = f"once {after} {verb} done" if after else "when the task starts"
-        doing = {
-            StepType.SIMPLE: "someone does the work and marks it done",
-            StepType.DOCUMENT_APPROVAL: "the assignee picks the document and sends it "
-            "(approval steps are always manual)",
-        }.get(kind, "the assignee checks the drafted email and sends it")
+        doing = step_types.get(kind).manual_doing
         lines = [f"Manual: it becomes ready {when}; {doing}."]
-    if kind == StepType.DOCUMENT_REQUEST:
-        days = settings.get("deadline_days")
-        lines.append(
-            "No deadline for the client."
-            if days is None
-            else f"The client has {days} day{'s' if days != 1 else ''} to upload."
-        )
-    elif kind == StepType.DOCUMENT_APPROVAL and settings.get("category"):
-        lines.append(f"Usual category: {settings['category']}.")
-    elif kind == StepType.CLIENT_CONFIRMATION:
-        lines.append(
-            f"Asks the client: {_quote(settings['message'])} with the button "
-            f"{_quote(settings['button_text'])}, then thanks them: "
-            f"{_quote(settings['thank_you'])}"
-        )
-        chase = settings.get("chase") or {}
-        if chase.get("enabled"):
-            content = "its own chase email" if chase.get("subject") else "the built-in reminder"
-            lines.append(
-                f"Chases every {chase.get('every_days')} days, at most {chase.get('max_times')} "
-                f"times, with {content}; chasing stops when the client confirms."
-            )
-        else:
-            lines.append("Does not chase the client.")
-        if settings.get("notify_assignee"):
-            lines.append("Tells the assignee when the client confirms.")
+    lines += step_types.get(kind).review_behaviour_lines(settings)
     if parsed.checklist:
         lines.append(f"Checklist: {'; '.join(parsed.checklist)}.")
     else:
@@ -206,7 +162,7 @@ def preview(draft: dict, ctx: WizardContext, form: ContentForm) -> Preview:
             out.problems.append("Choose a content block to preview it.")
             return out
         subject, body = block.subject, block.body
-    elif source == "default" and kind in BUILT_IN_TYPES:
+    elif source == "default" and spec(draft).default_content:
         _name, subject, body = built_in_block(ctx.practice, kind)
     else:
         subject, body = form.data.get("subject", ""), form.data.get("body", "")
@@ -218,22 +174,16 @@ def preview(draft: dict, ctx: WizardContext, form: ContentForm) -> Preview:
 
     parsed = parse(draft, ctx)
     settings = parsed.fields["settings"]
-    days = settings.get("deadline_days")
-    deadline = timezone.localdate() + dt.timedelta(days=days) if isinstance(days, int) else None
-    extra = {
-        "step": {
-            "name": parsed.fields["name"],
-            "deadline": f"{deadline.day} {deadline:%B %Y}" if deadline else "",
-        },
+    extra: dict[str, Any] = {
+        "step": {"name": parsed.fields["name"], "deadline": ""},
         "action_link": "https://…/portal/ (made when the step runs)",
-        "confirmation": {"message": settings.get("message", "")},
     }
-    if kind == StepType.DOCUMENT_APPROVAL:
-        # Chosen when the step runs; say so rather than leave a gap.
-        extra["document"] = {
-            "title": "(the document you send)",
-            "category": settings.get("category", ""),
-        }
+    # The type's own variables (a deadline, the document, what the client confirms).
+    for key, value in step_types.get(kind).preview_values(settings).items():
+        if isinstance(value, dict) and isinstance(extra.get(key), dict):
+            extra[key] = {**extra[key], **value}
+        else:
+            extra[key] = value
     if out.client is not None:
         out.task = (
             Task.objects.filter(practice=ctx.practice, client=out.client)

@@ -9,18 +9,11 @@ from django import forms
 
 from sodium import liquid
 from sodium.models import User
-from workflows import building
+from workflows import building, step_types
 from workflows.context import KNOWN_PATHS
-from workflows.models import AUTOMATIC_TYPES, AssignmentRule, Mode, StepType, TemplateStep
+from workflows.models import AssignmentRule, Mode, TemplateStep
 from workflows.step_types import config_errors
-from workflows.wizard.drafts import (
-    STAGES,
-    WizardContext,
-    form_field,
-    stage_of,
-    stages,
-    step_type,
-)
+from workflows.wizard.drafts import CREATOR, WizardContext, form_field, stage_of, stages, step_type
 from workflows.wizard.forms import StageForm, bound_form, raw_values
 
 
@@ -44,17 +37,27 @@ class Parsed:
 
 
 def parse(
-    draft: dict, ctx: WizardContext, *, forms_by_stage: dict[str, StageForm] | None = None
+    draft: dict,
+    ctx: WizardContext,
+    *,
+    forms_by_stage: dict[str, StageForm] | None = None,
+    only: str | None = None,
 ) -> Parsed:
-    """Return the step's fields from every stage's valid values (invalid ones are left empty)."""
+    """Return the step's fields from every stage's valid values (invalid ones are left empty).
+
+    With `only`, just that stage's form is read (the others count as empty): checking one
+    stage binds and cleans its own form once, and no other.
+    """
     kind = step_type(draft)
     data: dict[str, dict[str, Any]] = {}
     for stage in stages(draft)[:-1]:
+        if only is not None and stage != only:
+            continue
         form = (forms_by_stage or {}).get(stage) or bound_form(draft, stage, ctx)
         form.is_valid()
         data[stage] = getattr(form, "cleaned_data", {})
-    name, content, who = data["name"], data.get("content", {}), data.get("recipients", {})
-    behaviour, assignment = data["behaviour"], data["assignment"]
+    name, content, who = data.get("name", {}), data.get("content", {}), data.get("recipients", {})
+    behaviour, assignment = data.get("behaviour", {}), data.get("assignment", {})
 
     source = content.get("source") or ""
     block = content.get("content_block") if source == "block" else None
@@ -65,7 +68,7 @@ def parse(
         "description": (name.get("description") or "").strip(),
         "type": kind,
         "mode": behaviour.get("mode") or Mode.MANUAL,
-        "settings": _settings(kind, name, behaviour),
+        "settings": step_types.get(kind).wizard_settings(name, behaviour),
         "content_block": block,
         "subject": (content.get("subject") or "").strip() if inline else "",
         "body": (content.get("body") or "").strip() if inline else "",
@@ -83,41 +86,8 @@ def parse(
         fields=fields,
         checklist=behaviour.get("checklist") or [],
         depends_on=[s for s in ctx.group_steps if s.pk in wanted],
-        source=source if kind != StepType.SIMPLE else "",
+        source=source if step_types.get(kind).sends_email else "",
     )
-
-
-def _settings(kind: str, name: dict[str, Any], behaviour: dict[str, Any]) -> dict[str, Any]:
-    def text(data: dict[str, Any], key: str) -> str:
-        return (data.get(key) or "").strip()
-
-    if kind == StepType.DOCUMENT_REQUEST:
-        settings: dict[str, Any] = {
-            "title": text(name, "title"),
-            "request_description": text(name, "request_description"),
-        }
-        if behaviour.get("deadline_days") is not None:
-            settings["deadline_days"] = behaviour["deadline_days"]
-        return settings
-    if kind == StepType.DOCUMENT_APPROVAL:
-        return {"category": text(behaviour, "category")} if text(behaviour, "category") else {}
-    if kind == StepType.CLIENT_CONFIRMATION:
-        chase: dict[str, Any] = {
-            "enabled": bool(behaviour.get("chase_enabled")),
-            "every_days": behaviour.get("chase_every_days"),
-            "max_times": behaviour.get("chase_max_times"),
-        }
-        if text(behaviour, "chase_subject") or text(behaviour, "chase_body"):
-            chase["subject"] = text(behaviour, "chase_subject")
-            chase["body"] = text(behaviour, "chase_body")
-        return {
-            "message": text(behaviour, "message"),
-            "button_text": text(behaviour, "button_text"),
-            "thank_you": text(behaviour, "thank_you"),
-            "notify_assignee": bool(behaviour.get("notify_assignee")),
-            "chase": chase,
-        }
-    return {}
 
 
 def problems(parsed: Parsed, ctx: WizardContext) -> dict[str, list[str]]:
@@ -156,8 +126,9 @@ def check_stage(draft: dict, stage: str, ctx: WizardContext, data: Any = None) -
     """Return the stage's form bound to `data` (or its saved values) with all its problems."""
     form = bound_form(draft, stage, ctx, data)
     form.is_valid()
-    found = problems(parse(draft, ctx, forms_by_stage={stage: form}), ctx)
-    _add_errors(form, {k: v for k, v in found.items() if stage_of(k) == stage})
+    found = problems(parse(draft, ctx, forms_by_stage={stage: form}, only=stage), ctx)
+    kind = step_type(draft)
+    _add_errors(form, {k: v for k, v in found.items() if stage_of(k, kind) == stage})
     return form
 
 
@@ -165,10 +136,7 @@ def check_stage(draft: dict, stage: str, ctx: WizardContext, data: Any = None) -
 
 
 def _mark(draft: dict, stage: str, finished: bool) -> None:
-    done = [s for s in draft["done"] if s != stage]
-    if finished:
-        done.append(stage)
-    draft["done"] = [s for s in stages(draft) if s in done]
+    CREATOR.mark(draft, stage, finished)
 
 
 def _store(draft: dict, stage: str, form: StageForm, data: Any) -> None:
@@ -178,10 +146,10 @@ def _store(draft: dict, stage: str, form: StageForm, data: Any) -> None:
 
 def _change_type(draft: dict, new_type: str, ctx: WizardContext) -> None:
     draft["values"]["type"] = {"type": new_type}
-    if new_type not in AUTOMATIC_TYPES:
+    if not step_types.get(new_type).may_run_automatically:
         # The mode choice is not shown for this type: forget one made for the old type.
         draft["values"].get("behaviour", {}).pop("mode", None)
-    draft["done"] = [s for s in draft["done"] if s in STAGES[new_type]]
+    draft["done"] = [s for s in draft["done"] if s in stages(draft)]
     for stage in list(draft["done"]):
         if stage != "type" and not check_stage(draft, stage, ctx).is_valid():
             _mark(draft, stage, False)
@@ -230,7 +198,7 @@ def stage_form_with_errors(
 
 
 def _first_stage(draft: dict, keys: list[str]) -> str:
-    owners = {stage_of(k) for k in keys}
+    owners = {stage_of(k, step_type(draft)) for k in keys}
     return next((s for s in stages(draft) if s in owners), "review")
 
 
@@ -240,12 +208,13 @@ def create_step(draft: dict, ctx: WizardContext, *, actor: User) -> TemplateStep
     Raises WizardError naming the first stage with a problem (and remembers the problems in
     the draft, to show on that stage); nothing is created then.
     """
+    checked = {}
     for stage in stages(draft)[:-1]:
-        form = check_stage(draft, stage, ctx)
+        form = checked[stage] = check_stage(draft, stage, ctx)
         if not form.is_valid():
             _mark(draft, stage, False)
             raise WizardError("Some details need another look.", stage, {})
-    parsed = parse(draft, ctx)
+    parsed = parse(draft, ctx, forms_by_stage=checked)
     try:
         return building.add_step(
             ctx.group,
@@ -257,7 +226,7 @@ def create_step(draft: dict, ctx: WizardContext, *, actor: User) -> TemplateStep
     except building.TemplateError as exc:
         errors = exc.errors or {"review": [str(exc)]}
         stage = _first_stage(draft, list(errors))
-        own = {k: v for k, v in errors.items() if stage_of(k) == stage}
+        own = {k: v for k, v in errors.items() if stage_of(k, step_type(draft)) == stage}
         draft["errors"][stage] = own
         if stage != "review":
             _mark(draft, stage, False)
