@@ -9,8 +9,10 @@ from sodium.views import (
     messages,
     notifications,
     practice_settings,
+    sms,
     tasks,
     two_factor,
+    webhooks,
 )
 
 core = [
@@ -39,6 +41,11 @@ core = [
         "clients/<int:client_id>/contacts/<int:contact_id>/delete/",
         clients.contact_delete,
         name="contact-delete",
+    ),
+    path(
+        "clients/<int:client_id>/contacts/<int:contact_id>/text/",
+        sms.contact_sms,
+        name="contact-sms",
     ),
     path(
         "clients/<int:client_id>/services/new/",
@@ -129,4 +136,6 @@ urlpatterns = [
     # Provider webhooks (tracking: delivered, opened, bounced), e.g. /anymail/postmark/tracking/.
     # They authenticate with ANYMAIL_WEBHOOK_SECRET ("user:password" in the webhook URL).
     path("anymail/", include("anymail.urls")),
+    # Twilio's SMS delivery status, authenticated by its X-Twilio-Signature.
+    path("webhooks/sms/twilio/", webhooks.twilio_status, name="sms-twilio-status"),
 ]
