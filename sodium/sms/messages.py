@@ -18,7 +18,7 @@ from django_scopes import scopes_disabled
 from sodium import activity, liquid, outbox, rows
 from sodium.models import Contact, OutboundMessage, Practice, Task, User
 from sodium.sms import backends
-from sodium.sms.numbers import is_textable
+from sodium.sms.numbers import e164, is_textable
 from sodium.sms.segments import count_segments
 from sodium.sms.twilio import STATUS
 from sodium.tenancy import practice_scope
@@ -92,7 +92,7 @@ def queue_sms(
         channel=OutboundMessage.Channel.SMS,
         status=Status.QUEUED,
         idempotency_key=key,
-        to=[str(contact.mobile)],
+        to=[e164(contact.mobile)],
         from_name=practice.display_sender,
         body_text=text,
         client_id=contact.client_id,
@@ -203,7 +203,7 @@ def text_contact(contact: Contact, *, actor: User, body: str, nonce: str) -> Out
             actor=actor,
             client=contact.client,
             obj=contact,
-            summary=f"Texted {contact.full_name} at {contact.mobile}",
+            summary=f"Texted {contact.full_name} at {e164(contact.mobile)}",
             data={"message": message.pk},
         )
     return message

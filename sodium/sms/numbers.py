@@ -32,6 +32,18 @@ def is_textable(number: PhoneNumber | str | None) -> bool:
     )
 
 
+def e164(number: PhoneNumber | str | None) -> str:
+    """Return `number` in E.164 ("+447700900123"), or "" when it is not a possible number.
+
+    PhoneNumber's own str() gives back what was typed for numbers libphonenumber calls
+    invalid, which includes the reserved range above.
+    """
+    parsed = to_python(number) if number else None
+    if not isinstance(parsed, PhoneNumber) or not phonenumbers.is_possible_number(parsed):
+        return ""
+    return parsed.as_e164
+
+
 def validate_mobile(value: PhoneNumber | str) -> None:
     """Raise ValidationError unless `value` is a mobile number (see `is_textable`)."""
     if value and not is_textable(value):
@@ -52,6 +64,10 @@ class MobileNumberField(modelfields.PhoneNumberField):
     """A mobile number column in E.164 ("+447700900123"), validated by `validate_mobile`."""
 
     default_validators = [validate_mobile]
+
+    def get_prep_value(self, value):
+        # Store every possible number in E.164, not only those libphonenumber calls valid.
+        return e164(value) or super().get_prep_value(value)
 
     def formfield(self, **kwargs):
         kwargs.setdefault("form_class", MobileFormField)
