@@ -56,8 +56,8 @@ class MobileFormField(formfields.PhoneNumberField):
     default_validators = [validate_mobile]
 
     def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("error_messages", {"invalid": INVALID})
         super().__init__(*args, **kwargs)
+        self.error_messages["invalid"] = INVALID  # the library's names a landline example
 
 
 class MobileNumberField(modelfields.PhoneNumberField):
