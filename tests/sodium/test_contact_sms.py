@@ -6,6 +6,7 @@ from unittest import mock
 
 from sodium import outbox
 from sodium.models import ActivityEvent, Contact, OutboundMessage
+from sodium.roles import PERMISSIONS, Perm, Role
 from sodium.sms import backends
 from tests import factories as f
 from tests.base import BaseTestCase
@@ -129,6 +130,13 @@ class SendTextTests(BaseTestCase):
         self.assertFalse(OutboundMessage.objects.exists())
 
     def test_it_needs_the_send_sms_permission(self) -> None:
+        without_staff = PERMISSIONS[Perm.SEND_SMS] - {Role.STAFF}
+        with mock.patch.dict(PERMISSIONS, {Perm.SEND_SMS: without_staff}):
+            self.assertEqual(self.client.get(self.url).status_code, 403)
+            r = self.client.get(f"/clients/{self.acme.pk}/")
+            self.assertNotContains(r, "Send a text")
+
+    def test_a_member_of_another_practice_gets_404(self) -> None:
         self.client.force_login(self.outsider)
         self.assertEqual(self.client.get(self.url).status_code, 404)
 
