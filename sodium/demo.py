@@ -288,6 +288,10 @@ def _add_contacts(rng: random.Random, client: Client, actor: User, i: int) -> No
             last_name=last,
             email=f"{first.lower()}@{domain}",
             phone=f"07{rng.randint(100, 999)} {rng.randint(100000, 999999)}",
+            # Ofcom's drama range (07700 900xxx): numbers that reach nobody. Derived, not drawn,
+            # so the rest of the demo stays as the seed made it.
+            mobile=f"07700 900{(i * 3 + n) % 1000:03d}" if n < 2 else "",
+            sms_opt_out=n == 1 and i % 5 == 0,
             is_main=n == 0,
             is_billing=n == 0 or rng.random() < 0.3,
             is_director=n == 0 and client.type in ("limited_company", "llp"),

@@ -179,13 +179,23 @@ class ContactForm(forms.ModelForm):
             "last_name",
             "email",
             "phone",
+            "mobile",
+            "sms_opt_out",
+            "sms_opt_out_reason",
             "is_main",
             "is_billing",
             "is_payroll",
             "is_accounts",
             "is_director",
         ]
-        widgets = {"email": forms.EmailInput(attrs={"autocomplete": "off"})}
+        widgets = {
+            "email": forms.EmailInput(attrs={"autocomplete": "off"}),
+            "mobile": forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
+        }
+        help_texts = {
+            "mobile": "Stored with its country code; numbers without one are British.",
+            "sms_opt_out": "Never send this contact text messages.",
+        }
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"].strip()
@@ -196,8 +206,10 @@ class ContactForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("email") and not cleaned.get("phone"):
+        if not cleaned.get("email") and not cleaned.get("phone") and not cleaned.get("mobile"):
             self.add_error("email", "Give an email address or a phone number.")
+        if not cleaned.get("sms_opt_out"):
+            cleaned["sms_opt_out_reason"] = ""
         return cleaned
 
 

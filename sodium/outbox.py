@@ -1,4 +1,4 @@
-"""The outbox: every email is first an `OutboundMessage` row, then a worker delivers it.
+"""The outbox: every email and text is first an `OutboundMessage` row, then a worker delivers it.
 
 `queue_email` writes the row in the caller's transaction and enqueues delivery on commit,
 or, inside `delivered_by_this_worker()`, leaves it to the worker task that wrote it;
@@ -10,6 +10,9 @@ No stored column holds a secret a message carries (a portal access token): its b
 placeholder (`secret_placeholder`) where the secret goes, and the app that issued the secret
 joins it in only when the email is built for sending (`register_secret`). A resend builds the
 same email again, so the resolver must derive the secret, not draw a new one.
+
+Texts (channel sms) are queued by `sodium.sms.messages.queue_sms` and sent here through the
+SMS backend; their delivery statuses arrive at the provider's callback (`sodium.sms`).
 """
 
 from __future__ import annotations
@@ -271,15 +274,21 @@ def deliver(message_id: int) -> OutboundMessage | None:
         return None
     with practice_scope(message.practice_id):
         try:
-            email = _build_email(message)
-            email.send(fail_silently=False)
+            if message.channel == OutboundMessage.Channel.SMS:
+                from sodium.sms import messages as sms  # sms imports this module
+
+                provider_id = sms.send(message)[:200]
+            else:
+                email = _build_email(message)
+                email.send(fail_silently=False)
+                provider_id = _provider_id(email)
         except SecretUnavailable as exc:  # sending it again would not help
             log.warning("outbound message %s not sent: %s", message_id, exc)
             return _record_failure(message, exc, final=True)
         except Exception as exc:
             log.exception("sending outbound message %s failed", message_id)
             return _record_failure(message, exc)
-        return _record_sent(message, email)
+        return _record_sent(message, provider_id)
 
 
 def redispatch_stale(
@@ -417,8 +426,7 @@ def _claim_sql() -> str:
     )
 
 
-def _record_sent(message: OutboundMessage, email: EmailMultiAlternatives) -> OutboundMessage:
-    provider_id = _provider_id(email)
+def _record_sent(message: OutboundMessage, provider_id: str) -> OutboundMessage:
     now = _timestamp()
     with transaction.atomic():
         # A webhook may already have moved it past sent; then it keeps that status.

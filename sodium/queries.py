@@ -244,21 +244,29 @@ def messages_for_list(
     status: str = "",
     client: Client | None = None,
     task: Task | None = None,
+    channel: str = "",
 ) -> QuerySet[OutboundMessage]:
     """Return the practice's outbound messages, newest first, filtered and searched.
 
-    The search matches the subject and the To and Cc addresses.
+    The search matches the subject, the To and Cc addresses, and a text's body.
     """
     qs = OutboundMessage.objects.filter(practice=practice)
     if status in OutboundMessage.Status.values:
         qs = qs.filter(status=status)
+    if channel in OutboundMessage.Channel.values:
+        qs = qs.filter(channel=channel)
     if client is not None:
         qs = qs.filter(client=client)
     if task is not None:
         qs = qs.filter(task=task)
     term = search.strip()
     if term:
-        qs = qs.filter(Q(subject__icontains=term) | Q(to__icontains=term) | Q(cc__icontains=term))
+        qs = qs.filter(
+            Q(subject__icontains=term)
+            | Q(to__icontains=term)
+            | Q(cc__icontains=term)
+            | Q(channel=OutboundMessage.Channel.SMS, body_text__icontains=term)
+        )
     return qs.select_related("client", "task").order_by("-created_at", "-id")
 
 

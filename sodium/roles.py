@@ -33,6 +33,7 @@ class Perm(models.TextChoices):
         "manage_security",
         "Require two-factor sign-in, unlock members and reset their two-factor sign-in",
     )
+    SEND_SMS = "send_sms", "Text contacts from their client's page"
     MANAGE_AR = "manage_ar", "Build and assign AR workflows"
     WORK_AR = "work_ar", "Work accounts-receivable actions"
 
@@ -46,6 +47,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Perm.MANAGE_MEMBERS: _ADMINS,
     Perm.MANAGE_PRACTICE: _ADMINS,
     Perm.MANAGE_SECURITY: _OWNERS,
+    Perm.SEND_SMS: _PRACTICE_STAFF | {Role.AR_MANAGER, Role.AR_SPECIALIST},
     Perm.MANAGE_AR: _ADMINS | {Role.AR_MANAGER},
     Perm.WORK_AR: _ADMINS | {Role.AR_MANAGER, Role.AR_SPECIALIST},
 }

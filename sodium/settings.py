@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "csp",
     "template_partials",
     "anymail",
+    "phonenumber_field",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -193,6 +194,19 @@ DEFAULT_FROM_EMAIL = env_str("SODIUM_DEFAULT_FROM_EMAIL", "Sodium <no-reply@sodi
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Any ANYMAIL_<SETTING> variable (e.g. ANYMAIL_POSTMARK_SERVER_TOKEN) configures the provider.
 ANYMAIL = env_prefixed("ANYMAIL_")
+
+# --- SMS ------------------------------------------------------------------------------------
+# Contacts' mobiles are stored in E.164; numbers typed without a country code are British.
+PHONENUMBER_DEFAULT_REGION = "GB"
+PHONENUMBER_DB_FORMAT = "E164"
+# "console" (development: printed by the worker), "locmem" (tests), "twilio" (production).
+SODIUM_SMS_BACKEND = env_str("SODIUM_SMS_BACKEND", "console")
+# Read only when SODIUM_SMS_BACKEND is "twilio"; missing ones are reported then.
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+# A sender: a number in E.164 or a Messaging Service SID ("MG…").
+TWILIO_FROM = env_str("TWILIO_FROM", "")
+TWILIO_API_URL = env_str("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
 
 # --- Celery ---------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")

@@ -11,8 +11,10 @@ from sodium.views import (
     messaging,
     notifications,
     practice_settings,
+    sms,
     tasks,
     two_factor,
+    webhooks,
 )
 
 core = [
@@ -65,6 +67,11 @@ core = [
         "clients/<int:client_id>/contacts/<int:contact_id>/delete/",
         clients.contact_delete,
         name="contact-delete",
+    ),
+    path(
+        "clients/<int:client_id>/contacts/<int:contact_id>/text/",
+        sms.contact_sms,
+        name="contact-sms",
     ),
     path(
         "clients/<int:client_id>/services/new/",
@@ -155,4 +162,6 @@ urlpatterns = [
     # Provider webhooks (tracking: delivered, opened, bounced), e.g. /anymail/postmark/tracking/.
     # They authenticate with ANYMAIL_WEBHOOK_SECRET ("user:password" in the webhook URL).
     path("anymail/", include("anymail.urls")),
+    # Twilio's SMS delivery status, authenticated by its X-Twilio-Signature.
+    path("webhooks/sms/twilio/", webhooks.twilio_status, name="sms-twilio-status"),
 ]

@@ -6,6 +6,7 @@ from sodium.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+SODIUM_SMS_BACKEND = "locmem"  # texts land in sodium.sms.backends.outbox
 MEDIA_ROOT = tempfile.mkdtemp(prefix="sodium-test-media-")
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 SECURE_SSL_REDIRECT = False

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from sodium.models.practices import Practice, Team
+from sodium.sms.numbers import MobileNumberField
 from sodium.tenancy import TenantManager
 
 _person = {"on_delete": models.SET_NULL, "null": True, "blank": True, "related_name": "+"}
@@ -140,6 +141,12 @@ class Contact(models.Model):
     last_name = models.CharField(max_length=80, blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=30, blank=True)
+    # E.164 ("+447700900123"); a UK number may be typed as "07700 900123".
+    mobile = MobileNumberField("mobile", blank=True, region="GB")
+    # Whoever asked not to be texted is never texted (queue_sms refuses), whatever sends it.
+    sms_opt_out = models.BooleanField("no text messages", default=False)
+    sms_opt_out_at = models.DateTimeField(null=True, blank=True)
+    sms_opt_out_reason = models.CharField("why", max_length=200, blank=True)
     is_main = models.BooleanField("main contact", default=False)
     is_billing = models.BooleanField("billing", default=False)
     is_payroll = models.BooleanField("payroll", default=False)

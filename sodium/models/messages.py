@@ -7,6 +7,7 @@ from django.utils import timezone
 from sodium.models.clients import Client
 from sodium.models.practices import Practice
 from sodium.models.tasks import Task
+from sodium.sms.segments import Segments, count_segments
 from sodium.tenancy import TenantManager
 
 
@@ -81,6 +82,15 @@ class OutboundMessage(models.Model):
     @property
     def recipients_label(self) -> str:
         return ", ".join(self.to)
+
+    @property
+    def is_sms(self) -> bool:
+        return self.channel == self.Channel.SMS
+
+    @property
+    def segments(self) -> Segments:
+        """The text's length and SMS segments (meaningful for texts)."""
+        return count_segments(self.body_text)
 
 
 class MessageEvent(models.Model):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from sodium import activity
 from sodium.models import Client, ClientService, Contact, Practice, Service, Tag, User
@@ -63,6 +64,8 @@ def update_client(
 @transaction.atomic
 def add_contact(client: Client, *, actor: User, **fields: Any) -> Contact:
     """Add a contact to a client."""
+    if fields.get("sms_opt_out"):
+        fields["sms_opt_out_at"] = timezone.now()
     contact = Contact.objects.create(practice=client.practice, client=client, **fields)
     activity.record(
         practice=client.practice,
@@ -89,6 +92,9 @@ def register_address_change_hook(hook: Callable[[Contact, User], None]) -> None:
 def update_contact(contact: Contact, *, actor: User, **fields: Any) -> Contact:
     """Change a contact's details and roles."""
     old_address = (contact.email or "").strip().lower()
+    if "sms_opt_out" in fields and bool(fields["sms_opt_out"]) != contact.sms_opt_out:
+        # When a contact asked not to be texted is part of the record of their consent.
+        fields["sms_opt_out_at"] = timezone.now() if fields["sms_opt_out"] else None
     changed = activity.changed_fields(contact, fields)
     for name, value in fields.items():
         setattr(contact, name, value)

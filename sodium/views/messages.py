@@ -1,4 +1,4 @@
-"""Messages: every email of the practice, with its delivery status, and one message read in full."""
+"""Messages: every email and text of the practice with its delivery status, one read in full."""
 
 from __future__ import annotations
 
@@ -36,9 +36,12 @@ def message_list(request: HtmxHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in OutboundMessage.Status.values:
         status = ""
+    channel = request.GET.get("channel", "")
+    if channel not in OutboundMessage.Channel.values:
+        channel = ""
     search = request.GET.get("q", "").strip()
     messages = queries.messages_for_list(
-        practice, search=search, status=status, client=client, task=task
+        practice, search=search, status=status, client=client, task=task, channel=channel
     )
     return render(
         request,
@@ -50,8 +53,10 @@ def message_list(request: HtmxHttpRequest) -> HttpResponse:
             "task": task,
             "status": status,
             "statuses": OutboundMessage.Status.choices,
+            "channel": channel,
+            "channels": OutboundMessage.Channel.choices,
             "q": search,
-            "filtered": bool(client or task or status or search),
+            "filtered": bool(client or task or status or search or channel),
             "query": query_without_page(request),
         },
     )
