@@ -47,19 +47,6 @@ class GroupForm(forms.Form):
         return self.cleaned_data["name"].strip()
 
 
-class ContentBlockForm(forms.Form):
-    name = forms.CharField(max_length=120)
-    subject = forms.CharField(max_length=300, widget=forms.TextInput(attrs=_TOKEN_FIELD))
-    body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 16, "class": "mono", **_TOKEN_DEFAULT}),
-        help_text="Plain text with Liquid. A blank line starts a new paragraph; links become "
-        "clickable.",
-    )
-
-    def add_building_errors(self, exc: TemplateError) -> None:
-        add_building_errors(self, exc)
-
-
 _EMAIL_SPLIT = re.compile(r"[\s,;]+")
 
 

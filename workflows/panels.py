@@ -32,7 +32,6 @@ FocusExtension = Callable[[HttpRequest, Task, list[Step]], dict[str, Any] | None
 FOCUS_EXTENSIONS: list[FocusExtension] = []
 # step type -> template of the step's client-facing part in the panel
 FOCUS_STEP_TEMPLATES: dict[str, str] = {}
-SLOTS = ("summary", "body", "actions")
 
 
 def register_focus_extension(fn: FocusExtension) -> None:

@@ -282,13 +282,3 @@ def config_errors(config) -> dict[str, list[str]]:
     for key, problems in settings_errors(config.type, config.settings or {}).items():
         errors.setdefault(f"settings.{key}", []).extend(problems)
     return errors
-
-
-def content_block_errors(subject: str, body: str) -> dict[str, list[str]]:
-    """Return field → problems for a content block's Liquid."""
-    errors = {}
-    for field, source in (("subject", subject), ("body", body)):
-        problems = liquid.validate(source, KNOWN_PATHS)
-        if problems:
-            errors[field] = problems
-    return errors

@@ -3,6 +3,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
@@ -116,12 +117,13 @@ class Client(models.Model):
         if not (self.year_end_day and self.year_end_month):
             return None
         after = after or timezone.localdate()
-        for year in (after.year, after.year + 1):
-            last = calendar.monthrange(year, self.year_end_month)[1]
-            candidate = dt.date(year, self.year_end_month, min(self.year_end_day, last))
-            if candidate >= after:
-                return candidate
-        return None  # unreachable: next year's date is always later
+        # relativedelta(day=31) stops at the month's last day, so a 29 February year end
+        # falls on the 28th in other years.
+        this_year = dt.date(after.year, self.year_end_month, 1)
+        candidate = this_year + relativedelta(day=self.year_end_day)
+        if candidate < after:
+            candidate = this_year + relativedelta(years=1, day=self.year_end_day)
+        return candidate
 
 
 class Contact(models.Model):

@@ -18,7 +18,6 @@ from django_htmx.http import HttpResponseClientRefresh
 from sodium import engine as core_engine
 from sodium import queries as core_queries
 from sodium.models import Task
-from sodium.panels import register_task_list_extension
 from sodium.roles import Perm, role_can
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest
@@ -74,10 +73,6 @@ def task_list_progress(request: HttpRequest, tasks: list[Task]) -> dict[int, str
         )
         for task in tasks
     }
-
-
-# workflows.apps imports this module when it is ready, which registers the column.
-register_task_list_extension(task_list_progress, heading="Workflow")
 
 
 @require_POST
