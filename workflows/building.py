@@ -37,6 +37,14 @@ def _touch(template: WorkflowTemplate) -> None:
     WorkflowTemplate.objects.filter(pk=template.pk).update(updated_at=timezone.now())
 
 
+def _edited(template: WorkflowTemplate, *, actor: User, verb: str, summary: str, obj=None) -> None:
+    """Mark the template changed and record who changed what (the template's audit trail)."""
+    _touch(template)
+    activity.record(
+        practice=template.practice_id, actor=actor, verb=verb, obj=obj or template, summary=summary
+    )
+
+
 def _next_position(qs) -> int:
     return (qs.aggregate(m=Max("position"))["m"] or 0) + 1
 
@@ -66,6 +74,13 @@ def update_template(
 ) -> WorkflowTemplate:
     template.name, template.description, template.updated_at = name, description, timezone.now()
     template.save(update_fields=["name", "description", "updated_at"])
+    activity.record(
+        practice=template.practice_id,
+        actor=actor,
+        verb="template.updated",
+        obj=template,
+        summary=f"Renamed or described the workflow template {name}",
+    )
     return template
 
 
@@ -123,7 +138,13 @@ def add_group(template: WorkflowTemplate, *, actor: User, name: str) -> Template
         name=name,
         position=_next_position(template.groups.all()),
     )
-    _touch(template)
+    _edited(
+        template,
+        actor=actor,
+        verb="template.group_added",
+        obj=group,
+        summary=f"Added the group {name} to {template.name}",
+    )
     return group
 
 
@@ -131,7 +152,13 @@ def add_group(template: WorkflowTemplate, *, actor: User, name: str) -> Template
 def rename_group(group: TemplateGroup, *, actor: User, name: str) -> TemplateGroup:
     group.name = name
     group.save(update_fields=["name"])
-    _touch(group.template)
+    _edited(
+        group.template,
+        actor=actor,
+        verb="template.group_renamed",
+        obj=group,
+        summary=f"Renamed a group of {group.template.name} to {name}",
+    )
     return group
 
 
@@ -139,15 +166,27 @@ def rename_group(group: TemplateGroup, *, actor: User, name: str) -> TemplateGro
 def move_group(group: TemplateGroup, *, actor: User, offset: int) -> None:
     """Move a group up (-1) or down (+1) among its template's groups."""
     _move(list(group.template.groups.select_for_update().order_by("position", "id")), group, offset)
-    _touch(group.template)
+    _edited(
+        group.template,
+        actor=actor,
+        verb="template.group_moved",
+        obj=group,
+        summary=f"Moved the group {group.name} {'up' if offset < 0 else 'down'}",
+    )
 
 
 @transaction.atomic
 def delete_group(group: TemplateGroup, *, actor: User) -> None:
     if group.template.groups.count() == 1:
         raise TemplateError("A template needs at least one group.")
+    template, name = group.template, group.name
     group.delete()
-    _touch(group.template)
+    _edited(
+        template,
+        actor=actor,
+        verb="template.group_deleted",
+        summary=f"Deleted the group {name} from {template.name}",
+    )
 
 
 def _move(items: list, item, offset: int) -> None:
@@ -223,21 +262,38 @@ def update_step(step: TemplateStep, *, actor: User, **fields: Any) -> TemplateSt
         setattr(step, name, value)
     _validate_step(step)
     step.save(update_fields=list(fields))
-    _touch(step.group.template)
+    _edited(
+        step.group.template,
+        actor=actor,
+        verb="template.step_updated",
+        obj=step,
+        summary=f"Changed the step {step.name} of {step.group.template.name}",
+    )
     return step
 
 
 @transaction.atomic
 def delete_step(step: TemplateStep, *, actor: User) -> None:
-    template = step.group.template
+    template, name = step.group.template, step.name
     step.delete()
-    _touch(template)
+    _edited(
+        template,
+        actor=actor,
+        verb="template.step_deleted",
+        summary=f"Deleted the step {name} from {template.name}",
+    )
 
 
 @transaction.atomic
 def move_step(step: TemplateStep, *, actor: User, offset: int) -> None:
     _move(list(step.group.steps.select_for_update().order_by("position", "id")), step, offset)
-    _touch(step.group.template)
+    _edited(
+        step.group.template,
+        actor=actor,
+        verb="template.step_moved",
+        obj=step,
+        summary=f"Moved the step {step.name} {'up' if offset < 0 else 'down'}",
+    )
 
 
 @transaction.atomic

@@ -486,3 +486,44 @@ class ContentBlockTests(BaseTestCase):
         with self.assertRaises(building.TemplateError):
             self.save(block=block, body="Hello {{ client.name ")
         self.assertEqual(ContentBlock.objects.get(pk=block.pk).body, "Hello {{ client.name }}")
+
+
+class EditActivityTests(TemplateMixin, BaseTestCase):
+    """Every edit of a template is on its audit trail, with who made it."""
+
+    def verbs(self) -> list[str]:
+        return list(
+            ActivityEvent.objects.filter(actor=self.manager)
+            .exclude(verb__in=["template.created", "template.step_added"])
+            .order_by("id")
+            .values_list("verb", flat=True)
+        )
+
+    def test_each_edit_records_an_event_by_its_actor(self) -> None:
+        first = self.add(**simple_step(name="Gather records"))
+        second = self.add(**simple_step(name="Prepare accounts"))
+        building.update_template(self.template, actor=self.manager, name="Year end", description="")
+        group = building.add_group(self.template, actor=self.manager, name="Review")
+        building.rename_group(group, actor=self.manager, name="Partner review")
+        building.move_group(group, actor=self.manager, offset=-1)
+        building.update_step(first, actor=self.manager, name="Gather the records")
+        building.move_step(second, actor=self.manager, offset=-1)
+        building.delete_step(first, actor=self.manager)
+        building.delete_group(group, actor=self.manager)
+
+        self.assertEqual(
+            self.verbs(),
+            [
+                "template.updated",
+                "template.group_added",
+                "template.group_renamed",
+                "template.group_moved",
+                "template.step_updated",
+                "template.step_moved",
+                "template.step_deleted",
+                "template.group_deleted",
+            ],
+        )
+        deleted = ActivityEvent.objects.get(verb="template.step_deleted")
+        self.assertEqual(deleted.summary, "Deleted the step Gather the records from Year end")
+        self.assertEqual(deleted.practice_id, self.practice.pk)
