@@ -24,6 +24,7 @@ from portal.models import (
     DocumentRequest,
     Submission,
 )
+from portal.step_types import CHASE_TIMER  # the confirmation type declares it
 from sodium import activity, notifications, outbox, timers
 from sodium.models import Contact, Timer, User
 from workflows import engine as wf_engine
@@ -32,6 +33,11 @@ from workflows.handlers import Draft, StepFailure
 from workflows.models import Step
 
 SS = Step.SubStatus
+
+
+def chase_key(step: Step) -> str:
+    """Return the key of the step's chase timer (one per step)."""
+    return f"step:{step.pk}:chase"
 
 
 class PortalError(Exception):
@@ -297,11 +303,7 @@ def send_for_approval(
     Raises PortalError when the step cannot take a document now, or the document belongs to
     another client.
     """
-    step = (
-        Step.objects.select_for_update(of=("self",))
-        .select_related("task", "task__practice", "task__client", "assignee")
-        .get(pk=step.pk)
-    )
+    step = wf_engine.lock_step(step)  # held still while its approval rows change
     if step.type != "document_approval":
         raise PortalError("This step does not send documents for approval.")
     if document.client_id != step.task.client_id:
@@ -522,16 +524,7 @@ def chase_confirmation(timer: Timer) -> None:
     _send_chase(step, confirmation, chase, number)
     confirmation.chases_sent, confirmation.last_chased_at = number, timezone.now()
     confirmation.save(update_fields=["chases_sent", "last_chased_at"])
-    Step.objects.filter(pk=step.pk).update(chase_count=number)
-    activity.record(
-        practice=step.task.practice,
-        actor=None,
-        actor_label="System",
-        verb="step.chased",
-        task=step.task,
-        obj=step,
-        summary=f"{step.name}: chase {number} of {limit} sent",
-    )
+    wf_engine.record_chase(step, number=number, limit=limit)
     if number < limit:
         timers.schedule(
             practice=step.practice_id,
@@ -582,4 +575,4 @@ def _send_chase(step: Step, confirmation: Confirmation, chase: dict, number: int
     wf.queue_step_email(step, draft, key=f"step:{step.pk}:chase:{number}")
 
 
-timers.register("step.chase", chase_confirmation)
+timers.register(CHASE_TIMER, chase_confirmation)

@@ -7,6 +7,7 @@ awaiting the client. The client's answer comes back through portal.engine.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING
 
@@ -125,12 +126,13 @@ class DocumentRequestHandler(ClientStepHandler):
     def prepare(self, step: Step, *, preview: bool) -> None:
         days = (step.settings or {}).get("deadline_days")
         deadline = timezone.localdate() + dt.timedelta(days=days) if days is not None else None
-        if preview:
-            step.deadline = deadline  # shown in the draft; saved only when it is sent
-        else:
-            from workflows import engine
+        # Shown in the draft and copied onto the request; the engine saves it from the
+        # outcome when the step is sent (see _send).
+        step.deadline = deadline
 
-            engine.set_step_deadline(step, deadline)
+    def _send(self, step: Step, draft: Draft, *, check: bool) -> Outcome:
+        outcome = super()._send(step, draft, check=check)
+        return dataclasses.replace(outcome, deadline=step.deadline, sets_deadline=True)
 
     def open(self, step: Step) -> None:
         portal_engine.open_request(step)
@@ -154,8 +156,12 @@ class ConfirmationHandler(ClientStepHandler):
                 kind=CHASE_TIMER,
                 target_id=step.pk,
                 due_at=timezone.now() + dt.timedelta(days=chase["every_days"]),
-                key=f"step:{step.pk}:chase",
+                key=portal_engine.chase_key(step),
             )
+
+    def finished(self, step: Step) -> None:
+        """The step is done or skipped: no more chases (the engine calls this)."""
+        timers.cancel(portal_engine.chase_key(step))
 
 
 class ApprovalHandler(ClientStepHandler):

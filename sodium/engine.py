@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from sodium import activity, timers
+from sodium import activity, statemachine, timers
 from sodium.models import Client, Practice, Task, Timer, User
 
 S = Task.Status
@@ -32,8 +32,23 @@ ACTION_LABELS: dict[str, str] = {
 }
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(statemachine.InvalidTransition):
     """The task cannot move to that status from where it is."""
+
+
+MACHINE = statemachine.Machine(
+    name="task",
+    model=Task,
+    table=TRANSITIONS,
+    verb="task.status",
+    subject=lambda task: {"practice": task.practice_id, "task": task},
+    error=InvalidTransition,
+    refusal=lambda task, to: (
+        f"A task that is {task.get_status_display().lower()} cannot become "
+        f"{S(to).label.lower() if to in S.values else to}."
+    ),
+    description="A task's own status; `workflows` completes it when every step is finished.",
+)
 
 
 # Apps that run work when a task starts (workflows runs its automatic steps) register here,
@@ -141,25 +156,16 @@ def change_task_status(task: Task, *, to: str, actor: User | None, note: str = "
 
     Raises InvalidTransition unless TRANSITIONS allows the move from the current status.
     """
-    task = Task.objects.select_for_update().get(pk=task.pk)
-    if to not in TRANSITIONS.get(task.status, set()):
-        raise InvalidTransition(
-            f"A task that is {task.get_status_display().lower()} cannot become "
-            f"{S(to).label.lower() if to in S.values else to}."
-        )
+    task = MACHINE.lock(task)
     old = task.status
-    task.status = to
+    MACHINE.check(task, to)
     task.completed_at = timezone.now() if to == S.DONE else None
-    task.save(update_fields=["status", "completed_at"])
-    activity.record(
-        practice=task.practice,
+    task = MACHINE.transition(
+        task,
+        to=to,
         actor=actor,
-        actor_label="" if actor else "System",
-        verb="task.status",
-        task=task,
-        obj=task,
-        old_status=old,
-        new_status=to,
+        locked=True,
+        fields=["completed_at"],
         summary=f"{S(old).label} → {S(to).label}" + (f": {note}" if note else ""),
     )
     _schedule_start(task)

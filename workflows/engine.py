@@ -14,7 +14,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from sodium import activity, rows, timers
+from sodium import activity, rows, statemachine, timers
 from sodium import engine as core_engine
 from sodium.models import Service, Task, User
 from sodium.tenancy import current_practice_id
@@ -42,8 +42,27 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(statemachine.InvalidTransition):
     """The step cannot move to that status from where it is."""
+
+
+MACHINE = statemachine.Machine(
+    name="step",
+    model=Step,
+    table=TRANSITIONS,
+    verb="step.status",
+    subject=lambda step: {"practice": step.practice_id, "task": step.task},
+    error=InvalidTransition,
+    label=lambda step: step.name,
+    refusal=lambda step, to: (
+        f"“{step.name}” is {step.get_status_display().lower()}; it cannot become "
+        f"{S(to).label.lower() if to in S.values else to}."
+    ),
+    description=(
+        "A workflow step. Only `workflows.engine` moves it; client-facing types add a "
+        "sub-status (awaiting response, submitted, rejected, approved, confirmed)."
+    ),
+)
 
 
 class WorkflowError(Exception):
@@ -129,17 +148,18 @@ def _transition(
     note: str = "",
     sub_status: str | None = None,
     reason: str = "",
+    fields: tuple[str, ...] = (),
 ) -> Step:
-    """Move a locked step to `to`; the one place a step's status is written."""
-    if to not in TRANSITIONS.get(step.status, set()):
-        raise InvalidTransition(
-            f"“{step.name}” is {step.get_status_display().lower()}; it cannot become "
-            f"{S(to).label.lower() if to in S.values else to}."
-        )
+    """Move a locked step to `to`; the one place a step's status is written.
+
+    The core helper checks the move, records the activity event and runs hooks; the row is
+    written by the hot path's prepared UPDATE (`rows.update`), not `save()`. `fields` are
+    other fields the caller set on the step (its deadline), written and logged with it.
+    """
+    MACHINE.check(step, to)
     now = timezone.now()
     old = step.status
-    step.status = to
-    fields = ["status"]
+    written = list(fields)
     # A sub-status says where an in-progress step stands with the client; a step that leaves
     # in progress keeps only the outcome it is given (approved, confirmed…), never a stale
     # "awaiting response" beside "skipped" or "failed".
@@ -147,38 +167,39 @@ def _transition(
         sub_status = Step.SubStatus.NONE
     if sub_status is not None:
         step.sub_status = sub_status
-        fields.append("sub_status")
+        written.append("sub_status")
     if to == S.READY:
         step.ready_at = now
-        fields.append("ready_at")
+        written.append("ready_at")
     if to == S.IN_PROGRESS:
         step.started_at = now
-        fields.append("started_at")
+        written.append("started_at")
     if to in Step.FINISHED:
         step.completed_at = now
-        fields.append("completed_at")
+        written.append("completed_at")
     elif step.completed_at is not None:
         step.completed_at = None
-        fields.append("completed_at")
+        written.append("completed_at")
     step.failure_reason = reason if to == S.FAILED else ""
-    fields.append("failure_reason")
-    rows.update(step, fields)
+    written.append("failure_reason")
     summary = f"{step.name}: {S(old).label} → {S(to).label}"
     if note or reason:
         summary += f" · {note or reason}"
-    activity.record(
-        practice=step.practice_id,
+    data: dict[str, Any] = {"sub_status": step.sub_status}
+    if "deadline" in written:
+        data["deadline"] = step.deadline.isoformat() if step.deadline else None
+    MACHINE.transition(
+        step,
+        to=to,
         actor=actor,
-        actor_label="" if actor else "System",
-        verb="step.status",
-        task=step.task,
-        obj=step,
-        old_status=old,
-        new_status=to,
+        locked=True,
+        fields=written,
+        write=rows.update,
         summary=summary,
-        data={"sub_status": step.sub_status},
+        data=data,
     )
     if to in Step.FINISHED:
+        handlers.finished(step)  # the step's type cancels its own timers
         _unblock_dependents(step)
     if to == S.READY and step.mode == Mode.AUTOMATIC and core_engine.is_started(step.task):
         _enqueue_run(step)
@@ -247,13 +268,7 @@ def run_step(step_id: int) -> Step | None:
             if step is None:
                 return None
             outcome = handlers.get(step.type).run(step)
-            return _transition(
-                step,
-                to=outcome.status,
-                actor=None,
-                note=outcome.note,
-                sub_status=outcome.sub_status,
-            )
+            return _apply(step, outcome, actor=None)
     except StepFailure as exc:
         reason = str(exc)
     # The run's transaction is rolled back (no savepoint on the way that succeeds, which is
@@ -315,8 +330,22 @@ def send_step_message(step: Step, draft: Draft, *, actor: User) -> Step:
         raise InvalidTransition(f"“{step.name}” is {step.get_status_display().lower()}.")
     with transaction.atomic():
         outcome = handlers.get(step.type).send(step, draft, actor=actor)
+    return _apply(step, outcome, actor=actor)
+
+
+def _apply(step: Step, outcome: handlers.Outcome, *, actor: User | None) -> Step:
+    # A handler's outcome: the status it reached, and the deadline it set, if any.
+    fields: tuple[str, ...] = ()
+    if outcome.sets_deadline:
+        step.deadline = outcome.deadline
+        fields = ("deadline",)
     return _transition(
-        step, to=outcome.status, actor=actor, note=outcome.note, sub_status=outcome.sub_status
+        step,
+        to=outcome.status,
+        actor=actor,
+        note=outcome.note,
+        sub_status=outcome.sub_status,
+        fields=fields,
     )
 
 
@@ -348,7 +377,6 @@ def complete_step(step: Step, *, actor: User, require_checklist: bool = False) -
 def skip_step(step: Step, *, actor: User, note: str = "") -> Step:
     """Skip a step that does not apply to this task; dependents treat it as finished."""
     step = _lock(step)
-    timers.cancel(f"step:{step.pk}:chase")
     step = _transition(step, to=S.SKIPPED, actor=actor, note=note or "Skipped")
     handlers.withdraw(step)  # the client is no longer asked (a document request closes)
     return step
@@ -409,7 +437,6 @@ def finish_client_step(
 ) -> Step:
     """Complete an in-progress client-facing step (approved, confirmed, accepted)."""
     step = _lock(step)
-    timers.cancel(f"step:{step.pk}:chase")
     return _transition(step, to=S.DONE, actor=actor, sub_status=sub_status, note=note)
 
 
@@ -438,10 +465,43 @@ def complete_task(task: Task, *, actor: User) -> Task:
         )
 
 
-def set_step_deadline(step: Step, deadline: dt.date | None) -> None:
-    """Record the client's deadline on a step (document requests set it when they open)."""
-    Step.objects.filter(pk=step.pk).update(deadline=deadline)
-    step.deadline = deadline
+def lock_step(step: Step) -> Step:
+    """Return the step's row locked until the transaction ends, with what handlers render
+    from (task, practice, client, owner, assignee, content block).
+
+    For plug-ins that must hold the step still while they change their own rows (sending a
+    document for approval); only the engine writes the step. Raises Step.DoesNotExist when
+    there is no such step in the practice in scope.
+    """
+    locked = _locked_step(step.pk, _FOR_HANDLER)
+    if locked is None:
+        raise Step.DoesNotExist(f"No step {step.pk} in this practice.")
+    _load_for_handler(locked)
+    return locked
+
+
+@transaction.atomic
+def record_chase(step: Step, *, number: int, limit: int) -> Step:
+    """Record that chase `number` of `limit` was sent for an in-progress step.
+
+    Locks the step, writes its chase count and logs the chase. Raises InvalidTransition
+    unless the step is in progress (a step that finished meanwhile is not chased).
+    """
+    step = _lock(step)
+    if step.status != S.IN_PROGRESS:
+        raise InvalidTransition(f"“{step.name}” is not waiting on the client.")
+    step.chase_count = number
+    rows.update(step, ["chase_count"])
+    activity.record(
+        practice=step.practice_id,
+        actor=None,
+        actor_label="System",
+        verb="step.chased",
+        task=step.task,
+        obj=step,
+        summary=f"{step.name}: chase {number} of {limit} sent",
+    )
+    return step
 
 
 # --- per-task customisation (the template is never touched) ----------------------------------

@@ -8,6 +8,7 @@ work raises StepFailure with a reason a person can act on.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -40,6 +41,10 @@ class Outcome:
     status: str
     sub_status: str | None = None
     note: str = ""
+    # A handler that sets the client's deadline (document requests) returns it here; the
+    # engine writes it with the status and logs it (`sets_deadline`: None clears it).
+    deadline: dt.date | None = None
+    sets_deadline: bool = False
 
 
 @dataclass
@@ -61,6 +66,8 @@ class StepHandler(Protocol):
 
     # Optional: `withdraw(step)` undoes what the step left open for the client (a portal
     # request) when it is skipped; the engine calls it inside the skip's transaction.
+    # Optional: `finished(step)` runs inside the transaction that finishes the step (done or
+    # skipped); a type cancels its own timers there (the engine knows no timer names).
 
 
 HANDLERS: dict[str, StepHandler] = {}
@@ -80,6 +87,13 @@ def get(step_type: str) -> StepHandler:
 def withdraw(step: Step) -> None:
     """Let the step's handler close what the step left open, if it has anything to close."""
     hook = getattr(HANDLERS.get(step.type), "withdraw", None)
+    if hook is not None:
+        hook(step)
+
+
+def finished(step: Step) -> None:
+    """Let the step's handler clean up after the step finished (its timers), if it has any."""
+    hook = getattr(HANDLERS.get(step.type), "finished", None)
     if hook is not None:
         hook(step)
 

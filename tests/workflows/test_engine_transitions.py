@@ -9,8 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.step_types import ClientStepType
-from sodium import timers
-from sodium.models import ActivityEvent, Task, Timer
+from sodium.models import ActivityEvent, Task
 from sodium.tenancy import practice_scope
 from tests import factories as f
 from tests.base import BaseTestCase
@@ -332,16 +331,17 @@ class SkipAndRestoreTests(StepRowsMixin, BaseTestCase):
         self.send.refresh_from_db()
         self.assertEqual(self.send.status, S.SKIPPED)
 
-    def test_skipping_cancels_the_steps_chase(self) -> None:
-        timers.schedule(
-            practice=self.practice,
-            kind="step.chase",
-            target_id=self.prepare.pk,
-            due_at=timezone.now(),
-            key=f"step:{self.prepare.pk}:chase",
-        )
-        engine.skip_step(self.prepare, actor=self.staff)
-        self.assertFalse(Timer.objects.filter(key=f"step:{self.prepare.pk}:chase").exists())
+    def test_skipping_runs_the_step_types_finished_hook(self) -> None:
+        # A step type cancels its own timers there (the portal's confirmation chases).
+        from unittest import mock
+
+        from workflows import handlers
+
+        seen = []
+        handler = mock.Mock(finished=lambda step: seen.append(step.pk))
+        with mock.patch.dict(handlers.HANDLERS, {self.prepare.type: handler}):
+            engine.skip_step(self.prepare, actor=self.staff)
+        self.assertEqual(seen, [self.prepare.pk])
 
     def test_skipping_a_done_step_is_refused(self) -> None:
         engine.complete_step(self.prepare, actor=self.staff)
