@@ -432,9 +432,7 @@ def set_sub_status(step: Step, *, sub_status: str, actor: User | None, note: str
 
 
 @transaction.atomic
-def finish_client_step(
-    step: Step, *, actor: User | None, sub_status: str, note: str, actor_label: str = ""
-) -> Step:
+def finish_client_step(step: Step, *, actor: User | None, sub_status: str, note: str) -> Step:
     """Complete an in-progress client-facing step (approved, confirmed, accepted)."""
     step = _lock(step)
     return _transition(step, to=S.DONE, actor=actor, sub_status=sub_status, note=note)
