@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+from sodium.messaging.urls import content_block_urls
 from sodium.views import (
     auth,
     clients,
-    content_blocks,
     dashboard,
     messages,
     messaging,
@@ -28,28 +28,7 @@ core = [
     path("p/<slug:slug>/logo/", practice_settings.practice_logo, name="practice-logo"),
     path("messaging/variables.json", messaging.liquid_variables, name="liquid-variables"),
     # The content library: reusable messages and the practice's copies of built-in texts
-    path("content-blocks/", content_blocks.content_block_list, name="content-block-list"),
-    path("content-blocks/new/", content_blocks.content_block_create, name="content-block-create"),
-    path(
-        "content-blocks/preview/",
-        content_blocks.content_block_preview,
-        name="content-block-preview",
-    ),
-    path(
-        "content-blocks/built-in/<str:key>/",
-        content_blocks.content_block_system_edit,
-        name="content-block-system-edit",
-    ),
-    path(
-        "content-blocks/<int:content_block_id>/",
-        content_blocks.content_block_edit,
-        name="content-block-edit",
-    ),
-    path(
-        "content-blocks/<int:content_block_id>/delete/",
-        content_blocks.content_block_delete,
-        name="content-block-delete",
-    ),
+    *content_block_urls,
     # Clients, their contacts and services
     path("clients/", clients.client_list, name="client-list"),
     path("clients/new/", clients.client_create, name="client-create"),

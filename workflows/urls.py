@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from sodium.views import content_blocks, messaging
+from sodium.messaging.urls import content_block_urls
+from sodium.views import messaging
 from workflows.views import task_panel, templates_editor
 
 app_name = "workflows"
@@ -66,28 +67,7 @@ urlpatterns = [
         name="template-step-delete",
     ),
     # The content library is the core's (/content-blocks/); its old addresses still answer.
-    path("content-blocks/", content_blocks.content_block_list, name="content-block-list"),
-    path("content-blocks/new/", content_blocks.content_block_create, name="content-block-create"),
-    path(
-        "content-blocks/preview/",
-        content_blocks.content_block_preview,
-        name="content-block-preview",
-    ),
-    path(
-        "content-blocks/built-in/<str:key>/",
-        content_blocks.content_block_system_edit,
-        name="content-block-system-edit",
-    ),
-    path(
-        "content-blocks/<int:content_block_id>/",
-        content_blocks.content_block_edit,
-        name="content-block-edit",
-    ),
-    path(
-        "content-blocks/<int:content_block_id>/delete/",
-        content_blocks.content_block_delete,
-        name="content-block-delete",
-    ),
+    *content_block_urls,
 ]
 
 # Step wizard
