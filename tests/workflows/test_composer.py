@@ -246,3 +246,10 @@ class ComposerSendTests(ComposerTestCase):
         self.assertEqual(self.client.get(compose_url(self.s["letter"])).status_code, 404)
         self.assertEqual(self.send(self.s["letter"]).status_code, 404)
         self.assert_nothing_sent(self.s["letter"])
+
+
+class ComposerButtonTests(ComposerTestCase):
+    def test_each_steps_button_is_worded_by_its_type_declaration(self) -> None:
+        r = self.client.get(focus_url(self.world.task), headers=HTMX)
+        self.assertContains(r, 'Write the email<span class="sr-only"> for ')
+        self.assertContains(r, 'Ask the client to confirm<span class="sr-only"> for ')
