@@ -66,6 +66,20 @@ class Composer:
     context: dict[str, Any] = field(default_factory=dict)  # more for the app's template
 
 
+def validate_addresses(addresses: list[str]) -> list[str]:
+    """Return `addresses` if each is an email address; else raise ValidationError naming the
+    ones that are not."""
+    bad = []
+    for address in addresses:
+        try:
+            validate_email(address)
+        except ValidationError:
+            bad.append(address)
+    if bad:
+        raise ValidationError("Not an email address: " + ", ".join(f"“{a}”" for a in bad) + ".")
+    return addresses
+
+
 def parse_addresses(value: str) -> list[str]:
     """Split comma-, semicolon- or space-separated addresses, keeping the first of repeats."""
     seen, out = set(), []
@@ -81,16 +95,7 @@ class AddressesField(forms.CharField):
 
     def clean(self, value: str) -> list[str]:
         value = super().clean(value)
-        addresses = parse_addresses(value)
-        bad = []
-        for address in addresses:
-            try:
-                validate_email(address)
-            except ValidationError:
-                bad.append(address)
-        if bad:
-            raise ValidationError("Not an email address: " + ", ".join(f"“{a}”" for a in bad) + ".")
-        return addresses
+        return validate_addresses(parse_addresses(value))
 
 
 class NumbersField(forms.CharField):

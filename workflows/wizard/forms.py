@@ -7,11 +7,11 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils.datastructures import MultiValueDict
 
 from sodium import formfields
 from sodium.formfields import NeededChar
+from sodium.messaging.composer import validate_addresses
 from sodium.models import Client, User
 from workflows import step_types
 from workflows.models import AssignmentRule, ContentBlock, Mode
@@ -153,16 +153,7 @@ class RecipientsForm(StageForm):
         self.fields["cc_recipients"].choices = choices
 
     def _clean_emails(self, name: str) -> list[str]:
-        addresses = _addresses(self.cleaned_data[name])
-        bad = []
-        for address in addresses:
-            try:
-                validate_email(address)
-            except ValidationError:
-                bad.append(address)
-        if bad:
-            raise ValidationError("Not an email address: " + ", ".join(f"“{a}”" for a in bad) + ".")
-        return addresses
+        return validate_addresses(_addresses(self.cleaned_data[name]))
 
     def clean_to_emails(self) -> list[str]:
         return self._clean_emails("to_emails")
