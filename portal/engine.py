@@ -16,7 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal import access, content, files
+from portal.errors import PortalError
 from portal.models import (
+    CONFIRMATION_MACHINE,
+    REQUEST_MACHINE,
+    SUBMISSION_MACHINE,
+    VERSION_MACHINE,
     Approval,
     ApprovalVersion,
     Confirmation,
@@ -40,10 +45,6 @@ def chase_key(step: Step) -> str:
     return f"step:{step.pk}:chase"
 
 
-class PortalError(Exception):
-    """A client or staff action the rules refuse; the message is for people."""
-
-
 def _task_url(step: Step) -> str:
     return reverse("sodium:task-detail", kwargs={"task_id": step.task_id})
 
@@ -57,18 +58,6 @@ def _tell_assignee(step: Step, text: str, *, key: str) -> None:
         url=_task_url(step),
         task=step.task,
         key=key,
-    )
-
-
-def _log_client(step: Step, contact: Contact | None, verb: str, summary: str) -> None:
-    activity.record(
-        practice=step.task.practice,
-        actor=None,
-        actor_label=contact.full_name if contact else "Client",
-        verb=verb,
-        task=step.task,
-        obj=step,
-        summary=summary,
     )
 
 
@@ -103,14 +92,12 @@ def open_request(step: Step) -> DocumentRequest:
     """Open (or re-open) the document request of a step that is being run.
 
     Submissions still pending from an earlier run are closed, so nobody reviews stale ones.
+    Runs inside the engine's transaction that sends the step; the step's own event ("Emailed
+    …") tells the story, so the request's and submissions' moves record none of their own.
     """
-    Submission.objects.filter(request__step=step, status=Submission.Status.PENDING).update(
-        status=Submission.Status.REJECTED,
-        rejection_reason="Replaced: the request was sent again.",
-        reviewed_at=timezone.now(),
-    )
+    _close_unreviewed(step, reason="Replaced: the request was sent again.")
     settings = step.settings or {}
-    request, _ = DocumentRequest.objects.update_or_create(
+    request, created = DocumentRequest.objects.update_or_create(
         step=step,
         defaults={
             "practice_id": step.practice_id,
@@ -118,10 +105,34 @@ def open_request(step: Step) -> DocumentRequest:
             "title": client_title(step),
             "description": settings.get("request_description", ""),
             "deadline": step.deadline,
-            "status": DocumentRequest.Status.OPEN,
         },
     )
+    if not created and request.status != DocumentRequest.Status.OPEN:
+        request = REQUEST_MACHINE.transition(
+            request, to=DocumentRequest.Status.OPEN, actor=None, record=False
+        )
     return request
+
+
+def _close_unreviewed(step: Step, *, reason: str) -> int:
+    """Reject the step's submissions nobody reviewed, one transition each (a request has a
+    handful at most); return how many. Their request's or step's event tells the story."""
+    pending = Submission.objects.select_for_update().filter(
+        request__step=step, status=Submission.Status.PENDING
+    )
+    closed = 0
+    for submission in pending:
+        submission.rejection_reason, submission.reviewed_at = reason, timezone.now()
+        SUBMISSION_MACHINE.transition(
+            submission,
+            to=Submission.Status.REJECTED,
+            actor=None,
+            locked=True,
+            fields=["rejection_reason", "reviewed_at"],
+            record=False,
+        )
+        closed += 1
+    return closed
 
 
 def close_request(step: Step) -> DocumentRequest | None:
@@ -136,13 +147,13 @@ def close_request(step: Step) -> DocumentRequest | None:
         DocumentRequest.Status.CLOSED,
     ):
         return request
-    unreviewed = request.submissions.filter(status=Submission.Status.PENDING).update(
-        status=Submission.Status.REJECTED,
-        rejection_reason="The step was skipped.",
-        reviewed_at=timezone.now(),
+    old_status = request.status
+    unreviewed = _close_unreviewed(step, reason="The step was skipped.")
+    # The close is told by the established `request.closed` event below (the timeline and
+    # its tests key on that verb), which also counts the submissions closed with it.
+    request = REQUEST_MACHINE.transition(
+        request, to=DocumentRequest.Status.CLOSED, actor=None, locked=True, record=False
     )
-    request.status = DocumentRequest.Status.CLOSED
-    request.save(update_fields=["status"])
     summary = f"“{request.title}” closed: the client is no longer asked for it"
     if unreviewed:
         summary += f" ({unreviewed} submission{'s' if unreviewed > 1 else ''} closed unreviewed)"
@@ -153,6 +164,8 @@ def close_request(step: Step) -> DocumentRequest | None:
         verb="request.closed",
         task=step.task,
         obj=request,
+        old_status=old_status,
+        new_status=request.status,
         summary=summary,
     )
     return request
@@ -174,8 +187,7 @@ def submit(
         )
         .get(pk=request.pk)
     )
-    if request.status != DocumentRequest.Status.OPEN:
-        raise PortalError("This request is not waiting for documents any more.")
+    REQUEST_MACHINE.check(request, DocumentRequest.Status.SUBMITTED)  # before storing any file
     if not uploads:
         raise PortalError("Choose at least one file to upload.")
     if len(uploads) > 20:
@@ -202,8 +214,10 @@ def submit(
         message=message.strip()[:5000],
     )
     submission.documents.set(documents)
-    request.status = DocumentRequest.Status.SUBMITTED
-    request.save(update_fields=["status"])
+    # The step's sub-status event below ("… submitted n file(s)") tells it.
+    REQUEST_MACHINE.transition(
+        request, to=DocumentRequest.Status.SUBMITTED, actor=None, locked=True, record=False
+    )
     wf_engine.set_sub_status(
         step,
         sub_status=SS.SUBMITTED,
@@ -226,14 +240,19 @@ def accept_submission(submission: Submission, *, actor: User) -> Submission:
         .select_related("request", "request__step")
         .get(pk=submission.pk)
     )
-    if submission.status != Submission.Status.PENDING:
-        raise PortalError("This submission has already been reviewed.")
-    submission.status = Submission.Status.ACCEPTED
+    # The step's own event ("… Done · Submission accepted") tells both moves.
     submission.reviewed_by, submission.reviewed_at = actor, timezone.now()
-    submission.save(update_fields=["status", "reviewed_by", "reviewed_at"])
-    request = submission.request
-    request.status = DocumentRequest.Status.ACCEPTED
-    request.save(update_fields=["status"])
+    SUBMISSION_MACHINE.transition(
+        submission,
+        to=Submission.Status.ACCEPTED,
+        actor=actor,
+        locked=True,
+        fields=["reviewed_by", "reviewed_at"],
+        record=False,
+    )
+    request = REQUEST_MACHINE.transition(
+        submission.request, to=DocumentRequest.Status.ACCEPTED, actor=actor, record=False
+    )
     wf_engine.finish_client_step(
         request.step, actor=actor, sub_status=SS.ACCEPTED, note="Submission accepted"
     )
@@ -258,15 +277,22 @@ def reject_submission(submission: Submission, *, actor: User, reason: str) -> Su
         )
         .get(pk=submission.pk)
     )
-    if submission.status != Submission.Status.PENDING:
-        raise PortalError("This submission has already been reviewed.")
-    submission.status = Submission.Status.REJECTED
+    # The step's sub-status event ("Submission returned: …") tells both moves.
     submission.reviewed_by, submission.reviewed_at = actor, timezone.now()
     submission.rejection_reason = reason[:5000]
-    submission.save(update_fields=["status", "reviewed_by", "reviewed_at", "rejection_reason"])
+    SUBMISSION_MACHINE.transition(
+        submission,
+        to=Submission.Status.REJECTED,
+        actor=actor,
+        locked=True,
+        fields=["reviewed_by", "reviewed_at", "rejection_reason"],
+        record=False,
+    )
     request = submission.request
-    request.status = DocumentRequest.Status.OPEN
-    request.save(update_fields=["status"])
+    if request.status != DocumentRequest.Status.OPEN:  # it is, for a submission made there
+        request = REQUEST_MACHINE.transition(
+            request, to=DocumentRequest.Status.OPEN, actor=actor, record=False
+        )
     step = wf_engine.set_sub_status(
         request.step,
         sub_status=SS.REJECTED,
@@ -330,9 +356,17 @@ def send_for_approval(
     else:
         approval.title, approval.category = title, category
         approval.save(update_fields=["title", "category"])
-        approval.versions.filter(status=ApprovalVersion.Status.PENDING).update(
-            status=ApprovalVersion.Status.SUPERSEDED
-        )
+        # At most one version is pending; the step's event ("Sent version n …") tells it.
+        for pending in approval.versions.select_for_update().filter(
+            status=ApprovalVersion.Status.PENDING
+        ):
+            VERSION_MACHINE.transition(
+                pending,
+                to=ApprovalVersion.Status.SUPERSEDED,
+                actor=actor,
+                locked=True,
+                record=False,
+            )
     number = (
         approval.versions.order_by("-number").values_list("number", flat=True).first() or 0
     ) + 1
@@ -409,16 +443,24 @@ def respond_to_approval(
         )
         .get(pk=version.pk)
     )
-    if version.status != ApprovalVersion.Status.PENDING:
-        return version
+    if not VERSION_MACHINE.allowed(version.status):
+        return version  # already answered: the second click changes nothing
     comment = comment.strip()[:5000]
     if not approve and not comment:
         raise PortalError("Tell us what should change, so we can fix it.")
     step = version.approval.step
-    version.status = ApprovalVersion.Status.APPROVED if approve else ApprovalVersion.Status.REJECTED
-    version.responded_by, version.responded_at, version.comment = contact, timezone.now(), comment
-    version.save(update_fields=["status", "responded_by", "responded_at", "comment"])
     title = version.approval.title
+    version.responded_by, version.responded_at, version.comment = contact, timezone.now(), comment
+    # The client's answer is the version's own event (verb portal.approval), as before.
+    VERSION_MACHINE.transition(
+        version,
+        to=ApprovalVersion.Status.APPROVED if approve else ApprovalVersion.Status.REJECTED,
+        actor=None,
+        actor_label=contact.full_name,
+        locked=True,
+        fields=["responded_by", "responded_at", "comment"],
+        summary=f"{'Approved' if approve else 'Rejected'} {title} (version {version.number})",
+    )
     if approve:
         wf_engine.finish_client_step(
             step, actor=None, sub_status=SS.APPROVED, note=f"{contact.full_name} approved {title}"
@@ -440,12 +482,6 @@ def respond_to_approval(
             f"{contact.full_name} rejected {title}: {comment[:150]}",
             key=f"approval:{version.pk}:notify",
         )
-    _log_client(
-        step,
-        contact,
-        "portal.approval",
-        f"{'Approved' if approve else 'Rejected'} {title} (version {version.number})",
-    )
     return version
 
 
@@ -462,8 +498,6 @@ def open_confirmation(step: Step) -> Confirmation:
             "message": settings.get("message", ""),
             "button_text": settings.get("button_text") or "Confirm",
             "thank_you": settings.get("thank_you") or "Thank you.",
-            "confirmed_at": None,
-            "confirmed_by": None,
         },
     )
     return confirmation
@@ -479,13 +513,21 @@ def confirm(confirmation: Confirmation, *, contact: Contact) -> bool:
         )
         .get(pk=confirmation.pk)
     )
-    if confirmation.confirmed_at is not None:
-        return False
+    if not CONFIRMATION_MACHINE.allowed(confirmation.status):
+        return False  # already confirmed: the second click changes nothing
     step = confirmation.step
     if step.status != Step.Status.IN_PROGRESS:
         raise PortalError("This confirmation is no longer needed.")
     confirmation.confirmed_at, confirmation.confirmed_by = timezone.now(), contact
-    confirmation.save(update_fields=["confirmed_at", "confirmed_by"])
+    # The step's own event ("… Done · <contact> confirmed") tells it.
+    CONFIRMATION_MACHINE.transition(
+        confirmation,
+        to=Confirmation.Status.CONFIRMED,
+        actor=None,
+        locked=True,
+        fields=["confirmed_at", "confirmed_by"],
+        record=False,
+    )
     wf_engine.finish_client_step(
         step, actor=None, sub_status=SS.CONFIRMED, note=f"{contact.full_name} confirmed"
     )
@@ -512,7 +554,7 @@ def chase_confirmation(timer: Timer) -> None:
     if step is None or step.status != Step.Status.IN_PROGRESS:
         return
     confirmation = Confirmation.objects.select_for_update().filter(step=step).first()
-    if confirmation is None or confirmation.confirmed_at is not None:
+    if confirmation is None or confirmation.status != Confirmation.Status.PENDING:
         return
     chase = (step.settings or {}).get("chase") or {}
     if not chase.get("enabled"):

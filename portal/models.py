@@ -6,9 +6,16 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from portal.errors import ItemRefused
 from sodium.models import Client, Contact, Practice
+from sodium.statemachine import Machine
 from sodium.tenancy import TenantManager
 from workflows.models import Step
+
+# Each item's status moves only through its Machine, declared under its model (tables shown
+# in docs/state-machines.md). Most moves are told by the step's own event — the step's
+# sub-status changes with them — so the engine records the item's move only where no step
+# event says it (a request closed, a client's answer to a version).
 
 
 class AccessToken(models.Model):
@@ -126,6 +133,30 @@ class DocumentRequest(models.Model):
         )
 
 
+_R = DocumentRequest.Status
+
+REQUEST_MACHINE = Machine(
+    name="portal document request",
+    model=DocumentRequest,
+    table={
+        _R.OPEN: {_R.SUBMITTED, _R.CLOSED},
+        _R.SUBMITTED: {_R.ACCEPTED, _R.OPEN, _R.CLOSED},  # OPEN: returned, or sent again
+        _R.ACCEPTED: set(),
+        _R.CLOSED: {_R.OPEN},  # its step was restored and sent again
+    },
+    verb="request.status",
+    subject=lambda request: {"practice": request.practice_id, "task": request.step.task},
+    error=ItemRefused,
+    label=lambda request: request.title,
+    refusal=lambda request, to: (
+        "This request is not waiting for documents any more."
+        if to == _R.SUBMITTED
+        else f"“{request.title}” is {request.get_status_display().lower()}."
+    ),
+    description="What a document-request step asks the client for; `portal.engine` moves it.",
+)
+
+
 class Submission(models.Model):
     """One answer from the client to a document request: files and a message."""
 
@@ -161,6 +192,27 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"Submission {self.pk} to {self.request_id}"
+
+
+_S = Submission.Status
+
+SUBMISSION_MACHINE = Machine(
+    name="portal submission",
+    model=Submission,
+    table={_S.PENDING: {_S.ACCEPTED, _S.REJECTED}, _S.ACCEPTED: set(), _S.REJECTED: set()},
+    verb="submission.status",
+    subject=lambda submission: {
+        "practice": submission.practice_id,
+        "task": submission.request.step.task,
+    },
+    error=ItemRefused,
+    refusal=lambda submission, to: "This submission has already been reviewed.",
+    description=(
+        "One answer to a document request. Reviewed once: accepted, or rejected (by staff "
+        "with a reason, or closed unreviewed when the request is sent again or its step "
+        "skipped)."
+    ),
+)
 
 
 class Approval(models.Model):
@@ -220,16 +272,45 @@ class ApprovalVersion(models.Model):
         return f"{self.approval} v{self.number}"
 
 
+_V = ApprovalVersion.Status
+
+VERSION_MACHINE = Machine(
+    name="portal approval version",
+    model=ApprovalVersion,
+    table={
+        _V.PENDING: {_V.APPROVED, _V.REJECTED, _V.SUPERSEDED},
+        _V.APPROVED: set(),
+        _V.REJECTED: set(),
+        _V.SUPERSEDED: set(),
+    },
+    verb="portal.approval",
+    subject=lambda version: {"practice": version.practice_id, "task": version.approval.step.task},
+    error=ItemRefused,
+    label=lambda version: f"{version.approval.title} (version {version.number})",
+    refusal=lambda version, to: "This version has already been answered.",
+    description=(
+        "One version of a document sent for approval: the client approves or rejects it, "
+        "or staff send a newer one first."
+    ),
+)
+
+
 class Confirmation(models.Model):
     """A question the client confirms by clicking a button (client-confirmation step)."""
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
     step = models.OneToOneField(Step, on_delete=models.CASCADE, related_name="confirmation")
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the client"
+        CONFIRMED = "confirmed", "Confirmed"
+
     message = models.TextField()
     button_text = models.CharField(max_length=60)
     thank_you = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     confirmed_by = models.ForeignKey(
         Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -244,3 +325,20 @@ class Confirmation(models.Model):
 
     def __str__(self) -> str:
         return self.message[:60]
+
+
+_C = Confirmation.Status
+
+CONFIRMATION_MACHINE = Machine(
+    name="portal confirmation",
+    model=Confirmation,
+    table={_C.PENDING: {_C.CONFIRMED}, _C.CONFIRMED: set()},
+    verb="confirmation.status",
+    subject=lambda confirmation: {
+        "practice": confirmation.practice_id,
+        "task": confirmation.step.task,
+    },
+    error=ItemRefused,
+    refusal=lambda confirmation, to: "This was already confirmed.",
+    description="A question a client-confirmation step asks; the client confirms it once.",
+)

@@ -410,25 +410,50 @@ def mark_in_progress(step: Step, *, actor: User | None, sub_status: str, note: s
     return _transition(step, to=S.IN_PROGRESS, actor=actor, sub_status=sub_status, note=note)
 
 
+SS = Step.SubStatus
+
+# Where an in-progress client-facing step stands with the client, between the status moves
+# (which set or clear the sub-status themselves, in the step's own event).
+SUB_STATUS_MACHINE = statemachine.Machine(
+    name="step sub-status",
+    model=Step,
+    field="sub_status",
+    table={
+        SS.AWAITING_RESPONSE: {SS.SUBMITTED, SS.REJECTED},
+        SS.SUBMITTED: {SS.REJECTED},
+        SS.REJECTED: {SS.AWAITING_RESPONSE, SS.SUBMITTED},
+    },
+    verb="step.sub_status",
+    subject=lambda step: {"practice": step.practice_id, "task": step.task},
+    error=InvalidTransition,
+    label=lambda step: step.name,
+    description=(
+        "While a client-facing step is in progress (`set_sub_status`). Moving the step's "
+        "status sets its sub-status with it: awaiting response when it is sent, its outcome "
+        "(approved, accepted, confirmed) when it is done, none when it leaves in progress."
+    ),
+)
+
+
 @transaction.atomic
 def set_sub_status(step: Step, *, sub_status: str, actor: User | None, note: str) -> Step:
-    """Change an in-progress step's sub-status (submitted, rejected…) and log it."""
+    """Change an in-progress step's sub-status (submitted, rejected…) and log it.
+
+    Raises InvalidTransition unless the step is in progress and the sub-status table allows
+    the move.
+    """
     step = _lock(step)
     if step.status != S.IN_PROGRESS:
         raise InvalidTransition(f"“{step.name}” is not waiting on the client.")
-    step.sub_status = sub_status
-    step.save(update_fields=["sub_status"])
-    activity.record(
-        practice=step.practice_id,
+    return SUB_STATUS_MACHINE.transition(
+        step,
+        to=sub_status,
         actor=actor,
         actor_label="" if actor else "Client",
-        verb="step.sub_status",
-        task=step.task,
-        obj=step,
-        new_status=sub_status,
+        locked=True,
+        write=rows.update,
         summary=f"{step.name}: {note}",
     )
-    return step
 
 
 @transaction.atomic
