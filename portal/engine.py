@@ -313,6 +313,56 @@ def reject_submission(submission: Submission, *, actor: User, reason: str) -> Su
 # --- document approvals ------------------------------------------------------------------------
 
 
+def send_document_for_approval(
+    step: Step,
+    *,
+    actor: User,
+    title: str,
+    category: str = "",
+    upload: UploadedFile | None = None,
+    document: Document | None = None,
+    note: str = "",
+) -> ApprovalVersion:
+    """Send a new upload or one of the client's documents for approval (the approval page
+    and the focus panel both send through here).
+
+    The upload is checked and stored (portal.files) in the transaction that creates the
+    version, so a refused file or a refused send leaves no row; the bytes already written to
+    storage are removed then too. Raises files.UploadRejected for a refused file, PortalError
+    for a refused send (the message is for people).
+    """
+    if (upload is None) == (document is None):
+        raise PortalError("Upload a file, or pick one the client already has.")
+    stored: Document | None = None
+    try:
+        with transaction.atomic():
+            if upload is not None:
+                stored = document = files.store(
+                    upload,
+                    practice_id=step.practice_id,
+                    client_id=step.task.client_id,
+                    user=actor,
+                    task=step.task,
+                    title=title,
+                    category=category,
+                )
+            return send_for_approval(
+                step, actor=actor, document=document, title=title, category=category, note=note
+            )
+    except (StepFailure, wf_engine.InvalidTransition) as exc:
+        _remove(stored)
+        raise PortalError(str(exc)) from None
+    except BaseException:
+        _remove(stored)
+        raise
+
+
+def _remove(stored: Document | None) -> None:
+    # The row rolled back with the transaction; the bytes written to storage did not.
+    if stored is not None:
+        stored.file.delete(save=False)
+
+
 @transaction.atomic
 def send_for_approval(
     step: Step,

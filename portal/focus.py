@@ -13,9 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.views.decorators.http import require_POST
@@ -23,14 +21,13 @@ from django.views.decorators.http import require_POST
 from portal import engine as portal_engine
 from portal import files, staff_queries
 from portal.models import ApprovalVersion, Document, Submission
-from portal.staff_forms import CATEGORIES
+from portal.staff_forms import CATEGORIES, SendForApprovalForm
 from portal.step_types import ClientStepType
 from sodium.models import Practice, Task
 from sodium.roles import Perm, role_can
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest
 from workflows import engine, queries
-from workflows.handlers import StepFailure
 from workflows.models import Step
 from workflows.views.focus import back, render_panel, respond
 
@@ -148,86 +145,34 @@ def submission_review(request: HtmxHttpRequest, step_id: int) -> HttpResponse:
     return respond(request, step.task, flash=flash, error=error)
 
 
-class ApprovalForm(forms.Form):
-    """Upload a new file or pick one of the client's, with the title the client sees."""
-
-    file = forms.FileField(required=False)
-    document = forms.IntegerField(required=False)
-    title = forms.CharField(
-        max_length=200, error_messages={"required": "Give the document a title."}
-    )
-    category = forms.CharField(max_length=60, required=False)
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if data.get("file") and data.get("document"):
-            raise forms.ValidationError(
-                "Upload a new file or pick one the client already has, not both."
-            )
-        if not data.get("file") and not data.get("document"):
-            raise forms.ValidationError("Upload a file, or pick one the client already has.")
-        return data
-
-
 @require_POST
 @role_required(Perm.EDIT_TASKS)
 def approval_send(request: HtmxHttpRequest, step_id: int) -> HttpResponse:
-    """Send a document (a new upload or one of the client's files) for the client's approval.
-
-    The upload and the engine call share one transaction: a refused file or send leaves no
-    row behind, and the stored bytes are removed.
-    """
+    """Send a document (a new upload or one of the client's files) for the client's approval,
+    with the approval page's form and engine function (its short form: `panel=True`)."""
     step = queries.get_step(request.practice, step_id)
     if step.type != ClientStepType.DOCUMENT_APPROVAL:
         raise Http404("This step does not send documents for approval.")
-    form = ApprovalForm(request.POST, request.FILES)
+    documents = staff_queries.documents_of_client(request.practice, step.task.client_id)
+    form = SendForApprovalForm(request.POST, request.FILES, documents=documents, panel=True)
     if not form.is_valid():
-        errors = [e for field_errors in form.errors.values() for e in field_errors]
-        return _approval_refused(request, step, " ".join(errors))
+        return _approval_refused(request, step, form.error_text())
     data = form.cleaned_data
-    document = None
-    if data["document"]:
-        document = (
-            staff_queries.documents_of_client(request.practice, step.task.client_id)
-            .filter(pk=data["document"])
-            .first()
-        )
-        if document is None:
-            return _approval_refused(request, step, "Choose a document of this client.")
-    stored = []
     try:
-        with transaction.atomic():
-            if data["file"]:
-                document = files.store(
-                    data["file"],
-                    practice_id=step.practice_id,
-                    client_id=step.task.client_id,
-                    user=request.user,
-                    task=step.task,
-                    title=data["title"],
-                    category=data["category"],
-                )
-                stored.append(document)
-            version = portal_engine.send_for_approval(
-                step,
-                actor=request.user,
-                document=document,
-                title=data["title"],
-                category=data["category"],
-            )
-    except files.UploadRejected as exc:
-        error = str(exc)
-    except (portal_engine.PortalError, StepFailure, engine.InvalidTransition) as exc:
-        error = str(exc)
-    else:
-        flash = (
-            f"Sent “{version.approval.title}” (version {version.number}) to the client for "
-            "approval."
+        version = portal_engine.send_document_for_approval(
+            step,
+            actor=request.user,
+            upload=data["file"] or None,
+            document=data["document"],
+            title=data["title"],
+            category=data["category"],
         )
-        return respond(request, step.task, flash=flash)
-    for d in stored:  # the rows rolled back; the bytes written to storage did not
-        d.file.delete(save=False)
-    return _approval_refused(request, step, error)
+    except (files.UploadRejected, portal_engine.PortalError) as exc:
+        return _approval_refused(request, step, str(exc))
+    flash = (
+        f"Sent “{version.approval.title}” (version {version.number}) to the client for approval."
+    )
+    return respond(request, step.task, flash=flash)
 
 
 def _approval_refused(request: HtmxHttpRequest, step: Step, error: str) -> HttpResponse:

@@ -13,7 +13,12 @@ CATEGORIES = ["Accounts", "Tax", "Payroll", "VAT", "Engagement letter", "Other"]
 
 
 class SendForApprovalForm(forms.Form):
-    """Upload a new file or pick one the client already has, with its title and category."""
+    """Upload a new file or pick one the client already has, with its title and category.
+
+    The approval page and the focus panel both use it. The panel's short form (`panel=True`)
+    keeps its own wording: the category is optional there (any the step suggests) and a
+    missing title says so in the one line of errors the panel shows.
+    """
 
     file = forms.FileField(
         required=False,
@@ -32,14 +37,22 @@ class SendForApprovalForm(forms.Form):
     title = forms.CharField(max_length=200, label="Title", help_text="What the client sees.")
     category = forms.ChoiceField(label="Category")
 
-    def __init__(self, *args, documents: QuerySet[Document], **kwargs) -> None:
+    def __init__(self, *args, documents: QuerySet[Document], panel: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["document"].queryset = documents
+        if panel:
+            self.fields["title"].error_messages["required"] = "Give the document a title."
+            self.fields["category"] = forms.CharField(max_length=60, required=False)
+            return
         choices = [(c, c) for c in CATEGORIES]
         current = self.initial.get("category")
         if current and current not in CATEGORIES:
             choices.append((current, current))  # keep a category set before the list changed
         self.fields["category"].choices = [("", "Choose a category")] + choices
+
+    def error_text(self) -> str:
+        """Every error in one line (the focus panel shows them above its short form)."""
+        return " ".join(e for errors in self.errors.values() for e in errors)
 
     def clean_title(self) -> str:
         title = self.cleaned_data["title"].strip()

@@ -6,19 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import engine, files, staff_queries
-from portal.models import Document
 from portal.staff_forms import SendForApprovalForm
 from sodium.models import Task
 from sodium.roles import Perm, role_can
 from sodium.tenancy import role_required
 from workflows import engine as wf_engine
-from workflows.handlers import StepFailure
 
 
 def task_documents_panel(request: HttpRequest, task: Task) -> tuple[str, dict[str, Any]] | None:
@@ -82,11 +79,8 @@ def submission_reject(request: HttpRequest, submission_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(Perm.EDIT_TASKS)
 def approval_send(request: HttpRequest, step_id: int) -> HttpResponse:
-    """Send a document for approval: a new upload or one of the client's files.
-
-    The upload and the engine call run in one transaction, so a refused file or a refused
-    send leaves no row behind (and the stored file is removed).
-    """
+    """Send a document for approval: a new upload or one of the client's files
+    (engine.send_document_for_approval stores the upload and creates the version)."""
     practice = request.practice
     step = staff_queries.get_approval_step(practice, step_id)
     state = staff_queries.approval_state(practice, step)
@@ -103,8 +97,21 @@ def approval_send(request: HttpRequest, step_id: int) -> HttpResponse:
     )
     # When it cannot be sent now, the page says why instead of showing the form.
     if request.method == "POST" and state.can_send and form.is_valid():
-        version = _send(request, step, form)
-        if version is not None:
+        data = form.cleaned_data
+        try:
+            version = engine.send_document_for_approval(
+                step,
+                actor=request.user,
+                upload=data["file"] or None,
+                document=data["document"],
+                title=data["title"],
+                category=data["category"],
+            )
+        except files.UploadRejected as exc:
+            form.add_error("file", str(exc))
+        except engine.PortalError as exc:
+            form.add_error(None, str(exc))
+        else:
             messages.success(
                 request,
                 f"Sent “{version.approval.title}” (version {version.number}) to the client "
@@ -123,38 +130,3 @@ def approval_send(request: HttpRequest, step_id: int) -> HttpResponse:
             "accept": files.ACCEPT,
         },
     )
-
-
-def _send(request: HttpRequest, step, form: SendForApprovalForm):
-    """Store the upload (if any) and send; return the version, or None with form errors."""
-    data = form.cleaned_data
-    stored: list[Document] = []
-    try:
-        with transaction.atomic():
-            document = data["document"]
-            if data["file"]:
-                document = files.store(
-                    data["file"],
-                    practice_id=step.practice_id,
-                    client_id=step.task.client_id,
-                    user=request.user,
-                    task=step.task,
-                    title=data["title"],
-                    category=data["category"],
-                )
-                stored.append(document)
-            return engine.send_for_approval(
-                step,
-                actor=request.user,
-                document=document,
-                title=data["title"],
-                category=data["category"],
-            )
-    except files.UploadRejected as exc:
-        form.add_error("file", str(exc))
-    except (engine.PortalError, StepFailure, wf_engine.InvalidTransition) as exc:
-        form.add_error(None, str(exc))
-    # The rows rolled back; the bytes already written to storage did not.
-    for document in stored:
-        document.file.delete(save=False)
-    return None
