@@ -200,6 +200,17 @@ def _approval_preview(settings: dict) -> dict[str, Any]:
     }
 
 
+def _approval_task_action(step: Step) -> tuple[str, str] | None:
+    from django.urls import reverse
+
+    from portal.staff_queries import can_send_for_approval  # it imports this module
+
+    if not can_send_for_approval(step):
+        return None
+    label = "Send for approval" if step.status == Step.Status.READY else "Send a new version"
+    return label, reverse("portal_staff:approval-send", args=[step.pk])
+
+
 DOCUMENT_APPROVAL = StepTypeSpec(
     value=ClientStepType.DOCUMENT_APPROVAL,
     label=ClientStepType.DOCUMENT_APPROVAL.label,
@@ -229,6 +240,7 @@ DOCUMENT_APPROVAL = StepTypeSpec(
     variables=("document.title", "document.category", "action_link"),
     focus_template="portal/focus/_approval.html",
     sub_statuses=(SS.AWAITING_RESPONSE, SS.APPROVED, SS.REJECTED),
+    task_action=_approval_task_action,
 )
 
 

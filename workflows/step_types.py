@@ -97,6 +97,9 @@ class StepTypeSpec:
     sub_statuses: tuple[str, ...] = ()  # Step.SubStatus values it uses
     timers: tuple[str, ...] = ()  # timer kinds it schedules (and cancels when it finishes)
     waits_when_rejected: bool = False  # a rejected submission still waits on the client
+    # The task page's button for the manual action the type needs now: (label, url) for a
+    # step, or None (rendered by workflows/_task_workflow.html, which names no type).
+    task_action: Callable[[Any], tuple[str, str] | None] | None = None
 
 
 _REGISTRY: dict[str, StepTypeSpec] = {}
@@ -132,6 +135,12 @@ def is_registered(value: str) -> bool:
 def all_types() -> list[StepTypeSpec]:
     """Return every registered step type, in the order they were registered."""
     return list(_REGISTRY.values())
+
+
+def task_action(step: Any) -> tuple[str, str] | None:
+    """Return the (label, url) of the task page's button for `step`'s type, or None."""
+    spec = _REGISTRY.get(step.type)
+    return spec.task_action(step) if spec and spec.task_action else None
 
 
 def label_of(value: str) -> str:

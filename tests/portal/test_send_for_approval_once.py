@@ -3,6 +3,7 @@ post the same form to the same engine function, which stores the upload and clea
 
 from __future__ import annotations
 
+import dataclasses
 from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,6 +18,7 @@ from tests.portal.staff_helpers import (
     simple_step,
     stored_files,
 )
+from workflows import step_types
 
 ENTRY_POINTS = {
     "page": "/documents/steps/{}/approval/",
@@ -84,3 +86,30 @@ class SendForApprovalOnceTests(PortalStaffTestCase):
             )
         self.assertFalse(Document.objects.exists())
         self.assertEqual(stored_files(), before)
+
+
+class TaskPageActionTests(PortalStaffTestCase):
+    """The task page's "Send for approval" button is the type's declaration (task_action):
+    the workflow card renders whatever a step type says and names no type."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.step, self.after = self.attach((approval_step(), []), (simple_step(), [0]))
+        self.client.force_login(self.staff)
+
+    def test_the_approval_types_button_is_shown_while_it_can_send(self) -> None:
+        r = self.client.get(self.task_url())
+        self.assertContains(r, f'href="/documents/steps/{self.step.pk}/approval/"')
+        self.assertContains(r, f'Send for approval<span class="sr-only"> {self.step.name}</span>')
+        self.assertNotContains(r, f'href="/documents/steps/{self.after.pk}/approval/"')
+
+    def test_the_card_renders_what_the_declaration_says(self) -> None:
+        original = step_types.get(self.step.type)
+        self.addCleanup(step_types.register, original)
+        step_types.register(
+            dataclasses.replace(original, task_action=lambda step: ("Do the thing", "/thing/"))
+        )
+        r = self.client.get(self.task_url())
+        self.assertContains(r, '<a class="btn btn-small btn-primary" href="/thing/">Do the thing')
+        card_button = f'Send for approval<span class="sr-only"> {self.step.name}</span>'
+        self.assertNotContains(r, card_button)  # the documents card keeps its own link
