@@ -1,5 +1,7 @@
 """Every change of a portal item's state: requests, submissions, approvals, confirmations.
 
+Each item's status moves through its Machine (portal.models), never by assignment.
+
 Client responses arrive here from portal views (POST only); each one runs in a transaction
 that locks the item, checks the move, records it, and tells the workflow engine — which alone
 changes the step's status. Doing the same thing twice changes nothing the second time.
@@ -142,11 +144,10 @@ def close_request(step: Step) -> DocumentRequest | None:
     opens the request afresh). Runs inside the engine's skip transaction.
     """
     request = DocumentRequest.objects.select_for_update().filter(step=step).first()
-    if request is None or request.status in (
-        DocumentRequest.Status.ACCEPTED,
-        DocumentRequest.Status.CLOSED,
+    if request is None or DocumentRequest.Status.CLOSED not in REQUEST_MACHINE.allowed(
+        request.status
     ):
-        return request
+        return request  # accepted or already closed: nothing to withdraw
     old_status = request.status
     unreviewed = _close_unreviewed(step, reason="The step was skipped.")
     # The close is told by the established `request.closed` event below (the timeline and
