@@ -29,6 +29,10 @@ from workflows.wizard import drafts, review, steps
 from workflows.wizard import forms as stage_forms
 
 PAGE = "workflows/wizard/wizard.html"
+AUTOMATIC_OR_MANUAL = (
+    "Can go out automatically once the steps before it are done, or wait for a person."
+)
+ALWAYS_MANUAL = "Always done by a person."
 START = "workflows/wizard/start.html"
 
 
@@ -40,9 +44,16 @@ def _group(request: HtmxHttpRequest, group_id: int) -> TemplateGroup:
 
 
 def _types() -> list[dict[str, str]]:
-    """Return the type cards: every registered step type, as it declares itself."""
+    """Return the type cards: every registered step type, as it declares itself (whether it
+    may run automatically included)."""
     return [
-        {"value": t.value, "label": t.label, "description": t.description, "icon": t.icon}
+        {
+            "value": t.value,
+            "label": t.label,
+            "description": t.description,
+            "icon": t.icon,
+            "mode_line": AUTOMATIC_OR_MANUAL if t.may_run_automatically else ALWAYS_MANUAL,
+        }
         for t in step_types.all_types()
     ]
 
