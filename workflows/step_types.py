@@ -188,13 +188,13 @@ def check_sub_status(step_type: str, sub_status: str) -> None:
     spec = _REGISTRY.get(step_type)
     if spec is None:
         raise UndeclaredSubStatus(
-            f"Steps of type {step_type!r} are not registered, so they have no sub-status "
-            f"{sub_status!r}."
+            f"Steps of type {str(step_type)!r} are not registered, so they have no sub-status "
+            f"{str(sub_status)!r}."
         )
     if sub_status not in spec.sub_statuses:
         declared = ", ".join(repr(str(s)) for s in spec.sub_statuses if s) or "none"
         raise UndeclaredSubStatus(
-            f"{spec.label} steps do not declare the sub-status {sub_status!r} "
+            f"{spec.label} steps do not declare the sub-status {str(sub_status)!r} "
             f"(they declare {declared})."
         )
 

@@ -11,6 +11,7 @@ from workflows.models import Step
 from workflows.step_types import StepTypeSpec
 
 VALUE = "stamp_ledger"
+RECHECK_TIMER = "stamp.recheck"
 
 
 def _errors(settings: dict) -> dict[str, list[str]]:
@@ -50,7 +51,8 @@ SPEC = StepTypeSpec(
     wizard_settings=lambda name, behaviour: {"colour": (behaviour.get("colour") or "").strip()},
     settings_errors=_errors,
     review_behaviour_lines=lambda settings: [f"Stamps in {settings.get('colour', '')}."],
-    sub_statuses=(Step.SubStatus.NONE,),
+    sub_statuses=(Step.SubStatus.NONE, Step.SubStatus.SUBMITTED),
+    timers=(RECHECK_TIMER,),  # cancelled by the engine when the step finishes
 )
 
 
