@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from sodium import liquid
 from sodium.formfields import NeededInt
+from sodium.messaging.variables import known_paths
 from workflows import step_types
-from workflows.context import KNOWN_PATHS
+from workflows.context import CHASE
 from workflows.models import Step
 from workflows.step_types import StepTypeSpec, int_between
 
@@ -255,8 +256,9 @@ def _confirmation_errors(data: dict) -> dict[str, list[str]]:
             str(chase.get("body") or "").strip()
         ):
             errors["chase.body"] = ["Write both the chase subject and body, or neither."]
+        chase_paths = known_paths(CHASE)
         for key in ("subject", "body"):
-            problems = liquid.validate(str(chase.get(key) or ""), KNOWN_PATHS)
+            problems = liquid.validate(str(chase.get(key) or ""), chase_paths)
             if problems:
                 errors.setdefault(f"chase.{key}", []).extend(problems)
     return errors
@@ -444,6 +446,7 @@ CLIENT_CONFIRMATION = StepTypeSpec(
     edit_settings=_confirmation_edit_settings,
     edit_template="portal/step_types/_edit_confirmation.html",
     variables=("confirmation.message", "action_link"),
+    behaviour_use=CHASE,  # the chase subject and body
     sub_statuses=(SS.AWAITING_RESPONSE, SS.CONFIRMED),
     timers=(CHASE_TIMER,),
 )

@@ -22,9 +22,9 @@ from django.core.validators import validate_email
 from django.utils.module_loading import import_string
 
 from sodium import liquid, timers
-from sodium.messaging import builtins
+from sodium.messaging import builtins, variables
 from workflows import handlers as step_handlers
-from workflows.context import CONTACT_ROLES, KNOWN_PATHS
+from workflows.context import CONTACT_ROLES, STEP_EMAIL, STEP_GROUPS
 from workflows.models import Mode, Step, StepType
 
 if TYPE_CHECKING:
@@ -102,7 +102,12 @@ class StepTypeSpec:
     edit_template: str = ""  # the type's own part of the step form
     edit_manual: str = "someone does the work and marks it done"  # "Manual — …" when manual
     # Running
-    variables: tuple[str, ...] = ()  # Liquid variable paths its emails add (workflows.context)
+    # Liquid variable paths its emails may write beyond a step email's own groups
+    # (STEP_GROUPS): validation and the token picker of its steps read `email_paths`.
+    variables: tuple[str, ...] = ()
+    # The message use whose variables the behaviour stage's token fields write (a
+    # confirmation's chase email); empty: those of the step's own email.
+    behaviour_use: str = ""
     focus_template: str = ""  # registered with workflows.panels.register_focus_step_template
     sub_statuses: tuple[str, ...] = ()  # Step.SubStatus values it uses
     timers: tuple[str, ...] = ()  # timer kinds it schedules (and cancels when it finishes)
@@ -209,6 +214,32 @@ def cancel_declared_timers(step: Step) -> int:
     if spec is None or not spec.timers:
         return 0
     return timers.cancel_for(practice=step.practice_id, kinds=spec.timers, target_id=step.pk)
+
+
+def email_paths(step_type: str) -> list[str]:
+    """Return the Liquid paths a step email of `step_type` may write.
+
+    Those of a step email's own groups (STEP_GROUPS), plus the variables the type declares
+    (`variables`): an email step may not write a document approval's `document.title`.
+    """
+    paths = variables.known_paths(variables.Use(STEP_EMAIL, "", STEP_GROUPS))
+    spec = _REGISTRY.get(step_type)
+    if spec is not None:
+        paths += [p for p in spec.variables if p not in paths]
+    return paths
+
+
+def email_token_groups(step_type: str) -> list[variables.TokenGroup]:
+    """Return the token picker's groups for a step email of `step_type` (its email_paths)."""
+    return variables.token_groups(STEP_EMAIL, only=set(email_paths(step_type)))
+
+
+def behaviour_token_groups(step_type: str) -> list[variables.TokenGroup]:
+    """Return the token picker's groups for the behaviour stage's token fields."""
+    spec = _REGISTRY.get(step_type)
+    if spec is not None and spec.behaviour_use:
+        return variables.token_groups(spec.behaviour_use)
+    return email_token_groups(step_type)
 
 
 def values_where(test: Callable[[StepTypeSpec], bool]) -> list[str]:
@@ -334,6 +365,7 @@ def config_errors(config) -> dict[str, list[str]]:
     if not str(config.name or "").strip():
         errors["name"] = ["Give the step a name."]
     if config.sends_email:
+        known = email_paths(config.type)
         inline = config.subject.strip() and config.body.strip()
         # Types with a built-in email fall back to the practice's copy of it.
         needs_content = not get(config.type).default_content
@@ -342,7 +374,7 @@ def config_errors(config) -> dict[str, list[str]]:
         elif bool(config.subject.strip()) != bool(config.body.strip()):
             errors["body"] = ["Write both the subject and the body, or neither."]
         for field in ("subject", "body"):
-            problems = liquid.validate(getattr(config, field) or "", KNOWN_PATHS)
+            problems = liquid.validate(getattr(config, field) or "", known)
             if problems:
                 errors.setdefault(field, []).extend(problems)
         to_problems = recipient_errors(config.to_recipients)
