@@ -129,6 +129,28 @@ class SendTextTests(BaseTestCase):
         self.assertContains(r, 'class="field has-error"')
         self.assertFalse(OutboundMessage.objects.exists())
 
+    def test_the_picker_shows_exactly_the_composers_variables(self) -> None:
+        r = self.client.get(self.url)
+        self.assertContains(r, "data-token-scope")
+        self.assertContains(r, 'data-insert-token="{{ contact.last_name }}"')
+        self.assertContains(r, 'data-insert-token="{{ client.reference }}"')
+        self.assertNotContains(r, 'data-insert-token="{{ task.name }}"')
+        self.assertNotContains(r, 'data-insert-token="{{ reason }}"')
+
+    def test_another_uses_variable_is_a_field_error(self) -> None:
+        r = self.client.post(self.url, {"body": "Your {{ task.name }} is late", "nonce": "n1"})
+        self.assertContains(r, "Unknown variable “task.name”.")
+        self.assertNotContains(r, 'name="send"')
+        self.assertFalse(OutboundMessage.objects.exists())
+
+    def test_its_variables_are_filled_for_the_contact(self) -> None:
+        self.acme.reference = "ACME01"
+        self.acme.save(update_fields=["reference"])
+        r = self.client.post(
+            self.url, {"body": "{{ contact.name }} / {{ client.reference }}", "nonce": "n1"}
+        )
+        self.assertContains(r, f"{self.anna.full_name} / ACME01")
+
     def test_it_needs_the_send_sms_permission(self) -> None:
         without_staff = PERMISSIONS[Perm.SEND_SMS] - {Role.STAFF}
         with mock.patch.dict(PERMISSIONS, {Perm.SEND_SMS: without_staff}):

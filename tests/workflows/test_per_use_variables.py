@@ -34,8 +34,9 @@ class StepEmailVariablesTests(WizardTestCase):
     def test_a_step_variable_is_accepted(self) -> None:
         self.assertEqual(step_types.config_errors(email_step(body="{{ step.deadline }}")), {})
 
-    def test_a_portal_notice_only_variable_is_a_field_error(self) -> None:
-        for path in ("reason", "contact.first_name"):
+    def test_a_portal_notice_or_sms_only_variable_is_a_field_error(self) -> None:
+        # `reason` is a portal notice's; `contact.last_name` only the contact composer's text.
+        for path in ("reason", "contact.first_name", "contact.last_name"):
             with self.subTest(path):
                 errors = step_types.config_errors(email_step(body="{{ " + path + " }}"))
                 self.assertEqual(errors["body"], [f"Unknown variable “{path}”."])
