@@ -8,6 +8,8 @@ from sodium import outbox
 from sodium.models import ActivityEvent, Contact, OutboundMessage
 from sodium.roles import PERMISSIONS, Perm, Role
 from sodium.sms import backends
+from sodium.sms.numbers import display_mobile
+from sodium.templatetags.sms import mobiles
 from tests import factories as f
 from tests.base import BaseTestCase
 
@@ -56,7 +58,7 @@ class ContactMobileTests(BaseTestCase):
         self.assertIsNotNone(bob.sms_opt_out_at)
         self.assertEqual(bob.sms_opt_out_reason, "Asked by phone")
         r = self.client.get(f"/clients/{self.acme.pk}/")
-        self.assertContains(r, "+447700900123")
+        self.assertContains(r, '<a href="tel:+447700900123">07700 900123</a>', html=True)
         self.assertContains(r, "No texts")
         self.assertNotContains(r, "Send a text")
 
@@ -75,6 +77,35 @@ class ContactMobileTests(BaseTestCase):
         bob = f.ContactFactory(client=self.acme, mobile="07700 900123")
         r = self.client.get(f"/clients/{self.acme.pk}/")
         self.assertContains(r, f"/clients/{self.acme.pk}/contacts/{bob.pk}/text/")
+
+
+class MobileDisplayTests(BaseTestCase):
+    """Stored in E.164; shown nationally for UK numbers, internationally for the rest."""
+
+    def test_uk_numbers_read_nationally_and_others_internationally(self) -> None:
+        cases = [
+            ("+447700900123", "07700 900123"),  # the reserved drama range
+            ("+447911123456", "07911 123456"),
+            ("+14155552671", "+1 415-555-2671"),
+            ("+33612345678", "+33 6 12 34 56 78"),
+            ("", ""),
+        ]
+        for stored, shown in cases:
+            with self.subTest(stored):
+                self.assertEqual(display_mobile(stored), shown)
+
+    def test_a_foreign_contacts_mobile_on_the_client_page(self) -> None:
+        acme = f.ClientFactory(practice=self.practice, name="Acme")
+        f.ContactFactory(client=acme, first_name="Jo", mobile="+1 415 555 2671")
+        self.client.force_login(self.staff)
+        r = self.client.get(f"/clients/{acme.pk}/")
+        self.assertContains(r, '<a href="tel:+14155552671">+1 415-555-2671</a>', html=True)
+        self.assertNotContains(r, ">+14155552671<")
+
+    def test_the_mobiles_filter_joins_a_texts_numbers(self) -> None:
+        self.assertEqual(
+            mobiles(["+447700900123", "+14155552671"]), "07700 900123, +1 415-555-2671"
+        )
 
 
 class SendTextTests(BaseTestCase):
