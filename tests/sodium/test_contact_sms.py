@@ -7,7 +7,9 @@ from unittest import mock
 from sodium import outbox
 from sodium.models import ActivityEvent, Contact, OutboundMessage
 from sodium.roles import PERMISSIONS, Perm, Role
+from sodium.messaging.variables import variables_of
 from sodium.sms import backends
+from sodium.sms import messages as sms_messages
 from sodium.sms.numbers import display_mobile
 from sodium.templatetags.sms import mobiles
 from tests import factories as f
@@ -181,6 +183,15 @@ class SendTextTests(BaseTestCase):
             self.url, {"body": "{{ contact.name }} / {{ client.reference }}", "nonce": "n1"}
         )
         self.assertContains(r, f"{self.anna.full_name} / ACME01")
+
+    def test_the_context_fills_every_variable_of_its_use(self) -> None:
+        ctx = sms_messages.contact_context(self.anna)
+        for var in variables_of(sms_messages.CONTACT_SMS):
+            with self.subTest(var.path):
+                node = ctx
+                for part in var.path.split("."):
+                    self.assertIn(part, node)
+                    node = node[part]
 
     def test_it_needs_the_send_sms_permission(self) -> None:
         without_staff = PERMISSIONS[Perm.SEND_SMS] - {Role.STAFF}
