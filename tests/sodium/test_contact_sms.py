@@ -5,9 +5,9 @@ from __future__ import annotations
 from unittest import mock
 
 from sodium import outbox
+from sodium.messaging.variables import variables_of
 from sodium.models import ActivityEvent, Contact, OutboundMessage
 from sodium.roles import PERMISSIONS, Perm, Role
-from sodium.messaging.variables import variables_of
 from sodium.sms import backends
 from sodium.sms import messages as sms_messages
 from sodium.sms.numbers import display_mobile

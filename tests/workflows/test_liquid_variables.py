@@ -5,11 +5,11 @@ from io import StringIO
 from django.core.management import call_command
 
 from sodium.messaging.docs import variables_markdown
+from sodium.messaging.variables import uses, variables_of
+from sodium.sms.messages import CONTACT_SMS
 from tests.base import BaseTestCase
 from tests.workflows.wf_factories import chain_template
 from workflows import attach
-from sodium.messaging.variables import uses, variables_of
-from sodium.sms.messages import CONTACT_SMS
 from workflows.context import KNOWN_PATHS, VARIABLES, build_context
 
 
