@@ -23,12 +23,11 @@ class PortalConfig(AppConfig):
         register_task_panel(staff_views.task_documents_panel)
         register_focus_extension(focus.focus_extension)
 
-        # The portal's built-in emails, in the content library and the step wizard's review.
+        # The portal's built-in emails, in the content library (each step type's declaration
+        # names the one its steps fall back on).
         from portal import content
-        from workflows.system_blocks import register_step_type_blocks
 
         content.register()
-        register_step_type_blocks(content.STEP_TYPE_BLOCK)
 
         from portal import demo
         from sodium.demo import register_demo_builder

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.step_types import SPECS
 from sodium import liquid
 from sodium.messaging import builtins
 from sodium.messaging.builtins import Builtin
@@ -142,9 +141,6 @@ DEFAULTS: dict[str, tuple[str, str, str]] = {
     ),
 }
 
-# Each client-facing type's built-in email, as its declaration names it.
-STEP_TYPE_BLOCK = {spec.value: spec.default_content for spec in SPECS}
-
 
 def _build(*, practice: Practice, client, task=None) -> dict[str, Any]:
     return build_context(practice=practice, client=client, task=task)
@@ -177,8 +173,3 @@ def system_text(practice: Practice, key: str) -> tuple[str, str]:
 def render_system_email(practice: Practice, key: str, context: dict[str, Any]) -> liquid.Rendered:
     """Render the practice's built-in email `key` with `context`."""
     return builtins.render_system_message(practice, key, context)
-
-
-def default_step_content(step) -> tuple[str, str]:
-    """Return the subject and body a client-facing step uses when it has none of its own."""
-    return system_text(step.task.practice, STEP_TYPE_BLOCK[step.type])

@@ -1,4 +1,5 @@
-"""The three client-facing step types, registered with the workflow engine when portal loads.
+"""What running the portal's three client-facing step types does (their declarations in
+portal/step_types.py name these handlers; registering a type installs its handler).
 
 Running one (automatically, or when the user sends the drafted email from the composer)
 opens the portal item, emails the client a link to it and leaves the step in progress,
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from portal import access, content
+from portal import access
 from portal import engine as portal_engine
 from portal.step_types import CHASE_TIMER, ClientStepType  # the type declares its timer
 from sodium import timers
@@ -159,10 +160,6 @@ class ConfirmationHandler(ClientStepHandler):
                 key=portal_engine.chase_key(step),
             )
 
-    def finished(self, step: Step) -> None:
-        """The step is done or skipped: no more chases (the engine calls this)."""
-        timers.cancel(portal_engine.chase_key(step))
-
 
 class ApprovalHandler(ClientStepHandler):
     """Always manual: the user picks the document; see portal.engine.send_for_approval."""
@@ -172,10 +169,3 @@ class ApprovalHandler(ClientStepHandler):
 
     def send(self, step: Step, draft: Draft, *, actor: User) -> Outcome:
         raise StepFailure("Choose the document to send for approval.")
-
-
-wf.register(ClientStepType.DOCUMENT_REQUEST, DocumentRequestHandler())
-wf.register(ClientStepType.DOCUMENT_APPROVAL, ApprovalHandler())
-wf.register(ClientStepType.CLIENT_CONFIRMATION, ConfirmationHandler())
-for _type in content.STEP_TYPE_BLOCK:
-    wf.DEFAULT_CONTENT[_type] = content.default_step_content

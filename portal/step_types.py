@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from sodium import liquid
 from sodium.formfields import NeededInt
+from sodium.messaging.variables import known_paths
 from workflows import step_types
-from workflows.context import KNOWN_PATHS
+from workflows.context import CHASE
 from workflows.models import Step
 from workflows.step_types import StepTypeSpec, int_between
 
@@ -116,6 +117,8 @@ DOCUMENT_REQUEST = StepTypeSpec(
     description="Asks the client for documents through the portal, then waits for their upload.",
     kind_phrase="a document request",
     icon="⇪",
+    icon_template="portal/step_types/_icon_request.html",
+    handler="portal.handlers.DocumentRequestHandler",
     may_run_automatically=True,
     client_facing=True,
     composable=True,
@@ -217,6 +220,8 @@ DOCUMENT_APPROVAL = StepTypeSpec(
     description="Sends a document to the client to approve or reject in the portal.",
     kind_phrase="a document approval",
     icon="✍",
+    icon_template="portal/step_types/_icon_approval.html",
+    handler="portal.handlers.ApprovalHandler",
     manual_reason="Document approval steps are always manual: someone picks the document.",
     client_facing=True,
     default_content="portal.approval_waiting",
@@ -263,8 +268,9 @@ def _confirmation_errors(data: dict) -> dict[str, list[str]]:
             str(chase.get("body") or "").strip()
         ):
             errors["chase.body"] = ["Write both the chase subject and body, or neither."]
+        chase_paths = known_paths(CHASE)
         for key in ("subject", "body"):
-            problems = liquid.validate(str(chase.get(key) or ""), KNOWN_PATHS)
+            problems = liquid.validate(str(chase.get(key) or ""), chase_paths)
             if problems:
                 errors.setdefault(f"chase.{key}", []).extend(problems)
     return errors
@@ -355,6 +361,8 @@ CLIENT_CONFIRMATION = StepTypeSpec(
     "confirmation link.",
     kind_phrase="a client confirmation",
     icon="☑",
+    icon_template="portal/step_types/_icon_confirmation.html",
+    handler="portal.handlers.ConfirmationHandler",
     may_run_automatically=True,
     client_facing=True,
     composable=True,
@@ -450,6 +458,7 @@ CLIENT_CONFIRMATION = StepTypeSpec(
     edit_settings=_confirmation_edit_settings,
     edit_template="portal/step_types/_edit_confirmation.html",
     variables=("confirmation.message", "action_link"),
+    behaviour_use=CHASE,  # the chase subject and body
     sub_statuses=(SS.AWAITING_RESPONSE, SS.CONFIRMED),
     timers=(CHASE_TIMER,),
 )

@@ -65,6 +65,19 @@ def cancel(key: str) -> int:
         return Timer.objects.filter(key=key).delete()[0]
 
 
+def cancel_for(*, practice: Practice | int, kinds: tuple[str, ...], target_id: int) -> int:
+    """Delete the pending timers of `kinds` for `target_id` in `practice`; return how many.
+
+    For owners that know what kinds of timer a thing may have but not their keys (a step
+    whose type declares its timers); the (practice, kind, target_id) index serves it.
+    """
+    practice_id = practice if isinstance(practice, int) else practice.pk
+    with scopes_disabled():
+        return Timer.objects.filter(
+            practice_id=practice_id, kind__in=kinds, target_id=target_id
+        ).delete()[0]
+
+
 def claim_due(now: dt.datetime, batch: int) -> list[Timer]:
     """Lock and return up to `batch` due timers that no other sweep holds (call in atomic)."""
     # Cross-tenant by design: the sweep serves every practice; each handler then runs inside

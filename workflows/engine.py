@@ -166,6 +166,7 @@ def _transition(
     if sub_status is None and to != S.IN_PROGRESS and step.sub_status:
         sub_status = Step.SubStatus.NONE
     if sub_status is not None:
+        step_types.check_sub_status(step.type, sub_status)
         step.sub_status = sub_status
         written.append("sub_status")
     if to == S.READY:
@@ -199,7 +200,8 @@ def _transition(
         data=data,
     )
     if to in Step.FINISHED:
-        handlers.finished(step)  # the step's type cancels its own timers
+        step_types.cancel_declared_timers(step)  # the timer kinds its type declares
+        handlers.finished(step)  # the type's own clean-up, if it has any
         _unblock_dependents(step)
     if to == S.READY and step.mode == Mode.AUTOMATIC and core_engine.is_started(step.task):
         _enqueue_run(step)
@@ -445,6 +447,7 @@ def set_sub_status(step: Step, *, sub_status: str, actor: User | None, note: str
     step = _lock(step)
     if step.status != S.IN_PROGRESS:
         raise InvalidTransition(f"“{step.name}” is not waiting on the client.")
+    step_types.check_sub_status(step.type, sub_status)
     return SUB_STATUS_MACHINE.transition(
         step,
         to=sub_status,

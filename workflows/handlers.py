@@ -1,8 +1,9 @@
 """Step handlers: what running a step of each type does. Types are plug-ins.
 
-`workflows` registers simple and send-email; `portal` registers the three client-facing types
-when it loads. A handler never changes a step's status: it does its work (outbox rows, portal
-requests) and returns an Outcome, which workflows.engine applies. A handler that cannot do its
+Each step type's declaration names its handler (`StepTypeSpec.handler`, workflows.step_types);
+registering the type installs it in HANDLERS. A handler never changes a step's status: it
+does its work (outbox rows, portal requests) and returns an Outcome, which workflows.engine
+applies. A handler that cannot do its
 work raises StepFailure with a reason a person can act on.
 """
 
@@ -20,7 +21,6 @@ from sodium import liquid, outbox, rows
 from sodium.models import Contact
 from workflows import context as ctx
 from workflows import recipients as rcpt
-from workflows.models import StepType
 
 if TYPE_CHECKING:
     from sodium.models import User
@@ -67,14 +67,12 @@ class StepHandler(Protocol):
     # Optional: `withdraw(step)` undoes what the step left open for the client (a portal
     # request) when it is skipped; the engine calls it inside the skip's transaction.
     # Optional: `finished(step)` runs inside the transaction that finishes the step (done or
-    # skipped); a type cancels its own timers there (the engine knows no timer names).
+    # skipped), after the engine cancelled the timer kinds the type declares (`timers`).
 
 
+# Filled by workflows.step_types.register from each type's declaration (its `handler`); a
+# dict so the engine's hot path looks a handler up in one step.
 HANDLERS: dict[str, StepHandler] = {}
-
-
-def register(step_type: str, handler: StepHandler) -> None:
-    HANDLERS[step_type] = handler
 
 
 def get(step_type: str) -> StepHandler:
@@ -92,7 +90,7 @@ def withdraw(step: Step) -> None:
 
 
 def finished(step: Step) -> None:
-    """Let the step's handler clean up after the step finished (its timers), if it has any."""
+    """Let the step's handler clean up after the step finished, if it has anything to do."""
     hook = getattr(HANDLERS.get(step.type), "finished", None)
     if hook is not None:
         hook(step)
@@ -101,7 +99,8 @@ def finished(step: Step) -> None:
 # --- shared by every handler that emails -----------------------------------------------------
 
 
-# Plug-ins give their step types a default email (the practice's editable built-in block).
+# A step type's default email (the practice's editable built-in block), filled when a type
+# declaring `default_content` is registered.
 DEFAULT_CONTENT: dict[str, Callable[[Step], tuple[str, str]]] = {}
 
 
@@ -235,7 +234,3 @@ class EmailHandler:
             raise StepFailure(" ".join(problems))
         queue_step_email(step, draft, key=f"step:{step.pk}:send")
         return Outcome(status="done", note=f"Emailed {', '.join(draft.to)}")
-
-
-register(StepType.SIMPLE, SimpleHandler())
-register(StepType.EMAIL, EmailHandler())

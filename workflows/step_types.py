@@ -19,10 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.module_loading import import_string
 
-from sodium import liquid
-from workflows.context import CONTACT_ROLES, KNOWN_PATHS
-from workflows.models import Mode, StepType
+from sodium import liquid, timers
+from sodium.messaging import builtins, variables
+from workflows import handlers as step_handlers
+from workflows.context import CONTACT_ROLES, STEP_EMAIL, STEP_GROUPS
+from workflows.models import Mode, Step, StepType
 
 if TYPE_CHECKING:
     from django import forms
@@ -61,6 +64,13 @@ class StepTypeSpec:
     description: str  # one line on the wizard's type cards
     kind_phrase: str  # the review's "‘Collect records’, a document request."
     icon: str = "☑"  # the type card's glyph
+    # The small SVG icon beside the step in the template editor: a template holding the
+    # icon's shapes (drawn inside a 24×24 stroked <svg> by workflows/template_step_icon.html).
+    icon_template: str = "workflows/step_types/_icon_default.html"
+    # What running it does (a workflows.handlers.StepHandler): an instance, or the dotted
+    # path of a handler class or instance, imported when the type is registered, so the
+    # module declaring the type need not import its handlers (they import the declaration).
+    handler: Any = None
     may_run_automatically: bool = False
     manual_reason: str = ""  # the problem shown when someone sets it to run automatically
     sends_email: bool = True
@@ -92,7 +102,12 @@ class StepTypeSpec:
     edit_template: str = ""  # the type's own part of the step form
     edit_manual: str = "someone does the work and marks it done"  # "Manual — …" when manual
     # Running
-    variables: tuple[str, ...] = ()  # Liquid variable paths its emails add (workflows.context)
+    # Liquid variable paths its emails may write beyond a step email's own groups
+    # (STEP_GROUPS): validation and the token picker of its steps read `email_paths`.
+    variables: tuple[str, ...] = ()
+    # The message use whose variables the behaviour stage's token fields write (a
+    # confirmation's chase email); empty: those of the step's own email.
+    behaviour_use: str = ""
     focus_template: str = ""  # registered with workflows.panels.register_focus_step_template
     sub_statuses: tuple[str, ...] = ()  # Step.SubStatus values it uses
     timers: tuple[str, ...] = ()  # timer kinds it schedules (and cancels when it finishes)
@@ -105,12 +120,33 @@ class StepTypeSpec:
 _REGISTRY: dict[str, StepTypeSpec] = {}
 
 
+def _builtin_content(key: str) -> Callable[[Step], tuple[str, str]]:
+    def content(step: Step) -> tuple[str, str]:
+        return builtins.system_text(step.task.practice, key)
+
+    return content
+
+
+def _resolve_handler(handler: Any) -> Any:
+    if isinstance(handler, str):
+        handler = import_string(handler)
+    return handler() if isinstance(handler, type) else handler
+
+
 def register(spec: StepTypeSpec) -> StepTypeSpec:
     """Register a step type (once per value; registering the same value again replaces it).
 
-    Also registers its focus-panel part with the focus panel.
+    Also installs its handler in `workflows.handlers.HANDLERS` (the engine's hot path reads
+    that dict, never this registry), its built-in email (`default_content`, the practice's
+    copy of that built-in text) as its steps' fallback content, and its focus-panel part with
+    the focus panel.
     """
+    if spec.handler is None:
+        raise ValueError(f"Step type {spec.value!r} declares no handler.")
     _REGISTRY[spec.value] = spec
+    step_handlers.HANDLERS[spec.value] = _resolve_handler(spec.handler)
+    if spec.default_content:
+        step_handlers.DEFAULT_CONTENT[spec.value] = _builtin_content(spec.default_content)
     if spec.focus_template:
         from workflows.panels import register_focus_step_template
 
@@ -119,8 +155,10 @@ def register(spec: StepTypeSpec) -> StepTypeSpec:
 
 
 def unregister(value: str) -> None:
-    """Forget a step type (tests' throwaway types)."""
+    """Forget a step type and its handler (tests' throwaway types)."""
     _REGISTRY.pop(value, None)
+    step_handlers.HANDLERS.pop(value, None)
+    step_handlers.DEFAULT_CONTENT.pop(value, None)
 
 
 def get(value: str) -> StepTypeSpec:
@@ -149,6 +187,70 @@ def label_of(value: str) -> str:
     return spec.label if spec else value
 
 
+class UndeclaredSubStatus(ValueError):
+    """A step was given a sub-status its type does not declare (a plug-in's mistake)."""
+
+
+def check_sub_status(step_type: str, sub_status: str) -> None:
+    """Refuse a sub-status that `step_type` does not declare in its `sub_statuses`.
+
+    "No sub-status" is always allowed (a step that leaves in progress drops its own). Raises
+    UndeclaredSubStatus naming the type and the sub-statuses it declares.
+    """
+    if sub_status == Step.SubStatus.NONE:
+        return
+    spec = _REGISTRY.get(step_type)
+    if spec is None:
+        raise UndeclaredSubStatus(
+            f"Steps of type {str(step_type)!r} are not registered, so they have no sub-status "
+            f"{str(sub_status)!r}."
+        )
+    if sub_status not in spec.sub_statuses:
+        declared = ", ".join(repr(str(s)) for s in spec.sub_statuses if s) or "none"
+        raise UndeclaredSubStatus(
+            f"{spec.label} steps do not declare the sub-status {str(sub_status)!r} "
+            f"(they declare {declared})."
+        )
+
+
+def cancel_declared_timers(step: Step) -> int:
+    """Cancel the pending timers of the kinds `step`'s type declares (`timers`) for it.
+
+    The engine calls this when the step finishes (done or skipped), so no type's chase
+    outlives its step; types that declare no timers cost a dict lookup, no query.
+    """
+    spec = _REGISTRY.get(step.type)
+    if spec is None or not spec.timers:
+        return 0
+    return timers.cancel_for(practice=step.practice_id, kinds=spec.timers, target_id=step.pk)
+
+
+def email_paths(step_type: str) -> list[str]:
+    """Return the Liquid paths a step email of `step_type` may write.
+
+    Those of a step email's own groups (STEP_GROUPS), plus the variables the type declares
+    (`variables`): an email step may not write a document approval's `document.title`.
+    """
+    paths = variables.known_paths(variables.Use(STEP_EMAIL, "", STEP_GROUPS))
+    spec = _REGISTRY.get(step_type)
+    if spec is not None:
+        paths += [p for p in spec.variables if p not in paths]
+    return paths
+
+
+def email_token_groups(step_type: str) -> list[variables.TokenGroup]:
+    """Return the token picker's groups for a step email of `step_type` (its email_paths)."""
+    return variables.token_groups(STEP_EMAIL, only=set(email_paths(step_type)))
+
+
+def behaviour_token_groups(step_type: str) -> list[variables.TokenGroup]:
+    """Return the token picker's groups for the behaviour stage's token fields."""
+    spec = _REGISTRY.get(step_type)
+    if spec is not None and spec.behaviour_use:
+        return variables.token_groups(spec.behaviour_use)
+    return email_token_groups(step_type)
+
+
 def values_where(test: Callable[[StepTypeSpec], bool]) -> list[str]:
     """Return the values of the registered types that pass `test`."""
     return [s.value for s in _REGISTRY.values() if test(s)]
@@ -161,6 +263,7 @@ register(
         description="A checklist item: someone does the work, then marks it complete.",
         kind_phrase="a simple step",
         icon="✓",
+        handler=step_handlers.SimpleHandler(),
         manual_reason="Simple steps are done by a person, so they are manual.",
         sends_email=False,
         wizard_stages=_MANUAL_ONLY,
@@ -177,6 +280,8 @@ register(
         description="Sends an email to the client or your team as part of the workflow.",
         kind_phrase="an email step",
         icon="✉",
+        icon_template="workflows/step_types/_icon_email.html",
+        handler=step_handlers.EmailHandler(),
         may_run_automatically=True,
         composable=True,
     )
@@ -269,6 +374,7 @@ def config_errors(config) -> dict[str, list[str]]:
     if not str(config.name or "").strip():
         errors["name"] = ["Give the step a name."]
     if config.sends_email:
+        known = email_paths(config.type)
         inline = config.subject.strip() and config.body.strip()
         # Types with a built-in email fall back to the practice's copy of it.
         needs_content = not get(config.type).default_content
@@ -277,7 +383,7 @@ def config_errors(config) -> dict[str, list[str]]:
         elif bool(config.subject.strip()) != bool(config.body.strip()):
             errors["body"] = ["Write both the subject and the body, or neither."]
         for field in ("subject", "body"):
-            problems = liquid.validate(getattr(config, field) or "", KNOWN_PATHS)
+            problems = liquid.validate(getattr(config, field) or "", known)
             if problems:
                 errors.setdefault(field, []).extend(problems)
         to_problems = recipient_errors(config.to_recipients)

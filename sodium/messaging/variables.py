@@ -10,7 +10,7 @@ today); each app registers its own groups and uses when it loads (`AppConfig.rea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -186,13 +186,21 @@ class TokenGroup:
     tokens: list[Token]
 
 
-def token_groups(use: str | Use | None = None) -> list[TokenGroup]:
-    """Return the token picker's groups for `use`: exactly the variables it may write."""
+def token_groups(
+    use: str | Use | None = None, *, only: Collection[str] | None = None
+) -> list[TokenGroup]:
+    """Return the token picker's groups for `use`: exactly the variables it may write.
+
+    With `only`, just those of its variables whose paths are in `only` (a message of the use
+    that may write fewer, e.g. a step email of one step type).
+    """
     seen: set[str] = set()
     out = []
     for group in groups_of(use):
         tokens = []
         for var in group.variables:
+            if only is not None and var.path not in only:
+                continue
             if var.path not in seen:
                 seen.add(var.path)
                 tokens.append(Token(var.path, var.description, var.example))

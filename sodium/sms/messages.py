@@ -16,6 +16,8 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from sodium import activity, liquid, outbox, rows
+from sodium.messaging.context import client_context
+from sodium.messaging.variables import SMS, Group, Use, Variable, register_group, register_use
 from sodium.models import Contact, OutboundMessage, Practice, Task, User
 from sodium.sms import backends
 from sodium.sms.numbers import e164, is_textable
@@ -167,18 +169,41 @@ def record_status(provider_id: str, status: str, error_code: str = "") -> Outbou
     return message
 
 
+CONTACT_SMS = "sodium.contact_sms"
+TEXTED_CONTACT = Group(
+    "texted_contact",
+    "Text: the contact",
+    (
+        Variable("contact.first_name", "The texted contact's first name", "Ellie"),
+        Variable("contact.last_name", "The texted contact's last name", "Ali"),
+        Variable("contact.name", "The texted contact's full name", "Ellie Ali"),
+    ),
+)
+
+
+def register_message_use() -> None:
+    """Register the contact composer's message use and its group (SodiumConfig.ready)."""
+    register_group(TEXTED_CONTACT)
+    register_use(
+        Use(
+            CONTACT_SMS,
+            "Text to a contact",
+            ("practice", "client", "contacts", TEXTED_CONTACT.key, "today"),
+            description='A text typed for one contact in the contact\'s "Send a text" composer.',
+            channels=(SMS,),
+        )
+    )
+
+
 def contact_context(contact: Contact) -> dict[str, Any]:
-    """Return the Liquid variables of a text typed for one contact."""
-    client = contact.client
-    return {
-        "contact": {
-            "first_name": contact.first_name,
-            "last_name": contact.last_name,
-            "name": contact.full_name,
-        },
-        "client": {"name": client.name},
-        "practice": {"name": contact.practice.name},
+    """Return the Liquid variables of a text typed for one contact (use CONTACT_SMS)."""
+    context = client_context(practice=contact.practice, client=contact.client)
+    context["contact"] = {
+        "first_name": contact.first_name,
+        "last_name": contact.last_name,
+        "name": contact.full_name,
     }
+    return context
 
 
 @transaction.atomic

@@ -44,6 +44,24 @@ def e164(number: PhoneNumber | str | None) -> str:
     return parsed.as_e164
 
 
+UK_COUNTRY_CODE = 44
+
+
+def display_mobile(number: PhoneNumber | str | None) -> str:
+    """Return `number` as staff read it: national for UK numbers ("07700 900123"),
+    international for any other ("+1 415-555-2671"). Display only: storage stays E.164.
+
+    A number that is not even possible is shown as it was stored. The country code decides,
+    not the region, so the reserved drama range (which has no region) still reads nationally.
+    """
+    parsed = to_python(number) if number else None
+    if not isinstance(parsed, PhoneNumber) or not phonenumbers.is_possible_number(parsed):
+        return str(number or "")
+    if parsed.country_code == UK_COUNTRY_CODE:
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def validate_mobile(value: PhoneNumber | str) -> None:
     """Raise ValidationError unless `value` is a mobile number (see `is_textable`)."""
     if value and not is_textable(value):

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from sodium import liquid, queries
+from sodium.messaging.variables import token_groups
 from sodium.roles import Perm
 from sodium.sms import messages as sms
 from sodium.sms.forms import SmsForm
@@ -21,8 +22,14 @@ from sodium.views.common import HtmxHttpRequest
 def contact_sms(request: HtmxHttpRequest, client_id: int, contact_id: int) -> HttpResponse:
     client = queries.get_client(request.practice, client_id)
     contact = queries.get_contact(client, contact_id)
-    form = SmsForm(request.POST if request.method == "POST" else None)
-    context = {"client": client, "contact": contact, "form": form, "refused": sms.refusal(contact)}
+    form = SmsForm(request.POST if request.method == "POST" else None, use=sms.CONTACT_SMS)
+    context = {
+        "client": client,
+        "contact": contact,
+        "form": form,
+        "refused": sms.refusal(contact),
+        "token_groups": token_groups(sms.CONTACT_SMS),
+    }
     if request.method == "POST" and form.is_valid():
         body = form.cleaned_data["body"]
         try:

@@ -5,9 +5,13 @@ from __future__ import annotations
 from unittest import mock
 
 from sodium import outbox
+from sodium.messaging.variables import variables_of
 from sodium.models import ActivityEvent, Contact, OutboundMessage
 from sodium.roles import PERMISSIONS, Perm, Role
 from sodium.sms import backends
+from sodium.sms import messages as sms_messages
+from sodium.sms.numbers import display_mobile
+from sodium.templatetags.sms import mobiles
 from tests import factories as f
 from tests.base import BaseTestCase
 
@@ -56,7 +60,7 @@ class ContactMobileTests(BaseTestCase):
         self.assertIsNotNone(bob.sms_opt_out_at)
         self.assertEqual(bob.sms_opt_out_reason, "Asked by phone")
         r = self.client.get(f"/clients/{self.acme.pk}/")
-        self.assertContains(r, "+447700900123")
+        self.assertContains(r, '<a href="tel:+447700900123">07700 900123</a>', html=True)
         self.assertContains(r, "No texts")
         self.assertNotContains(r, "Send a text")
 
@@ -75,6 +79,35 @@ class ContactMobileTests(BaseTestCase):
         bob = f.ContactFactory(client=self.acme, mobile="07700 900123")
         r = self.client.get(f"/clients/{self.acme.pk}/")
         self.assertContains(r, f"/clients/{self.acme.pk}/contacts/{bob.pk}/text/")
+
+
+class MobileDisplayTests(BaseTestCase):
+    """Stored in E.164; shown nationally for UK numbers, internationally for the rest."""
+
+    def test_uk_numbers_read_nationally_and_others_internationally(self) -> None:
+        cases = [
+            ("+447700900123", "07700 900123"),  # the reserved drama range
+            ("+447911123456", "07911 123456"),
+            ("+14155552671", "+1 415-555-2671"),
+            ("+33612345678", "+33 6 12 34 56 78"),
+            ("", ""),
+        ]
+        for stored, shown in cases:
+            with self.subTest(stored):
+                self.assertEqual(display_mobile(stored), shown)
+
+    def test_a_foreign_contacts_mobile_on_the_client_page(self) -> None:
+        acme = f.ClientFactory(practice=self.practice, name="Acme")
+        f.ContactFactory(client=acme, first_name="Jo", mobile="+1 415 555 2671")
+        self.client.force_login(self.staff)
+        r = self.client.get(f"/clients/{acme.pk}/")
+        self.assertContains(r, '<a href="tel:+14155552671">+1 415-555-2671</a>', html=True)
+        self.assertNotContains(r, ">+14155552671<")
+
+    def test_the_mobiles_filter_joins_a_texts_numbers(self) -> None:
+        self.assertEqual(
+            mobiles(["+447700900123", "+14155552671"]), "07700 900123, +1 415-555-2671"
+        )
 
 
 class SendTextTests(BaseTestCase):
@@ -128,6 +161,37 @@ class SendTextTests(BaseTestCase):
         r = self.client.post(self.url, {"body": "Hi {{ contact.first_name ", "nonce": "n1"})
         self.assertContains(r, 'class="field has-error"')
         self.assertFalse(OutboundMessage.objects.exists())
+
+    def test_the_picker_shows_exactly_the_composers_variables(self) -> None:
+        r = self.client.get(self.url)
+        self.assertContains(r, "data-token-scope")
+        self.assertContains(r, 'data-insert-token="{{ contact.last_name }}"')
+        self.assertContains(r, 'data-insert-token="{{ client.reference }}"')
+        self.assertNotContains(r, 'data-insert-token="{{ task.name }}"')
+        self.assertNotContains(r, 'data-insert-token="{{ reason }}"')
+
+    def test_another_uses_variable_is_a_field_error(self) -> None:
+        r = self.client.post(self.url, {"body": "Your {{ task.name }} is late", "nonce": "n1"})
+        self.assertContains(r, "Unknown variable “task.name”.")
+        self.assertNotContains(r, 'name="send"')
+        self.assertFalse(OutboundMessage.objects.exists())
+
+    def test_its_variables_are_filled_for_the_contact(self) -> None:
+        self.acme.reference = "ACME01"
+        self.acme.save(update_fields=["reference"])
+        r = self.client.post(
+            self.url, {"body": "{{ contact.name }} / {{ client.reference }}", "nonce": "n1"}
+        )
+        self.assertContains(r, f"{self.anna.full_name} / ACME01")
+
+    def test_the_context_fills_every_variable_of_its_use(self) -> None:
+        ctx = sms_messages.contact_context(self.anna)
+        for var in variables_of(sms_messages.CONTACT_SMS):
+            with self.subTest(var.path):
+                node = ctx
+                for part in var.path.split("."):
+                    self.assertIn(part, node)
+                    node = node[part]
 
     def test_it_needs_the_send_sms_permission(self) -> None:
         without_staff = PERMISSIONS[Perm.SEND_SMS] - {Role.STAFF}

@@ -6,6 +6,8 @@ import subprocess
 from pathlib import Path
 from unittest import mock
 
+from django.conf import settings
+from django.test import override_settings
 from django_scopes import scopes_disabled
 
 from sodium.models import Task
@@ -13,11 +15,18 @@ from sodium.tenancy import practice_scope
 from tests import factories as f
 from tests.workflows import throwaway_step_type as stamp
 from tests.workflows.test_wizard import WizardTestCase
-from workflows import attach, engine, step_types
+from workflows import attach, building, engine, handlers, step_types
 from workflows.models import Step, TemplateStep
 
 ROOT = Path(__file__).resolve().parents[2]
 DELAY = "workflows.tasks.run_step_task.delay"
+# The throwaway type's icon lives with the tests, not in the project's templates.
+ICON_TEMPLATES = [
+    {
+        **settings.TEMPLATES[0],
+        "DIRS": [*settings.TEMPLATES[0]["DIRS"], ROOT / "tests/workflows/templates"],
+    }
+]
 
 
 class ThrowawayStepTypeTests(WizardTestCase):
@@ -74,11 +83,68 @@ class ThrowawayStepTypeTests(WizardTestCase):
         self.assertIn(step.pk, stamp.StampHandler.runs)
         self.assertIsInstance(task, Task)
 
+    def test_registering_the_type_installs_the_handler_its_declaration_names(self) -> None:
+        self.assertIsInstance(handlers.HANDLERS[stamp.VALUE], stamp.StampHandler)
+        stamp.unregister()
+        self.assertNotIn(stamp.VALUE, handlers.HANDLERS)
+
+    def test_a_type_without_a_handler_is_refused(self) -> None:
+        import dataclasses
+
+        with self.assertRaisesMessage(ValueError, "declares no handler"):
+            step_types.register(dataclasses.replace(stamp.SPEC, value="stampless", handler=None))
+        self.assertFalse(step_types.is_registered("stampless"))
+
+    @override_settings(TEMPLATES=ICON_TEMPLATES)
+    def test_the_template_editor_draws_the_icon_its_declaration_names(self) -> None:
+        with scopes_disabled():
+            building.add_step(
+                self.group,
+                actor=self.manager,
+                name="Stamp it",
+                type=stamp.VALUE,
+                mode="automatic",
+                settings={"colour": "red"},
+            )
+        r = self.client.get(f"/workflows/templates/{self.template.pk}/")
+        self.assertContains(r, 'class="step-icon step-icon-stamp_ledger"')
+        self.assertContains(r, '<path class="stamp-icon"', count=1)
+
     def test_an_unregistered_type_is_refused(self) -> None:
         stamp.unregister()
         r = self.client.post(f"/workflows/groups/{self.group.pk}/wizard/", {"type": "stamp_ledger"})
         self.assertContains(r, "Choose a step type.")
         self.assertFalse(step_types.is_registered("stamp_ledger"))
+
+
+class PortalTypeIconsTests(WizardTestCase):
+    def test_each_portal_type_brings_its_own_icon(self) -> None:
+        settings_of = {
+            "document_request": {"title": "Bank statements"},
+            "document_approval": {},
+            "client_confirmation": {
+                "message": "All entries made?",
+                "button_text": "Confirm",
+                "thank_you": "Thanks.",
+            },
+        }
+        with scopes_disabled():
+            for value, step_settings in settings_of.items():
+                building.add_step(
+                    self.group,
+                    actor=self.manager,
+                    name=value,
+                    type=value,
+                    mode="manual",
+                    to_recipients=["contact:main"],
+                    settings=step_settings,
+                )
+        r = self.client.get(f"/workflows/templates/{self.template.pk}/")
+        self.assertContains(r, '<path d="m9 15 3 3 3-3"/>', count=1)  # request: arrow down
+        self.assertContains(r, '<path d="m9 15 2 2 4-4"/>', count=1)  # approval: tick on page
+        self.assertContains(r, '<circle cx="12" cy="12" r="9"/>', count=1)  # confirmation
+        # The simple step already in the group keeps the default icon.
+        self.assertContains(r, '<rect x="4" y="4" width="16" height="16" rx="3"/>')
 
 
 class WorkflowsNamesNoPortalTypeTests(WizardTestCase):
@@ -88,7 +154,15 @@ class WorkflowsNamesNoPortalTypeTests(WizardTestCase):
             r"\|client_confirmation\|document_approval"
         )
         found = subprocess.run(
-            ["grep", "-rn", pattern, "workflows/", "--exclude-dir=migrations"],
+            [
+                "grep",
+                "-rn",
+                pattern,
+                "workflows/",
+                "templates/workflows/template_step_icon.html",
+                "templates/workflows/wizard/",
+                "--exclude-dir=migrations",
+            ],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -11,29 +11,13 @@ from workflows.models import Step
 from workflows.step_types import StepTypeSpec
 
 VALUE = "stamp_ledger"
+RECHECK_TIMER = "stamp.recheck"
 
 
 def _errors(settings: dict) -> dict[str, list[str]]:
     if not str(settings.get("colour") or "").strip():
         return {"colour": ["Give the stamp colour."]}
     return {}
-
-
-SPEC = StepTypeSpec(
-    value=VALUE,
-    label="Stamp the ledger",
-    description="Stamps the client's ledger in a colour of your choosing, by itself.",
-    kind_phrase="a ledger stamp",
-    icon="★",
-    may_run_automatically=True,
-    sends_email=False,
-    wizard_stages=("type", "name", "behaviour", "assignment", "review"),
-    behaviour_fields={"colour": forms.CharField(max_length=20, label="Stamp colour")},
-    wizard_settings=lambda name, behaviour: {"colour": (behaviour.get("colour") or "").strip()},
-    settings_errors=_errors,
-    review_behaviour_lines=lambda settings: [f"Stamps in {settings.get('colour', '')}."],
-    sub_statuses=(Step.SubStatus.NONE,),
-)
 
 
 class StampHandler:
@@ -52,11 +36,30 @@ class StampHandler:
         raise handlers.StepFailure("Stamps send nothing.")
 
 
+SPEC = StepTypeSpec(
+    value=VALUE,
+    label="Stamp the ledger",
+    description="Stamps the client's ledger in a colour of your choosing, by itself.",
+    kind_phrase="a ledger stamp",
+    icon="★",
+    icon_template="stamp/_icon.html",  # in tests/workflows/templates (ICON_TEMPLATES)
+    handler=StampHandler,  # a class: registering the type makes its instance
+    may_run_automatically=True,
+    sends_email=False,
+    wizard_stages=("type", "name", "behaviour", "assignment", "review"),
+    behaviour_fields={"colour": forms.CharField(max_length=20, label="Stamp colour")},
+    wizard_settings=lambda name, behaviour: {"colour": (behaviour.get("colour") or "").strip()},
+    settings_errors=_errors,
+    review_behaviour_lines=lambda settings: [f"Stamps in {settings.get('colour', '')}."],
+    sub_statuses=(Step.SubStatus.NONE, Step.SubStatus.SUBMITTED),
+    timers=(RECHECK_TIMER,),  # cancelled by the engine when the step finishes
+)
+
+
 def register() -> None:
+    """Register the type: its declaration brings its handler and icon."""
     step_types.register(SPEC)
-    handlers.register(VALUE, StampHandler())
 
 
 def unregister() -> None:
     step_types.unregister(VALUE)
-    handlers.HANDLERS.pop(VALUE, None)

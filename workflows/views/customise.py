@@ -9,11 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from sodium import queries as core_queries
-from sodium.messaging.variables import token_groups
 from sodium.roles import Perm
 from sodium.tenancy import role_required
-from workflows import customise, engine, handlers, queries
-from workflows.context import STEP_EMAIL
+from workflows import customise, engine, handlers, queries, step_types
 from workflows.forms import OneOffStepForm, ReassignStepForm, TaskStepContentForm
 
 
@@ -95,7 +93,7 @@ def step_edit(request: HttpRequest, step_id: int) -> HttpResponse:
             "default_email": step.type in handlers.DEFAULT_CONTENT
             and not uses_block
             and not (step.subject.strip() and step.body.strip()),
-            "token_groups": token_groups(STEP_EMAIL) if step.sends_email else [],
+            "token_groups": step_types.email_token_groups(step.type) if step.sends_email else [],
         },
     )
 

@@ -19,14 +19,12 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from sodium import queries as core_queries
 from sodium.messaging.preview import preview_clients
-from sodium.messaging.variables import token_groups
 from sodium.models import Practice
 from sodium.roles import Perm
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest, paginate
-from workflows import building, engine
+from workflows import building, engine, step_types
 from workflows.building import TemplateError
-from workflows.context import STEP_EMAIL
 from workflows.forms import GroupForm, StepForm, TemplateForm
 from workflows.models import (
     AssignmentRule,
@@ -412,7 +410,7 @@ def _edit_response(
     extra = {
         "editing": step.pk,
         "preview_clients": preview_clients(request.practice),
-        "token_groups": token_groups(STEP_EMAIL),
+        "token_groups": step_types.email_token_groups(step.type),
     }
     if form is not None:
         extra["step_form"] = form

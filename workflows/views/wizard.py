@@ -12,8 +12,6 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -23,12 +21,15 @@ from sodium.roles import Perm
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest, partial
 from workflows import step_types
-from workflows.context import STEP_EMAIL, VARIABLES
 from workflows.models import TemplateGroup
 from workflows.wizard import drafts, review, steps
 from workflows.wizard import forms as stage_forms
 
 PAGE = "workflows/wizard/wizard.html"
+AUTOMATIC_OR_MANUAL = (
+    "Can go out automatically once the steps before it are done, or wait for a person."
+)
+ALWAYS_MANUAL = "Always done by a person."
 START = "workflows/wizard/start.html"
 
 
@@ -40,9 +41,16 @@ def _group(request: HtmxHttpRequest, group_id: int) -> TemplateGroup:
 
 
 def _types() -> list[dict[str, str]]:
-    """Return the type cards: every registered step type, as it declares itself."""
+    """Return the type cards: every registered step type, as it declares itself (whether it
+    may run automatically included)."""
     return [
-        {"value": t.value, "label": t.label, "description": t.description, "icon": t.icon}
+        {
+            "value": t.value,
+            "label": t.label,
+            "description": t.description,
+            "icon": t.icon,
+            "mode_line": AUTOMATIC_OR_MANUAL if t.may_run_automatically else ALWAYS_MANUAL,
+        }
         for t in step_types.all_types()
     ]
 
@@ -92,16 +100,14 @@ def _stage_url(draft: dict, stage: str) -> str:
     return reverse("workflows:wizard-stage", kwargs={"draft_id": draft["id"], "stage": stage})
 
 
-def _token_context() -> dict[str, Any]:
-    """Return what the token picker needs, or the plain list when the picker is missing."""
-    tokens = [{"token": f"{{{{ {v.path} }}}}", "description": v.description} for v in VARIABLES]
-    try:
-        from sodium.messaging.variables import token_groups
-
-        get_template("workflows/_token_picker.html")
-    except (ImportError, TemplateDoesNotExist):
-        return {"tokens": tokens, "token_picker": False}
-    return {"tokens": tokens, "token_picker": True, "token_groups": token_groups(STEP_EMAIL)}
+def _token_context(kind: str, stage: str) -> dict[str, Any]:
+    """Return the token picker of a stage: exactly the variables its token fields may write
+    (the step email's for the content stage; the type's behaviour use, e.g. a chase, else)."""
+    if stage == "content":
+        groups = step_types.email_token_groups(kind)
+    else:
+        groups = step_types.behaviour_token_groups(kind)
+    return {"token_groups": groups}
 
 
 def _render_stage(
@@ -139,7 +145,7 @@ def _render_stage(
     else:
         context["form"] = form if form is not None else stage_forms.display_form(draft, stage, ctx)
     if stage in ("content", "behaviour"):
-        context.update(_token_context())
+        context.update(_token_context(drafts.step_type(draft), stage))
     if stage == "content":
         context["preview"] = preview or review.preview(
             draft, ctx, stage_forms.bound_form(draft, "content", ctx, context["form"].data or None)

@@ -9,7 +9,7 @@ from sodium import liquid
 from sodium.messaging import builtins
 from sodium.models import Client, Practice, Task
 from workflows import step_types
-from workflows.context import KNOWN_PATHS, build_context, sample_context
+from workflows.context import build_context, sample_context
 from workflows.models import AssignmentRule, ContentBlock, Mode
 from workflows.step_types import recipient_label
 from workflows.wizard.drafts import WizardContext, spec, step_type
@@ -169,8 +169,9 @@ def preview(draft: dict, ctx: WizardContext, form: ContentForm) -> Preview:
         if not (subject.strip() or body.strip()):
             out.notes.append("Write a subject and body to see them here.")
             return out
+    known_paths = step_types.email_paths(kind)
     for label, source_text in (("Subject", subject), ("Body", body)):
-        out.problems += [f"{label}: {p}" for p in liquid.validate(source_text, KNOWN_PATHS)]
+        out.problems += [f"{label}: {p}" for p in liquid.validate(source_text, known_paths)]
 
     parsed = parse(draft, ctx)
     settings = parsed.fields["settings"]
@@ -215,7 +216,7 @@ def preview(draft: dict, ctx: WizardContext, form: ContentForm) -> Preview:
                 paths = liquid.compile_template(text).global_variable_paths()
             except liquid.TemplateError:
                 continue
-            known = [p for p in paths if not liquid.validate("{{ " + p + " }}", KNOWN_PATHS)]
+            known = [p for p in paths if not liquid.validate("{{ " + p + " }}", known_paths)]
             empty |= {p for p in known if _lookup(context, p) in ("", None)}
         if empty:
             out.notes.append(

@@ -10,7 +10,6 @@ from django import forms
 from sodium import liquid
 from sodium.models import User
 from workflows import building, step_types
-from workflows.context import KNOWN_PATHS
 from workflows.models import AssignmentRule, Mode, TemplateStep
 from workflows.step_types import config_errors
 from workflows.wizard.drafts import CREATOR, WizardContext, form_field, stage_of, stages, step_type
@@ -99,8 +98,9 @@ def problems(parsed: Parsed, ctx: WizardContext) -> dict[str, list[str]]:
         errors["content_block"] = ["Choose a content block."]
     elif parsed.source == "inline":
         # Say which part is missing rather than config_errors' "block or subject and body".
+        known = step_types.email_paths(fields["type"])
         for key, label in (("subject", "subject"), ("body", "body")):
-            found = liquid.validate(fields[key], KNOWN_PATHS)
+            found = liquid.validate(fields[key], known)
             if not fields[key]:
                 found.insert(0, f"Write the {label}.")
             if found:
