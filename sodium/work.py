@@ -52,10 +52,11 @@ def unregister_work_source(source: WorkSource) -> None:
 
 
 def work_for(request: HttpRequest, user: User) -> list[WorkItem]:
-    """Return every source's items for `user`, soonest due first (undated last).
+    """Return every source's items for `user`, soonest due first (undated last), keeping each
+    source's own order among items due the same day.
 
     Each source answers in a fixed number of queries, so the page costs the same whatever the
     number of items.
     """
     items = [item for source in SOURCES for item in source(request, user)]
-    return sorted(items, key=lambda i: (i.due is None, i.due or dt.date.min, i.title))
+    return sorted(items, key=lambda i: (i.due is None, i.due or dt.date.min))

@@ -40,7 +40,7 @@ def step_work_items(request: HttpRequest, user: User) -> list[WorkItem]:
     return [
         WorkItem(
             title=step.name,
-            kind=f"Step · {step.get_type_display()}",
+            kind=step.get_type_display(),
             subtitle=f"{step.task.name} · {step.task.client.name}",
             url=reverse("sodium:task-detail", kwargs={"task_id": step.task_id}),
             focus_url=reverse("workflows:focus", kwargs={"task_id": step.task_id}),
