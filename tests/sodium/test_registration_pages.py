@@ -148,3 +148,32 @@ class ClientWorkflowsPanelTests(BaseTestCase):
         with self.assertNumQueries(few):
             r = self.client.get(self.url)
         self.assertEqual(r.content.decode().count('class="row client-workflow"'), 4)
+
+
+class FocusShellTests(BaseTestCase):
+    """Workflows' step panel renders inside the core's focus shell, slid out or as a page."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.task = make_steps(self.practice, self.staff, 1, name="VAT Q1")[0].task
+        self.client.force_login(self.staff)
+
+    def test_slid_out_it_has_the_shells_close_button_and_labelled_dialog(self) -> None:
+        r = self.client.get(focus_url(self.task), headers=HTMX)
+        self.assertTemplateUsed(r, "sodium/focus/_shell.html")
+        self.assertContains(r, 'role="dialog" aria-modal="false" aria-labelledby="focus-title"')
+        task_page = reverse("sodium:task-detail", args=[self.task.pk])
+        self.assertContains(r, f'<a class="btn btn-ghost focus-close" href="{task_page}"')
+        self.assertNotContains(r, "<html")
+
+    def test_as_a_page_it_sits_under_breadcrumbs_with_its_own_title(self) -> None:
+        r = self.client.get(focus_url(self.task))
+        self.assertTemplateUsed(r, "sodium/focus/page.html")
+        self.assertContains(r, "<title>VAT Q1 · Steps · Ledger &amp; Co</title>")
+        task_page = reverse("sodium:task-detail", args=[self.task.pk])
+        self.assertContains(
+            r,
+            f'<nav class="crumbs" aria-label="Breadcrumb"><a href="/tasks/">Tasks</a> / '
+            f'<a href="{task_page}">VAT Q1</a></nav>',
+        )
+        self.assertNotContains(r, "focus-close")
