@@ -86,10 +86,21 @@ def test_staff_work_a_step_from_my_work_in_the_focus_panel(
     screenshot(page, "work_list")
 
     first = world["first"]
+    # While the panel loads, the host slides out saying so (the answer is held back here).
+    held: list = []
+    page.route("**/focus/", lambda route: held.append(route))
     row = rows.filter(has_text=world["task"].name).filter(has_text=first.name)
     row.get_by_role("link", name=first.name).click()
+    loading = page.locator("#focus-panel.is-loading")
+    loading.wait_for()
+    assert "Loading…" in loading.inner_text()
+    while not held:
+        page.wait_for_timeout(50)
+    held[0].continue_()
+    page.unroute("**/focus/")
     panel = page.locator("#focus-panel.is-open")
     panel.wait_for()
+    assert page.locator("#focus-panel.is-loading").count() == 0
     assert panel.get_by_role("heading", name=world["task"].name).is_visible()
     screenshot(page, "work_panel")
 
