@@ -9,11 +9,13 @@ class SodiumConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import tracking
 
-        from sodium import engine, outbox, timers  # noqa: F401 - engine registers task.start
+        from sodium import engine, nav, outbox, timers  # noqa: F401 - engine registers task.start
         from sodium.messaging import context  # noqa: F401 - the groups every message has
         from sodium.sms import messages as sms_messages
 
         sms_messages.register_message_use()  # the contact composer's variables
+
+        nav.register_core_entries()
 
         # Provider webhooks (delivered, opened, bounced) move outbound messages forward.
         tracking.connect(outbox.on_tracking, dispatch_uid="sodium.outbox.on_tracking")

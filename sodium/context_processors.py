@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from sodium import nav
 from sodium.notifications import unread_count
 from sodium.roles import Perm, role_can
 from sodium.tenancy import memberships_of
@@ -19,7 +20,21 @@ def practice(request: HttpRequest) -> dict:
         "my_memberships": lambda: memberships_of(request.user),
         "can": {perm.value: role_can(role, perm) for perm in Perm},
         "unread_notifications": lambda: unread_count(membership.practice, request.user),
+        # Worked out once a request, though the page shows the navigation twice.
+        "nav": _once(lambda: nav.entries_for(request)),
     }
+
+
+def _once(fn):
+    """Return a callable that computes `fn()` the first time and then repeats its answer."""
+    cache: list = []
+
+    def value():
+        if not cache:
+            cache.append(fn())
+        return cache[0]
+
+    return value
 
 
 def csp_nonce(request: HttpRequest) -> dict:

@@ -1,6 +1,9 @@
-"""Panels that apps add to core pages (the task page shows the workflow), without the core
-importing the apps. A panel is a function (request, task) -> (template name, context) or None.
-Apps also add columns to the task list (the workflow's progress) the same way.
+"""Panels that apps add to core pages, without the core importing the apps: the task page
+(the workflow), the client page (its tasks' workflows) and the dashboard (steps waiting on you).
+A panel is a function of the request and the page's object, (request, task) or (request,
+client) or (request,), giving (template name, context) or None; register it in the app's
+`AppConfig.ready`. Apps also add columns to the task list (the workflow's progress) the same way.
+The side navigation is `sodium/nav.py`, a person's work list `sodium/work.py`.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from sodium.models import Task
+from sodium.models import Client, Task
 
 TaskPanel = Callable[[HttpRequest, Task], tuple[str, dict[str, Any]] | None]
 TASK_PANELS: list[TaskPanel] = []
@@ -26,13 +29,7 @@ def register_task_panel(panel: TaskPanel) -> None:
 
 def render_task_panels(request: HttpRequest, task: Task) -> list[SafeString]:
     """Render every registered panel for the task page, in registration order."""
-    out = []
-    for panel in TASK_PANELS:
-        result = panel(request, task)
-        if result is not None:
-            template, context = result
-            out.append(mark_safe(render_to_string(template, context, request=request)))
-    return out
+    return _render_all(request, (panel(request, task) for panel in TASK_PANELS))
 
 
 # --- columns that apps add to the task list ----------------------------------------------------
@@ -64,3 +61,53 @@ def render_task_list_extensions(request: HttpRequest, tasks: list[Task]) -> list
     for task in tasks:
         task.list_cells = [mark_safe(c.get(task.pk, "")) for c in cells]
     return [column.heading for column in TASK_LIST_EXTENSIONS]
+
+
+# --- panels on the client page and cards on the dashboard --------------------------------------
+
+ClientPanel = Callable[[HttpRequest, Client], tuple[str, dict[str, Any]] | None]
+CLIENT_PANELS: list[ClientPanel] = []
+
+DashboardCard = Callable[[HttpRequest], tuple[str, dict[str, Any]] | None]
+DASHBOARD_CARDS: list[DashboardCard] = []
+
+
+def register_client_panel(panel: ClientPanel) -> None:
+    """Add a panel to the client page; it answers None when it has nothing to show."""
+    if panel not in CLIENT_PANELS:
+        CLIENT_PANELS.append(panel)
+
+
+def unregister_client_panel(panel: ClientPanel) -> None:
+    if panel in CLIENT_PANELS:
+        CLIENT_PANELS.remove(panel)
+
+
+def register_dashboard_card(card: DashboardCard) -> None:
+    """Add a card to the dashboard; it answers None when it has nothing to show."""
+    if card not in DASHBOARD_CARDS:
+        DASHBOARD_CARDS.append(card)
+
+
+def unregister_dashboard_card(card: DashboardCard) -> None:
+    if card in DASHBOARD_CARDS:
+        DASHBOARD_CARDS.remove(card)
+
+
+def _render_all(request: HttpRequest, results) -> list[SafeString]:
+    out = []
+    for result in results:
+        if result is not None:
+            template, context = result
+            out.append(mark_safe(render_to_string(template, context, request=request)))
+    return out
+
+
+def render_client_panels(request: HttpRequest, client: Client) -> list[SafeString]:
+    """Render every registered client-page panel, in registration order."""
+    return _render_all(request, (panel(request, client) for panel in CLIENT_PANELS))
+
+
+def render_dashboard_cards(request: HttpRequest) -> list[SafeString]:
+    """Render every registered dashboard card, in registration order."""
+    return _render_all(request, (card(request) for card in DASHBOARD_CARDS))

@@ -15,6 +15,7 @@ from sodium.views import (
     tasks,
     two_factor,
     webhooks,
+    work,
 )
 
 core = [
@@ -68,6 +69,8 @@ core = [
     path("tasks/<int:task_id>/", tasks.task_detail, name="task-detail"),
     path("tasks/<int:task_id>/edit/", tasks.task_edit, name="task-edit"),
     path("tasks/<int:task_id>/status/", tasks.task_status, name="task-status"),
+    # A person's work, from every app
+    path("work/", work.my_work, name="my-work"),
     # Outbound messages and their delivery status
     path("messages/", messages.message_list, name="message-list"),
     path("messages/<int:message_id>/", messages.message_detail, name="message-detail"),

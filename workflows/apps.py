@@ -15,6 +15,44 @@ class WorkflowsConfig(AppConfig):
         register_task_panel(task_panel.task_workflow_panel)
         register_task_list_extension(task_panel.task_list_progress, heading="Workflow")
 
+        # The core's pages by registration: navigation, the client page's workflow progress,
+        # the dashboard's steps waiting on you, and the steps in a person's work list.
+        from sodium import nav, panels, work
+        from sodium.roles import Perm
+        from workflows.views import core_pages
+
+        for entry in (
+            nav.NavEntry(
+                "my-steps",
+                "My steps",
+                "workflows:my-steps",
+                order=40,
+                current=("=/workflows/my-steps/",),
+            ),
+            nav.NavEntry(
+                "workflow-overview",
+                "Overview",
+                "workflows:overview",
+                order=50,
+                permission=Perm.MANAGE_TEMPLATES,
+                current=("=/workflows/overview/",),
+            ),
+            nav.NavEntry(
+                "workflow-templates",
+                "Workflows",
+                "workflows:template-list",
+                order=70,
+                permission=Perm.MANAGE_TEMPLATES,
+                current=("/workflows/templates/", "/workflows/wizard/", "~/wizard/"),
+            ),
+        ):
+            nav.register(entry)
+        # The content library is also served at workflows' old addresses.
+        nav.add_current_paths("content-blocks", "/workflows/content-blocks/")
+        panels.register_client_panel(core_pages.client_workflows_panel)
+        panels.register_dashboard_card(core_pages.steps_waiting_card)
+        work.register_work_source(core_pages.step_work_items)
+
         from sodium.demo import register_demo_builder
         from workflows import demo
 

@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from sodium import engine, queries
 from sodium.forms import ClientForm, ClientServiceForm, ContactForm
 from sodium.models import Client, Tag
+from sodium.panels import render_client_panels
 from sodium.roles import Perm
 from sodium.services import clients as client_services
 from sodium.tenancy import role_required
@@ -105,6 +106,7 @@ def _detail_context(request: HtmxHttpRequest, client: Client, **extra) -> dict:
             .select_related("owner")[:20]
         ),
         "activity": queries.recent_activity(practice, client=client, limit=15),
+        "panels": render_client_panels(request, client),
         **extra,
     }
 

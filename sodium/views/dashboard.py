@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from sodium import queries
+from sodium.panels import render_dashboard_cards
 from sodium.roles import Perm
 from sodium.tenancy import role_required
 
@@ -21,5 +22,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "my_tasks": queries.my_open_tasks(practice, request.user),
             "overdue": queries.overdue_tasks(practice),
             "activity": queries.recent_activity(practice, limit=12),
+            "cards": render_dashboard_cards(request),
         },
     )

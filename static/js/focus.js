@@ -1,5 +1,6 @@
-/* Focus panel (workflows): the slide-out panel of a task's steps, loaded by htmx into
-   #focus-panel. Esc closes it (a first Esc leaves a field or folds an open form), the close
+/* Focus panel (the core's, templates/sodium/focus/): the slide-out panel any app's item opens
+   in (a task's steps now), loaded by htmx into #focus-panel. While it loads, the host shows a
+   loading state; Esc closes it (a first Esc leaves a field or folds an open form), the close
    button too; ↑/↓ or j/k move between steps; after an action re-renders the panel, focus goes
    back to where it was. The panel works without this file, only less smoothly. */
 (function () {
@@ -22,6 +23,23 @@
     });
     var row = element && element.closest("tr");
     if (row) row.classList.add("is-focused");
+  }
+
+  // Opening from the page: the host slides out at once, saying it is loading, until the
+  // app's panel replaces it (or the request fails and it folds away again).
+  function showLoading(p) {
+    if (!p || isOpen(p)) return;
+    p.classList.add("is-loading");
+    p.setAttribute("aria-busy", "true");
+    p.innerHTML = '<p class="focus-loading" role="status">Loading…</p>';
+  }
+
+  function endLoading() {
+    var p = panel();
+    if (!p || !p.classList.contains("is-loading")) return;
+    p.classList.remove("is-loading");
+    p.removeAttribute("aria-busy");
+    p.innerHTML = "";
   }
 
   function close() {
@@ -62,7 +80,12 @@
       opener = elt;
       focusKey = null;
       markRow(elt);
+      showLoading(p);
     }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!event.detail.successful) endLoading();
   });
 
   // The panel slides in when it opens, not each time an action re-renders it.

@@ -1,11 +1,14 @@
 """The focus panel: a task's steps in a slide-out panel, worked through without leaving a list.
 
-The panel is loaded by hx-get into the `#focus-panel` container of the task list, My steps and
-the task page. Every action in it (done, checklist, skip, retry, review a submission, send a
-document for approval, send from the composer) answers an htmx request with the re-rendered
-panel, an out-of-band swap of the task row's progress (`#task-<id>-progress`) and an
-`HX-Trigger: {"task-progress": {"task": <id>}}` header that other parts of the page (My steps,
-the task page's workflow card) refresh on. Without htmx the same URLs redirect back (PRG).
+The panel's shell (host, chrome, script) is the core's (`sodium/focus.py`); this is the
+workflow's content in it (`workflows/focus/panel.html` extends `sodium/focus/_shell.html`). It
+is loaded by hx-get into the `#focus-panel` host of the task list, My steps, My work, the
+dashboard, the client page and the task page. Every action in it (done, checklist, skip,
+retry, review a submission, send a document for approval, send from the composer) answers an
+htmx request with the re-rendered panel, an out-of-band swap of the task row's progress
+(`#task-<id>-progress`) and an `HX-Trigger: {"task-progress": {"task": <id>}}` header that
+other parts of the page (My steps, My work, the task page's workflow card) refresh on.
+Without htmx the same URLs redirect back (PRG).
 
 The client-facing parts of a step (submissions to review, documents to send for approval) and
 their two actions belong to the portal, which adds them through workflows.panels when it loads
@@ -27,6 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from sodium import queries as core_queries
+from sodium.focus import render_focus_page
 from sodium.models import Task
 from sodium.roles import Perm, role_can
 from sodium.tenancy import role_required
@@ -79,6 +83,7 @@ def panel_context(request: HtmxHttpRequest, task: Task, **extra: Any) -> dict[st
         "automatic_wait": queries.automatic_wait(request.practice, task),
         "can_edit": role_can(request.membership.role, Perm.EDIT_TASKS),
         "next_url": reverse("workflows:focus", kwargs={"task_id": task.pk}),
+        "close_url": reverse("sodium:task-detail", kwargs={"task_id": task.pk}),
         **added,
         **extra,
     }
@@ -90,7 +95,7 @@ def render_panel(
     """Render the panel partial; after a change, add the row's progress (out of band) and the
     task-progress event."""
     context = panel_context(request, task, **extra)
-    response = render(request, f"{PANEL}#focus-panel", context)
+    response = render(request, PANEL, context)
     if changed:
         oob = render_to_string(
             PROGRESS,
@@ -146,7 +151,16 @@ def focus(request: HtmxHttpRequest, task_id: int) -> HttpResponse:
     task = core_queries.get_task(request.practice, task_id)
     if request.htmx and not request.htmx.history_restore_request:
         return render_panel(request, task, changed=False)
-    return render(request, PANEL, panel_context(request, task, as_page=True))
+    return render_focus_page(
+        request,
+        PANEL,
+        panel_context(request, task, as_page=True),
+        title=f"{task.name} · Steps",
+        crumbs=(
+            ("Tasks", reverse("sodium:task-list")),
+            (task.name, reverse("sodium:task-detail", kwargs={"task_id": task.pk})),
+        ),
+    )
 
 
 # --- actions -----------------------------------------------------------------------------------
