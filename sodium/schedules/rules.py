@@ -406,3 +406,17 @@ def schedule_from_json(data: dict[str, Any]) -> Schedule:
             raise
         raise ScheduleError({"kind": f"Not a schedule: {error}"}) from None
     raise ScheduleError({"kind": "Choose a calendar or a client date."})
+
+
+def check_fires(
+    schedule: Schedule, rule: Rule | str, calendar: WorkingCalendar | None = None
+) -> None:
+    """Raise ScheduleError when a calendar schedule gives no date once the rule is applied.
+
+    Weekly on Saturdays with "skip non-working days" never happens: say so at save, keyed on
+    the rule. A client-date schedule depends on each client, so its preview reports per client.
+    """
+    if not isinstance(schedule, CalendarSchedule):
+        return
+    if not schedule.next(1, after=schedule.start, rule=Rule(rule), calendar=calendar):
+        raise ScheduleError({"rule": "Every date falls on a non-working day and would be skipped."})

@@ -9,7 +9,16 @@ from django.test import SimpleTestCase
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sodium.schedules.rules import CalendarSchedule, Frequency, schedule_from_json
+from sodium.models import Client
+from sodium.schedules.client_dates import is_month_end
+from sodium.schedules.rules import (
+    Anchor,
+    CalendarSchedule,
+    ClientDateSchedule,
+    Frequency,
+    OffsetUnit,
+    schedule_from_json,
+)
 from sodium.schedules.working_days import SUBDIVISIONS, Rule, WorkingCalendar
 
 starts = st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2030, 12, 31))
@@ -115,3 +124,37 @@ class ScheduleProperties(SimpleTestCase):
     @given(calendar_schedules())
     def test_a_schedule_survives_its_json_form(self, schedule) -> None:
         self.assertEqual(schedule_from_json(schedule.to_json()), schedule)
+
+
+class ClientDateProperties(SimpleTestCase):
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.sampled_from(["monthly", "q_mar", "q_apr", "q_may", "annual"]),
+        st.integers(1, 12),
+        st.integers(-40, 40),
+        st.sampled_from(list(OffsetUnit)),
+        rules,
+        calendars,
+        starts,
+    )
+    def test_client_dates_are_ordered_unique_and_working(
+        self, stagger, month, offset, unit, rule, calendar, after
+    ) -> None:
+        client = Client(vat_periods=stagger, year_end_day=31, year_end_month=month)
+        schedule = ClientDateSchedule(
+            Anchor.VAT_PERIOD_END,
+            offset=offset % 13 if unit is OffsetUnit.MONTHS else offset,
+            unit=unit,
+        )
+        found = schedule.occurrences(
+            after, after + relativedelta(years=2), rule=rule, calendar=calendar, client=client
+        )
+        dates = [o.date for o in found]
+        self.assertEqual(dates, sorted(set(dates)))
+        self.assertTrue(all(after <= day < after + relativedelta(years=2) for day in dates))
+        self.assertTrue(all(is_month_end(o.anchor) for o in found))
+        if rule is not Rule.NONE:
+            self.assertTrue(all(calendar.is_working_day(day) for day in dates))
+        if stagger != "annual" and rule is Rule.NONE:
+            per_year = {"monthly": 12}.get(stagger, 4)
+            self.assertIn(len(dates), (2 * per_year, 2 * per_year + 1, 2 * per_year - 1))

@@ -17,6 +17,7 @@ from sodium.schedules.rules import (
     ClientDateSchedule,
     Frequency,
     OffsetUnit,
+    check_fires,
     schedule_from_json,
 )
 from sodium.schedules.words import describe
@@ -141,3 +142,12 @@ class PracticeDayTests(SimpleTestCase):
         scottish = Practice(bank_holiday_nation=Practice.BankHolidayNation.SCOTLAND)
         self.assertFalse(practice_days.working_calendar(scottish).is_working_day(D(2026, 1, 2)))
         self.assertTrue(practice_days.working_calendar(Practice()).is_working_day(D(2026, 1, 2)))
+
+
+class CheckFiresTests(SimpleTestCase):
+    def test_weekends_only_with_skip_never_fires(self) -> None:
+        weekends = CalendarSchedule(Frequency.WEEKLY, D(2026, 1, 1), weekdays=(5, 6))
+        with self.assertRaises(ScheduleError) as caught:
+            check_fires(weekends, Rule.SKIP)
+        self.assertEqual(list(caught.exception.errors), ["rule"])
+        check_fires(weekends, Rule.AFTER)  # moved to Monday: fires
