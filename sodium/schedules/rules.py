@@ -207,6 +207,8 @@ class CalendarSchedule(_Schedule):
         if self.frequency in (Frequency.MONTHLY, Frequency.YEARLY) and self.weekday is None:
             if self.month_day is None or not 1 <= self.month_day <= 31:
                 errors["month_day"] = "Choose a day from 1 to 31."
+        if self.frequency is not Frequency.MONTHLY and self.weekday is not None:
+            errors["weekday"] = "Only a monthly schedule falls on the nth weekday."
         if self.frequency is Frequency.YEARLY:
             if self.month is None or not 1 <= self.month <= 12:
                 errors["month"] = "Choose a month."

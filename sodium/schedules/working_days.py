@@ -50,6 +50,9 @@ RULE_LABELS = {
     Rule.AFTER: "Move to the working day after",
 }
 
+# For a model's CharField holding the rule (`choices=RULE_CHOICES`).
+RULE_CHOICES = [(str(rule), label) for rule, label in RULE_LABELS.items()]
+
 
 @functools.lru_cache(maxsize=256)
 def bank_holidays(nation: str, year: int) -> dict[dt.date, str]:

@@ -51,6 +51,22 @@ class NeverFiresTests(SimpleTestCase):
         self.assertFieldError("weekdays", frequency="weekly", start=D(2026, 1, 1))
         self.assertFieldError("nth", frequency="monthly", start=D(2026, 1, 1), weekday=4, nth=5)
 
+    def test_a_weekday_belongs_to_monthly_schedules_only(self) -> None:
+        self.assertFieldError(
+            "weekday", frequency="yearly", start=D(2026, 1, 1), month=3, month_day=1, weekday=4
+        )
+
+    def test_a_client_date_schedule_survives_its_json_form(self) -> None:
+        schedule = ClientDateSchedule(
+            Anchor.CUSTOM,
+            offset=-3,
+            unit=OffsetUnit.WEEKS,
+            field="payroll_start",
+            start=D(2026, 1, 1),
+            count=4,
+        )
+        self.assertEqual(schedule_from_json(schedule.to_json()), schedule)
+
     def test_a_client_date_count_needs_a_start(self) -> None:
         with self.assertRaises(ScheduleError) as caught:
             ClientDateSchedule(Anchor.YEAR_END, count=3)
