@@ -14,9 +14,23 @@ hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1f6feb.")
 class Practice(models.Model):
     """The tenant: an accounting practice with its people, clients and branding."""
 
+    class BankHolidayNation(models.TextChoices):
+        # Whose bank holidays are non-working days for the practice's schedules
+        # (sodium.schedules.working_days maps each to the `holidays` package's subdivision).
+        ENGLAND_WALES = "england_wales", "England and Wales"
+        SCOTLAND = "scotland", "Scotland"
+        NORTHERN_IRELAND = "northern_ireland", "Northern Ireland"
+
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     time_zone = models.CharField(max_length=64, default="Europe/London")
+    bank_holiday_nation = models.CharField(
+        "bank holidays",
+        max_length=20,
+        choices=BankHolidayNation.choices,
+        default=BankHolidayNation.ENGLAND_WALES,
+        help_text="Schedules treat these bank holidays, and weekends, as non-working days.",
+    )
     country = models.CharField(max_length=2, default="GB")
     logo = models.ImageField(upload_to="logos/", blank=True)
     primary_colour = models.CharField(max_length=7, default="#1f5fbf", validators=[hex_colour])
