@@ -139,7 +139,8 @@ class StepSubStatusMachineTests(PortalStaffTestCase):
         events = ActivityEvent.objects.count()
         with self.assertRaises(wf_engine.InvalidTransition):
             wf_engine.set_sub_status(
-                self.step, sub_status=Step.SubStatus.APPROVED, actor=None, note="no"
+                # declared by the request type, but only finishing the step may accept
+                self.step, sub_status=Step.SubStatus.ACCEPTED, actor=None, note="no"
             )
         self.step.refresh_from_db()
         self.assertEqual(self.step.sub_status, Step.SubStatus.AWAITING_RESPONSE)

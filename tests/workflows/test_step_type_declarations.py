@@ -31,11 +31,15 @@ class DeclaredSubStatusTests(StepRowsMixin, BaseTestCase):
         )
 
     def test_it_writes_a_sub_status_the_type_declares(self) -> None:
-        step = engine.set_sub_status(
-            self.confirmation(), sub_status=SS.CONFIRMED, actor=None, note="Ann confirmed"
+        request = self.make_step(
+            S.IN_PROGRESS,
+            type=ClientStepType.DOCUMENT_REQUEST,
+            mode=Mode.MANUAL,
+            sub_status=SS.AWAITING_RESPONSE,
         )
+        step = engine.set_sub_status(request, sub_status=SS.SUBMITTED, actor=None, note="Sent")
         step.refresh_from_db()
-        self.assertEqual(step.sub_status, SS.CONFIRMED)
+        self.assertEqual(step.sub_status, SS.SUBMITTED)
 
     def test_it_refuses_a_sub_status_the_type_does_not_declare(self) -> None:
         step = self.confirmation()
