@@ -476,7 +476,10 @@ def _record_sent(message: OutboundMessage, provider_id: str) -> OutboundMessage:
         m,
     )
     with transaction.atomic():
-        message = rows.fetch(OutboundMessage, f"{sql} RETURNING *", params)[0]
+        found = rows.fetch(OutboundMessage, f"{sql} RETURNING *", params)
+        if not found:
+            raise OutboundMessage.DoesNotExist(f"No message {message.pk} in its practice.")
+        message = found[0]
         _event(message, "sent", provider_id and f"Provider id {provider_id}")
     return message
 

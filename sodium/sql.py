@@ -26,7 +26,7 @@ _NAMES: dict[tuple[type[Model], str, str], str] = {}
 
 
 def table(model: type[Model]) -> str:
-    """Return the model's table name, quoted for the database (`"workflows_step"`)."""
+    """Return the model's table name (`db_table`), quoted for the database."""
     key = (model, "", connection.vendor)
     if key not in _NAMES:
         _NAMES[key] = connection.ops.quote_name(model._meta.db_table)
@@ -54,7 +54,7 @@ def columns(model: type[Model], names: Sequence[str]) -> str:
 class Table:
     """A model's table in one statement, under an alias.
 
-    `str(t)` is the table with its alias for FROM and JOIN (`"workflows_step" s`); any other
+    `str(t)` is the table with its alias for FROM and JOIN (`"<db_table>" s`); any other
     attribute is that field's column under the alias (`t.task` → `s."task_id"`). Without an
     alias (UPDATE statements) columns come unqualified.
     """
