@@ -17,6 +17,7 @@ from django.apps import apps
 from django.db import DatabaseError, connection
 from django.test import SimpleTestCase
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from sodium import outbox, rows, sql, timers
 from sodium.models import Contact, MessageEvent, OutboundMessage, Task, User
@@ -232,7 +233,9 @@ class AttachTests(ScopedSqlMixin, BaseTestCase):
         group_id = Step.objects.filter(task=self.task).first().group_id
         with CaptureQueriesContext(connection) as context:
             attach._insert_steps(
-                self.practice.pk, [(self.task.pk, theirs.pk, group_id, None, None, "", 1)], None
+                self.practice.pk,
+                [(self.task.pk, theirs.pk, group_id, None, None, "", 1)],
+                timezone.now(),
             )
         self.assertFalse(Step.objects.filter(source=theirs).exists())
         [insert] = self.captured(context, f"INSERT INTO {q('workflows_step')}")
