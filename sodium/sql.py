@@ -18,19 +18,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 
-# (model, field name or "", vendor) -> quoted name; names never change while a process runs.
-_NAMES: dict[tuple[type[Model], str, str], str] = {}
+# (model, field name or "") -> quoted name. The default database, and so its quoting, is the
+# same for the life of a process; the lookup is cached because statements are built on every
+# transition and reaching the connection costs more than the rest of building one.
+_NAMES: dict[tuple[type[Model], str], str] = {}
+
+
+def _quote(name: str) -> str:
+    return connections[DEFAULT_DB_ALIAS].ops.quote_name(name)
 
 
 def table(model: type[Model]) -> str:
     """Return the model's table name (`db_table`), quoted for the database."""
-    key = (model, "", connection.vendor)
-    if key not in _NAMES:
-        _NAMES[key] = connection.ops.quote_name(model._meta.db_table)
-    return _NAMES[key]
+    try:
+        return _NAMES[(model, "")]
+    except KeyError:
+        quoted = _NAMES[(model, "")] = _quote(model._meta.db_table)
+        return quoted
 
 
 def column(model: type[Model], name: str) -> str:
@@ -38,12 +45,13 @@ def column(model: type[Model], name: str) -> str:
 
     `pk` names the primary key. Raises FieldDoesNotExist for a name the model lacks.
     """
-    key = (model, name, connection.vendor)
-    if key not in _NAMES:
+    try:
+        return _NAMES[(model, name)]
+    except KeyError:
         meta = model._meta
         field = meta.pk if name == "pk" else meta.get_field(name)
-        _NAMES[key] = connection.ops.quote_name(field.column)
-    return _NAMES[key]
+        quoted = _NAMES[(model, name)] = _quote(field.column)
+        return quoted
 
 
 def columns(model: type[Model], names: Sequence[str]) -> str:
