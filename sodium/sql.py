@@ -103,8 +103,15 @@ def scoped(sql: str, params: Sequence, practice_id: int, *tables: Table) -> tupl
     """
     if practice_id is None or not tables:
         raise ValueError("A hand-written statement is scoped to one practice and its tables.")
-    for t in tables:
-        if not is_tenant_owned(t._model):
-            raise ValueError(f"{t._model.__name__} rows belong to no practice.")
-    where = " AND ".join(f"{t.practice} = %s" for t in tables)
+    key = tuple((t._model, t._alias) for t in tables)
+    where = _FILTERS.get(key)
+    if where is None:
+        for t in tables:
+            if not is_tenant_owned(t._model):
+                raise ValueError(f"{t._model.__name__} rows belong to no practice.")
+        where = _FILTERS[key] = " AND ".join(f"{t.practice} = %s" for t in tables)
     return f"{sql} AND {where}", [*params, *([int(practice_id)] * len(tables))]
+
+
+# The filter text of each combination of tables (by model and alias) already scoped.
+_FILTERS: dict[tuple[tuple[type[Model], str], ...], str] = {}
