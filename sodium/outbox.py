@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
-import functools
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -36,6 +35,7 @@ from django_scopes import scopes_disabled
 
 from sodium import rows
 from sodium.models import Client, MessageEvent, OutboundMessage, Practice, Task
+from sodium.sql import Table, scoped
 from sodium.tenancy import practice_scope
 
 log = logging.getLogger(__name__)
@@ -68,8 +68,9 @@ _TRACKING_STATUS = {
 # A bounce or provider failure overrides these (a message already opened was received).
 _BOUNCEABLE = {Status.SENDING, Status.SENT, Status.DELIVERED}
 
-# The ids of messages committed inside delivered_by_this_worker(), to send when it ends.
-_sent_here: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+# The ids (and practices) of messages committed inside delivered_by_this_worker(), to send
+# when it ends.
+_sent_here: contextvars.ContextVar[list[tuple[int, int]] | None] = contextvars.ContextVar(
     "sodium_outbox_sent_here", default=None
 )
 
@@ -85,14 +86,14 @@ def delivered_by_this_worker() -> Iterator[None]:
     still sends nothing; a worker that dies first leaves them queued for the sweep's safety
     net. Not for web requests, which must not wait for the email provider.
     """
-    pending: list[int] = []
+    pending: list[tuple[int, int]] = []
     token = _sent_here.set(pending)
     try:
         yield
     finally:
         _sent_here.reset(token)
-        for message_id in pending:
-            deliver(message_id)
+        for message_id, practice_id in pending:
+            deliver(message_id, practice_id)
 
 
 _URL = re.compile(r"https?://[^\s<>\"'()\[\]]+", re.IGNORECASE)
@@ -127,13 +128,11 @@ def queue_email(
     for obj in (client, task):
         if obj is not None and obj.practice_id != practice.pk:
             raise ValueError(f"{obj!r} belongs to another practice.")
-    source_type, source_id = source if source else ("", None)
-    now = timezone.now()
-    message = OutboundMessage(
+    message, _ = queue_message(
         practice=practice,
         channel=OutboundMessage.Channel.EMAIL,
-        status=Status.QUEUED,
-        idempotency_key=key,
+        key=key,
+        source=source,
         to=list(to),
         cc=list(cc),
         from_name=from_name or practice.display_sender,
@@ -143,26 +142,54 @@ def queue_email(
         body_html=html,
         client=client,
         task=task,
+    )
+    return message
+
+
+def queue_message(
+    *,
+    practice: Practice,
+    channel: str,
+    key: str,
+    source: tuple[str, int] | None = None,
+    **fields,
+) -> tuple[OutboundMessage, bool]:
+    """Write a queued message of `channel` once per `key`; deliver it once the caller's
+    transaction commits. Return it and True, or the message that has `key` already and False
+    (unchanged, and nothing is enqueued).
+
+    What `queue_email` and `sms.messages.queue_sms` share, after each has checked and built
+    its channel's `fields` (recipients, bodies, client, task…).
+    """
+    source_type, source_id = source if source else ("", None)
+    now = timezone.now()
+    message = OutboundMessage(
+        practice=practice,
+        channel=channel,
+        status=Status.QUEUED,
+        idempotency_key=key,
         source_type=source_type,
         source_id=source_id,
         created_at=now,
         queued_at=now,
         status_changed_at=now,
+        **fields,
     )
     # One INSERT … ON CONFLICT DO NOTHING: get_or_create would spend a SELECT and a savepoint
     # on every message, and this runs inside every transition that emails.
     if not rows.insert(message, unique="idempotency_key"):
         with practice_scope(practice):
-            return OutboundMessage.objects.get(idempotency_key=key)
+            return OutboundMessage.objects.get(idempotency_key=key), False
     _event(message, "queued")
-    transaction.on_commit(lambda: _deliver_after_commit(message.pk))
-    return message
+    message_id, practice_id = message.pk, practice.pk
+    transaction.on_commit(lambda: _deliver_after_commit(message_id, practice_id))
+    return message, True
 
 
-def _deliver_after_commit(message_id: int) -> None:
+def _deliver_after_commit(message_id: int, practice_id: int) -> None:
     pending = _sent_here.get()
     if pending is not None:
-        pending.append(message_id)
+        pending.append((message_id, practice_id))
         return
     # Import the module, not the function: tasks imports this module.
     from sodium import tasks
@@ -259,18 +286,21 @@ def links_in(text: str) -> list[str]:
     return links
 
 
-def deliver(message_id: int) -> OutboundMessage | None:
+def deliver(message_id: int, practice_id: int | None = None) -> OutboundMessage | None:
     """Send the message if it is still queued; return it, or None when there was nothing to do.
 
     Claims the row by compare-and-set (queued → sending), so a duplicate task delivery sends
     nothing. On success the message is `sent` with the provider's id; on a send error it goes
     back to `queued` with the error (the sweep retries it) until MAX_ATTEMPTS, then `failed`.
-    Never raises for send errors: they are logged and recorded on the message.
+    Never raises for send errors: they are logged and recorded on the message. The claim is
+    made inside `practice_id`; without it (the delivery task carries only an id) inside the
+    practice the message's row names, and everything after it inside that practice's scope.
     """
-    # The task carries only an id: the claim finds the row in any practice, and everything
-    # after it runs inside the message's own practice scope.
-    message = _claim(message_id)
+    if practice_id is None:
+        practice_id = _practice_of(message_id)
+    message = _claim(message_id, practice_id) if practice_id is not None else None
     if message is None:
+        log.info("outbound message %s is not queued (or does not exist)", message_id)
         return None
     with practice_scope(message.practice_id):
         try:
@@ -407,47 +437,51 @@ def _provider_id(email: EmailMultiAlternatives) -> str:
     return str(message_id)[:200]
 
 
-def _claim(message_id: int) -> OutboundMessage | None:
+def _practice_of(message_id: int) -> int | None:
+    # Cross-tenant by design, like the sweep: a delivery task names a message, not a practice.
+    with scopes_disabled():
+        return (
+            OutboundMessage.objects.filter(pk=message_id)
+            .values_list("practice_id", flat=True)
+            .first()
+        )
+
+
+def _claim(message_id: int, practice_id: int) -> OutboundMessage | None:
     # queued → sending and the row read back, in one statement (deliver runs once per message,
     # on the engine's hot path): nothing when another delivery claimed it first.
-    now = _timestamp()
-    found = rows.fetch(OutboundMessage, _claim_sql(), [Status.SENDING, now, message_id])
-    if not found:
-        log.info("outbound message %s is not queued (or does not exist)", message_id)
-        return None
-    return found[0]
-
-
-@functools.cache
-def _claim_sql() -> str:
-    return (
-        f"UPDATE {_table()} SET status = %s, attempts = attempts + 1, status_changed_at = %s"
-        f" WHERE id = %s AND status = '{Status.QUEUED}' RETURNING *"
+    m = Table(OutboundMessage)
+    sql, params = scoped(
+        f"UPDATE {m} SET {m.status} = %s, {m.attempts} = {m.attempts} + 1,"
+        f" {m.status_changed_at} = %s WHERE {m.id} = %s AND {m.status} = %s",
+        [Status.SENDING, _timestamp(), message_id, Status.QUEUED],
+        practice_id,
+        m,
     )
+    found = rows.fetch(OutboundMessage, f"{sql} RETURNING *", params)
+    return found[0] if found else None
 
 
 def _record_sent(message: OutboundMessage, provider_id: str) -> OutboundMessage:
     now = _timestamp()
+    m = Table(OutboundMessage)
+    # A webhook may already have moved it past sent; then it keeps that status.
+    sending = f"{m.status} = %s"
+    sql, params = scoped(
+        f"UPDATE {m} SET {m.status} = CASE WHEN {sending} THEN %s ELSE {m.status} END,"
+        f" {m.status_changed_at} = CASE WHEN {sending} THEN %s ELSE {m.status_changed_at} END,"
+        f" {m.sent_at} = %s, {m.provider_message_id} = %s, {m.error} = '' WHERE {m.id} = %s",
+        [Status.SENDING, Status.SENT, Status.SENDING, now, now, provider_id, message.pk],
+        message.practice_id,
+        m,
+    )
     with transaction.atomic():
-        # A webhook may already have moved it past sent; then it keeps that status.
-        params = [Status.SENT, now, now, provider_id, message.pk]
-        message = rows.fetch(OutboundMessage, _record_sent_sql(), params)[0]
+        found = rows.fetch(OutboundMessage, f"{sql} RETURNING *", params)
+        if not found:
+            raise OutboundMessage.DoesNotExist(f"No message {message.pk} in its practice.")
+        message = found[0]
         _event(message, "sent", provider_id and f"Provider id {provider_id}")
     return message
-
-
-@functools.cache
-def _record_sent_sql() -> str:
-    sending = f"status = '{Status.SENDING}'"
-    return (
-        f"UPDATE {_table()} SET status = CASE WHEN {sending} THEN %s ELSE status END,"
-        f" status_changed_at = CASE WHEN {sending} THEN %s ELSE status_changed_at END,"
-        " sent_at = %s, provider_message_id = %s, error = '' WHERE id = %s RETURNING *"
-    )
-
-
-def _table() -> str:
-    return connection.ops.quote_name(OutboundMessage._meta.db_table)
 
 
 def _timestamp():

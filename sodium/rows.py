@@ -5,8 +5,9 @@ an outbox row. The ORM builds and compiles each query anew, which costs several 
 PostgreSQL spends running it; here each statement's text is built once and reused. Values
 go through each field's own `pre_save`/`get_db_prep_save` and database converters, as the
 ORM would send and read them. No signals are sent (nothing listens to these models').
-Hand-written SQL that calls `fetch` adds its own practice filter: the scoped managers do
-not see it.
+The scoped managers do not see these statements: `update` and `get` add the practice filter
+of a tenant-owned model themselves, and SQL handed to `fetch` and `fetch_joined` adds its
+own, both through `sodium.sql.scoped`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import Model
+
+from sodium.sql import Table, is_tenant_owned, scoped
 
 M = TypeVar("M", bound=Model)
 
@@ -67,22 +70,28 @@ _UPDATES: dict[tuple[type[Model], tuple[str, ...], str], tuple[str, list]] = {}
 
 
 def update(obj: Model, fields: list[str]) -> None:
-    """Write `fields` of an existing row, like `obj.save(update_fields=fields)`."""
+    """Write `fields` of an existing row, like `obj.save(update_fields=fields)`.
+
+    A tenant-owned row is written only inside its own practice (`obj.practice_id`): an
+    object whose pk is another practice's row writes nothing. Raises DatabaseError when no
+    row was written, as `save(update_fields=…)` does.
+    """
     db = connections[DEFAULT_DB_ALIAS]
-    key = (type(obj), tuple(fields), db.vendor)
+    model = type(obj)
+    key = (model, tuple(fields), db.vendor)
     if key not in _UPDATES:
-        meta = obj._meta
-        quote = db.ops.quote_name
-        targets = [meta.get_field(name) for name in fields]
-        sets = ", ".join(f"{quote(f.column)} = %s" for f in targets)
-        _UPDATES[key] = (
-            f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s",
-            targets,
-        )
+        t = Table(model)
+        targets = [model._meta.get_field(name) for name in fields]
+        sets = ", ".join(f"{getattr(t, f.name)} = %s" for f in targets)
+        _UPDATES[key] = (f"UPDATE {t} SET {sets} WHERE {t.pk} = %s", targets)
     sql, targets = _UPDATES[key]
-    params = [f.get_db_prep_save(f.pre_save(obj, False), db) for f in targets]
+    params = [*(f.get_db_prep_save(f.pre_save(obj, False), db) for f in targets), obj.pk]
+    if is_tenant_owned(model):
+        sql, params = scoped(sql, params, obj.practice_id, Table(model))
     with db.cursor() as cursor:
-        cursor.execute(sql, [*params, obj.pk])
+        cursor.execute(sql, params)
+        if cursor.rowcount == 0:
+            raise DatabaseError(f"Writing {model.__name__} {obj.pk} affected no row.")
 
 
 _READERS: dict[tuple[type[Model], str, str], tuple[int, list]] = {}
@@ -132,14 +141,21 @@ def _values(row: tuple, start: int, plan: list, db) -> list:
     return values
 
 
-def get(model: type[M], pk: int | None) -> M | None:
-    """Return the row of `model` with primary key `pk`, or None (also for a None pk)."""
+def get(model: type[M], pk: int | None, *, practice_id: int | None = None) -> M | None:
+    """Return the row of `model` with primary key `pk`, or None (also for a None pk).
+
+    A tenant-owned model is read inside `practice_id` only (required for one): another
+    practice's pk answers None.
+    """
     if pk is None:
         return None
-    db = connections[DEFAULT_DB_ALIAS]
-    table = db.ops.quote_name(model._meta.db_table)
-    column = db.ops.quote_name(model._meta.pk.column)
-    found = fetch(model, f"SELECT * FROM {table} WHERE {column} = %s", [pk])
+    t = Table(model)
+    sql, params = f"SELECT * FROM {t} WHERE {t.pk} = %s", [pk]
+    if is_tenant_owned(model):
+        if practice_id is None:
+            raise TypeError(f"Reading a {model.__name__} needs its practice_id.")
+        sql, params = scoped(sql, params, practice_id, t)
+    found = fetch(model, sql, params)
     return found[0] if found else None
 
 

@@ -14,12 +14,16 @@ from django.utils import timezone
 
 from sodium import engine as core_engine
 from sodium.models import ActivityEvent, ClientService, Task, User
+from sodium.sql import Table, columns, scoped, table
 from workflows import assignment
 from workflows.models import (
     AssignmentRule,
+    ChecklistItem,
     Mode,
     Step,
+    StepDependency,
     StepGroup,
+    TemplateChecklistItem,
     TemplateDependency,
     TemplateStep,
     WorkflowTemplate,
@@ -42,7 +46,7 @@ def attach_template(task: Task, template: WorkflowTemplate, *, actor: User | Non
     )
 
 
-# Columns copied as they are from the template step into the task's step.
+# Fields copied as they are from the template step into the task's step.
 _COPIED = (
     "name",
     "description",
@@ -50,12 +54,28 @@ _COPIED = (
     "mode",
     "position",
     "settings",
-    "content_block_id",
+    "content_block",
     "subject",
     "body",
     "to_recipients",
     "cc_recipients",
     "assignment_rule",
+)
+# The task's step's own fields, in the order the INSERT … SELECT below writes them.
+_PER_STEP = (
+    "practice",
+    "task",
+    "source",
+    "group",
+    "assignee",
+    "assignee_team",
+    "assignment_note",
+    "status",
+    "sub_status",
+    "failure_reason",
+    "chase_count",
+    "ready_at",
+    "created_at",
 )
 # Columns that differ per task: (task_id, template step id, group id, assignee, team, note,
 # whether the step is ready). Sent as VALUES rows; everything else is copied in SQL.
@@ -181,10 +201,12 @@ def _insert_steps(practice_id: int, rows: list[tuple], now) -> None:
 
     The per-task values are all integers, written inline: binding tens of thousands of
     parameters costs more in the driver than the insert itself. The few distinct assignment
-    notes are bound and joined in by index.
+    notes are bound and joined in by index. `column1`… are the names both databases give a
+    VALUES list's columns.
     """
-    copied = ", ".join(f"ts.{c}" for c in _COPIED)
-    columns = ", ".join(_COPIED)
+    ts = Table(TemplateStep, "ts")
+    target = columns(Step, [*_PER_STEP, *_COPIED])
+    copied = ", ".join(getattr(ts, name) for name in _COPIED)
     notes = sorted({row[5] for row in rows})
     note_index = {note: i for i, note in enumerate(notes)}
     notes_sql = ", ".join(f"({i}, %s)" for i in range(len(notes))) or "(0, '')"
@@ -199,12 +221,9 @@ def _insert_steps(practice_id: int, rows: list[tuple], now) -> None:
                 + ")"
                 for row in chunk
             )
-            sql = f"""
-                INSERT INTO workflows_step (
-                    practice_id, task_id, source_id, group_id, assignee_id, assignee_team_id,
-                    assignment_note, status, sub_status, failure_reason, chase_count, ready_at,
-                    created_at, {columns}
-                )
+            sql, params = scoped(
+                f"""
+                INSERT INTO {table(Step)} ({target})
                 SELECT %s, CAST(v.column1 AS BIGINT), CAST(v.column2 AS BIGINT),
                        CAST(v.column3 AS BIGINT), CAST(v.column4 AS BIGINT),
                        CAST(v.column5 AS BIGINT), n.column2,
@@ -212,35 +231,55 @@ def _insert_steps(practice_id: int, rows: list[tuple], now) -> None:
                        CASE WHEN v.column7 = 1 THEN %s ELSE NULL END, %s, {copied}
                 FROM (VALUES {values}) AS v
                 JOIN (VALUES {notes_sql}) AS n ON n.column1 = v.column6
-                JOIN workflows_templatestep ts ON ts.id = CAST(v.column2 AS BIGINT)
-            """
-            cursor.execute(sql, [practice_id, S.READY, S.BLOCKED, now, now, *notes])
+                JOIN {ts} ON {ts.id} = CAST(v.column2 AS BIGINT)
+                """,
+                [practice_id, S.READY, S.BLOCKED, now, now, *notes],
+                practice_id,
+                ts,
+            )
+            cursor.execute(sql, params)
 
 
 def _copy_dependencies_and_checklists(practice_id: int, group_ids: list[int]) -> None:
     marks = ", ".join(["%s"] * len(group_ids))
+    a, b = Table(Step, "a"), Table(Step, "b")
+    td = Table(TemplateDependency, "td")
+    dependencies, dependency_params = scoped(
+        f"""
+        INSERT INTO {table(StepDependency)} (
+            {columns(StepDependency, ("practice", "step", "depends_on"))}
+        )
+        SELECT %s, {a.id}, {b.id}
+        FROM {a}
+        JOIN {td} ON {td.step} = {a.source}
+        JOIN {b} ON {b.task} = {a.task} AND {b.source} = {td.depends_on}
+        WHERE {a.group} IN ({marks}) AND {b.group} IN ({marks})
+        """,
+        [practice_id, *group_ids, *group_ids],
+        practice_id,
+        a,
+        td,
+        b,
+    )
+    s, ci = Table(Step, "s"), Table(TemplateChecklistItem, "ci")
+    checklists, checklist_params = scoped(
+        f"""
+        INSERT INTO {table(ChecklistItem)} (
+            {columns(ChecklistItem, ("practice", "step", "text", "position", "done"))}
+        )
+        SELECT %s, {s.id}, {ci.text}, {ci.position}, %s
+        FROM {s}
+        JOIN {ci} ON {ci.step} = {s.source}
+        WHERE {s.group} IN ({marks})
+        """,
+        [practice_id, False, *group_ids],
+        practice_id,
+        s,
+        ci,
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO workflows_stepdependency (practice_id, step_id, depends_on_id)
-            SELECT %s, a.id, b.id
-            FROM workflows_step a
-            JOIN workflows_templatedependency td ON td.step_id = a.source_id
-            JOIN workflows_step b ON b.task_id = a.task_id AND b.source_id = td.depends_on_id
-            WHERE a.group_id IN ({marks}) AND b.group_id IN ({marks})
-            """,
-            [practice_id, *group_ids, *group_ids],
-        )
-        cursor.execute(
-            f"""
-            INSERT INTO workflows_checklistitem (practice_id, step_id, text, position, done)
-            SELECT %s, s.id, ci.text, ci.position, %s
-            FROM workflows_step s
-            JOIN workflows_templatechecklistitem ci ON ci.step_id = s.source_id
-            WHERE s.group_id IN ({marks})
-            """,
-            [practice_id, False, *group_ids],
-        )
+        cursor.execute(dependencies, dependency_params)
+        cursor.execute(checklists, checklist_params)
 
 
 def _service_managers(tasks: list[Task]) -> dict[tuple[int, int], User | None]:

@@ -13,10 +13,12 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from sodium import activity, rows, statemachine, timers
 from sodium import engine as core_engine
 from sodium.models import Service, Task, User
+from sodium.sql import Table, scoped
 from sodium.tenancy import current_practice_id
 from workflows import handlers, step_types
 from workflows.handlers import Draft, StepFailure
@@ -86,8 +88,9 @@ class UntickedChecklist(WorkflowError):
 
 # The statements every transition runs are written out here rather than built by the ORM:
 # building and compiling a query costs several times what PostgreSQL spends running it, and
-# the engine must sustain hundreds of transitions a second (DESIGN, budgets). Each adds the
-# practice filter the scoped managers would add. On PostgreSQL the connection prepares them
+# the engine must sustain hundreds of transitions a second (DESIGN, budgets). Their names come
+# from the models and their practice filter from `sodium.sql.scoped`, as the scoped managers
+# would add it. On PostgreSQL the connection prepares them
 # (settings: server-side binding), so their joins are planned once per connection.
 
 # What a transition reads with its locked step, and what a handler renders from besides.
@@ -107,17 +110,29 @@ def _for_update(of: str = "") -> str:
     return f" FOR UPDATE OF {of}" if of else " FOR UPDATE"
 
 
-def _in_scope(sql: str, params: list, column: str) -> tuple[str, list]:
+def _practice_for(step_id: int, known: int | None = None) -> int | None:
+    # The practice a hand-written statement about this step is scoped to: the scope in force
+    # when there is one; else (scopes disabled: tests, a script) the caller's step's own, or,
+    # given only an id, the one its row names.
     practice_id = current_practice_id()
-    if practice_id is None:  # scopes disabled on purpose (tests, the sweep)
-        return sql, params
-    return f"{sql} AND {column} = %s", [*params, practice_id]
+    if practice_id is not None:
+        return practice_id
+    if known is not None:
+        return known
+    with scopes_disabled():
+        return Step.objects.filter(pk=step_id).values_list("practice_id", flat=True).first()
 
 
-def _locked_step(step_id: int, related: tuple[str, ...] = _WITH_TASK) -> Step | None:
+def _locked_step(
+    step_id: int, related: tuple[str, ...] = _WITH_TASK, *, practice_id: int | None = None
+) -> Step | None:
     # Only the step's row is locked (FOR UPDATE OF t0), not its task's or client's.
-    where, params = _in_scope("WHERE t0.id = %s", [step_id], "t0.practice_id")
+    practice_id = _practice_for(step_id, practice_id)
+    if practice_id is None:
+        return None
     query = _step_query(connection.vendor, related)
+    t0 = Table(Step, "t0")
+    where, params = scoped(f"WHERE {t0.id} = %s", [step_id], practice_id, t0)
     found = rows.fetch_joined(query, where + _for_update("t0"), params)
     return found[0] if found else None
 
@@ -127,7 +142,7 @@ def _lock(step: Step) -> Step:
 
     Raises Step.DoesNotExist when there is no such step in the practice in scope.
     """
-    locked = _locked_step(step.pk)
+    locked = _locked_step(step.pk, practice_id=step.practice_id)
     if locked is None:
         raise Step.DoesNotExist(f"No step {step.pk} in this practice.")
     return locked
@@ -215,33 +230,40 @@ def _unblock_dependents(step: Step) -> None:
     # commit. Rows are locked in pk order, so two finishing steps cannot deadlock here. Each
     # statement looks rows up by an index the planner cannot mistake, even on a table whose
     # statistics are stale after a large attach; most steps have no dependents and stop at one.
+    practice_id = step.practice_id
+    d, o = Table(StepDependency, "d"), Table(StepDependency, "o")
+    others_sql, others_params = scoped(
+        f"SELECT count(*) FROM {o} WHERE {o.step} = {d.step}", [], practice_id, o
+    )
+    where, params = scoped(f"WHERE {d.depends_on} = %s", [*others_params, step.pk], practice_id, d)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT d.step_id, (SELECT count(*) FROM workflows_stepdependency o "
-            "                   WHERE o.step_id = d.step_id) "
-            "FROM workflows_stepdependency d WHERE d.practice_id = %s AND d.depends_on_id = %s",
-            [step.practice_id, step.pk],
-        )
+        cursor.execute(f"SELECT {d.step}, ({others_sql}) FROM {d} {where}", params)
         dependencies = dict(cursor.fetchall())  # dependent -> how many steps it waits for
     if not dependencies:
         return
-    blocked = rows.fetch(
-        Step,
-        f"SELECT * FROM workflows_step WHERE id IN ({', '.join(['%s'] * len(dependencies))}) "
-        "AND status = %s ORDER BY id" + _for_update(),
+    s = Table(Step)
+    where, params = scoped(
+        f"WHERE {s.id} IN ({_marks(dependencies)}) AND {s.status} = %s",
         [*dependencies, S.BLOCKED],
+        practice_id,
+        s,
     )
+    blocked = rows.fetch(Step, f"SELECT * FROM {s} {where} ORDER BY {s.id}{_for_update()}", params)
     # A dependent that waits only for this step (the common case) has nothing left to check.
-    others = [d.pk for d in blocked if dependencies[d.pk] > 1]
+    others = [b.pk for b in blocked if dependencies[b.pk] > 1]
     waiting: set[int] = set()
     if others:
+        p = Table(Step, "p")
+        where, params = scoped(
+            f"WHERE {d.step} IN ({_marks(others)}) AND {p.status} NOT IN (%s, %s)",
+            [*others, *Step.FINISHED],
+            practice_id,
+            d,
+            p,
+        )
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT d.step_id FROM workflows_stepdependency d "
-                "JOIN workflows_step p ON p.id = d.depends_on_id "
-                f"WHERE d.practice_id = %s AND d.step_id IN ({', '.join(['%s'] * len(others))}) "
-                "AND p.status NOT IN (%s, %s)",
-                [step.practice_id, *others, *Step.FINISHED],
+                f"SELECT {d.step} FROM {d} JOIN {p} ON {p.id} = {d.depends_on} {where}", params
             )
             waiting = {row[0] for row in cursor.fetchall()}
     for dependent in blocked:
@@ -249,6 +271,10 @@ def _unblock_dependents(step: Step) -> None:
             continue
         dependent.task = step.task  # same task, already loaded
         _transition(dependent, to=S.READY, actor=None, note="Its dependencies are finished")
+
+
+def _marks(values) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
 def allowed_transitions(step: Step) -> set[str]:
@@ -300,10 +326,10 @@ def _load_for_handler(step: Step) -> None:
     # The rest of what handlers render from, by primary key, only where there is one. By
     # default the task owner does the steps: then the assignee is the row already read.
     task = step.task
-    task.service = rows.get(Service, task.service_id)
+    task.service = rows.get(Service, task.service_id, practice_id=step.practice_id)
     same = step.assignee_id == task.owner_id
     step.assignee = task.owner if same else rows.get(User, step.assignee_id)
-    step.content_block = rows.get(ContentBlock, step.content_block_id)
+    step.content_block = rows.get(ContentBlock, step.content_block_id, practice_id=step.practice_id)
 
 
 def draft_step_message(step: Step) -> Draft:
@@ -499,7 +525,7 @@ def lock_step(step: Step) -> Step:
     document for approval); only the engine writes the step. Raises Step.DoesNotExist when
     there is no such step in the practice in scope.
     """
-    locked = _locked_step(step.pk, _FOR_HANDLER)
+    locked = _locked_step(step.pk, _FOR_HANDLER, practice_id=step.practice_id)
     if locked is None:
         raise Step.DoesNotExist(f"No step {step.pk} in this practice.")
     _load_for_handler(locked)
@@ -607,8 +633,6 @@ core_engine.register_task_started(run_automatic_steps)
 
 def redispatch_ready_steps(now: dt.datetime, limit: int = 500) -> int:
     """Re-enqueue automatic steps left ready for over a minute on started tasks (safety net)."""
-    from django_scopes import scopes_disabled
-
     from workflows import tasks
 
     cutoff = now - dt.timedelta(minutes=1)

@@ -19,6 +19,7 @@ from django.core.validators import validate_email
 
 from sodium import liquid, outbox, rows
 from sodium.models import Contact
+from sodium.sql import Table, scoped
 from workflows import context as ctx
 from workflows import recipients as rcpt
 
@@ -127,11 +128,13 @@ def render_draft(
     """Render a step's email for its task: recipients resolved, Liquid filled in."""
     task = step.task
     # Hand-written (sodium.rows): this runs inside every automatic email's transition.
+    c = Table(Contact)
+    where, params = scoped(f"WHERE {c.client} = %s", [task.client_id], step.practice_id, c)
     contacts = rows.fetch(
         Contact,
-        "SELECT * FROM sodium_contact WHERE practice_id = %s AND client_id = %s "
-        "ORDER BY is_main DESC, first_name, last_name, id",
-        [step.practice_id, task.client_id],
+        f"SELECT * FROM {c} {where} "
+        f"ORDER BY {c.is_main} DESC, {c.first_name}, {c.last_name}, {c.id}",
+        params,
     )
     who = rcpt.resolve(
         step.to_recipients, step.cc_recipients, task=task, assignee=step.assignee, contacts=contacts

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from sodium import activity, liquid, outbox, rows
+from sodium import activity, liquid, outbox
 from sodium.messaging.context import client_context
 from sodium.messaging.variables import SMS, Group, Use, Variable, register_group, register_use
 from sodium.models import Contact, OutboundMessage, Practice, Task, User
@@ -87,32 +87,18 @@ def queue_sms(
         raise SmsRefused("The text is empty.")
     if count_segments(text).segments > MAX_SEGMENTS:
         raise SmsRefused(f"The text is longer than {MAX_SEGMENTS} segments.")
-    source_type, source_id = source if source else ("", None)
-    now = timezone.now()
-    message = OutboundMessage(
+    message, created = outbox.queue_message(
         practice=practice,
         channel=OutboundMessage.Channel.SMS,
-        status=Status.QUEUED,
-        idempotency_key=key,
+        key=key,
+        source=source,
         to=[e164(contact.mobile)],
         from_name=practice.display_sender,
         body_text=text,
         client_id=contact.client_id,
         task=task,
-        source_type=source_type,
-        source_id=source_id,
-        created_at=now,
-        queued_at=now,
-        status_changed_at=now,
     )
-    if not rows.insert(message, unique="idempotency_key"):
-        with practice_scope(practice):
-            existing = OutboundMessage.objects.get(idempotency_key=key)
-        existing.created_here = False
-        return existing
-    message.created_here = True  # read by text_contact: log the activity once
-    outbox._event(message, "queued")
-    transaction.on_commit(lambda: outbox._deliver_after_commit(message.pk))
+    message.created_here = created  # read by text_contact: log the activity once
     return message
 
 
