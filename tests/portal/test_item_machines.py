@@ -140,7 +140,10 @@ class StepSubStatusMachineTests(PortalStaffTestCase):
         with self.assertRaises(wf_engine.InvalidTransition):
             wf_engine.set_sub_status(
                 # declared by the request type, but only finishing the step may accept
-                self.step, sub_status=Step.SubStatus.ACCEPTED, actor=None, note="no"
+                self.step,
+                sub_status=Step.SubStatus.ACCEPTED,
+                actor=None,
+                note="no",
             )
         self.step.refresh_from_db()
         self.assertEqual(self.step.sub_status, Step.SubStatus.AWAITING_RESPONSE)
