@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -35,7 +36,7 @@ from django_scopes import scopes_disabled
 
 from sodium import rows
 from sodium.models import Client, MessageEvent, OutboundMessage, Practice, Task
-from sodium.sql import Table, scoped
+from sodium.sql import Table, scoped_sql
 from sodium.tenancy import practice_scope
 
 log = logging.getLogger(__name__)
@@ -194,7 +195,7 @@ def _deliver_after_commit(message_id: int, practice_id: int) -> None:
     # Import the module, not the function: tasks imports this module.
     from sodium import tasks
 
-    tasks.deliver_message_task.delay(message_id)
+    tasks.deliver_message_task.delay(message_id, practice_id)
 
 
 # --- secrets joined in at delivery -----------------------------------------------------------
@@ -293,8 +294,9 @@ def deliver(message_id: int, practice_id: int | None = None) -> OutboundMessage 
     nothing. On success the message is `sent` with the provider's id; on a send error it goes
     back to `queued` with the error (the sweep retries it) until MAX_ATTEMPTS, then `failed`.
     Never raises for send errors: they are logged and recorded on the message. The claim is
-    made inside `practice_id`; without it (the delivery task carries only an id) inside the
-    practice the message's row names, and everything after it inside that practice's scope.
+    made inside `practice_id` (the delivery task carries it); without it (a task queued by an
+    older release) inside the practice the message's row names, and everything after it
+    inside that practice's scope.
     """
     if practice_id is None:
         practice_id = _practice_of(message_id)
@@ -358,10 +360,10 @@ def redispatch_stale(
         ids = list(
             OutboundMessage.objects.filter(status=Status.QUEUED, queued_at__lte=now - older_than)
             .order_by("queued_at")
-            .values_list("pk", flat=True)[:limit]
+            .values_list("pk", "practice_id")[:limit]
         )
-    for pk in ids:
-        tasks.deliver_message_task.delay(pk)
+    for pk, practice_id in ids:
+        tasks.deliver_message_task.delay(pk, practice_id)
     return len(ids)
 
 
@@ -450,38 +452,53 @@ def _practice_of(message_id: int) -> int | None:
 def _claim(message_id: int, practice_id: int) -> OutboundMessage | None:
     # queued → sending and the row read back, in one statement (deliver runs once per message,
     # on the engine's hot path): nothing when another delivery claimed it first.
-    m = Table(OutboundMessage)
-    sql, params = scoped(
-        f"UPDATE {m} SET {m.status} = %s, {m.attempts} = {m.attempts} + 1,"
-        f" {m.status_changed_at} = %s WHERE {m.id} = %s AND {m.status} = %s",
-        [Status.SENDING, _timestamp(), message_id, Status.QUEUED],
-        practice_id,
-        m,
-    )
-    found = rows.fetch(OutboundMessage, f"{sql} RETURNING *", params)
+    # The statement's own parameters, then the practice filter's.
+    params = [Status.SENDING, _timestamp(), message_id, Status.QUEUED] + [practice_id]
+    found = rows.fetch(OutboundMessage, _claim_sql(), params)
     return found[0] if found else None
+
+
+@functools.cache
+def _claim_sql() -> str:
+    m = Table(OutboundMessage)
+    return (
+        scoped_sql(
+            f"UPDATE {m} SET {m.status} = %s, {m.attempts} = {m.attempts} + 1,"
+            f" {m.status_changed_at} = %s WHERE {m.id} = %s AND {m.status} = %s",
+            m,
+        )
+        + " RETURNING *"
+    )
 
 
 def _record_sent(message: OutboundMessage, provider_id: str) -> OutboundMessage:
     now = _timestamp()
-    m = Table(OutboundMessage)
-    # A webhook may already have moved it past sent; then it keeps that status.
-    sending = f"{m.status} = %s"
-    sql, params = scoped(
-        f"UPDATE {m} SET {m.status} = CASE WHEN {sending} THEN %s ELSE {m.status} END,"
-        f" {m.status_changed_at} = CASE WHEN {sending} THEN %s ELSE {m.status_changed_at} END,"
-        f" {m.sent_at} = %s, {m.provider_message_id} = %s, {m.error} = '' WHERE {m.id} = %s",
-        [Status.SENDING, Status.SENT, Status.SENDING, now, now, provider_id, message.pk],
-        message.practice_id,
-        m,
-    )
+    # The statement's own parameters, then the practice filter's.
+    params = [Status.SENDING, Status.SENT, Status.SENDING, now, now, provider_id, message.pk]
+    params += [message.practice_id]
     with transaction.atomic():
-        found = rows.fetch(OutboundMessage, f"{sql} RETURNING *", params)
+        found = rows.fetch(OutboundMessage, _record_sent_sql(), params)
         if not found:
             raise OutboundMessage.DoesNotExist(f"No message {message.pk} in its practice.")
         message = found[0]
         _event(message, "sent", provider_id and f"Provider id {provider_id}")
     return message
+
+
+@functools.cache
+def _record_sent_sql() -> str:
+    m = Table(OutboundMessage)
+    # A webhook may already have moved it past sent; then it keeps that status.
+    sending = f"{m.status} = %s"
+    return (
+        scoped_sql(
+            f"UPDATE {m} SET {m.status} = CASE WHEN {sending} THEN %s ELSE {m.status} END,"
+            f" {m.status_changed_at} = CASE WHEN {sending} THEN %s ELSE {m.status_changed_at} END,"
+            f" {m.sent_at} = %s, {m.provider_message_id} = %s, {m.error} = '' WHERE {m.id} = %s",
+            m,
+        )
+        + " RETURNING *"
+    )
 
 
 def _timestamp():

@@ -19,7 +19,7 @@ from typing import TypeVar
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import Model
 
-from sodium.sql import Table, is_tenant_owned, scoped
+from sodium.sql import Table, is_tenant_owned, scoped, scoped_sql
 
 M = TypeVar("M", bound=Model)
 
@@ -66,7 +66,7 @@ def insert(obj: Model, *, unique: str = "") -> bool:
     return True
 
 
-_UPDATES: dict[tuple[type[Model], tuple[str, ...], str], tuple[str, list]] = {}
+_UPDATES: dict[tuple[type[Model], tuple[str, ...], str], tuple[str, list, bool]] = {}
 
 
 def update(obj: Model, fields: list[str]) -> None:
@@ -83,11 +83,15 @@ def update(obj: Model, fields: list[str]) -> None:
         t = Table(model)
         targets = [model._meta.get_field(name) for name in fields]
         sets = ", ".join(f"{getattr(t, f.name)} = %s" for f in targets)
-        _UPDATES[key] = (f"UPDATE {t} SET {sets} WHERE {t.pk} = %s", targets)
-    sql, targets = _UPDATES[key]
+        sql = f"UPDATE {t} SET {sets} WHERE {t.pk} = %s"
+        tenant_owned = is_tenant_owned(model)
+        _UPDATES[key] = (scoped_sql(sql, t) if tenant_owned else sql, targets, tenant_owned)
+    sql, targets, tenant_owned = _UPDATES[key]
     params = [*(f.get_db_prep_save(f.pre_save(obj, False), db) for f in targets), obj.pk]
-    if is_tenant_owned(model):
-        sql, params = scoped(sql, params, obj.practice_id, Table(model))
+    if tenant_owned:  # the practice filter's parameter (scoped_sql)
+        if obj.practice_id is None:
+            raise ValueError(f"A {model.__name__} without a practice cannot be written here.")
+        params.append(obj.practice_id)
     with db.cursor() as cursor:
         cursor.execute(sql, params)
         if cursor.rowcount == 0:

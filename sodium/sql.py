@@ -94,14 +94,15 @@ def is_tenant_owned(model: type[Model]) -> bool:
     return _TENANT_OWNED[model]
 
 
-def scoped(sql: str, params: Sequence, practice_id: int, *tables: Table) -> tuple[str, list]:
+def scoped_sql(sql: str, *tables: Table) -> str:
     """Return `sql` (ending in a WHERE or ON condition) with the practice filter of every one
-    of `tables` appended, and `params` with the practice id appended for each.
+    of `tables` appended. Its parameters are the practice id once per table, after `sql`'s
+    own: what `scoped` appends. A hot statement whose text never changes is built once with
+    this (`functools.cache`) and given `[*its params, practice_id, …]` per call.
 
-    The one place the hand-written statements get their practice filter. Raises ValueError
-    without a practice or a table, or for a table whose rows belong to no practice.
+    Raises ValueError without a table, or for a table whose rows belong to no practice.
     """
-    if practice_id is None or not tables:
+    if not tables:
         raise ValueError("A hand-written statement is scoped to one practice and its tables.")
     key = tuple((t._model, t._alias) for t in tables)
     where = _FILTERS.get(key)
@@ -110,7 +111,19 @@ def scoped(sql: str, params: Sequence, practice_id: int, *tables: Table) -> tupl
             if not is_tenant_owned(t._model):
                 raise ValueError(f"{t._model.__name__} rows belong to no practice.")
         where = _FILTERS[key] = " AND ".join(f"{t.practice} = %s" for t in tables)
-    return f"{sql} AND {where}", [*params, *([int(practice_id)] * len(tables))]
+    return f"{sql} AND {where}"
+
+
+def scoped(sql: str, params: Sequence, practice_id: int, *tables: Table) -> tuple[str, list]:
+    """Return `sql` (ending in a WHERE or ON condition) with the practice filter of every one
+    of `tables` appended, and `params` with the practice id appended for each.
+
+    The one place the hand-written statements get their practice filter. Raises ValueError
+    without a practice or a table, or for a table whose rows belong to no practice.
+    """
+    if practice_id is None:
+        raise ValueError("A hand-written statement is scoped to one practice and its tables.")
+    return scoped_sql(sql, *tables), [*params, *([int(practice_id)] * len(tables))]
 
 
 # The filter text of each combination of tables (by model and alias) already scoped.

@@ -11,9 +11,13 @@ from sodium import outbox, timers
 
 
 @shared_task(acks_late=True)
-def deliver_message_task(message_id: int) -> None:
-    """Deliver one queued outbound message; a no-op unless it is still queued."""
-    outbox.deliver(message_id)
+def deliver_message_task(message_id: int, practice_id: int | None = None) -> None:
+    """Deliver one queued outbound message; a no-op unless it is still queued.
+
+    `practice_id` is the message's practice (the claim is scoped to it); tasks queued
+    before it was passed carry only the id, and the outbox looks the practice up.
+    """
+    outbox.deliver(message_id, practice_id)
 
 
 # A sweep claims up to 50 batches of due rows: more than a minute's work after downtime.

@@ -18,7 +18,7 @@ from django_scopes import scopes_disabled
 from sodium import activity, rows, statemachine, timers
 from sodium import engine as core_engine
 from sodium.models import Service, Task, User
-from sodium.sql import Table, scoped
+from sodium.sql import Table, scoped, scoped_sql
 from sodium.tenancy import current_practice_id
 from workflows import handlers, step_types
 from workflows.handlers import Draft, StepFailure
@@ -131,10 +131,33 @@ def _locked_step(
     if practice_id is None:
         return None
     query = _step_query(connection.vendor, related)
-    t0 = Table(Step, "t0")
-    where, params = scoped(f"WHERE {t0.id} = %s", [step_id], practice_id, t0)
-    found = rows.fetch_joined(query, where + _for_update("t0"), params)
+    found = rows.fetch_joined(query, _lock_where(connection.vendor), [step_id, practice_id])
     return found[0] if found else None
+
+
+# The hot statements' texts never change in a process: each is built once (per database
+# vendor, for the lock clause) and run with the practice id after its own parameters.
+@functools.cache
+def _lock_where(vendor: str) -> str:
+    t0 = Table(Step, "t0")
+    return scoped_sql(f"WHERE {t0.id} = %s", t0) + _for_update("t0")
+
+
+@functools.cache
+def _dependents_sql(vendor: str) -> str:
+    # Each dependent of a step, and how many steps it waits for in all.
+    d, o = Table(StepDependency, "d"), Table(StepDependency, "o")
+    others = scoped_sql(f"SELECT count(*) FROM {o} WHERE {o.step} = {d.step}", o)
+    where = scoped_sql(f"WHERE {d.depends_on} = %s", d)
+    return f"SELECT {d.step}, ({others}) FROM {d} {where}"
+
+
+@functools.cache
+def _blocked_sql(vendor: str, n: int) -> str:
+    # The blocked ones among n steps, locked in pk order.
+    s = Table(Step)
+    where = scoped_sql(f"WHERE {s.id} IN ({_marks(range(n))}) AND {s.status} = %s", s)
+    return f"SELECT * FROM {s} {where} ORDER BY {s.id}{_for_update()}"
 
 
 def _lock(step: Step) -> Step:
@@ -231,29 +254,21 @@ def _unblock_dependents(step: Step) -> None:
     # statement looks rows up by an index the planner cannot mistake, even on a table whose
     # statistics are stale after a large attach; most steps have no dependents and stop at one.
     practice_id = step.practice_id
-    d, o = Table(StepDependency, "d"), Table(StepDependency, "o")
-    others_sql, others_params = scoped(
-        f"SELECT count(*) FROM {o} WHERE {o.step} = {d.step}", [], practice_id, o
-    )
-    where, params = scoped(f"WHERE {d.depends_on} = %s", [*others_params, step.pk], practice_id, d)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {d.step}, ({others_sql}) FROM {d} {where}", params)
+        cursor.execute(_dependents_sql(connection.vendor), [practice_id, step.pk, practice_id])
         dependencies = dict(cursor.fetchall())  # dependent -> how many steps it waits for
     if not dependencies:
         return
-    s = Table(Step)
-    where, params = scoped(
-        f"WHERE {s.id} IN ({_marks(dependencies)}) AND {s.status} = %s",
-        [*dependencies, S.BLOCKED],
-        practice_id,
-        s,
+    blocked = rows.fetch(
+        Step,
+        _blocked_sql(connection.vendor, len(dependencies)),
+        [*dependencies, S.BLOCKED, practice_id],
     )
-    blocked = rows.fetch(Step, f"SELECT * FROM {s} {where} ORDER BY {s.id}{_for_update()}", params)
     # A dependent that waits only for this step (the common case) has nothing left to check.
     others = [b.pk for b in blocked if dependencies[b.pk] > 1]
     waiting: set[int] = set()
     if others:
-        p = Table(Step, "p")
+        d, p = Table(StepDependency, "d"), Table(Step, "p")
         where, params = scoped(
             f"WHERE {d.step} IN ({_marks(others)}) AND {p.status} NOT IN (%s, %s)",
             [*others, *Step.FINISHED],

@@ -10,6 +10,7 @@ work raises StepFailure with a reason a person can act on.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -19,7 +20,7 @@ from django.core.validators import validate_email
 
 from sodium import liquid, outbox, rows
 from sodium.models import Contact
-from sodium.sql import Table, scoped
+from sodium.sql import Table, scoped_sql
 from workflows import context as ctx
 from workflows import recipients as rcpt
 
@@ -117,6 +118,17 @@ def step_content(step: Step) -> tuple[str, str]:
     return step.subject, step.body
 
 
+@functools.cache
+def _contacts_sql() -> str:
+    # A client's contacts, main contact first (parameters: the client, then the practice).
+    c = Table(Contact)
+    where = scoped_sql(f"WHERE {c.client} = %s", c)
+    return (
+        f"SELECT * FROM {c} {where} "
+        f"ORDER BY {c.is_main} DESC, {c.first_name}, {c.last_name}, {c.id}"
+    )
+
+
 def render_draft(
     step: Step,
     *,
@@ -128,14 +140,7 @@ def render_draft(
     """Render a step's email for its task: recipients resolved, Liquid filled in."""
     task = step.task
     # Hand-written (sodium.rows): this runs inside every automatic email's transition.
-    c = Table(Contact)
-    where, params = scoped(f"WHERE {c.client} = %s", [task.client_id], step.practice_id, c)
-    contacts = rows.fetch(
-        Contact,
-        f"SELECT * FROM {c} {where} "
-        f"ORDER BY {c.is_main} DESC, {c.first_name}, {c.last_name}, {c.id}",
-        params,
-    )
+    contacts = rows.fetch(Contact, _contacts_sql(), [task.client_id, step.practice_id])
     who = rcpt.resolve(
         step.to_recipients, step.cc_recipients, task=task, assignee=step.assignee, contacts=contacts
     )

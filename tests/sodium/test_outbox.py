@@ -67,7 +67,7 @@ class QueueEmailTests(OutboxTestCase):
         with mock.patch(DELAY) as delay, self.captureOnCommitCallbacks(execute=True):
             message = self.queue()
             delay.assert_not_called()  # not before the commit
-        delay.assert_called_once_with(message.pk)
+        delay.assert_called_once_with(message.pk, message.practice_id)
         message.refresh_from_db()
         self.assertEqual(message.status, Status.QUEUED)
         self.assertEqual(message.practice, self.practice)
@@ -93,7 +93,7 @@ class QueueEmailTests(OutboxTestCase):
         self.assertEqual(second.subject, "Your year-end accounts")
         self.assertEqual(OutboundMessage.objects.filter(idempotency_key="step:1:send").count(), 1)
         self.assertEqual(len(callbacks), 1)
-        delay.assert_called_once_with(first.pk)
+        delay.assert_called_once_with(first.pk, first.practice_id)
         self.assertEqual(self.events(first), ["queued"])
 
     def test_a_rolled_back_transaction_leaves_no_row_and_enqueues_nothing(self) -> None:
@@ -286,7 +286,7 @@ class RedispatchStaleTests(OutboxTestCase):
         busy = self.make("busy", Status.SENDING, dt.timedelta(seconds=30))
         with mock.patch(DELAY) as delay:
             self.assertEqual(outbox.redispatch_stale(), 1)
-        delay.assert_called_once_with(stuck.pk)
+        delay.assert_called_once_with(stuck.pk, stuck.practice_id)
         stuck.refresh_from_db()
         busy.refresh_from_db()
         self.assertEqual(stuck.status, Status.QUEUED)
@@ -304,7 +304,7 @@ class RedispatchStaleTests(OutboxTestCase):
             self.assertEqual(outbox.redispatch_stale(), 0)
             later = timezone.now() + dt.timedelta(minutes=2)
             self.assertEqual(outbox.redispatch_stale(now=later), 1)
-        delay.assert_called_once_with(message.pk)
+        delay.assert_called_once_with(message.pk, message.practice_id)
 
     def test_the_sweep_runs_it_as_a_safety_net(self) -> None:
         from sodium import timers

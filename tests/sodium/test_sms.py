@@ -90,7 +90,7 @@ class QueueSmsTests(SmsTestCase):
             second = self.queue(body="Something else")
         self.assertEqual(first.pk, second.pk)
         self.assertEqual(OutboundMessage.objects.filter(idempotency_key="ar:1:sms").count(), 1)
-        delay.assert_called_once_with(first.pk)
+        delay.assert_called_once_with(first.pk, first.practice_id)
 
     def test_delivering_twice_sends_once(self) -> None:
         with mock.patch(DELAY):

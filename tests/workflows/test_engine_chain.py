@@ -54,7 +54,7 @@ class ChainTests(BaseTestCase):
         self.assertEqual(message.to, ["ann@acme.example"])
         self.assertEqual(message.subject, "Welcome, Acme Ltd")
         self.assertIn("Dear Ann,", message.body_text)
-        deliver.assert_called_once_with(message.pk)
+        deliver.assert_called_once_with(message.pk, message.practice_id)
         outbox.deliver(message.pk)
         self.assertEqual(len(mail.outbox), 1)
         progress = queries.progress(self.task)

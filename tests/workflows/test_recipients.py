@@ -271,7 +271,7 @@ class ManualEmailTests(EmailStepMixin, BaseTestCase):
         self.assertIn("&lt;b&gt;today&lt;/b&gt;", message.body_html)
         self.assertEqual((message.source_type, message.source_id), ("workflows.step", self.step.pk))
         self.assertEqual(message.task, self.task)
-        deliver.assert_called_once_with(message.pk)
+        deliver.assert_called_once_with(message.pk, message.practice_id)
         self.step.refresh_from_db()
         self.assertEqual(self.step.status, S.DONE)
         event = ActivityEvent.objects.get(verb="step.status", object_id=self.step.pk)

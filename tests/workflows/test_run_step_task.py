@@ -77,7 +77,7 @@ class TestRunStepTask:
             message = outbox.queue_email(
                 practice=practice, key="web", to=["a@b.example"], subject="Hi", text="x"
             )
-        deliver.assert_called_once_with(message.pk)
+        deliver.assert_called_once_with(message.pk, message.practice_id)
         assert mail.outbox == []
 
 
