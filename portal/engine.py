@@ -5,6 +5,7 @@ Each item's status moves through its Machine (portal.models), never by assignmen
 Client responses arrive here from portal views (POST only); each one runs in a transaction
 that locks the item, checks the move, records it, and tells the workflow engine — which alone
 changes the step's status. Doing the same thing twice changes nothing the second time.
+The emails and notices around these moves are portal.notices; storing uploads, portal.files.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from collections.abc import Sequence
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from portal import access, content, files
+from portal import files, notices
 from portal.errors import PortalError
 from portal.models import (
     CONFIRMATION_MACHINE,
@@ -32,10 +32,10 @@ from portal.models import (
     Submission,
 )
 from portal.step_types import CHASE_TIMER  # the confirmation type declares it
-from sodium import activity, notifications, outbox, timers
+from sodium import activity, timers
 from sodium.models import Contact, Timer, User
 from workflows import engine as wf_engine
-from workflows.context import build_context, client_title
+from workflows.context import client_title
 from workflows.handlers import Draft, StepFailure
 from workflows.models import Step
 
@@ -45,46 +45,6 @@ SS = Step.SubStatus
 def chase_key(step: Step) -> str:
     """Return the key of the step's chase timer (one per step)."""
     return f"step:{step.pk}:chase"
-
-
-def _task_url(step: Step) -> str:
-    return reverse("sodium:task-detail", kwargs={"task_id": step.task_id})
-
-
-def _tell_assignee(step: Step, text: str, *, key: str) -> None:
-    """Notify the step's assignee in the app (and by email if they chose so)."""
-    notifications.notify(
-        practice=step.task.practice,
-        user=step.assignee,
-        text=text,
-        url=_task_url(step),
-        task=step.task,
-        key=key,
-    )
-
-
-def _email_contact(step: Step, contact: Contact, key: str, block: str, extra: dict) -> None:
-    link = access.step_link(contact, step)
-    context = build_context(
-        practice=step.task.practice,
-        client=step.task.client,
-        task=step.task,
-        step=step,
-        action_link=link,
-        extra={"contact": {"first_name": contact.first_name, "name": contact.full_name}, **extra},
-    )
-    rendered = content.render_system_email(step.task.practice, block, context)
-    outbox.queue_email(
-        practice=step.task.practice,
-        key=key,
-        to=[contact.email],
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        client=step.task.client,
-        task=step.task,
-        source=("workflows.step", step.pk),
-    )
 
 
 # --- document requests -------------------------------------------------------------------------
@@ -194,20 +154,14 @@ def submit(
     if len(uploads) > 20:
         raise PortalError("Upload at most 20 files at a time.")
     step = request.step
-    # Check every file before storing any, so a refusal leaves nothing.
-    checked = [files.check_upload(upload) for upload in uploads]
-    documents = [
-        files.store(
-            u,
-            practice_id=request.practice_id,
-            client_id=request.client_id,
-            contact=contact,
-            task=step.task,
-            category="Client upload",
-            checked=kind,
-        )
-        for u, kind in zip(uploads, checked, strict=True)
-    ]
+    documents = files.store_all(
+        uploads,
+        practice_id=request.practice_id,
+        client_id=request.client_id,
+        contact=contact,
+        task=step.task,
+        category="Client upload",
+    )
     submission = Submission.objects.create(
         practice_id=request.practice_id,
         request=request,
@@ -225,7 +179,7 @@ def submit(
         actor=None,
         note=f"{contact.full_name} submitted {len(documents)} file(s)",
     )
-    _tell_assignee(
+    notices.tell_assignee(
         step,
         f"{contact.full_name} submitted documents for “{step.name}” ({step.task.client.name})",
         key=f"submission:{submission.pk}:notify",
@@ -301,7 +255,7 @@ def reject_submission(submission: Submission, *, actor: User, reason: str) -> Su
         note=f"Submission returned: {reason[:120]}",
     )
     if submission.contact and submission.contact.email:
-        _email_contact(
+        notices.email_contact(
             step,
             submission.contact,
             f"submission:{submission.pk}:rejected",
@@ -327,41 +281,33 @@ def send_document_for_approval(
     """Send a new upload or one of the client's documents for approval (the approval page
     and the focus panel both send through here).
 
-    The upload is checked and stored (portal.files) in the transaction that creates the
-    version, so a refused file or a refused send leaves no row; the bytes already written to
-    storage are removed then too. Raises files.UploadRejected for a refused file, PortalError
-    for a refused send (the message is for people).
+    The upload is checked and stored (files.atomic_with_upload) in the transaction that
+    creates the version, so a refused file or a refused send leaves no row; the bytes already
+    written to storage are removed then too. Raises files.UploadRejected for a refused file,
+    PortalError for a refused send (the message is for people).
     """
     if (upload is None) == (document is None):
         raise PortalError("Upload a file, or pick one the client already has.")
-    stored: Document | None = None
     try:
-        with transaction.atomic():
-            if upload is not None:
-                stored = document = files.store(
-                    upload,
-                    practice_id=step.practice_id,
-                    client_id=step.task.client_id,
-                    user=actor,
-                    task=step.task,
-                    title=title,
-                    category=category,
-                )
+        with files.atomic_with_upload(
+            upload,
+            practice_id=step.practice_id,
+            client_id=step.task.client_id,
+            user=actor,
+            task=step.task,
+            title=title,
+            category=category,
+        ) as stored:
             return send_for_approval(
-                step, actor=actor, document=document, title=title, category=category, note=note
+                step,
+                actor=actor,
+                document=document if stored is None else stored,
+                title=title,
+                category=category,
+                note=note,
             )
     except (StepFailure, wf_engine.InvalidTransition) as exc:
-        _remove(stored)
         raise PortalError(str(exc)) from None
-    except BaseException:
-        _remove(stored)
-        raise
-
-
-def _remove(stored: Document | None) -> None:
-    # The row rolled back with the transaction; the bytes written to storage did not.
-    if stored is not None:
-        stored.file.delete(save=False)
 
 
 @transaction.atomic
@@ -431,7 +377,7 @@ def send_for_approval(
     )
     if document.uploaded_by_contact_id is None:  # a client's own upload keeps its labels
         Document.objects.filter(pk=document.pk).update(title=title, category=category)
-    _email_approval(step, approval, version, draft)
+    notices.email_approval(step, approval, version, draft)
     if first:
         wf_engine.mark_in_progress(
             step, actor=actor, sub_status=SS.AWAITING_RESPONSE, note=f"Sent {title} for approval"
@@ -444,33 +390,6 @@ def send_for_approval(
             note=f"Sent version {number} of {title}",
         )
     return version
-
-
-def _email_approval(
-    step: Step, approval: Approval, version: ApprovalVersion, draft: Draft | None
-) -> None:
-    from portal.handlers import LINK_PLACEHOLDER, recipient_contact, with_link
-    from workflows import handlers as wf
-
-    extra = {"document": {"title": approval.title, "category": approval.category}}
-    if draft is None:
-        subject, body = wf.step_content(step)
-        draft = wf.render_draft(
-            step, action_link=LINK_PLACEHOLDER, subject=subject, body=body, extra=extra
-        )
-        if draft.problems:
-            raise PortalError(" ".join(draft.problems))
-    if not draft.to:
-        raise PortalError(wf.no_recipient_reason(draft))
-    problems = wf.check_addresses(draft)
-    if problems:
-        raise PortalError(" ".join(problems))
-    try:
-        contact = recipient_contact(step, draft)
-    except StepFailure as exc:
-        raise PortalError(str(exc)) from None
-    draft.body = with_link(draft.body, access.step_link(contact, step))
-    wf.queue_step_email(step, draft, key=f"step:{step.pk}:approval:{version.number}")
 
 
 @transaction.atomic
@@ -516,7 +435,7 @@ def respond_to_approval(
         wf_engine.finish_client_step(
             step, actor=None, sub_status=SS.APPROVED, note=f"{contact.full_name} approved {title}"
         )
-        _tell_assignee(
+        notices.tell_assignee(
             step,
             f"{contact.full_name} approved {title} ({step.task.client.name})",
             key=f"approval:{version.pk}:notify",
@@ -528,7 +447,7 @@ def respond_to_approval(
             actor=None,
             note=f"{contact.full_name} rejected {title}: {comment[:120]}",
         )
-        _tell_assignee(
+        notices.tell_assignee(
             step,
             f"{contact.full_name} rejected {title}: {comment[:150]}",
             key=f"approval:{version.pk}:notify",
@@ -583,7 +502,7 @@ def confirm(confirmation: Confirmation, *, contact: Contact) -> bool:
         step, actor=None, sub_status=SS.CONFIRMED, note=f"{contact.full_name} confirmed"
     )
     if (step.settings or {}).get("notify_assignee"):
-        _tell_assignee(
+        notices.tell_assignee(
             step,
             f"{contact.full_name} confirmed “{step.name}” ({step.task.client.name})",
             key=f"confirmation:{confirmation.pk}",
@@ -614,7 +533,7 @@ def chase_confirmation(timer: Timer) -> None:
     if confirmation.chases_sent >= limit:
         return
     number = confirmation.chases_sent + 1
-    _send_chase(step, confirmation, chase, number)
+    notices.send_chase(step, confirmation, chase, number)
     confirmation.chases_sent, confirmation.last_chased_at = number, timezone.now()
     confirmation.save(update_fields=["chases_sent", "last_chased_at"])
     wf_engine.record_chase(step, number=number, limit=limit)
@@ -627,45 +546,11 @@ def chase_confirmation(timer: Timer) -> None:
             key=timer.key,
         )
     else:
-        _tell_assignee(
+        notices.tell_assignee(
             step,
             f"No confirmation from {step.task.client.name} for “{step.name}” after {limit} chases",
             key=f"step:{step.pk}:chases-exhausted",
         )
-
-
-def _send_chase(step: Step, confirmation: Confirmation, chase: dict, number: int) -> None:
-    from portal.handlers import recipient_contact
-    from workflows import handlers as wf
-    from workflows.models import ContentBlock
-
-    block_id = chase.get("content_block_id")
-    block = ContentBlock.objects.filter(pk=block_id).first() if block_id else None
-    if block is not None:
-        subject, body = block.subject, block.body
-    elif chase.get("subject") and chase.get("body"):
-        subject, body = chase["subject"], chase["body"]
-    else:
-        subject, body = content.system_text(step.task.practice, "portal.confirmation_chase")
-    extra = {"confirmation": {"message": confirmation.message}}
-    draft = wf.render_draft(step, action_link="", subject=subject, body=body, extra=extra)
-    if draft.problems or not draft.to:
-        activity.record(
-            practice=step.task.practice,
-            actor=None,
-            actor_label="System",
-            verb="step.chase_failed",
-            task=step.task,
-            obj=step,
-            summary=f"{step.name}: chase {number} could not be sent",
-        )
-        return
-    contact = recipient_contact(step, draft)
-    link = access.confirm_link(contact, step)
-    draft = wf.render_draft(step, action_link=link, subject=subject, body=body, extra=extra)
-    if "{{ action_link }}" not in body and link not in draft.body:
-        draft.body = f"{draft.body.rstrip()}\n\n{link}"
-    wf.queue_step_email(step, draft, key=f"step:{step.pk}:chase:{number}")
 
 
 timers.register(CHASE_TIMER, chase_confirmation)

@@ -10,17 +10,20 @@ and no binary file may carry a web page inside it (a PNG or PDF that is also an 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import hashlib
 import re
 import secrets
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator, Sequence
 from pathlib import PurePath
 
 import filetype
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 
@@ -308,6 +311,38 @@ def store(
         title=title or original,
         category=category,
     )
+
+
+def store_all(uploads: Sequence[UploadedFile], **fields) -> list[Document]:
+    """Check every upload, then store them all; return their Document rows in order.
+
+    Every file is checked before any is stored, so a refused one (UploadRejected) leaves
+    nothing. `fields` are `store`'s keywords, the same for each file.
+    """
+    checked = [check_upload(upload) for upload in uploads]
+    return [
+        store(upload, checked=kind, **fields) for upload, kind in zip(uploads, checked, strict=True)
+    ]
+
+
+@contextlib.contextmanager
+def atomic_with_upload(upload: UploadedFile | None, **fields) -> Iterator[Document | None]:
+    """Open a transaction, store `upload` in it (None: store nothing) and yield its row.
+
+    The row rolls back with the transaction when the block (or the commit) fails, but the
+    bytes already written to storage would not, so they are deleted then. `fields` are
+    `store`'s keywords.
+    """
+    stored: Document | None = None
+    try:
+        with transaction.atomic():
+            if upload is not None:
+                stored = store(upload, **fields)
+            yield stored
+    except BaseException:
+        if stored is not None:
+            stored.file.delete(save=False)
+        raise
 
 
 # What a download may never do in the browser: run, render inline or be cached by proxies.

@@ -174,14 +174,26 @@ class Machine:
         lines += ["", "| from | may become |", "|---|---|"]
         for status in self.statuses():
             moves = [s for s in self.statuses() if s in self.table.get(status, set())]
-            lines.append(f"| `{status}` | {', '.join(f'`{s}`' for s in moves) or '(final)'} |")
+            shown = ", ".join(_cell(s) for s in moves) or "(final)"
+            lines.append(f"| {_cell(status)} | {shown} |")
         lines += ["", "```mermaid", "stateDiagram-v2"]
         for status in self.statuses():
             for target in self.statuses():
                 if target in self.table.get(status, set()):
-                    lines.append(f"    {status} --> {target}")
+                    lines.append(f"    {_state_name(status)} --> {_state_name(target)}")
         lines += ["```", ""]
         return "\n".join(lines)
+
+
+def _cell(status: str) -> str:
+    """A status in the doc's table: the stored value, or "(none)" for the empty one (the
+    step sub-status stores "" for none), which would otherwise be an empty `` cell."""
+    return f"`{status}`" if status else "(none)"
+
+
+def _state_name(status: str) -> str:
+    """A status as a Mermaid state name; "" is not one, so the empty status is `none`."""
+    return status or "none"
 
 
 MACHINES: dict[str, Machine] = {}

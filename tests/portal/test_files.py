@@ -127,6 +127,46 @@ class StoreTests(BaseTestCase):
         self.assertFalse(Document.objects.exists())
         self.assertEqual(stored_files(), before)
 
+    def test_a_batch_with_one_refused_file_stores_none_of_it(self) -> None:
+        before = stored_files()
+        batch = [upload("a.pdf", PDF), upload("b.pdf", b"not a pdf")]
+        with self.assertRaises(files.UploadRejected):
+            files.store_all(batch, practice_id=self.practice.pk, client_id=self.acme.pk)
+        self.assertFalse(Document.objects.exists())
+        self.assertEqual(stored_files(), before)  # a.pdf was checked, never written
+
+    def test_a_batch_is_stored_in_order_with_the_same_fields(self) -> None:
+        batch = [upload("a.pdf", PDF), upload("b.png", png_bytes())]
+        documents = files.store_all(
+            batch, practice_id=self.practice.pk, client_id=self.acme.pk, category="Client upload"
+        )
+        self.assertEqual([d.original_name for d in documents], ["a.pdf", "b.png"])
+        self.assertEqual({d.category for d in documents}, {"Client upload"})
+
+    def test_a_failing_block_removes_the_row_and_the_stored_bytes(self) -> None:
+        before = stored_files()
+        with self.assertRaises(RuntimeError):
+            with files.atomic_with_upload(
+                upload("a.pdf", PDF), practice_id=self.practice.pk, client_id=self.acme.pk
+            ) as stored:
+                self.assertTrue(Document.objects.filter(pk=stored.pk).exists())
+                self.assertEqual(len(stored_files() - before), 1)  # written by now
+                raise RuntimeError("the send was refused")
+        self.assertFalse(Document.objects.exists())
+        self.assertEqual(stored_files(), before)
+
+    def test_a_block_that_succeeds_keeps_the_upload_and_none_stores_nothing(self) -> None:
+        with files.atomic_with_upload(
+            upload("a.pdf", PDF), practice_id=self.practice.pk, client_id=self.acme.pk
+        ) as stored:
+            pass
+        self.assertTrue(Document.objects.filter(pk=stored.pk).exists())
+        with stored.file.open("rb") as fh:
+            self.assertEqual(fh.read(), PDF)
+        with files.atomic_with_upload(None, practice_id=self.practice.pk) as nothing:
+            self.assertIsNone(nothing)
+        self.assertEqual(Document.objects.count(), 1)
+
 
 @override_settings(SODIUM_MAX_UPLOAD_BYTES=4096)
 class RequestSizeLimitTests(PortalStaffTestCase):

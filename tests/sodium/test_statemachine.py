@@ -9,6 +9,10 @@ from django.test import SimpleTestCase
 
 from sodium import statemachine
 from sodium.engine import MACHINE as TASK_MACHINE
+from workflows.engine import SUB_STATUS_MACHINE
+from workflows.models import Step
+
+SS = Step.SubStatus
 
 
 class StateMachineDocTests(SimpleTestCase):
@@ -22,6 +26,28 @@ class StateMachineDocTests(SimpleTestCase):
         for old, moves in TASK_MACHINE.table.items():
             for new in moves:
                 self.assertIn(f"    {old} --> {new}", text)
+
+    def test_the_empty_status_shows_as_none_in_the_table(self) -> None:
+        text = SUB_STATUS_MACHINE.markdown()  # its "" means no sub-status
+        self.assertIn("| (none) | (final) |", text)
+        self.assertNotIn("| `` |", text)
+
+    def test_the_empty_status_is_a_mermaid_state_named_none(self) -> None:
+        # No registered table moves from or to "" today; a throwaway one does both.
+        name = "test: empty status in diagrams"
+        self.addCleanup(statemachine.MACHINES.pop, name, None)
+        machine = statemachine.Machine(
+            name=name,
+            model=Step,
+            field="sub_status",
+            table={"": {SS.AWAITING_RESPONSE}, SS.AWAITING_RESPONSE: {""}},
+            verb="test.sub_status",
+            subject=lambda step: {},
+        )
+        diagram = machine.markdown().split("```mermaid", 1)[1]
+        self.assertIn("    none --> awaiting_response\n", diagram)
+        self.assertIn("    awaiting_response --> none\n", diagram)
+        self.assertIn("| (none) | `awaiting_response` |", machine.markdown())
 
 
 class PortalWritesNoStepRowsTests(SimpleTestCase):
