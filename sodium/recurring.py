@@ -478,14 +478,11 @@ def generate(recurrence: Recurrence, now: dt.datetime) -> list[Task]:
                     raise LookupError("workflow templates are not available")
                 attacher.attach(run.created, recurrence.workflow_template_id)
     except Exception as exc:  # noqa: BLE001 - a refused attach must not lose the periods
+        # Every task of the run rolled back with it and the window stays where it was, so
+        # the retry creates them all.
         log.warning("recurrence %s: tasks not created: %s", recurrence.pk, exc)
-        run.created, run.skips = (
-            [],
-            [
-                *run.skips,
-                {"client": None, "name": "", "reason": f"workflow not attached: {exc}"},
-            ],
-        )
+        run.created = []
+        run.skip(None, f"tasks not created: {exc}")
         recurrence.last_skips = run.skips
         recurrence.next_run_at = now + RETRY
         recurrence.save(update_fields=["last_skips", "next_run_at"])
