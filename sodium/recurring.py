@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from celery.exceptions import SoftTimeLimitExceeded
 from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -477,6 +478,8 @@ def generate(recurrence: Recurrence, now: dt.datetime) -> list[Task]:
                 if attacher is None:
                     raise LookupError("workflow templates are not available")
                 attacher.attach(run.created, recurrence.workflow_template_id)
+    except SoftTimeLimitExceeded:
+        raise  # the sweep's time is up: roll back and stay due, as the timer sweep does
     except Exception as exc:  # noqa: BLE001 - a refused attach must not lose the periods
         # Every task of the run rolled back with it and the window stays where it was, so
         # the retry creates them all.
@@ -501,11 +504,15 @@ def generate(recurrence: Recurrence, now: dt.datetime) -> list[Task]:
     return run.created
 
 
-def generate_due(practice: Any = None, now: dt.datetime | None = None) -> int:
+def generate_due(
+    practice: Any = None, now: dt.datetime | None = None, *, batch: int = 20, max_batches: int = 50
+) -> int:
     """Generate every recurrence whose next run has come (of one practice, or all).
 
-    Each recurrence runs in its own transaction, claimed with FOR UPDATE SKIP LOCKED so
-    concurrent sweeps share the work. Nothing due costs one query. Returns the tasks created.
+    Claims due recurrences in batches with FOR UPDATE SKIP LOCKED, so concurrent sweeps share
+    the work; each runs in its own savepoint and always moves its `next_run_at` past `now`,
+    so a batch never comes back in the same sweep. Nothing due costs one query. Returns how
+    many tasks were created.
     """
     now = now or timezone.now()
     with scopes_disabled():  # cross-tenant by design, like the timer claim
@@ -513,22 +520,32 @@ def generate_due(practice: Any = None, now: dt.datetime | None = None) -> int:
         if practice is not None:
             due = due.filter(practice=practice)
     created = 0
-    tried: list[int] = []
-    while True:
+    for _ in range(max_batches):
         with transaction.atomic():
             with scopes_disabled():
-                recurrence = (
-                    due.exclude(pk__in=tried)
-                    .select_for_update(skip_locked=True, of=("self",))
+                claimed = list(
+                    due.select_for_update(skip_locked=True, of=("self",))
                     .select_related("practice", "service")
-                    .order_by("next_run_at", "pk")
-                    .first()
+                    .order_by("next_run_at", "pk")[:batch]
                 )
-            if recurrence is None:
-                return created
-            tried.append(recurrence.pk)
-            with practice_scope(recurrence.practice_id):
-                created += len(generate(recurrence, now))
+            for recurrence in claimed:
+                created += _generate_one(recurrence, now)
+        if len(claimed) < batch:
+            break
+    return created
+
+
+def _generate_one(recurrence: Recurrence, now: dt.datetime) -> int:
+    try:
+        with transaction.atomic(), practice_scope(recurrence.practice_id):
+            return len(generate(recurrence, now))
+    except SoftTimeLimitExceeded:
+        raise  # the sweep's time is up: the batch rolls back and stays due
+    except Exception:  # one broken recurrence must not stop the others
+        log.exception("recurrence %s failed to generate", recurrence.pk)
+        with scopes_disabled():
+            Recurrence.objects.filter(pk=recurrence.pk).update(next_run_at=now + RETRY)
+        return 0
 
 
 def sweep_net(now: dt.datetime) -> int:

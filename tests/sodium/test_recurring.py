@@ -301,3 +301,43 @@ class ValidationTests(RecurringTestCase):
         recurrence = self.vat_recurrence(now=at("2026-01-01"))
         self.assertEqual(recurrence.next_run_at, at("2026-01-01"))
         self.assertEqual(recurrence.generated_until, dt.date(2025, 12, 31))
+
+
+class RobustnessTests(RecurringTestCase):
+    def test_all_clients_means_the_practices_own_clients(self) -> None:
+        recurrence = self.vat_recurrence(
+            now=at("2026-06-20"), client_selection=Recurrence.Clients.ALL
+        )
+        self.other_client.vat_periods = "q_mar"
+        self.other_client.save(update_fields=["vat_periods"])
+        recurring.generate_due(None, at("2026-07-02"))
+        self.assertEqual(
+            self.tasks(recurrence), [("Acme Ltd", "Apr–Jun 2026", dt.date(2026, 7, 1))]
+        )
+        self.assertFalse(Task.objects.filter(client=self.other_client).exists())
+
+    def test_a_broken_recurrence_does_not_stop_the_others(self) -> None:
+        broken = self.vat_recurrence(now=at("2026-06-20"), name="Broken")
+        working = self.vat_recurrence(now=at("2026-06-20"), name="Working")
+        original = recurring.generate
+
+        def generate(recurrence, now):
+            if recurrence.pk == broken.pk:
+                raise RuntimeError("boom")
+            return original(recurrence, now)
+
+        with mock.patch.object(recurring, "generate", side_effect=generate):
+            recurring.generate_due(None, at("2026-07-02"))
+        self.assertEqual(len(self.tasks(working)), 1)
+        self.assertEqual(self.tasks(broken), [])
+        broken.refresh_from_db()
+        self.assertEqual(broken.next_run_at, at("2026-07-02", 7))  # tried again in an hour
+
+    def test_a_stored_schedule_that_no_longer_reads_is_recorded_not_raised(self) -> None:
+        recurrence = self.vat_recurrence(now=at("2026-06-20"))
+        Recurrence.objects.filter(pk=recurrence.pk).update(schedule={"kind": "lunar"})
+        recurring.generate_due(None, at("2026-07-02"))
+        recurrence.refresh_from_db()
+        self.assertIsNone(recurrence.next_run_at)
+        self.assertIn("schedule", recurrence.last_skips[0]["reason"])
+        self.assertEqual(self.tasks(recurrence), [])
