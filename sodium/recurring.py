@@ -270,7 +270,7 @@ def owner_id_of(recurrence: Recurrence, client: Client, managers: dict[int, int 
 
 def selected_clients(recurrence: Recurrence) -> Iterable[Client]:
     """Return the active clients the recurrence is for now (one query)."""
-    active = Client.objects.filter(status=Client.Status.ACTIVE)
+    active = Client.objects.filter(practice_id=recurrence.practice_id, status=Client.Status.ACTIVE)
     selection = recurrence.client_selection
     if selection == R.Clients.CHOSEN:
         clients = active.filter(chosen_recurrences=recurrence)
@@ -369,9 +369,9 @@ def _create_tasks(run: _Run, pending: list[tuple[Client, Occurrence]]) -> None:
     managers: dict[int, int | None] = {}
     if recurrence.owner_rule == R.OwnerRule.SERVICE_MANAGER and recurrence.service_id:
         managers = dict(
-            ClientService.objects.filter(service_id=recurrence.service_id).values_list(
-                "client_id", "service_manager_id"
-            )
+            ClientService.objects.filter(
+                practice_id=recurrence.practice_id, service_id=recurrence.service_id
+            ).values_list("client_id", "service_manager_id")
         )
     team_id = recurrence.service.default_team_id if recurrence.service_id else None
     for client, occurrence in pending:
@@ -461,7 +461,7 @@ def generate(recurrence: Recurrence, now: dt.datetime) -> list[Task]:
         keys = {o.anchor.isoformat() for _, occurrences in found for o in occurrences}
         done = set(
             RecurrenceOccurrence.objects.filter(
-                recurrence=recurrence, period_key__in=keys
+                practice_id=recurrence.practice_id, recurrence=recurrence, period_key__in=keys
             ).values_list("client_id", "period_key")
         )
         pending = [

@@ -22,7 +22,7 @@ def template_problem(practice_id: int, template_id: int) -> str | None:
 
 def attach_to_generated(tasks: list[Task], template_id: int) -> None:
     """Attach the template to every generated task in bulk; raises AttachError to refuse."""
-    template = WorkflowTemplate.objects.get(pk=template_id)
+    template = WorkflowTemplate.objects.get(practice_id=tasks[0].practice_id, pk=template_id)
     attach_template_to_tasks(tasks, template, actor=None)
 
 
