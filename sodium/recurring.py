@@ -346,11 +346,13 @@ def _occurrences_by_client(run: _Run, clients: list[Client], after: dt.date, bef
             yield client, found
 
 
-def _task_name(run: _Run, client: Client, period: Period) -> str:
-    recurrence = run.recurrence
+def task_name_context(
+    recurrence: Recurrence, client: Client, period: Period, today: dt.date
+) -> dict[str, Any]:
+    """Return the Liquid variables of a generated task's name (use TASK_NAME_USE)."""
     context = client_context(practice=recurrence.practice, client=client, contacts=[])
-    context.pop("contacts", None)
-    context["today"] = format_date(run.today)
+    context.pop("contacts", None)  # not in the use: a name needs no contact, and no query
+    context["today"] = format_date(today)
     context["period"] = {
         "label": period.label,
         "start": format_date(period.start),
@@ -358,7 +360,12 @@ def _task_name(run: _Run, client: Client, period: Period) -> str:
     }
     context["recurrence"] = {"name": recurrence.name}
     context["service"] = {"name": recurrence.service.name if recurrence.service_id else ""}
-    name = " ".join(liquid.render_string(recurrence.task_name, context).split())
+    return context
+
+
+def _task_name(run: _Run, client: Client, period: Period) -> str:
+    context = task_name_context(run.recurrence, client, period, run.today)
+    name = " ".join(liquid.render_string(run.recurrence.task_name, context).split())
     if not name:
         raise liquid.TemplateError("the task name comes out empty", syntax=False)
     return name[: Task._meta.get_field("name").max_length]

@@ -341,3 +341,20 @@ class RobustnessTests(RecurringTestCase):
         self.assertIsNone(recurrence.next_run_at)
         self.assertIn("schedule", recurrence.last_skips[0]["reason"])
         self.assertEqual(self.tasks(recurrence), [])
+
+
+class TaskNameVariablesTests(RecurringTestCase):
+    def test_every_variable_of_the_use_is_filled(self) -> None:
+        from sodium.messaging.variables import variables_of
+
+        recurrence = self.vat_recurrence(now=at("2026-06-20"))
+        period = recurring.Period(dt.date(2026, 4, 1), dt.date(2026, 6, 30), "Apr–Jun 2026")
+        context = recurring.task_name_context(recurrence, self.acme, period, dt.date(2026, 7, 1))
+        for var in variables_of(recurring.TASK_NAME_USE):
+            with self.subTest(path=var.path):
+                node = context
+                for part in var.path.split("."):
+                    self.assertIn(part, node)
+                    node = node[part]
+        self.assertEqual(context["service"]["name"], "VAT returns")
+        self.assertEqual(context["period"]["end"], "30 June 2026")
