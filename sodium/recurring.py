@@ -38,7 +38,14 @@ from sodium import engine as core_engine
 from sodium import liquid
 from sodium.messaging import variables
 from sodium.messaging.context import client_context, format_date
-from sodium.models import Client, ClientService, Recurrence, RecurrenceOccurrence, Task
+from sodium.models import (
+    Client,
+    ClientService,
+    Membership,
+    Recurrence,
+    RecurrenceOccurrence,
+    Task,
+)
 from sodium.schedules import client_dates
 from sodium.schedules.errors import ClientDateMissing, ScheduleError
 from sodium.schedules.practice import working_calendar
@@ -172,6 +179,17 @@ def recurrence_errors(recurrence: Recurrence) -> dict[str, str]:
             errors["due_rule"] = f"This deadline needs a schedule on {words}."
     if recurrence.owner_rule == R.OwnerRule.SPECIFIC and not recurrence.owner_id:
         errors["owner"] = "Choose the member who owns the tasks."
+    elif (
+        recurrence.owner_id
+        and not Membership.objects.filter(
+            practice_id=recurrence.practice_id, user_id=recurrence.owner_id
+        ).exists()
+    ):
+        errors["owner"] = "Choose a member of this practice."
+    for field in ("service", "tag"):
+        related = getattr(recurrence, field)
+        if related is not None and related.practice_id != recurrence.practice_id:
+            errors[field] = f"Choose a {field} of this practice."
     if recurrence.owner_rule == R.OwnerRule.SERVICE_MANAGER and not recurrence.service_id:
         errors["owner_rule"] = "Only a recurrence on a service has a service manager."
     if recurrence.client_selection == R.Clients.TAG and not recurrence.tag_id:

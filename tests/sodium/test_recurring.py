@@ -302,6 +302,24 @@ class ValidationTests(RecurringTestCase):
         self.assertEqual(recurrence.next_run_at, at("2026-01-01"))
         self.assertEqual(recurrence.generated_until, dt.date(2025, 12, 31))
 
+    def test_another_practices_owner_tag_or_service_is_a_field_error(self) -> None:
+        theirs = {
+            "owner": {"owner_rule": Recurrence.OwnerRule.SPECIFIC, "owner": self.outsider},
+            "tag": {
+                "client_selection": Recurrence.Clients.TAG,
+                "tag": f.TagFactory(practice=self.other_practice),
+            },
+            "service": {"service": f.ServiceFactory(practice=self.other_practice)},
+        }
+        for field, values in theirs.items():
+            with self.subTest(field=field), self.assertRaises(RecurrenceInvalid) as caught:
+                self.vat_recurrence(now=at("2026-01-01"), **values)
+            self.assertIn(field, caught.exception.message_dict)
+        ours = self.vat_recurrence(
+            now=at("2026-01-01"), owner_rule=Recurrence.OwnerRule.SPECIFIC, owner=self.staff
+        )
+        self.assertEqual(ours.owner, self.staff)
+
 
 class RobustnessTests(RecurringTestCase):
     def test_all_clients_means_the_practices_own_clients(self) -> None:
