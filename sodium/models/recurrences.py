@@ -110,7 +110,7 @@ class Recurrence(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from sodium.recurring import recurrence_errors
+        from sodium.services.recurrences import recurrence_errors
 
         errors = recurrence_errors(self)
         if errors:

@@ -1,4 +1,4 @@
-"""Create, change, pause and resume recurrences; their tasks come from `sodium.recurring`.
+"""Check, create, change, pause and resume recurrences; their tasks come from `sodium.recurring`.
 
 None of these touch tasks already created: a change applies from the next generation, which
 each of them brings forward to the next sweep (`next_run_at = now`).
@@ -15,13 +15,87 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from sodium import activity
-from sodium.models import Client, Practice, Recurrence, User
-from sodium.recurring import recurrence_errors
+from sodium import activity, liquid, recurring
+from sodium.messaging import variables
+from sodium.models import Client, Membership, Practice, Recurrence, User
+from sodium.schedules.errors import ScheduleError
+from sodium.schedules.practice import working_calendar
+from sodium.schedules.rules import Anchor, ClientDateSchedule, check_fires, schedule_from_json
+
+R = Recurrence
 
 
 class RecurrenceInvalid(ValidationError):
     """The recurrence cannot be saved; `message_dict` maps fields to messages."""
+
+
+_DUE_ANCHORS = {
+    R.DueRule.VAT_RETURN: ({Anchor.VAT_PERIOD_END}, "a VAT period end"),
+    R.DueRule.ACCOUNTS: ({Anchor.YEAR_END, Anchor.ACCOUNTS_DUE}, "the year end"),
+    R.DueRule.CONFIRMATION_STATEMENT: (
+        {Anchor.CONFIRMATION_STATEMENT_DUE},
+        "the confirmation statement date",
+    ),
+}
+
+
+def task_name_errors(source: str) -> list[str]:
+    """Return why a task-name template cannot be used: bad Liquid, or it renders nothing."""
+    problems = liquid.validate(source, variables.known_paths(recurring.TASK_NAME_USE))
+    if problems:
+        return problems
+    try:
+        rendered = liquid.render_string(source, variables.sample_context(recurring.TASK_NAME_USE))
+    except liquid.TemplateError as exc:
+        return [str(exc)]
+    return [] if rendered.strip() else ["The task name comes out empty."]
+
+
+def recurrence_errors(recurrence: Recurrence) -> dict[str, str]:
+    """Return the recurrence's problems keyed by field (empty when it may be saved)."""
+    errors: dict[str, str] = {}
+    try:
+        schedule = schedule_from_json(recurrence.schedule or {})
+        check_fires(schedule, recurrence.working_day_rule, working_calendar(recurrence.practice))
+    except ScheduleError as exc:
+        errors["schedule"] = "; ".join(exc.errors.values())
+        schedule = None
+    problems = task_name_errors(recurrence.task_name or "")
+    if problems:
+        errors["task_name"] = " ".join(problems)
+    if recurrence.due_rule in _DUE_ANCHORS and schedule is not None:
+        anchors, words = _DUE_ANCHORS[recurrence.due_rule]
+        if not (isinstance(schedule, ClientDateSchedule) and schedule.anchor in anchors):
+            errors["due_rule"] = f"This deadline needs a schedule on {words}."
+    if recurrence.owner_rule == R.OwnerRule.SPECIFIC and not recurrence.owner_id:
+        errors["owner"] = "Choose the member who owns the tasks."
+    elif (
+        recurrence.owner_id
+        and not Membership.objects.filter(
+            practice_id=recurrence.practice_id, user_id=recurrence.owner_id
+        ).exists()
+    ):
+        errors["owner"] = "Choose a member of this practice."
+    for field in ("service", "tag"):
+        related = getattr(recurrence, field)
+        if related is not None and related.practice_id != recurrence.practice_id:
+            errors[field] = f"Choose a {field} of this practice."
+    if recurrence.owner_rule == R.OwnerRule.SERVICE_MANAGER and not recurrence.service_id:
+        errors["owner_rule"] = "Only a recurrence on a service has a service manager."
+    if recurrence.client_selection == R.Clients.TAG and not recurrence.tag_id:
+        errors["tag"] = "Choose the tag."
+    if recurrence.client_selection == R.Clients.SERVICE and not recurrence.service_id:
+        errors["client_selection"] = "Choose the service, or another way to pick clients."
+    if recurrence.workflow_template_id:
+        attacher = recurring.registered_attacher()
+        problem = (
+            "Workflow templates are not available."
+            if attacher is None
+            else attacher.problem(recurrence.practice_id, recurrence.workflow_template_id)
+        )
+        if problem:
+            errors["workflow_template_id"] = problem
+    return errors
 
 
 def _check(recurrence: Recurrence) -> None:
