@@ -302,6 +302,23 @@ class ValidationTests(RecurringTestCase):
         self.assertEqual(recurrence.next_run_at, at("2026-01-01"))
         self.assertEqual(recurrence.generated_until, dt.date(2025, 12, 31))
 
+    def test_model_validation_gives_the_same_field_errors(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        recurrence = Recurrence(
+            practice=self.practice,
+            name="Payroll",
+            schedule=MONTHLY_1ST,
+            task_name="{{ client.name | shout }}",
+            due_rule=Recurrence.DueRule.NONE,
+            client_selection=Recurrence.Clients.ALL,
+        )
+        with self.assertRaises(ValidationError) as caught:
+            recurrence.full_clean()
+        self.assertEqual(list(caught.exception.message_dict), ["task_name"])
+        recurrence.task_name = "{{ client.name }} payroll"
+        recurrence.full_clean()
+
     def test_another_practices_owner_tag_or_service_is_a_field_error(self) -> None:
         theirs = {
             "owner": {"owner_rule": Recurrence.OwnerRule.SPECIFIC, "owner": self.outsider},
