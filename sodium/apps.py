@@ -21,3 +21,10 @@ class SodiumConfig(AppConfig):
         tracking.connect(outbox.on_tracking, dispatch_uid="sodium.outbox.on_tracking")
         # The sweep re-dispatches messages whose on_commit enqueue was lost.
         timers.register_safety_net("outbox.stale_messages", outbox.redispatch_stale)
+
+        # Recurring tasks: the task name's variables, and generation on every sweep (an idle
+        # sweep reads one index; see sodium/recurring.py).
+        from sodium import recurring
+
+        recurring.register_message_use()
+        timers.register_safety_net("recurrences.generate", recurring.sweep_net)

@@ -70,3 +70,8 @@ class WorkflowsConfig(AppConfig):
         blocks.register_block_user(Step, describe=lambda s: f"{s.task.name}: {s.name}")
         blocks.register_library_link("Workflow templates", "workflows:template-list")
         blocks.register_own_block_use(STEP_EMAIL)
+
+        # Recurrences that name a template get it attached to the tasks they generate.
+        from workflows import recurring
+
+        recurring.register()

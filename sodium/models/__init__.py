@@ -5,6 +5,7 @@ from sodium.models.content import ContentBlock
 from sodium.models.messages import MessageEvent, OutboundMessage, Timer
 from sodium.models.notifications import Notification
 from sodium.models.practices import Membership, Practice, Team
+from sodium.models.recurrences import Recurrence, RecurrenceOccurrence
 from sodium.models.tasks import Task
 from sodium.models.users import User
 
@@ -19,6 +20,8 @@ __all__ = [
     "Notification",
     "OutboundMessage",
     "Practice",
+    "Recurrence",
+    "RecurrenceOccurrence",
     "Service",
     "Tag",
     "Task",

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from sodium.models.clients import Client, Service
 from sodium.models.practices import Practice, Team
+from sodium.models.recurrences import Recurrence
 from sodium.tenancy import TenantManager
 
 
@@ -45,6 +46,13 @@ class Task(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Set on tasks a recurrence generated: which one, and the period the task covers.
+    recurrence = models.ForeignKey(
+        Recurrence, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
+    )
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    period_label = models.CharField(max_length=60, blank=True)
 
     objects = TenantManager()
 

@@ -6,6 +6,7 @@ from django.core.management import call_command
 
 from sodium.messaging.docs import variables_markdown
 from sodium.messaging.variables import uses, variables_of
+from sodium.recurring import TASK_NAME_USE
 from sodium.sms.messages import CONTACT_SMS
 from tests.base import BaseTestCase
 from tests.workflows.wf_factories import chain_template
@@ -15,8 +16,10 @@ from workflows.context import KNOWN_PATHS, VARIABLES, build_context
 
 def built_by_build_context():
     """Return the variables of every use whose context build_context builds: all but the
-    contact composer's texts, which have their own builder (sodium.sms.messages)."""
-    paths = {v.path for u in uses() if u.key != CONTACT_SMS for v in variables_of(u)}
+    contact composer's texts and recurring task names, which have their own builders
+    (sodium.sms.messages, sodium.recurring)."""
+    own_builders = {CONTACT_SMS, TASK_NAME_USE}
+    paths = {v.path for u in uses() if u.key not in own_builders for v in variables_of(u)}
     return [v for v in VARIABLES if v.path in paths]
 
 
