@@ -47,7 +47,7 @@ from sodium.models import (
 )
 from sodium.schedules import client_dates
 from sodium.schedules.errors import ClientDateMissing, ScheduleError
-from sodium.schedules.practice import working_calendar
+from sodium.schedules.practice import today_for, working_calendar
 from sodium.schedules.rules import (
     Anchor,
     CalendarSchedule,
@@ -234,8 +234,7 @@ def selected_clients(recurrence: Recurrence) -> Iterable[Client]:
 
 
 def _local_today(recurrence: Recurrence, now: dt.datetime) -> dt.date:
-    # schedules.practice.today_for reads the clock itself; the sweep passes its own `now`.
-    return now.astimezone(ZoneInfo(recurrence.practice.time_zone)).date()
+    return today_for(recurrence.practice, now)
 
 
 def _midnight(recurrence: Recurrence, day: dt.date) -> dt.datetime:

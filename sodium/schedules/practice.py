@@ -14,9 +14,10 @@ if TYPE_CHECKING:
     from sodium.models import Practice
 
 
-def today_for(practice: Practice) -> dt.date:
-    """Return the practice's local date now (at 00:30 BST it is already tomorrow in London)."""
-    return timezone.now().astimezone(ZoneInfo(practice.time_zone)).date()
+def today_for(practice: Practice, now: dt.datetime | None = None) -> dt.date:
+    """Return the practice's local date at `now` (default: the clock's now); at 00:30 BST it
+    is already tomorrow in London."""
+    return (now or timezone.now()).astimezone(ZoneInfo(practice.time_zone)).date()
 
 
 def working_calendar(practice: Practice) -> WorkingCalendar:
