@@ -386,6 +386,7 @@ class PracticeSettingsForm(forms.ModelForm):
             "primary_colour",
             "logo",
             "time_zone",
+            "bank_holiday_nation",
             "country",
             "require_two_factor",
         ]

@@ -54,6 +54,7 @@ class LogoReencodingTests(BaseTestCase):
                 "reply_to": "",
                 "primary_colour": "#1f5fbf",
                 "time_zone": "Europe/London",
+                "bank_holiday_nation": "england_wales",
                 "country": "GB",
                 "logo": SimpleUploadedFile(filename, content, content_type="image/png"),
             },

@@ -40,6 +40,7 @@ class PracticeSettingsViewTests(BaseTestCase):
             "reply_to": "",
             "primary_colour": "#1f5fbf",
             "time_zone": "Europe/London",
+            "bank_holiday_nation": "england_wales",
             "country": "GB",
         }
         data.update(overrides)
@@ -55,6 +56,15 @@ class PracticeSettingsViewTests(BaseTestCase):
                 r = self.client.get(URL)
                 self.assertEqual(r.status_code, 200)
                 self.assertTemplateUsed(r, "sodium/practice_settings.html")
+
+    def test_the_bank_holiday_nation_is_saved_and_an_unknown_one_refused(self) -> None:
+        r = self.client.post(URL, self._data(bank_holiday_nation="scotland"), follow=True)
+        self.assertRedirects(r, URL)
+        self.assertEqual(self._practice().bank_holiday_nation, "scotland")
+        r = self.client.post(URL, self._data(bank_holiday_nation="wales"))
+        self.assertEqual(r.status_code, 200)
+        self.assertContains(r, "Select a valid choice")
+        self.assertEqual(self._practice().bank_holiday_nation, "scotland")
 
     def test_owners_and_admins_can_save_the_settings(self) -> None:
         for n, user in enumerate((self.owner, self.admin)):
@@ -120,6 +130,7 @@ class PracticeLogoUploadTests(BaseTestCase):
             "reply_to": "",
             "primary_colour": "#1f5fbf",
             "time_zone": "Europe/London",
+            "bank_holiday_nation": "england_wales",
             "country": "GB",
         }
         if content is not None:

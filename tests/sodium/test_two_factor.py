@@ -260,6 +260,7 @@ class PracticeRequiresTwoFactorTests(BaseTestCase):
             "reply_to": "",
             "primary_colour": "#1f5fbf",
             "time_zone": "Europe/London",
+            "bank_holiday_nation": "england_wales",
             "country": "GB",
         }
         data.update(overrides)
