@@ -61,7 +61,9 @@ def get_client_service(client: Client, client_service_id: int) -> ClientService:
 def get_task(practice: Practice, task_id: int) -> Task:
     """Return the practice's task `task_id`, or raise Http404."""
     return get_object_or_404(
-        Task.objects.filter(practice=practice).select_related("client", "service", "owner", "team"),
+        Task.objects.filter(practice=practice).select_related(
+            "client", "service", "owner", "team", "recurrence"
+        ),
         pk=task_id,
     )
 

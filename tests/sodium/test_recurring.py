@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from sodium import recurring, timers
 from sodium.models import Recurrence, RecurrenceOccurrence, Task
@@ -393,3 +394,21 @@ class TaskNameVariablesTests(RecurringTestCase):
                     node = node[part]
         self.assertEqual(context["service"]["name"], "VAT returns")
         self.assertEqual(context["period"]["end"], "30 June 2026")
+
+
+class TaskPageTests(RecurringTestCase):
+    def test_the_task_page_shows_the_recurrence_and_period_it_came_from(self) -> None:
+        recurrence = self.vat_recurrence(now=at("2026-06-20"))
+        recurring.generate_due(self.practice, at("2026-07-02"))
+        task = Task.objects.get(recurrence=recurrence, client=self.acme)
+        self.client.force_login(self.manager)
+        response = self.client.get(reverse("sodium:task-detail", args=[task.pk]))
+        self.assertContains(response, "<dt>Repeats</dt><dd>Quarterly VAT</dd>", html=True)
+        self.assertContains(response, "Apr–Jun 2026")
+        self.assertContains(response, "1 Apr 2026 – 30 Jun 2026")
+
+    def test_a_task_made_by_hand_shows_no_recurrence(self) -> None:
+        task = f.TaskFactory(practice=self.practice, client=self.acme)
+        self.client.force_login(self.manager)
+        response = self.client.get(reverse("sodium:task-detail", args=[task.pk]))
+        self.assertNotContains(response, "Repeats")
