@@ -233,10 +233,6 @@ def selected_clients(recurrence: Recurrence) -> Iterable[Client]:
 # --- generation --------------------------------------------------------------------------
 
 
-def _local_today(recurrence: Recurrence, now: dt.datetime) -> dt.date:
-    return today_for(recurrence.practice, now)
-
-
 def _midnight(recurrence: Recurrence, day: dt.date) -> dt.datetime:
     tz = ZoneInfo(recurrence.practice.time_zone)
     return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
@@ -392,7 +388,7 @@ def generate(recurrence: Recurrence, now: dt.datetime) -> list[Task]:
 
     Call inside a transaction (and the practice's scope) holding the recurrence's row lock.
     """
-    today = _local_today(recurrence, now)
+    today = today_for(recurrence.practice, now)
     try:
         schedule = schedule_from_json(recurrence.schedule)
     except ScheduleError as exc:
@@ -404,7 +400,7 @@ def generate(recurrence: Recurrence, now: dt.datetime) -> list[Task]:
     if recurrence.generated_until is not None:
         after = recurrence.generated_until + ONE_DAY
     else:
-        after = _local_today(recurrence, recurrence.created_at)
+        after = today_for(recurrence.practice, recurrence.created_at)
     until = today + relativedelta(days=recurrence.lead_days)
     clients = list(selected_clients(recurrence))
     pending: list[tuple[Client, Occurrence]] = []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
@@ -19,7 +18,7 @@ from sodium import activity, liquid, recurring
 from sodium.messaging import variables
 from sodium.models import Client, Membership, Practice, Recurrence, User
 from sodium.schedules.errors import ScheduleError
-from sodium.schedules.practice import working_calendar
+from sodium.schedules.practice import today_for, working_calendar
 from sodium.schedules.rules import Anchor, ClientDateSchedule, check_fires, schedule_from_json
 
 R = Recurrence
@@ -104,10 +103,6 @@ def _check(recurrence: Recurrence) -> None:
         raise RecurrenceInvalid(errors)
 
 
-def _local_today(practice: Practice, now: dt.datetime) -> dt.date:
-    return now.astimezone(ZoneInfo(practice.time_zone)).date()
-
-
 @transaction.atomic
 def create_recurrence(
     *,
@@ -127,7 +122,7 @@ def create_recurrence(
         practice=practice, created_by=actor, created_at=now, updated_at=now, **fields
     )
     _check(recurrence)
-    recurrence.generated_until = _local_today(practice, now) - relativedelta(days=1)
+    recurrence.generated_until = today_for(practice, now) - relativedelta(days=1)
     recurrence.next_run_at = None if recurrence.paused else now
     recurrence.save()
     if clients:
@@ -205,7 +200,7 @@ def resume_recurrence(
     if not recurrence.paused:
         return recurrence
     now = now or timezone.now()
-    yesterday = _local_today(recurrence.practice, now) - relativedelta(days=1)
+    yesterday = today_for(recurrence.practice, now) - relativedelta(days=1)
     recurrence.paused = False
     recurrence.generated_until = max(recurrence.generated_until or yesterday, yesterday)
     recurrence.next_run_at = now
