@@ -6,8 +6,9 @@
   recurring_sweep_idle_ms            median of 20 `generate_due` calls with 10,000
                                      recurrences of which none is due (budget < 20 ms)
 
-Usage: python bench/recurring.py [--clients 5000] [--idle 10000]
-Creates and drops its own database `sodium_bench_recurring`.
+Usage: python bench/recurring.py [--clients 5000] [--idle 10000] [--db sodium_bench_recurring]
+Creates and drops its own database (`--db`, default `sodium_bench_recurring`; give each
+concurrent run its own name).
 """
 
 from __future__ import annotations
@@ -85,8 +86,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=5000)
     parser.add_argument("--idle", type=int, default=10000)
+    parser.add_argument("--db", default="sodium_bench_recurring")
     args = parser.parse_args()
-    setup_django("sodium_bench_recurring")
+    setup_django(args.db)
 
     from django_scopes import scopes_disabled
 

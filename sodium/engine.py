@@ -9,9 +9,10 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from sodium import activity, statemachine, timers
-from sodium.models import Client, Practice, Task, Timer, User
+from sodium.models import ActivityEvent, Client, Practice, Task, Timer, User
 
 S = Task.Status
 
@@ -78,9 +79,13 @@ def start_moment(task: Task) -> dt.datetime:
     return dt.datetime.combine(task.start_date, dt.time.min, tzinfo=tz)
 
 
+def _has_start_timer(task: Task) -> bool:
+    return task.status == S.PLANNED and bool(task.start_date)
+
+
 def _schedule_start(task: Task) -> None:
     """Keep the task's start timer in line with its start date and status."""
-    if task.status == S.PLANNED and task.start_date:
+    if _has_start_timer(task):
         timers.schedule(
             practice=task.practice_id,
             kind=START_TIMER,
@@ -112,20 +117,94 @@ def allowed_transitions(task: Task) -> list[tuple[str, str]]:
     return [(status, labels[status]) for status in S.values if status in moves]
 
 
+CREATED_VERB = "task.created"
+
+
+def _created_summary(task: Task) -> str:
+    return f"Created task {task.name}"
+
+
 @transaction.atomic
 def create_task(*, practice: Practice, client: Client, actor: User, **fields: Any) -> Task:
-    """Create a task for a client."""
+    """Create a task for a client.
+
+    Writes the task, its `task.created` event and, for a planned task with a start date, its
+    start timer. `create_tasks` writes the same for many tasks at once.
+    """
     task = Task.objects.create(practice=practice, client=client, **fields)
     activity.record(
         practice=practice,
         actor=actor,
-        verb="task.created",
+        verb=CREATED_VERB,
         task=task,
         obj=task,
-        summary=f"Created task {task.name}",
+        summary=_created_summary(task),
     )
     _schedule_start(task)
     return task
+
+
+# The fields `timers.schedule` sets on a timer that already has the key.
+_TIMER_FIELDS = ["practice", "kind", "target_id", "due_at", "attempts", "last_error"]
+
+
+@transaction.atomic
+def create_tasks(*, practice: Practice, actor: User | None, tasks: list[Task]) -> list[Task]:
+    """Create many tasks at once, writing for each exactly what `create_task` writes.
+
+    `tasks` are unsaved tasks of `practice` with their client and fields set. Three
+    statements whatever their number: the tasks, their `task.created` events (the rows
+    `activity.record` writes), and one upsert on the key of the start timers of planned
+    tasks with a start date (what `timers.schedule` does); the start keys of the others are
+    cancelled, as `create_task` does. Returns the tasks, with their ids.
+    """
+    if not tasks:
+        return []
+    for task in tasks:
+        task.practice = practice
+    Task.objects.bulk_create(tasks)  # PostgreSQL and SQLite 3.35+ return the new ids
+    object_type = Task._meta.label_lower
+    ActivityEvent.objects.bulk_create(
+        ActivityEvent(
+            practice_id=practice.pk,
+            actor=actor,
+            actor_label="",
+            verb=CREATED_VERB,
+            summary=_created_summary(task)[:300],
+            client_id=task.client_id,
+            task_id=task.pk,
+            object_type=object_type,
+            object_id=task.pk,
+            old_status="",
+            new_status="",
+            data={},
+        )
+        for task in tasks
+    )
+    timed = [task for task in tasks if _has_start_timer(task)]
+    untimed = [_start_key(task) for task in tasks if not _has_start_timer(task)]
+    with scopes_disabled():  # timers are keyed across practices, as timers.schedule reads them
+        if timed:
+            Timer.objects.bulk_create(
+                [
+                    Timer(
+                        practice_id=practice.pk,
+                        kind=START_TIMER,
+                        target_id=task.pk,
+                        due_at=start_moment(task),
+                        key=_start_key(task),
+                        attempts=0,
+                        last_error="",
+                    )
+                    for task in timed
+                ],
+                update_conflicts=True,
+                unique_fields=["key"],
+                update_fields=_TIMER_FIELDS,
+            )
+        if untimed:
+            Timer.objects.filter(key__in=untimed).delete()
+    return tasks
 
 
 @transaction.atomic

@@ -4,19 +4,20 @@ Generation works on a window of start dates. `Recurrence.generated_until` is the
 date already generated; a run on day T (the practice's day) creates every occurrence starting
 after it and on or before T + lead days, then moves it to T + lead. So after an outage of any
 length each missed period is created once, none skipped; a client added to the tag or service
-later is picked up from the next run's window on; editing the lead time leaves no gap. Each
-task is created in its own savepoint together with its `RecurrenceOccurrence`, whose unique
-(recurrence, client, period) constraint makes a racing sweep's copy fail and roll back alone;
-the sweep also claims recurrences with FOR UPDATE SKIP LOCKED, so two sweeps rarely even try.
+later is picked up from the next run's window on; editing the lead time leaves no gap. A run
+creates its tasks in bulk, a fixed number of statements for any number of clients: it claims
+the periods with one INSERT … ON CONFLICT DO NOTHING RETURNING of their
+`RecurrenceOccurrence` rows, unique on (recurrence, client, period), so a racing sweep's
+duplicates are dropped and only the periods this run claimed get a task; then the tasks with
+their events and start timers (`engine.create_tasks`), then one UPDATE linking periods to
+tasks (`sodium/recurring_rows.py`). The sweep also claims recurrences with FOR UPDATE SKIP
+LOCKED, so two sweeps rarely even try.
 
 A client lacking the schedule's date (no year end, no VAT stagger) or whose task name does not
 render is skipped with a reason in `Recurrence.last_skips`, never a crash and never half a task.
 The workflow template is attached through the attacher workflows registers (the core imports
-no app), in bulk, once per run; if it fails the run's tasks are rolled back and retried later.
-
-For 5,000 clients due at once the per-task savepoint loop in `_create_tasks` is the part to
-turn into bulk statements: one INSERT … ON CONFLICT DO NOTHING RETURNING of the occurrence rows,
-then `bulk_create` of the tasks, their activity events and start timers.
+no app), in bulk, once per run; if it fails the run's tasks and claims are rolled back and
+retried later.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ from zoneinfo import ZoneInfo
 
 from celery.exceptions import SoftTimeLimitExceeded
 from dateutil.relativedelta import relativedelta
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from sodium import engine as core_engine
-from sodium import liquid
+from sodium import liquid, recurring_rows
 from sodium.messaging import variables
 from sodium.messaging.context import client_context, format_date
 from sodium.models import (
@@ -313,6 +314,13 @@ def _task_name(run: _Run, client: Client, period: Period) -> str:
 
 
 def _create_tasks(run: _Run, pending: list[tuple[Client, Occurrence]]) -> None:
+    """Create the pending periods' tasks in bulk, each once however many sweeps race.
+
+    Claims the periods first (one INSERT … ON CONFLICT DO NOTHING RETURNING): a period
+    another sweep already holds, committed or not, is not returned (PostgreSQL waits for the
+    other's commit), so its task is left to that sweep. Then the claimed tasks, with their
+    events and timers (`engine.create_tasks`), and one UPDATE linking periods to tasks.
+    """
     recurrence = run.recurrence
     managers: dict[int, int | None] = {}
     if recurrence.owner_rule == R.OwnerRule.SERVICE_MANAGER and recurrence.service_id:
@@ -322,6 +330,7 @@ def _create_tasks(run: _Run, pending: list[tuple[Client, Occurrence]]) -> None:
             ).values_list("client_id", "service_manager_id")
         )
     team_id = recurrence.service.default_team_id if recurrence.service_id else None
+    tasks: dict[tuple[int, str], Task] = {}
     for client, occurrence in pending:
         period = period_of(run.schedule, occurrence, client)
         try:
@@ -329,33 +338,26 @@ def _create_tasks(run: _Run, pending: list[tuple[Client, Occurrence]]) -> None:
         except liquid.TemplateError as exc:
             run.skip(client, f"{period.label}: the task name does not render ({exc})")
             continue
-        try:
-            with transaction.atomic():
-                task = core_engine.create_task(
-                    practice=recurrence.practice,
-                    client=client,
-                    actor=None,
-                    name=name,
-                    service_id=recurrence.service_id,
-                    owner_id=owner_id_of(recurrence, client, managers),
-                    team_id=team_id,
-                    start_date=occurrence.date,
-                    due_date=due_date_of(recurrence, occurrence, client),
-                    recurrence=recurrence,
-                    period_start=period.start,
-                    period_end=period.end,
-                    period_label=period.label,
-                )
-                RecurrenceOccurrence.objects.create(
-                    practice_id=recurrence.practice_id,
-                    recurrence=recurrence,
-                    client=client,
-                    period_key=occurrence.anchor.isoformat(),
-                    task=task,
-                )
-        except IntegrityError:
-            continue  # another sweep created this period first; its task stands
-        run.created.append(task)
+        tasks[(client.pk, occurrence.anchor.isoformat())] = Task(
+            client=client,
+            name=name,
+            service_id=recurrence.service_id,
+            owner_id=owner_id_of(recurrence, client, managers),
+            team_id=team_id,
+            start_date=occurrence.date,
+            due_date=due_date_of(recurrence, occurrence, client),
+            recurrence=recurrence,
+            period_start=period.start,
+            period_end=period.end,
+            period_label=period.label,
+        )
+    claimed = recurring_rows.claim(recurrence, list(tasks))
+    mine = [(key, task) for key, task in tasks.items() if key in claimed]
+    core_engine.create_tasks(
+        practice=recurrence.practice, actor=None, tasks=[task for _, task in mine]
+    )
+    recurring_rows.link(recurrence.practice_id, [(claimed[key], task.pk) for key, task in mine])
+    run.created.extend(task for _, task in mine)
 
 
 def _next_start(run: _Run, clients: list[Client], after: dt.date) -> dt.date | None:
