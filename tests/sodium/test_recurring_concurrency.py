@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import unittest
 from collections import Counter
 from collections.abc import Callable
@@ -11,8 +12,8 @@ from django.db import connection, transaction
 from django.test import TransactionTestCase
 from django_scopes import scopes_disabled
 
-from sodium import recurring
-from sodium.models import Recurrence, RecurrenceOccurrence, Task
+from sodium import recurring, recurring_rows
+from sodium.models import Client, Recurrence, RecurrenceOccurrence, Task
 from sodium.services.recurrences import create_recurrence
 from sodium.tenancy import practice_scope
 from tests import factories as f
@@ -96,3 +97,23 @@ class ConcurrentGenerationTests(TransactionTestCase):
         self.assertFalse([r for r in results if isinstance(r, Exception)], results)
         self.assertEqual(sum(results), 90)
         self.assert_one_task_per_client_and_monday()
+
+    def test_overlapping_claims_in_opposite_orders_split_the_periods_without_deadlock(self) -> None:
+        clients = Client.objects.bulk_create(
+            Client(practice=self.practice, name=f"Bulk {i}", reference=f"B{i}") for i in range(2000)
+        )
+        first = [(c.pk, "2026-01-05") for c in clients[:1500]]
+        second = [(c.pk, "2026-01-05") for c in reversed(clients[500:])]
+
+        def claim(periods: list[tuple[int, str]]) -> set[tuple[int, str]]:
+            with transaction.atomic(), practice_scope(self.practice):
+                claimed = recurring_rows.claim(self.recurrence, periods)
+                time.sleep(0.2)  # hold the claimed rows while the other sweep inserts
+            return set(claimed)
+
+        results = run_at_once(lambda: claim(first), lambda: claim(second))
+        self.assertFalse([r for r in results if isinstance(r, Exception)], results)
+        a, b = results
+        self.assertEqual(a & b, set())
+        self.assertEqual(a | b, {(c.pk, "2026-01-05") for c in clients})
+        self.assertEqual(RecurrenceOccurrence.objects.count(), 2000)
