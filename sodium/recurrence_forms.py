@@ -51,11 +51,11 @@ NTH_CHOICES = [
 ]
 MONTH_CHOICES = [(str(i), calendar.month_name[i]) for i in range(1, 13)]
 ANCHOR_CHOICES = [
-    (Anchor.VAT_PERIOD_END, "VAT period end (from the client's stagger)"),
+    (Anchor.VAT_PERIOD_END, "VAT period end"),
     (Anchor.YEAR_END, "Year end"),
-    (Anchor.ACCOUNTS_DUE, "Accounts deadline (9 months after the year end)"),
+    (Anchor.ACCOUNTS_DUE, "Accounts deadline"),
     (Anchor.CONFIRMATION_STATEMENT_DUE, "Confirmation statement deadline"),
-    (Anchor.CUSTOM, "Another date on the client"),
+    (Anchor.CUSTOM, "Another client date"),
 ]
 UNIT_CHOICES = [(str(u), str(u).capitalize()) for u in OffsetUnit]
 SIDE_CHOICES = [("after", "after"), ("before", "before")]
@@ -64,6 +64,21 @@ MONTHLY_ON_CHOICES = [("day", "On a day of the month"), ("weekday", "On a weekda
 
 # Schedule error keys → the form field showing them.
 _SCHEDULE_FIELDS = {"rule": "working_day_rule", "field": "date_field"}
+# Fields needed only for some choices (a weekday only for "the nth weekday" …).
+_CONDITIONAL = (
+    "frequency",
+    "interval",
+    "month",
+    "month_day",
+    "nth",
+    "weekday",
+    "anchor",
+    "date_field",
+    "end",
+    "count",
+    "tag",
+    "owner",
+)
 # Dates the client-date anchors already cover, so "another date" does not offer them.
 _ANCHORED_FIELDS = {client_dates.CONFIRMATION_STATEMENT_FIELD}
 
@@ -120,13 +135,19 @@ class RecurrenceForm(PracticeForm):
         label="Day of the month",
         min_value=1,
         max_value=31,
+        initial=1,
         required=False,
         help_text="31 means the last day of every month.",
     )
     nth = forms.TypedChoiceField(label="Which", required=False, **_int(NTH_CHOICES))
     weekday = forms.TypedChoiceField(label="Weekday", required=False, **_int(DAY_NAME_CHOICES))
     anchor = forms.ChoiceField(
-        label="Client date", choices=ANCHOR_CHOICES, initial=Anchor.VAT_PERIOD_END, required=False
+        label="Client date",
+        choices=ANCHOR_CHOICES,
+        initial=Anchor.VAT_PERIOD_END,
+        required=False,
+        help_text="VAT periods follow each client's stagger; the accounts deadline is nine "
+        "months after the year end.",
     )
     date_field = forms.ChoiceField(label="Which date", choices=(), required=False)
     offset = forms.IntegerField(label="Offset", min_value=0, max_value=999, initial=0)
@@ -189,9 +210,13 @@ class RecurrenceForm(PracticeForm):
         label="Workflow", coerce=int, empty_value=None, required=False
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, for_preview: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         practice = self.practice
+        # The preview needs the schedule, the clients and the task, not yet a name.
+        self.fields["name"].required = not for_preview
+        for name in _CONDITIONAL:  # needed for some choices only: not marked "optional"
+            self.fields[name].conditional = True
         self.fields["service"].queryset = Service.objects.filter(practice=practice).order_by("name")
         self.fields["tag"].queryset = Tag.objects.filter(practice=practice).order_by("name")
         self.fields["clients"].queryset = Client.objects.filter(

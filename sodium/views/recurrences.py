@@ -137,7 +137,7 @@ def recurrence_edit(request: HtmxHttpRequest, recurrence_id: int) -> HttpRespons
 @role_required(Perm.MANAGE_RECURRING)
 def recurrence_preview(request: HtmxHttpRequest) -> HttpResponse:
     """The editor's preview for the posted fields; saves nothing."""
-    form = RecurrenceForm(request.POST, practice=request.practice)
+    form = RecurrenceForm(request.POST, practice=request.practice, for_preview=True)
     preview = _preview_for(form) if form.is_valid() else None
     return render(request, f"{EDITOR}#recurrence-preview", {"form": form, "preview": preview})
 

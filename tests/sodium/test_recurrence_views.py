@@ -223,9 +223,11 @@ class RecurrencePreviewTests(RecurrenceViewTestCase):
         self.assertFalse(Recurrence.objects.filter(practice=self.practice).exists())
 
     def test_it_names_the_fields_to_fix_instead_of_dates(self) -> None:
-        r = self.preview({**MONTHLY_25TH, "month_day": "", "name": ""})
+        r = self.preview({**MONTHLY_25TH, "month_day": "", "name": "", "task_name": ""})
         self.assertContains(r, "Fix these to see the dates")
-        self.assertContains(r, "Name:")
+        self.assertContains(r, "Task name: This field is required.")
+        self.assertContains(r, "Choose a day from 1 to 31.")
+        self.assertNotContains(r, "Name:")  # a preview needs no name yet
 
     def test_it_refuses_get(self) -> None:
         self.assertEqual(self.client.get(reverse("sodium:recurrence-preview")).status_code, 405)
