@@ -184,3 +184,32 @@ def next_dates_for_client(recurrence: Recurrence, client: Client, *, count: int 
     if preview.groups:
         return preview.groups[0], ""
     return None, preview.skipped[0][1] if preview.skipped else ""
+
+
+def recurrences_for_client(client: Client) -> list[Recurrence]:
+    """Return the practice's recurrences whose selection includes the client (four queries)."""
+    practice_id = client.practice_id
+    recurrences = list(
+        Recurrence.objects.filter(practice_id=practice_id).select_related("practice", "service")
+    )
+    if client.status != Client.Status.ACTIVE:
+        return []
+    tag_ids = set(client.tags.values_list("pk", flat=True))
+    service_ids = set(client.client_services.values_list("service_id", flat=True))
+    chosen = set(
+        Recurrence.clients.through.objects.filter(client_id=client.pk).values_list(
+            "recurrence_id", flat=True
+        )
+    )
+    selection = Recurrence.Clients
+
+    def covers(recurrence: Recurrence) -> bool:
+        if recurrence.client_selection == selection.CHOSEN:
+            return recurrence.pk in chosen
+        if recurrence.client_selection == selection.TAG:
+            return recurrence.tag_id in tag_ids
+        if recurrence.client_selection == selection.SERVICE:
+            return recurrence.service_id in service_ids
+        return True
+
+    return [recurrence for recurrence in recurrences if covers(recurrence)]

@@ -158,3 +158,30 @@ def recurrence_resume(request: HtmxHttpRequest, recurrence_id: int) -> HttpRespo
     services.resume_recurrence(recurrence, actor=request.user)
     messages.success(request, f"Resumed {recurrence.name}: tasks are created again from today.")
     return redirect("sodium:recurrence-edit", recurrence_id=recurrence.pk)
+
+
+# --- the client page's panel ---------------------------------------------------------------
+
+
+def client_panel(request: HtmxHttpRequest, client) -> tuple[str, dict] | None:
+    """The client page's "Recurring work": what repeats for the client and its next dates."""
+    from sodium.recurrence_preview import next_dates_for_client, recurrences_for_client
+    from sodium.roles import role_can
+
+    rows = []
+    for recurrence in recurrences_for_client(client):
+        group, skipped = next_dates_for_client(recurrence, client, count=3)
+        state, tone = _state(recurrence)
+        rows.append(
+            {
+                "recurrence": recurrence,
+                "group": group,
+                "skipped": skipped,
+                "state": state,
+                "tone": tone,
+            }
+        )
+    can_manage = role_can(getattr(request.membership, "role", None), Perm.MANAGE_RECURRING)
+    if not rows and not can_manage:
+        return None
+    return "sodium/_recurring_work_panel.html", {"rows": rows, "can_manage": can_manage}

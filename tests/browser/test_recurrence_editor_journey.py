@@ -101,3 +101,50 @@ def test_a_manager_previews_and_saves_quarterly_vat(
     assert "Active" in row.inner_text()
     screenshot(page, "recurrence_list")
     context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_recurrence_and_client_pages_show_what_repeats(
+    live_server, browser, screenshot, practice, width
+):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from sodium import recurring
+    from sodium.models import Client, Service
+    from sodium.services.recurrences import create_recurrence
+
+    london = ZoneInfo("Europe/London")
+    with scopes_disabled():
+        vat = Service.objects.get(practice=practice, name="VAT returns")
+        recurrence = create_recurrence(
+            practice=practice,
+            actor=None,
+            now=dt.datetime(2026, 6, 1, 6, tzinfo=london),
+            name="Quarterly VAT",
+            service=vat,
+            schedule={"kind": "client_date", "anchor": "vat_period_end", "offset": 7},
+            working_day_rule="after",
+            task_name="{{ client.name }} VAT {{ period.label }}",
+            due_rule=Recurrence.DueRule.VAT_RETURN,
+            client_selection=Recurrence.Clients.SERVICE,
+        )
+        recurring.generate_due(practice, dt.datetime(2026, 11, 20, 6, tzinfo=london))
+        acorn = Client.objects.get(practice=practice, name="Acorn Bakery Ltd")
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/recurring/{recurrence.pk}/")
+    tasks = page.locator("section.rec-tasks")
+    assert "Acorn Bakery Ltd VAT Jul–Sep 2026" in tasks.inner_text()
+    assert "Foxglove Cafe: skipped: no VAT periods" in page.locator(".rec-skips").inner_text()
+    page.locator("#recurrence-preview").get_by_text("First task:").first.wait_for()
+    screenshot(page, "recurrence_detail")
+    page.goto(f"{live_server.url}/clients/{acorn.pk}/")
+    panel = page.locator("section", has=page.get_by_role("heading", name="Recurring work"))
+    text = " ".join(panel.inner_text().split())
+    assert "Quarterly VAT" in text
+    assert "Thu 7 Jan 2027 Oct–Dec 2026 · due 7 Feb 2027" in text
+    panel.scroll_into_view_if_needed()
+    screenshot(page, "client_recurring_work")
+    context.close()

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django.urls import reverse
 
 from sodium.models import Recurrence
+from sodium.recurrence_forms import RecurrenceForm
 from sodium.services.recurrences import create_recurrence
 from tests import factories as f
 from tests.base import BaseTestCase
@@ -275,3 +276,70 @@ class RecurrenceEditTests(RecurrenceViewTestCase):
             last_skips=[{"client": self.cole.pk, "name": "Cole & Sons", "reason": "no VAT periods"}]
         )
         self.assertContains(self.client.get(self.url), "Cole &amp; Sons: skipped: no VAT periods")
+
+
+class ClientPageRecurringWorkTests(RecurrenceViewTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.vat = f.ServiceFactory(practice=self.practice, name="VAT returns")
+        f.ClientServiceFactory(client=self.acme, service=self.vat)
+        f.ClientServiceFactory(client=self.cole, service=self.vat)
+        for data, chosen in (
+            (vat_post(client_selection="service", service=str(self.vat.pk)), None),
+            ({**MONTHLY_25TH, "name": "Bolt payroll", "client_selection": "chosen"}, self.bolt),
+        ):
+            if chosen:
+                data["clients"] = [str(chosen.pk)]
+            form = RecurrenceForm(data, practice=self.practice)
+            self.assertTrue(form.is_valid(), form.errors)
+            create_recurrence(
+                practice=self.practice,
+                actor=self.manager,
+                clients=form.chosen_clients(),
+                **form.fields_for_save(),
+            )
+
+    def test_it_shows_the_clients_recurring_work_and_next_dates(self) -> None:
+        r = self.client.get(reverse("sodium:client-detail", args=[self.acme.pk]))
+        self.assertContains(r, "Recurring work")
+        self.assertContains(r, "Quarterly VAT")
+        self.assertContains(r, "Every quarter 7 days after the last day of the client")
+        self.assertContains(r, "Thu 7 Jan 2027")
+        self.assertContains(r, "Oct–Dec 2026 · due 7 Feb 2027")
+        self.assertNotContains(r, "Bolt payroll")  # chosen for Bolt only
+
+    def test_a_client_missing_the_date_sees_why_it_is_skipped(self) -> None:
+        r = self.client.get(reverse("sodium:client-detail", args=[self.cole.pk]))
+        self.assertContains(r, "Skipped: no VAT periods.")
+
+    def test_chosen_clients_see_their_recurrence_moved_off_christmas(self) -> None:
+        r = self.client.get(reverse("sodium:client-detail", args=[self.bolt.pk]))
+        self.assertContains(r, "Bolt payroll")
+        self.assertContains(r, "moved from Fri 25 Dec 2026 (Christmas Day)")
+        self.assertNotContains(r, "Quarterly VAT")
+
+    def test_staff_see_the_work_without_editor_links(self) -> None:
+        self.client.force_login(self.staff)
+        r = self.client.get(reverse("sodium:client-detail", args=[self.acme.pk]))
+        self.assertContains(r, "Quarterly VAT")
+        self.assertNotContains(r, reverse("sodium:recurrence-list"))
+
+    def test_the_panel_costs_the_same_queries_for_more_recurrences(self) -> None:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        url = reverse("sodium:client-detail", args=[self.acme.pk])
+        self.client.get(url)
+        with CaptureQueriesContext(connection) as two:
+            self.client.get(url)
+        for n in range(3):
+            form = RecurrenceForm(
+                {**MONTHLY_25TH, "name": f"Extra {n}", "month_day": str(n + 1)},
+                practice=self.practice,
+            )
+            self.assertTrue(form.is_valid(), form.errors)
+            create_recurrence(practice=self.practice, actor=self.manager, **form.fields_for_save())
+        with CaptureQueriesContext(connection) as five:
+            r = self.client.get(url)
+        self.assertContains(r, "Extra 2")
+        self.assertEqual(len(five), len(two))
