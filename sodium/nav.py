@@ -113,7 +113,7 @@ def register_core_entries() -> None:
             "recurring",
             "Recurring work",
             "sodium:recurrence-list",
-            order=45,
+            order=48,
             permission=Perm.MANAGE_RECURRING,
             current=("/recurring/",),
         ),
