@@ -16,6 +16,7 @@ from django import forms
 from django.db import models
 
 from sodium import formfields, recurring
+from sodium.assignment import OWNER_RULE_CHOICES
 from sodium.forms import PracticeForm
 from sodium.models import Client, Recurrence, Service, Tag
 from sodium.schedules import client_dates
@@ -201,7 +202,7 @@ class RecurrenceForm(PracticeForm):
     due_offset = forms.IntegerField(label="Due after", min_value=0, max_value=999, initial=14)
     due_unit = forms.ChoiceField(label="Due unit", choices=UNIT_CHOICES, initial=OffsetUnit.DAYS)
     owner_rule = forms.ChoiceField(
-        label="Owner", choices=R.OwnerRule.choices, initial=R.OwnerRule.CLIENT_MANAGER
+        label="Owner", choices=OWNER_RULE_CHOICES, initial=R.OwnerRule.CLIENT_MANAGER
     )
     owner = formfields.ModelChoiceField(
         queryset=Client.objects.none(), required=False, empty_label="Choose a member…"

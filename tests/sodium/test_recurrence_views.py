@@ -343,3 +343,25 @@ class ClientPageRecurringWorkTests(RecurrenceViewTestCase):
             r = self.client.get(url)
         self.assertContains(r, "Extra 2")
         self.assertEqual(len(five), len(two))
+
+
+class OwnerRuleTests(RecurrenceViewTestCase):
+    def test_a_task_cannot_be_owned_by_its_owner_or_a_team(self) -> None:
+        from sodium.services.recurrences import RecurrenceInvalid
+
+        for rule in ("task_owner", "task_team"):
+            r = self.client.post(
+                reverse("sodium:recurrence-create"), {**MONTHLY_25TH, "owner_rule": rule}
+            )
+            self.assertIn("owner_rule", r.context["form"].errors)
+            with self.assertRaises(RecurrenceInvalid) as raised:
+                create_recurrence(
+                    practice=self.practice,
+                    actor=self.manager,
+                    name="x",
+                    schedule={"kind": "calendar", "frequency": "daily", "start": "2026-12-01"},
+                    task_name="x",
+                    owner_rule=rule,
+                )
+            self.assertIn("owner_rule", raised.exception.message_dict)
+        self.assertFalse(Recurrence.objects.filter(practice=self.practice).exists())
