@@ -10,7 +10,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
-from sodium import engine
+from sodium import demo_recurring, engine
 from sodium.models import Client, Membership, Practice, Tag, Task, User
 from sodium.roles import Role
 from sodium.services import clients as client_services
@@ -240,6 +240,7 @@ def build_demo(seed: int = 2026) -> Practice:
                 company_number=f"{rng.randint(1000000, 15999999):08d}"
                 if ctype in (Client.Type.LIMITED_COMPANY, Client.Type.LLP)
                 else "",
+                confirmation_statement_date=_review_date(i, ctype),
                 client_manager=managers[i % 3],
                 partner=owner,
                 associate=users[Role.STAFF] if i % 2 else None,
@@ -259,6 +260,11 @@ def build_demo(seed: int = 2026) -> Practice:
                     client, actor=owner, service=service, service_manager=managers[(i + 1) % 3]
                 )
             _add_tasks(rng, practice, client, chosen, users, today)
+        # Quarterly VAT, annual accounts, monthly payroll and confirmation statements, with a
+        # year of generated tasks behind them (the app builders attach their templates).
+        demo_recurring.build_recurring_history(
+            practice, actor=users[Role.MANAGER], now=timezone.now()
+        )
         for builder in DEMO_BUILDERS:
             builder(practice, owner=owner, manager=users[Role.MANAGER])
         # A second practice the owner also belongs to, to show the practice switcher.
@@ -269,6 +275,14 @@ def build_demo(seed: int = 2026) -> Practice:
         Membership.objects.create(practice=bureau, user=users[Role.ADMIN], role=Role.ADMIN)
     User.objects.filter(pk__in=[u.pk for u in users.values()]).update(last_practice=practice)
     return practice
+
+
+def _review_date(i: int, ctype: str) -> dt.date | None:
+    """A company's confirmation statement review date (derived, not drawn, so the seed's
+    other choices stay as they were)."""
+    if ctype not in (Client.Type.LIMITED_COMPANY, Client.Type.LLP):
+        return None
+    return dt.date(2014 + i % 10, 1 + (i * 5) % 12, 1 + (i * 11) % 28)
 
 
 def _pick_tags(rng: random.Random, tags: list[Tag], vat: str) -> list[Tag]:
