@@ -35,6 +35,11 @@ ACCOUNTS = "Annual accounts"
 PAYROLL = "Monthly payroll"
 CONFIRMATION_STATEMENTS = "Confirmation statements"
 
+# The services whose tasks come from these recurrences (the demo makes no one-off tasks for
+# them).
+RECURRING_SERVICES = frozenset(
+    {"VAT returns", "Year-end accounts", "Payroll", "Company secretarial"}
+)
 # How far back the recurrences start, and how long after its deadline a task counts as long
 # finished (done); a started task whose deadline is nearer stays in progress.
 HISTORY_MONTHS = 12
