@@ -140,6 +140,7 @@ class ClientForm(PracticeModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
             "confirmation_statement_date": forms.DateInput(attrs={"type": "date"}),
         }
+        labels = {"confirmation_statement_date": "Confirmation statement"}
 
     def clean_reference(self) -> str:
         reference = self.cleaned_data["reference"].strip()

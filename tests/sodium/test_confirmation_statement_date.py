@@ -93,13 +93,13 @@ class ClientPageTests(BaseTestCase):
         r = self.client.get(f"/clients/{acme.pk}/")
         self.assertContains(r, "Confirmation statement")
         self.assertContains(r, f"Review date {review.day} {review:%b %Y}")
-        self.assertContains(r, f"Next due {due.day} {due:%b %Y}")
+        self.assertContains(r, f"Due {due.day} {due:%b %Y}")
 
     def test_without_one_it_shows_a_dash(self) -> None:
         acme = f.ClientFactory(practice=self.practice)
         r = self.client.get(f"/clients/{acme.pk}/")
         self.assertContains(r, "<dt>Confirmation statement</dt><dd>—</dd>", html=False)
-        self.assertNotContains(r, "Next due")
+        self.assertNotContains(r, "Review date")
 
 
 class NextDeadlineTests(SimpleTestCase):
