@@ -16,6 +16,7 @@ from sodium.models import (
     Membership,
     OutboundMessage,
     Practice,
+    Recurrence,
     Service,
     Tag,
     Task,
@@ -81,6 +82,13 @@ def get_team(practice: Practice, team_id: int) -> Team:
 
 def get_service(practice: Practice, service_id: int) -> Service:
     return get_object_or_404(Service.objects.filter(practice=practice), pk=service_id)
+
+
+def get_recurrence(practice: Practice, recurrence_id: int) -> Recurrence:
+    return get_object_or_404(
+        Recurrence.objects.filter(practice=practice).select_related("practice", "service"),
+        pk=recurrence_id,
+    )
 
 
 def get_tag(practice: Practice, tag_id: int) -> Tag:
