@@ -132,6 +132,22 @@ def clients_for_list(
     )
 
 
+def client_page_tasks(practice: Practice, client: Client, limit: int = 20) -> list[Task]:
+    """Return the client's open tasks, soonest due first, then the latest finished ones.
+
+    A year of recurring work leaves many done tasks; the page leads with what is still to do.
+    """
+    tasks = tasks_for_list(practice, client=client, status="all").select_related(None)
+    tasks = tasks.select_related("owner")
+    open_tasks = list(tasks.filter(status__in=Task.OPEN_STATUSES)[:limit])
+    closed = tasks.exclude(status__in=Task.OPEN_STATUSES).order_by("-due_date", "-pk")
+    return (
+        open_tasks + list(closed[: limit - len(open_tasks)])
+        if len(open_tasks) < limit
+        else open_tasks
+    )
+
+
 def tasks_for_list(
     practice: Practice,
     *,
