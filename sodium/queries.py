@@ -132,20 +132,19 @@ def clients_for_list(
     )
 
 
-def client_page_tasks(practice: Practice, client: Client, limit: int = 20) -> list[Task]:
-    """Return the client's open tasks, soonest due first, then the latest finished ones.
+def client_page_tasks(
+    practice: Practice, client: Client, *, open_limit: int = 20, closed_limit: int = 5
+) -> list[Task]:
+    """Return the client's open tasks, soonest due first, then the few latest finished ones.
 
-    A year of recurring work leaves many done tasks; the page leads with what is still to do.
+    A year of recurring work leaves many done tasks; the page leads with what is still to do
+    and links to the task list for the rest.
     """
     tasks = tasks_for_list(practice, client=client, status="all").select_related(None)
     tasks = tasks.select_related("owner")
-    open_tasks = list(tasks.filter(status__in=Task.OPEN_STATUSES)[:limit])
+    open_tasks = list(tasks.filter(status__in=Task.OPEN_STATUSES)[:open_limit])
     closed = tasks.exclude(status__in=Task.OPEN_STATUSES).order_by("-due_date", "-pk")
-    return (
-        open_tasks + list(closed[: limit - len(open_tasks)])
-        if len(open_tasks) < limit
-        else open_tasks
-    )
+    return open_tasks + list(closed[:closed_limit])
 
 
 def tasks_for_list(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sodium import queries, recurring
@@ -59,7 +62,12 @@ def recurrence_list(request: HtmxHttpRequest) -> HttpResponse:
         .annotate(task_count=Count("occurrences", distinct=True))
         .annotate(chosen_count=Count("clients", distinct=True))
     )
+    tz = ZoneInfo(request.practice.time_zone)
+    now = timezone.now()
     for recurrence in recurrences:
+        if recurrence.next_run_at is not None and not recurrence.paused:
+            recurrence.next_on = recurrence.next_run_at.astimezone(tz).date()
+            recurrence.next_is_now = recurrence.next_run_at <= now
         recurrence.words = _describe(recurrence)
         recurrence.clients_words = _clients_words(recurrence, recurrence.chosen_count)
         recurrence.state, recurrence.tone = _state(recurrence)

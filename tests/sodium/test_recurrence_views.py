@@ -95,6 +95,10 @@ class RecurrenceListTests(RecurrenceViewTestCase):
         self.assertContains(r, "Monthly on the 25th, moved to the working day before")
         self.assertContains(r, "All active clients")
         self.assertContains(r, "Active")
+        self.assertContains(r, "Within a minute")  # a new recurrence runs at the next sweep
+        midnight = dt.datetime(2026, 12, 3, tzinfo=ZoneInfo("Europe/London"))
+        Recurrence.objects.filter(practice=self.practice).update(next_run_at=midnight)
+        self.assertContains(self.client.get(reverse("sodium:recurrence-list")), "Thu 3 Dec 2026")
 
     def test_staff_are_refused_and_other_practices_hidden(self) -> None:
         self.client.force_login(self.staff)
