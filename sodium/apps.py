@@ -27,4 +27,8 @@ class SodiumConfig(AppConfig):
         from sodium import recurring
 
         recurring.register_message_use()
+        from sodium import panels
+        from sodium.views import recurrences as recurrence_views
+
+        panels.register_client_panel(recurrence_views.client_panel)
         timers.register_safety_net("recurrences.generate", recurring.sweep_net)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
-from sodium import engine
+from sodium import demo_recurring, engine
 from sodium.models import Client, Membership, Practice, Tag, Task, User
 from sodium.roles import Role
 from sodium.services import clients as client_services
@@ -240,6 +240,7 @@ def build_demo(seed: int = 2026) -> Practice:
                 company_number=f"{rng.randint(1000000, 15999999):08d}"
                 if ctype in (Client.Type.LIMITED_COMPANY, Client.Type.LLP)
                 else "",
+                confirmation_statement_date=_review_date(i, ctype),
                 client_manager=managers[i % 3],
                 partner=owner,
                 associate=users[Role.STAFF] if i % 2 else None,
@@ -259,6 +260,11 @@ def build_demo(seed: int = 2026) -> Practice:
                     client, actor=owner, service=service, service_manager=managers[(i + 1) % 3]
                 )
             _add_tasks(rng, practice, client, chosen, users, today)
+        # Quarterly VAT, annual accounts, monthly payroll and confirmation statements, with a
+        # year of generated tasks behind them (the app builders attach their templates).
+        demo_recurring.build_recurring_history(
+            practice, actor=users[Role.MANAGER], now=timezone.now()
+        )
         for builder in DEMO_BUILDERS:
             builder(practice, owner=owner, manager=users[Role.MANAGER])
         # A second practice the owner also belongs to, to show the practice switcher.
@@ -269,6 +275,14 @@ def build_demo(seed: int = 2026) -> Practice:
         Membership.objects.create(practice=bureau, user=users[Role.ADMIN], role=Role.ADMIN)
     User.objects.filter(pk__in=[u.pk for u in users.values()]).update(last_practice=practice)
     return practice
+
+
+def _review_date(i: int, ctype: str) -> dt.date | None:
+    """A company's confirmation statement review date (derived, not drawn, so the seed's
+    other choices stay as they were)."""
+    if ctype not in (Client.Type.LIMITED_COMPANY, Client.Type.LLP):
+        return None
+    return dt.date(2014 + i % 10, 1 + (i * 5) % 12, 1 + (i * 11) % 28)
 
 
 def _pick_tags(rng: random.Random, tags: list[Tag], vat: str) -> list[Tag]:
@@ -302,22 +316,24 @@ def _add_contacts(rng: random.Random, client: Client, actor: User, i: int) -> No
 
 def _add_tasks(rng, practice, client, services, users, today) -> None:
     for service in services:
+        # Every draw is made whatever the service, so the rest of the seed stays the same.
         due = today + dt.timedelta(days=rng.randint(-20, 75))
         start = due - dt.timedelta(days=rng.choice([21, 30, 45]))
+        owner = rng.choice([users[Role.MANAGER], users[Role.STAFF], users[Role.ADMIN]])
+        roll = rng.random()
+        if service.name in demo_recurring.RECURRING_SERVICES:
+            continue  # its recurrence makes this client's tasks, one per period
         task = engine.create_task(
             practice=practice,
             client=client,
             actor=users[Role.OWNER],
-            name=f"{service.name} {due.year}"
-            if "VAT" not in service.name
-            else f"VAT return – quarter to {due:%b %Y}",
+            name=f"{service.name} {due.year}",
             service=service,
-            owner=rng.choice([users[Role.MANAGER], users[Role.STAFF], users[Role.ADMIN]]),
+            owner=owner,
             team=service.default_team,
             start_date=start,
             due_date=due,
         )
-        roll = rng.random()
         if start <= today:
             engine.change_task_status(task, to=Task.Status.IN_PROGRESS, actor=task.owner)
             if roll < 0.25:

@@ -126,6 +126,7 @@ class ClientForm(PracticeModelForm):
             "year_end_day",
             "year_end_month",
             "vat_periods",
+            "confirmation_statement_date",
             "tags",
             "client_manager",
             "partner",
@@ -137,7 +138,9 @@ class ClientForm(PracticeModelForm):
         widgets = {
             "tags": forms.CheckboxSelectMultiple,
             "notes": forms.Textarea(attrs={"rows": 3}),
+            "confirmation_statement_date": forms.DateInput(attrs={"type": "date"}),
         }
+        labels = {"confirmation_statement_date": "Confirmation statement"}
 
     def clean_reference(self) -> str:
         reference = self.cleaned_data["reference"].strip()

@@ -109,6 +109,14 @@ def register_core_entries() -> None:
         NavEntry("clients", "Clients", "sodium:client-list", order=20, current=("/clients/",)),
         NavEntry("tasks", "Tasks", "sodium:task-list", order=30, current=("/tasks/",)),
         NavEntry("my-work", "My work", "sodium:my-work", order=35, current=("/work/",)),
+        NavEntry(
+            "recurring",
+            "Recurring work",
+            "sodium:recurrence-list",
+            order=48,
+            permission=Perm.MANAGE_RECURRING,
+            current=("/recurring/",),
+        ),
         NavEntry("messages", "Messages", "sodium:message-list", order=60, current=("/messages/",)),
         NavEntry(
             "content-blocks",

@@ -16,6 +16,7 @@ from sodium.models import (
     Membership,
     OutboundMessage,
     Practice,
+    Recurrence,
     Service,
     Tag,
     Task,
@@ -83,6 +84,13 @@ def get_service(practice: Practice, service_id: int) -> Service:
     return get_object_or_404(Service.objects.filter(practice=practice), pk=service_id)
 
 
+def get_recurrence(practice: Practice, recurrence_id: int) -> Recurrence:
+    return get_object_or_404(
+        Recurrence.objects.filter(practice=practice).select_related("practice", "service"),
+        pk=recurrence_id,
+    )
+
+
 def get_tag(practice: Practice, tag_id: int) -> Tag:
     return get_object_or_404(Tag.objects.filter(practice=practice), pk=tag_id)
 
@@ -122,6 +130,21 @@ def clients_for_list(
         .annotate(has_open_tasks=Exists(open_tasks))
         .order_by("name", "id")
     )
+
+
+def client_page_tasks(
+    practice: Practice, client: Client, *, open_limit: int = 20, closed_limit: int = 5
+) -> list[Task]:
+    """Return the client's open tasks, soonest due first, then the few latest finished ones.
+
+    A year of recurring work leaves many done tasks; the page leads with what is still to do
+    and links to the task list for the rest.
+    """
+    tasks = tasks_for_list(practice, client=client, status="all").select_related(None)
+    tasks = tasks.select_related("owner")
+    open_tasks = list(tasks.filter(status__in=Task.OPEN_STATUSES)[:open_limit])
+    closed = tasks.exclude(status__in=Task.OPEN_STATUSES).order_by("-due_date", "-pk")
+    return open_tasks + list(closed[:closed_limit])
 
 
 def tasks_for_list(

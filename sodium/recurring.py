@@ -117,11 +117,13 @@ class TemplateAttacher:
 
     `problem(practice_id, template_id)` says why the template cannot be attached (archived,
     no steps, unknown) or returns None; `attach(tasks, template_id)` attaches it to every
-    task (all of one practice) and raises to refuse.
+    task (all of one practice) and raises to refuse; `choices(practice_id)` lists the
+    templates the recurrence editor offers, as (id, name).
     """
 
     problem: Callable[[int, int], str | None]
     attach: Callable[[list[Task], int], None]
+    choices: Callable[[int], list[tuple[int, str]]] = lambda practice_id: []
 
 
 _ATTACHERS: list[TemplateAttacher] = []

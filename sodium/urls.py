@@ -11,6 +11,7 @@ from sodium.views import (
     messaging,
     notifications,
     practice_settings,
+    recurrences,
     sms,
     tasks,
     two_factor,
@@ -71,6 +72,21 @@ core = [
     path("tasks/<int:task_id>/status/", tasks.task_status, name="task-status"),
     # A person's work, from every app
     path("work/", work.my_work, name="my-work"),
+    # Recurring work: recurrences create tasks on schedules (sodium.recurring)
+    path("recurring/", recurrences.recurrence_list, name="recurrence-list"),
+    path("recurring/new/", recurrences.recurrence_create, name="recurrence-create"),
+    path("recurring/preview/", recurrences.recurrence_preview, name="recurrence-preview"),
+    path("recurring/<int:recurrence_id>/", recurrences.recurrence_edit, name="recurrence-edit"),
+    path(
+        "recurring/<int:recurrence_id>/pause/",
+        recurrences.recurrence_pause,
+        name="recurrence-pause",
+    ),
+    path(
+        "recurring/<int:recurrence_id>/resume/",
+        recurrences.recurrence_resume,
+        name="recurrence-resume",
+    ),
     # Outbound messages and their delivery status
     path("messages/", messages.message_list, name="message-list"),
     path("messages/<int:message_id>/", messages.message_detail, name="message-detail"),

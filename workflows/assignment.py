@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sodium.assignment import CLIENT_ROLES, AssignmentRule
 from sodium.models import Task, Team, User
 from workflows.context import service_manager_for
-from workflows.models import AssignmentRule
 
 R = AssignmentRule
 
@@ -16,13 +16,6 @@ class Assignment:
     user: User | None = None
     team: Team | None = None
     note: str = ""
-
-
-_CLIENT_ROLES = {
-    R.CLIENT_MANAGER: ("client_manager", "client manager"),
-    R.CLIENT_PARTNER: ("partner", "partner"),
-    R.CLIENT_ASSOCIATE: ("associate", "associate"),
-}
 
 
 LOOK_UP = object()  # service_manager not given: resolve() queries it
@@ -45,8 +38,8 @@ def resolve(
         if specific is not None:
             return Assignment(user=specific)
         return Assignment(note="The member this step was assigned to has left.")
-    if rule in _CLIENT_ROLES:
-        field, label = _CLIENT_ROLES[rule]
+    if rule in CLIENT_ROLES:
+        field, label = CLIENT_ROLES[rule]
         person = getattr(task.client, field)
         if person is not None:
             return Assignment(user=person)

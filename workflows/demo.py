@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django_scopes import scopes_disabled
 
-from sodium.models import Practice, Task, User
+from sodium import demo_recurring
+from sodium.models import Practice, Recurrence, Task, User
+from sodium.services.recurrences import update_recurrence
 from workflows import attach, building, engine
 from workflows.models import Step
 
@@ -134,9 +136,22 @@ def build(practice: Practice, *, owner: User, manager: User) -> None:
         assignment_rule="client_manager",
         depends_on=[prepare],
     )
+    payroll = _payroll_template(practice, manager)
+    # The recurring work (sodium/demo_recurring.py) gets its template from the next period on;
+    # its open tasks — the current and upcoming ones — get it below with the others. Its
+    # finished history keeps none: those periods were done before the template existed.
+    templates = {
+        demo_recurring.VAT: vat,
+        demo_recurring.ACCOUNTS: year_end,
+        demo_recurring.PAYROLL: payroll,
+    }
+    for recurrence in Recurrence.objects.filter(practice=practice, name__in=templates):
+        update_recurrence(
+            recurrence, actor=manager, workflow_template_id=templates[recurrence.name].pk
+        )
     with scopes_disabled():
         tasks = list(Task.objects.filter(practice=practice).select_related("service"))
-    for template, word in ((year_end, "Year-end"), (vat, "VAT")):
+    for template, word in ((year_end, "Year-end"), (vat, "VAT"), (payroll, "Payroll")):
         chosen = [
             t
             for t in tasks
@@ -167,3 +182,42 @@ def build(practice: Practice, *, owner: User, manager: User) -> None:
         )
     for step in drafts:
         engine.complete_step(step, actor=step.assignee or manager)
+
+
+def _payroll_template(practice: Practice, manager: User):
+    payroll = building.create_template(
+        practice=practice,
+        actor=manager,
+        name="Monthly payroll",
+        first_group="Pay run",
+        description="Collect the month's changes, run the payroll and file the FPS with HMRC.",
+    )
+    run = payroll.groups.get()
+    changes = building.add_step(
+        run,
+        actor=manager,
+        name="Collect hours, starters and leavers",
+        type="simple",
+        mode="manual",
+        assignment_rule="service_manager",
+    )
+    payslips = building.add_step(
+        run,
+        actor=manager,
+        name="Run the payroll and send payslips",
+        type="simple",
+        mode="manual",
+        assignment_rule="service_manager",
+        depends_on=[changes],
+        checklist=["Hours and overtime", "Pension contributions", "Payslips sent"],
+    )
+    building.add_step(
+        run,
+        actor=manager,
+        name="Submit the FPS to HMRC",
+        type="simple",
+        mode="manual",
+        assignment_rule="service_manager",
+        depends_on=[payslips],
+    )
+    return payroll

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from sodium.assignment import AssignmentRule
 from sodium.models import ContentBlock, Practice, Task, Team
 from sodium.tenancy import TenantManager
 
@@ -26,17 +27,6 @@ class StepType(models.TextChoices):
 class Mode(models.TextChoices):
     AUTOMATIC = "automatic", "Automatic"
     MANUAL = "manual", "Manual"
-
-
-class AssignmentRule(models.TextChoices):
-    TASK_OWNER = "task_owner", "Task owner"
-    SPECIFIC = "specific", "A specific member"
-    CLIENT_MANAGER = "client_manager", "Client manager"
-    CLIENT_PARTNER = "client_partner", "Client partner"
-    CLIENT_ASSOCIATE = "client_associate", "Client associate"
-    SERVICE_MANAGER = "service_manager", "Service manager"
-    TASK_TEAM = "task_team", "Task team"
-    UNASSIGNED = "unassigned", "Unassigned"
 
 
 class StepConfig(models.Model):

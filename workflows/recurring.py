@@ -20,6 +20,20 @@ def template_problem(practice_id: int, template_id: int) -> str | None:
     return None
 
 
+def template_choices(practice_id: int) -> list[tuple[int, str]]:
+    """Return the templates a recurrence may attach: active ones with steps, by name."""
+    return list(
+        WorkflowTemplate.objects.filter(
+            practice_id=practice_id,
+            status=WorkflowTemplate.Status.ACTIVE,
+            groups__steps__isnull=False,
+        )
+        .distinct()
+        .order_by("name")
+        .values_list("pk", "name")
+    )
+
+
 def attach_to_generated(tasks: list[Task], template_id: int) -> None:
     """Attach the template to every generated task in bulk; raises AttachError to refuse."""
     template = WorkflowTemplate.objects.get(practice_id=tasks[0].practice_id, pk=template_id)
@@ -28,5 +42,7 @@ def attach_to_generated(tasks: list[Task], template_id: int) -> None:
 
 def register() -> None:
     register_template_attacher(
-        TemplateAttacher(problem=template_problem, attach=attach_to_generated)
+        TemplateAttacher(
+            problem=template_problem, attach=attach_to_generated, choices=template_choices
+        )
     )

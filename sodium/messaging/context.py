@@ -31,6 +31,11 @@ CLIENT = Group(
         Variable("client.company_number", "Companies House number", "09430815"),
         Variable("client.year_end", "The client's year end (day and month)", "31 March"),
         Variable("client.next_year_end", "The next year-end date", "31 March 2027"),
+        Variable(
+            "client.confirmation_statement_date",
+            "The confirmation statement's review date",
+            "14 March 2026",
+        ),
     ),
 )
 CONTACTS = Group(
@@ -95,6 +100,7 @@ def client_context(
             "company_number": client.company_number,
             "year_end": client.year_end_label,
             "next_year_end": format_date(client.next_year_end()),
+            "confirmation_statement_date": format_date(client.confirmation_statement_date),
         },
         "contacts": {role: contact_values(c) for role, c in contacts_by_role(contacts).items()},
         "today": format_date(timezone.localdate()),

@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from sodium.models.practices import Practice, Team
+from sodium.schedules import client_dates
 from sodium.sms.numbers import MobileNumberField
 from sodium.tenancy import TenantManager
 
@@ -79,6 +80,13 @@ class Client(models.Model):
         "VAT periods", max_length=10, choices=VatPeriods.choices, default=VatPeriods.NONE
     )
     company_number = models.CharField(max_length=20, blank=True)
+    confirmation_statement_date = models.DateField(
+        "confirmation statement date",
+        null=True,
+        blank=True,
+        help_text="The confirmation statement's review date: the anniversary of incorporation "
+        "or of the last statement.",
+    )
     notes = models.TextField(blank=True)
     tags = models.ManyToManyField(Tag, related_name="clients", blank=True)
     client_manager = models.ForeignKey(settings.AUTH_USER_MODEL, **_person)
@@ -124,6 +132,10 @@ class Client(models.Model):
         if candidate < after:
             candidate = this_year + relativedelta(years=1, day=self.year_end_day)
         return candidate
+
+    def next_confirmation_statement_due(self, after: dt.date | None = None) -> dt.date | None:
+        """Return the next confirmation statement deadline on or after `after` (today)."""
+        return client_dates.next_confirmation_statement_due(self, after or timezone.localdate())
 
 
 class Contact(models.Model):

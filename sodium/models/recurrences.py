@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from sodium.assignment import OWNER_RULE_CHOICES, AssignmentRule
 from sodium.models.clients import Client, Service, Tag
 from sodium.models.practices import Practice
 from sodium.schedules.rules import OffsetUnit
@@ -38,15 +39,8 @@ class Recurrence(models.Model):
         ACCOUNTS = "accounts", "The Companies House accounts deadline"
         CONFIRMATION_STATEMENT = "confirmation_statement", "The confirmation statement deadline"
 
-    class OwnerRule(models.TextChoices):
-        # The same stored values as workflows' AssignmentRule (the core cannot import it), so
-        # a task owner is chosen the way a template step's assignee is.
-        CLIENT_MANAGER = "client_manager", "Client manager"
-        CLIENT_PARTNER = "client_partner", "Client partner"
-        CLIENT_ASSOCIATE = "client_associate", "Client associate"
-        SERVICE_MANAGER = "service_manager", "Service manager"
-        SPECIFIC = "specific", "A specific member"
-        UNASSIGNED = "unassigned", "Unassigned"
+    # A task's owner is chosen by the assignment rules template steps use (sodium.assignment).
+    OwnerRule = AssignmentRule
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="recurrences")
     name = models.CharField(max_length=200)
@@ -75,7 +69,7 @@ class Recurrence(models.Model):
         default=OffsetUnit.DAYS,
     )
     owner_rule = models.CharField(
-        max_length=20, choices=OwnerRule.choices, default=OwnerRule.CLIENT_MANAGER
+        max_length=20, choices=OWNER_RULE_CHOICES, default=AssignmentRule.CLIENT_MANAGER
     )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, **_person)  # for OwnerRule.SPECIFIC
     # A workflows.WorkflowTemplate id: the core names no app's model, so it is a plain id

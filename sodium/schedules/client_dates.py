@@ -27,8 +27,8 @@ VAT_PERIOD_MONTHS: dict[str, tuple[int, ...]] = {
 VAT_PERIOD_LENGTH_MONTHS = {"monthly": 1, "q_mar": 3, "q_apr": 3, "q_may": 3, "annual": 12}
 
 # The name of the client field holding the confirmation statement's review date (the
-# anniversary of incorporation or of the last statement). Client has no such field yet: a
-# schedule anchored on it reports "no confirmation statement date" until it is added.
+# anniversary of incorporation or of the last statement), `Client.confirmation_statement_date`.
+# A schedule anchored on it reports "no confirmation statement date" for a client without one.
 CONFIRMATION_STATEMENT_FIELD = "confirmation_statement_date"
 
 
@@ -83,6 +83,21 @@ def accounts_due_date(year_end: dt.date) -> dt.date:
 def confirmation_statement_due_date(review_date: dt.date) -> dt.date:
     """Return when a confirmation statement is due: 14 days after its review date."""
     return CONFIRMATION_STATEMENT_DUE.after(review_date)
+
+
+def next_confirmation_statement_due(client: Any, after: dt.date) -> dt.date | None:
+    """Return the first confirmation statement deadline on or after `after`, or None.
+
+    The review date repeats every year (its anniversary), so a deadline still running from
+    last year's review date — a review on 28 December, seen on 5 January — counts.
+    """
+    try:
+        reviews = anniversaries(
+            client, CONFIRMATION_STATEMENT_FIELD, months_after(after, -12), "no date"
+        )
+        return next(d for d in map(confirmation_statement_due_date, reviews) if d >= after)
+    except ClientDateMissing:
+        return None
 
 
 def vat_period_start(period_end: dt.date, stagger: str) -> dt.date:

@@ -102,7 +102,9 @@ def _client_date_words(schedule: ClientDateSchedule, client: Any) -> str:
         target = ANCHOR_WORDS[schedule.anchor]
     if schedule.anchor is Anchor.VAT_PERIOD_END:
         stagger = getattr(client, "vat_periods", None)
-        head = VAT_CADENCE.get(stagger, "Every VAT period")
+        if stagger not in VAT_CADENCE:  # no client yet: each client's own cadence
+            return f"{_offset_words(schedule).capitalize()} the last day of each VAT period"
+        head = VAT_CADENCE[stagger]
     else:
         head = "Every year"
     return f"{head} {_offset_words(schedule)} {target}"

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sodium import activity, liquid, recurring
+from sodium.assignment import OWNER_RULES
 from sodium.messaging import variables
 from sodium.models import Client, Membership, Practice, Recurrence, User
 from sodium.schedules.errors import ScheduleError
@@ -66,7 +67,9 @@ def recurrence_errors(recurrence: Recurrence) -> dict[str, str]:
         anchors, words = _DUE_ANCHORS[recurrence.due_rule]
         if not (isinstance(schedule, ClientDateSchedule) and schedule.anchor in anchors):
             errors["due_rule"] = f"This deadline needs a schedule on {words}."
-    if recurrence.owner_rule == R.OwnerRule.SPECIFIC and not recurrence.owner_id:
+    if recurrence.owner_rule not in OWNER_RULES:
+        errors["owner_rule"] = "Choose who owns the tasks."
+    elif recurrence.owner_rule == R.OwnerRule.SPECIFIC and not recurrence.owner_id:
         errors["owner"] = "Choose the member who owns the tasks."
     elif (
         recurrence.owner_id

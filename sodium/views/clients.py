@@ -100,11 +100,7 @@ def _detail_context(request: HtmxHttpRequest, client: Client, **extra) -> dict:
             client.client_services.select_related("service", "service_manager")
         ),
         "service_form": ClientServiceForm(practice=practice),
-        "tasks": list(
-            queries.tasks_for_list(practice, client=client, status="all")
-            .select_related(None)
-            .select_related("owner")[:20]
-        ),
+        "tasks": queries.client_page_tasks(practice, client),
         "activity": queries.recent_activity(practice, client=client, limit=15),
         "panels": render_client_panels(request, client),
         **extra,

@@ -9,7 +9,11 @@
    (which asks again without them, as it does with no script) knows.
    A select with data-autosubmit submits its form when changed (the practice switcher).
 
-   Buttons with class js-print (hidden until this script runs) print the page. */
+   Buttons with class js-print (hidden until this script runs) print the page.
+
+   A search box with data-filter-list="#list" (hidden until this script runs) hides the labels
+   in that list whose text does not contain what is typed (the recurrence editor's clients);
+   checked ones stay in view. */
 (function () {
   "use strict";
 
@@ -73,6 +77,21 @@
     }
     form.querySelectorAll("input[data-confirmed]").forEach(function (input) {
       input.disabled = false;
+    });
+  });
+
+  document.querySelectorAll("[data-filter-list]").forEach(function (box) {
+    var list = document.querySelector(box.getAttribute("data-filter-list"));
+    if (!list) return;
+    box.hidden = false;
+    box.addEventListener("input", function () {
+      var wanted = box.value.trim().toLowerCase();
+      list.querySelectorAll("label").forEach(function (label) {
+        var input = label.querySelector("input");
+        var keep = !wanted || (input && input.checked) ||
+          label.textContent.toLowerCase().indexOf(wanted) !== -1;
+        (label.closest("div:not([id])") || label).hidden = !keep;
+      });
     });
   });
 

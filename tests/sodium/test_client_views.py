@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from sodium.models import ActivityEvent, Client
 from tests import factories as f
@@ -235,3 +236,20 @@ class ClientDetailTests(BaseTestCase):
         )
         self.assertContains(r, "Choose a service from the catalogue.")
         self.assertFalse(self.acme.client_services.exists())
+
+
+class ClientPageTaskOrderTests(BaseTestCase):
+    def test_open_tasks_come_before_finished_ones(self) -> None:
+        import datetime as dt
+
+        from sodium.models import Task
+
+        client = f.ClientFactory(practice=self.practice, name="Acme Ltd")
+        done = f.TaskFactory(
+            client=client, name="Old VAT", status=Task.Status.DONE, due_date=dt.date(2025, 1, 7)
+        )
+        later = f.TaskFactory(client=client, name="Next VAT", due_date=dt.date(2027, 2, 7))
+        sooner = f.TaskFactory(client=client, name="This VAT", due_date=dt.date(2026, 12, 7))
+        self.client.force_login(self.staff)
+        r = self.client.get(reverse("sodium:client-detail", args=[client.pk]))
+        self.assertEqual([t.pk for t in r.context["tasks"]], [sooner.pk, later.pk, done.pk])

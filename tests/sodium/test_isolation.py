@@ -16,7 +16,7 @@ from django_scopes import scopes_disabled
 import portal.urls
 from portal import files
 from portal.models import DocumentRequest, Submission
-from sodium.models import ActivityEvent, OutboundMessage
+from sodium.models import ActivityEvent, OutboundMessage, Recurrence
 from tests import factories as f
 from tests.base import BaseTestCase
 from tests.workflows.wf_factories import chain_template
@@ -96,6 +96,12 @@ class IsolationTests(BaseTestCase):
                 "group_id": rival_group.pk,
                 "template_step_id": rival_group.steps.first().pk,
                 "content_block_id": rival_block.pk,
+                "recurrence_id": Recurrence.objects.create(
+                    practice=other,
+                    name="Rival VAT",
+                    schedule={"kind": "calendar", "frequency": "daily", "start": "2026-01-01"},
+                    task_name="x",
+                ).pk,
                 # Built-in emails are addressed by key, the same in every practice; the page
                 # shows the practice's own copy (tests/workflows/test_content_block_views.py).
                 "key": "portal.not-a-built-in-email",

@@ -11,8 +11,8 @@ from sodium import nav
 from tests.base import BaseTestCase
 
 MAIN_FOR_MANAGERS = [
-    "Dashboard", "Clients", "Tasks", "My work", "My steps", "Overview", "Messages", "Workflows",
-    "Content blocks",
+    "Dashboard", "Clients", "Tasks", "My work", "My steps", "Recurring work", "Overview",
+    "Messages", "Workflows", "Content blocks",
 ]  # fmt: skip
 
 
