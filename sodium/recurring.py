@@ -4,14 +4,11 @@ Generation works on a window of start dates. `Recurrence.generated_until` is the
 date already generated; a run on day T (the practice's day) creates every occurrence starting
 after it and on or before T + lead days, then moves it to T + lead. So after an outage of any
 length each missed period is created once, none skipped; a client added to the tag or service
-later is picked up from the next run's window on; editing the lead time leaves no gap. A run
-creates its tasks in bulk, a fixed number of statements for any number of clients: it claims
-the periods with one INSERT … ON CONFLICT DO NOTHING RETURNING of their
-`RecurrenceOccurrence` rows, unique on (recurrence, client, period), so a racing sweep's
-duplicates are dropped and only the periods this run claimed get a task; then the tasks with
-their events and start timers (`engine.create_tasks`), then one UPDATE linking periods to
-tasks (`sodium/recurring_rows.py`). The sweep also claims recurrences with FOR UPDATE SKIP
-LOCKED, so two sweeps rarely even try.
+later is picked up from the next run's window on; editing the lead time leaves no gap. Tasks
+are made in a fixed number of statements for any number of clients (`_create_tasks`): the
+periods' `RecurrenceOccurrence` rows, unique on (recurrence, client, period), are claimed
+first, so only what this run claimed gets a task and a racing sweep's copies are dropped.
+The sweep also claims recurrences with FOR UPDATE SKIP LOCKED, so two sweeps rarely even try.
 
 A client lacking the schedule's date (no year end, no VAT stagger) or whose task name does not
 render is skipped with a reason in `Recurrence.last_skips`, never a crash and never half a task.
