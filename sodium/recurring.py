@@ -34,6 +34,7 @@ from django_scopes import scopes_disabled
 
 from sodium import engine as core_engine
 from sodium import liquid, recurring_rows
+from sodium.assignment import CLIENT_ROLES
 from sodium.messaging import variables
 from sodium.messaging.context import client_context, format_date
 from sodium.models import (
@@ -195,18 +196,11 @@ def due_date_of(recurrence: Recurrence, occurrence: Occurrence, client: Any) -> 
     return None
 
 
-_CLIENT_OWNERS = {
-    R.OwnerRule.CLIENT_MANAGER: "client_manager_id",
-    R.OwnerRule.CLIENT_PARTNER: "partner_id",
-    R.OwnerRule.CLIENT_ASSOCIATE: "associate_id",
-}
-
-
 def owner_id_of(recurrence: Recurrence, client: Client, managers: dict[int, int | None]) -> Any:
     """Return the id of the member who owns the client's task, by the recurrence's rule."""
     rule = recurrence.owner_rule
-    if rule in _CLIENT_OWNERS:
-        return getattr(client, _CLIENT_OWNERS[rule])
+    if rule in CLIENT_ROLES:
+        return getattr(client, f"{CLIENT_ROLES[rule][0]}_id")
     if rule == R.OwnerRule.SERVICE_MANAGER:
         return managers.get(client.pk)
     if rule == R.OwnerRule.SPECIFIC:

@@ -19,7 +19,7 @@ from django.test import SimpleTestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from sodium import outbox, rows, sql, timers
+from sodium import outbox, recurring_rows, rows, sql, timers
 from sodium.models import Contact, MessageEvent, OutboundMessage, Task, User
 from sodium.sms import messages as sms
 from sodium.tenancy import practice_scope
@@ -358,7 +358,7 @@ class HelperTests(SimpleTestCase):
 
 
 # The modules that run hand-written SQL: their statements name tables only through sodium.sql.
-HAND_WRITTEN = (engine, attach, handlers, outbox, rows, timers, sms, sql)
+HAND_WRITTEN = (engine, attach, handlers, outbox, rows, timers, sms, sql, recurring_rows)
 
 
 class NoLiteralTableNamesTests(SimpleTestCase):
