@@ -225,7 +225,10 @@ class RecurrenceForm(PracticeForm):
         ).order_by("name")
         self.fields["owner"].queryset = self._members()
         self.fields["owner"].label_from_instance = lambda user: user.full_name or user.email
-        self.fields["date_field"].choices = [("", "Choose…"), *client_date_fields()]
+        dates = client_date_fields()
+        self.fields["date_field"].choices = [("", "Choose…"), *dates]
+        if not dates:  # no other date on the client to repeat on: do not offer it
+            self.fields["anchor"].choices = [c for c in ANCHOR_CHOICES if c[0] != Anchor.CUSTOM]
         attacher = recurring.registered_attacher()
         templates = attacher.choices(practice.pk) if attacher else []
         self.fields["workflow_template_id"].choices = [("", "No workflow"), *templates]

@@ -369,3 +369,14 @@ class OwnerRuleTests(RecurrenceViewTestCase):
                 )
             self.assertIn("owner_rule", raised.exception.message_dict)
         self.assertFalse(Recurrence.objects.filter(practice=self.practice).exists())
+
+
+class CustomClientDateTests(RecurrenceViewTestCase):
+    def test_another_client_date_is_offered_only_when_the_client_has_one(self) -> None:
+        form = RecurrenceForm(practice=self.practice)
+        self.assertNotIn("custom", [value for value, _ in form.fields["anchor"].choices])
+        dates = [("incorporated_on", "Incorporated on")]
+        with mock.patch("sodium.recurrence_forms.client_date_fields", return_value=dates):
+            form = RecurrenceForm(practice=self.practice)
+        self.assertIn("custom", [value for value, _ in form.fields["anchor"].choices])
+        self.assertIn(("incorporated_on", "Incorporated on"), form.fields["date_field"].choices)
