@@ -67,7 +67,7 @@ class Finding(models.Model):
     severity = models.CharField(max_length=10, choices=Severity.choices)
     title = models.CharField(max_length=300)
     detail = models.TextField(blank=True)
-    # The rows it concerns, for links: {"checks.transaction": [17, 29], "checks.ledgercontact": [4]}.
+    # The rows it concerns, for links: {"checks.transaction": [17, 29]} (model label → ids).
     rows = models.JSONField(default=dict, blank=True)
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True
@@ -170,7 +170,9 @@ class ClientCheckSetting(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["client", "check_key"], name="client_check_setting_once")
+            models.UniqueConstraint(
+                fields=["client", "check_key"], name="client_check_setting_once"
+            )
         ]
 
     def __str__(self) -> str:
