@@ -99,3 +99,25 @@ class Ledger:
     def lock(self, date: dt.date, **kw) -> LockDate:
         with scopes_disabled():
             return LockDate.objects.create(**self._own(), lock_date=date, **kw)
+
+
+# The run's day in the checks' tests: a Friday, in a month whose last complete month is May.
+TODAY = dt.date(2025, 6, 20)
+
+
+def days_ago(n: int) -> dt.date:
+    return TODAY - dt.timedelta(days=n)
+
+
+def run_check(check, client, today: dt.date = TODAY, **rules):
+    """Run one check with its default rules changed by `rules`; return its findings."""
+    import dataclasses
+
+    rules_obj = dataclasses.replace(check.default_rules(), **rules)
+    assert rules_obj.errors() == {}, rules_obj.errors()
+    return check.run(client, rules_obj, today)
+
+
+def summary(findings) -> list[tuple[str, str]]:
+    """Return (fingerprint, severity) of each finding, sorted."""
+    return sorted((f.fingerprint, f.severity) for f in findings)
