@@ -8,9 +8,9 @@ both customers or both suppliers (or neither flag set on both).
 Comparing every pair of 10,000 contacts is 50 million comparisons, so names are compared
 only within a block sharing the first two letters of their normalised name (a typo in the
 first two letters is missed; that is the price of staying fast). Within a block rapidfuzz
-scores each name against the later ones in C (`process.extract`). The contacts are read with one query of
-(id, name, flags); this check uses no trigram index, so it runs alike on SQLite and
-PostgreSQL. One finding per pair: "contacts:4,17".
+scores each name against the later ones in C (`process.extract`). The contacts are read
+with one query of (id, name, flags); this check uses no trigram index, so it runs alike on
+SQLite and PostgreSQL. One finding per pair: "contacts:4,17".
 """
 
 from __future__ import annotations

@@ -39,9 +39,7 @@ class DormantAccountTests(TestCase):
         found = run_check(dormant.CHECK, self.client_)
         self.assertEqual(
             summary(found),
-            sorted(
-                (f"account:{a.pk}", "info") for a in (self.stale, self.never, self.quiet_bank)
-            ),
+            sorted((f"account:{a.pk}", "info") for a in (self.stale, self.never, self.quiet_bank)),
         )
         never = next(x for x in found if x.fingerprint == f"account:{self.never.pk}")
         self.assertEqual(never.detail, "Never used.")

@@ -3,8 +3,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.test import TestCase
-from django_scopes import scopes_disabled
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from checks.rules import lock_date
 from tests import factories as f
@@ -46,4 +46,6 @@ class LockDateTests(TestCase):
     def test_locked_to_the_last_month_end_is_fine(self) -> None:
         self.L.lock(MAY_END)
         self.assertEqual(self.found(dt.date(2025, 6, 20)), [])
-        self.assertEqual(lock_date.required_lock_date(dt.date(2025, 3, 15), 14), dt.date(2025, 2, 28))
+        self.assertEqual(
+            lock_date.required_lock_date(dt.date(2025, 3, 15), 14), dt.date(2025, 2, 28)
+        )
