@@ -1,5 +1,14 @@
-"""The checks app's models: client ledgers (`ledger`), their imports (`imports`)."""
+"""The checks app's models: client ledgers (`ledger`), their imports (`imports`), and what
+the data-health checks found (`findings`)."""
 
+from checks.models.findings import (
+    FINDING_MACHINE,
+    CheckRun,
+    ClientCheckSetting,
+    CustomCheck,
+    Finding,
+    HealthScore,
+)
 from checks.models.imports import IMPORT_MACHINE, ColumnMapping, LedgerImport
 from checks.models.ledger import (
     BankStatementLine,
@@ -11,6 +20,12 @@ from checks.models.ledger import (
 )
 
 __all__ = [
+    "FINDING_MACHINE",
+    "CheckRun",
+    "ClientCheckSetting",
+    "CustomCheck",
+    "Finding",
+    "HealthScore",
     "IMPORT_MACHINE",
     "BankStatementLine",
     "ColumnMapping",
