@@ -429,6 +429,8 @@ def run_import(import_id: int) -> LedgerImport | None:
                 import_good_rows=imp.import_good_rows,
                 progress=reporter,
             )
+            # Locked only now: progress writes to this row from another connection meanwhile.
+            imp = IMPORT_MACHINE.lock(imp)
             imp.created_count, imp.updated_count = result.created, result.updated
             imp.unchanged_count = result.unchanged
             imp.rejected = [e.as_json() for e in result.rejected]
@@ -447,6 +449,7 @@ def run_import(import_id: int) -> LedgerImport | None:
                     "processed_rows",
                     "finished_at",
                 ],
+                locked=True,
             )
     except ImportFailed as exc:
         count = exc.result.rejected_count
@@ -464,6 +467,7 @@ def run_import(import_id: int) -> LedgerImport | None:
 
 def _fail(imp: LedgerImport, message: str, rejected=(), count: int = 0) -> LedgerImport:
     with transaction.atomic():
+        imp = IMPORT_MACHINE.lock(imp)
         imp.error = message
         imp.rejected = [e.as_json() for e in rejected]
         imp.rejected_count = count
@@ -474,6 +478,7 @@ def _fail(imp: LedgerImport, message: str, rejected=(), count: int = 0) -> Ledge
             actor=None,
             note=message[:120],
             fields=["error", "rejected", "rejected_count", "finished_at"],
+            locked=True,
         )
 
 
