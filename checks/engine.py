@@ -229,6 +229,13 @@ def _stored_detection(imp: LedgerImport) -> layouts.Detection:
 # --- mapping ---------------------------------------------------------------------------------
 
 
+_NEEDS = {
+    "columns": "Choose which of the file's columns hold the date, amount and the rest first.",
+    "date_format": "Choose whether the file's dates are day first or month first.",
+    "bank_account": "Choose the bank account this statement belongs to.",
+}
+
+
 def mapping_needs(imp: LedgerImport) -> list[str]:
     """Return what the import still needs before it can start: "columns", "date_format",
     "bank_account" (for a bank statement)."""
@@ -282,7 +289,10 @@ def set_mapping(
         raise ImportRefused(
             f"Line {line} has {text}, which reads only as {reading.DATE_FORMATS[forced]}."
         )
-    imp.date_format = date_format or (forced or reading.DMY if forced is not None else "")
+    if date_format:
+        imp.date_format = date_format
+    elif forced is not None:
+        imp.date_format = forced or reading.DMY  # "" when the file has no numeric dates
     fields = ["layout", "mapping", "date_format", "bank_account"]
     if remember and (imp.mapping or date_format):
         ColumnMapping.objects.update_or_create(
@@ -381,15 +391,13 @@ def start_import(
 ) -> LedgerImport:
     """Start importing a ready file: IMPORTING, and the task enqueued once this commits.
 
-    Raises ImportRefused when something is still to choose (a bank statement's account),
-    InvalidTransition when the import is not ready.
+    Raises ImportRefused when something is still to choose (columns, the date order, a bank
+    statement's account), InvalidTransition when the import is not ready.
     """
     imp = IMPORT_MACHINE.lock(imp)
     needs = mapping_needs(imp)
-    if "bank_account" in needs:
-        raise ImportRefused("Choose the bank account this statement belongs to.")
-    if needs and imp.status == S.READY:  # pragma: no cover - READY means nothing is needed
-        raise ImportRefused("Finish choosing the file's columns and date format first.")
+    if needs:
+        raise ImportRefused(_NEEDS[needs[0]])
     imp.import_good_rows = import_good_rows
     imp = IMPORT_MACHINE.transition(
         imp, to=S.IMPORTING, actor=actor, fields=["import_good_rows"], locked=True
