@@ -87,13 +87,14 @@ def write(
     bank_account: LedgerAccount | None = None,
     import_good_rows: bool = False,
     progress: Callable[[int], None] | None = None,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
 ) -> WriteResult:
     """Write every record of `source` into `client`'s ledger; return the counts.
 
     Must run inside a transaction (the caller's), which `ImportFailed` rolls back.
     `progress(line)` is called after each batch with the last file line written.
     """
+    batch_size = batch_size or BATCH_SIZE
     writer = _Writer(client, bank_account, batch_size)
     steps = (
         (source.accounts(), writer.accounts),
