@@ -81,7 +81,8 @@ class RefusedAtUploadTests(ImportTestCase):
             with self.assertRaises(engine.ImportRefused) as caught:
                 engine.upload_ledger_file(self.books, upload, actor=self.staff)
         self.assertIn(
-            "export.csv is 200.0 MB; a ledger file may be at most 50.0 MB", str(caught.exception)
+            "export.csv is 200.0 MB; a ledger file may be at most 50.0 MB",
+            str(caught.exception).replace("\xa0", " "),
         )
 
 
