@@ -104,6 +104,8 @@ def upload_ledger_file(
             if order is None and remembered is not None:
                 order = remembered.date_format or None
             imp.date_format = reading.DMY if order == "" else (order or "")
+            if imp.layout == layouts.UNKNOWN:
+                imp.date_format = ""  # which column holds the dates is not known yet
             ready = imp.layout != layouts.UNKNOWN and imp.date_format
             IMPORT_MACHINE.transition(
                 imp,
@@ -277,6 +279,7 @@ def set_mapping(
     if mapping is not None:
         imp.mapping = _checked_mapping(mapping, detection)
         imp.layout = layouts.MAPPED_BANK
+        imp.date_format = ""  # read again from the date column now chosen
     if date_format is not None and date_format not in reading.DATE_FORMATS:
         raise ImportRefused("Choose day first (DD/MM/YYYY) or month first (MM/DD/YYYY).")
     with _stored(imp) as handle:

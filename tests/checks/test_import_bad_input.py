@@ -107,8 +107,8 @@ class RefusedRowsTests(ImportTestCase):
         ])  # fmt: skip
         imp = self.import_file(data, bank_account=self.bank)
         self.assertEqual(imp.status, S.FAILED)
-        self.assertEqual(imp.rejected, [{"line": 3, "last_line": 3,
-                                         "reason": "Line 3: the amount 'abc' is not a number"}])  # fmt: skip
+        reason = "Line 3: the amount 'abc' is not a number"
+        self.assertEqual(imp.rejected, [{"line": 3, "last_line": 3, "reason": reason}])
         self.assertIn("1 row could not be imported, so nothing was imported", imp.error)
         self.assertNothingWritten()
 

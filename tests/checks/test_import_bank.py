@@ -73,7 +73,7 @@ class MappedBankFileTests(ImportTestCase):
     def test_an_unknown_header_needs_mapping_and_shows_its_rows(self) -> None:
         imp = self.upload(self.data, bank_account=self.bank)
         self.assertEqual((imp.layout, imp.status), (L.UNKNOWN, S.NEEDS_MAPPING))
-        self.assertEqual(engine.mapping_needs(imp), ["columns"])
+        self.assertEqual(engine.mapping_needs(imp), ["columns", "date_format"])
         shown = engine.preview(imp)
         self.assertEqual(shown.headers, BANK_HEADER)
         self.assertEqual(shown.raw[0][1], "25/09/2026")

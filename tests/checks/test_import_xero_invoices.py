@@ -8,8 +8,8 @@ from decimal import Decimal
 from checks.imports import layouts as L
 from checks.models import LedgerContact, LedgerImport, Transaction, TransactionLine
 from tests.checks.files import layouts
-from tests.checks.files.layouts import invoice_line
 from tests.checks.files.harness import ImportTestCase
+from tests.checks.files.layouts import invoice_line
 
 S = LedgerImport.Status
 
