@@ -45,6 +45,10 @@ class LedgerImport(models.Model):
         "checks.LedgerAccount", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     date_format = models.CharField(max_length=10, blank=True)  # "dmy" / "mdy" when asked
+    # How the file's text is read ("utf-8-sig" or "cp1252"), and the last line of its header
+    # (progress counts the lines after it).
+    encoding = models.CharField(max_length=20, default="utf-8-sig")
+    header_line = models.PositiveIntegerField(default=0)
     mapping = models.JSONField(default=dict, blank=True)  # field → header, for mapped files
     import_good_rows = models.BooleanField(default=False)  # the person chose to skip rejects
     total_rows = models.PositiveIntegerField(default=0)
