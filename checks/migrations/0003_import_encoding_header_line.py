@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('checks', '0001_initial'),
+        ('checks', '0002_findings'),
     ]
 
     operations = [
