@@ -468,4 +468,7 @@ def build_ledgers(
 
 def build(practice: Practice, *, owner, manager) -> None:
     """The demo builder (registered in ChecksConfig.ready): the ledgers, then their checks."""
-    build_ledgers(practice)
+    from checks.runs import run_checks
+
+    for client in build_ledgers(practice):
+        run_checks(client)

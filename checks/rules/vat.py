@@ -5,7 +5,7 @@ registration threshold.
   attachment: amber, one finding per transaction ("no-receipt:tx:17"), because HMRC asks for
   the VAT invoice behind every claim.
 - Taxable turnover of the last 12 months (the net of sales invoices and money received, less
-  sales credit notes, on every tax rate but exempt, no-VAT and outside-the-scope ones) for a
+  sales credit notes, on every tax rate but exempt and outside-the-scope ones) for a
   client that is not VAT registered (`Client.vat_periods` "none"): red when it is over the
   registration threshold in force on the run's day, amber when it is within 10 % below it
   (at or above 90 % of it). One finding: "turnover". The threshold is a dated setting,
@@ -39,7 +39,10 @@ REGISTRATION_THRESHOLDS: tuple[tuple[dt.date, Decimal], ...] = (
     (dt.date(2017, 4, 1), Decimal("85000")),
     (dt.date(2024, 4, 1), Decimal("90000")),
 )
-NOT_TAXABLE = ("exempt", "no vat", "outside", "not reportable", "non-vat", "nonvat")
+# Exempt and outside-the-scope sales are not taxable turnover. "No VAT" is: a business that
+# is not registered charges no VAT on sales that would be taxable once it is, so its sales
+# carry that rate (and turnover only matters for a client that is not registered).
+NOT_TAXABLE = ("exempt", "outside", "not reportable")
 PURCHASE_KINDS = (K.BILL, K.BANK_SPEND)
 
 

@@ -52,6 +52,13 @@ class VatThresholdTests(TestCase):
         self.L.tx("sales_credit_note", days_ago(5), lines=[(self.sales, 5000)])
         self.assertEqual(self.turnover(), [])  # 85,000 - 5,000 = 80,000
 
+    def test_sales_an_unregistered_business_makes_without_vat_count(self) -> None:
+        # Not registered, it charges no VAT: its sales carry "No VAT" and are still taxable.
+        self.sell("60000", rate="No VAT")
+        self.sell("25000", rate="Outside the scope of VAT")
+        self.sell("30000", rate="No VAT")
+        self.assertEqual(summary(self.turnover()), [("turnover", "amber")])  # 90,000
+
     def test_a_registered_client_is_not_warned(self) -> None:
         self.sell("100000")
         self.client_.vat_periods = "q_mar"

@@ -73,3 +73,30 @@ class DemoLedgerTests(BaseTestCase):
             client=vat, kind="sales_invoice", date__gt=dt.date(2025, 12, 2)
         ).aggregate(total=Sum("net"))["total"]
         self.assertAlmostEqual(turnover, Decimal("84500"), delta=Decimal("5"))
+
+
+class DemoLedgerChecksTests(BaseTestCase):
+    """Every built-in check finds something on at least one demo client; the clean one has
+    nothing at all."""
+
+    def test_every_check_finds_something_somewhere_and_nothing_on_the_clean_client(self) -> None:
+        from checks.models import Finding
+        from checks.rules import CHECKS
+        from checks.runs import run_checks
+
+        for i in range(12):
+            f.ClientFactory(practice=self.practice, name=f"Client {i:02d}", vat_periods="q_mar")
+        f.ClientFactory(practice=self.practice, name="Zeta Unregistered", vat_periods="none")
+        clients = demo.build_ledgers(self.practice, today=TODAY)
+        for client in clients:
+            run_checks(client, today=TODAY)
+        clean = Finding.objects.filter(client=clients[0])
+        self.assertEqual(list(clean.values_list("title", flat=True)), [])
+        found = set(
+            Finding.objects.filter(practice=self.practice).values_list("check_key", flat=True)
+        )
+        self.assertEqual(found, {check.key for check in CHECKS})
+        # The unregistered client near the VAT registration threshold is told so.
+        vat = clients[[i for i, p in enumerate(demo.PROFILES) if "vat_threshold" in p][0]]
+        turnover = Finding.objects.get(client=vat, check_key="vat", fingerprint="turnover")
+        self.assertEqual(turnover.severity, "amber")
