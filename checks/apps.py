@@ -10,3 +10,19 @@ class ChecksConfig(AppConfig):
         from sodium.demo import register_demo_builder
 
         register_demo_builder(demo.build)
+
+        from checks.views import health
+        from sodium import nav, panels
+        from sodium.roles import Perm
+
+        panels.register_client_panel(health.client_panel)
+        nav.register(
+            nav.NavEntry(
+                "data-health",
+                "Data health",
+                "checks:health-list",
+                order=55,
+                permission=Perm.VIEW_PRACTICE,
+                current=("/checks/",),
+            )
+        )

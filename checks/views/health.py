@@ -1,23 +1,139 @@
-"""Data health: the practice's clients by score, and one client's checks and findings."""
+"""Data health: the practice's clients by score, one client's checks and findings, the rows
+a finding names, running the checks, dismissing and restoring findings."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
-from sodium.roles import Perm
+from checks import queries, runs
+from checks.scoring import __doc__ as SCORING_DOC
+from sodium.roles import Perm, role_can
+from sodium.statemachine import InvalidTransition
 from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest
+
+PAGE = "checks/client_health.html"
+BAND_WORDS = {"good": "Good", "attention": "Needs attention", "poor": "Poor"}
+
+
+def _formula() -> str:
+    """The scoring formula in plain words, from checks.scoring's docstring."""
+    text = SCORING_DOC.split("The formula, in plain words (the page shows this):", 1)[-1]
+    return " ".join(text.split("Bands:", 1)[0].split())
 
 
 @require_GET
 @role_required(Perm.VIEW_PRACTICE)
 def health_list(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, "checks/health_list.html", {})
+    clients = queries.clients_by_score(request.practice)
+    checked = [c for c in clients if c.score is not None]
+    bands = {band: sum(1 for c in checked if c.band == band) for band in BAND_WORDS}
+    return render(
+        request,
+        "checks/health_list.html",
+        {"clients": clients, "checked": len(checked), "bands": bands, "band_words": BAND_WORDS},
+    )
+
+
+def _page_context(request: HtmxHttpRequest, client) -> dict:
+    health = queries.client_health(request.practice, client)
+    membership = getattr(request, "membership", None)
+    return {
+        "client": client,
+        "health": health,
+        "points": queries.score_points(health.history),
+        "band_words": BAND_WORDS,
+        "formula": _formula(),
+        "can_work": role_can(getattr(membership, "role", None), Perm.WORK_CHECKS),
+    }
 
 
 @require_GET
 @role_required(Perm.VIEW_PRACTICE)
 def client_health(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
-    return render(request, "checks/client_health.html", {})
+    client = queries.get_client(request.practice, client_id)
+    return render(request, PAGE, _page_context(request, client))
+
+
+@require_POST
+@role_required(Perm.WORK_CHECKS)
+def run_now(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
+    client = queries.get_client(request.practice, client_id)
+    run = runs.run_checks(client, actor=request.user)
+    new = sum(c.get("new", 0) for c in run.counts.values())
+    messages.success(
+        request,
+        f"Ran {len(run.counts)} checks: score {run.score} ({BAND_WORDS[run.health_score.band]}),"
+        f" {new} new finding{'' if new == 1 else 's'}.",
+    )
+    return redirect("checks:client-health", client_id=client.pk)
+
+
+def _finding_changed(request: HtmxHttpRequest, client) -> HttpResponse:
+    if request.htmx:
+        return render(request, f"{PAGE}#health-body", _page_context(request, client))
+    return redirect("checks:client-health", client_id=client.pk)
+
+
+@require_POST
+@role_required(Perm.WORK_CHECKS)
+def finding_dismiss(request: HtmxHttpRequest, client_id: int, finding_id: int) -> HttpResponse:
+    client = queries.get_client(request.practice, client_id)
+    finding = queries.get_finding(request.practice, client, finding_id)
+    try:
+        runs.dismiss_finding(finding, actor=request.user, reason=request.POST.get("reason", ""))
+    except runs.FindingError as exc:
+        messages.error(request, str(exc))
+    except InvalidTransition:
+        messages.error(request, "That finding is no longer open.")
+    else:
+        messages.success(request, f"Dismissed: {finding.title}")
+    return _finding_changed(request, client)
+
+
+@require_POST
+@role_required(Perm.WORK_CHECKS)
+def finding_restore(request: HtmxHttpRequest, client_id: int, finding_id: int) -> HttpResponse:
+    client = queries.get_client(request.practice, client_id)
+    finding = queries.get_finding(request.practice, client, finding_id)
+    try:
+        runs.restore_finding(finding, actor=request.user)
+    except InvalidTransition:
+        messages.error(request, "That finding is not dismissed.")
+    else:
+        messages.success(request, f"Restored: {finding.title}")
+    return _finding_changed(request, client)
+
+
+@require_GET
+@role_required(Perm.VIEW_PRACTICE)
+def finding_detail(request: HtmxHttpRequest, client_id: int, finding_id: int) -> HttpResponse:
+    client = queries.get_client(request.practice, client_id)
+    finding = queries.get_finding(request.practice, client, finding_id)
+    return render(
+        request,
+        "checks/finding_detail.html",
+        {
+            "client": client,
+            "finding": finding,
+            "tables": queries.finding_rows(request.practice, client, finding),
+            "rows_shown": queries.ROWS_SHOWN,
+        },
+    )
+
+
+# --- the client page's panel ---------------------------------------------------------------
+
+
+def client_panel(request: HtmxHttpRequest, client) -> tuple[str, dict] | None:
+    """The client page's "Data health" card: score, band, trend and open findings."""
+    health = queries.client_health(request.practice, client)
+    return "checks/_health_panel.html", {
+        "client": client,
+        "health": health,
+        "points": queries.score_points(health.history, width=160, height=36),
+        "band_words": BAND_WORDS,
+    }

@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django_scopes import scopes_disabled
 
 import portal.urls
+from checks.models import Finding
 from portal import files
 from portal.models import DocumentRequest, Submission
 from sodium.models import ActivityEvent, OutboundMessage, Recurrence
@@ -96,6 +97,14 @@ class IsolationTests(BaseTestCase):
                 "group_id": rival_group.pk,
                 "template_step_id": rival_group.steps.first().pk,
                 "content_block_id": rival_block.pk,
+                "finding_id": Finding.objects.create(
+                    practice=other,
+                    client=client,
+                    check_key="lock_date",
+                    fingerprint="lock-date",
+                    severity="amber",
+                    title="Rival finding",
+                ).pk,
                 "recurrence_id": Recurrence.objects.create(
                     practice=other,
                     name="Rival VAT",

@@ -12,7 +12,7 @@ from tests.base import BaseTestCase
 
 MAIN_FOR_MANAGERS = [
     "Dashboard", "Clients", "Tasks", "My work", "My steps", "Recurring work", "Overview",
-    "Messages", "Workflows", "Content blocks",
+    "Data health", "Messages", "Workflows", "Content blocks",
 ]  # fmt: skip
 
 
@@ -38,7 +38,7 @@ class NavigationTests(BaseTestCase):
         sections = self.shown(self.staff, "/")
         self.assertEqual(
             [e.label for e in sections["main"]],
-            ["Dashboard", "Clients", "Tasks", "My work", "My steps", "Messages"],
+            ["Dashboard", "Clients", "Tasks", "My work", "My steps", "Data health", "Messages"],
         )
         self.assertEqual(sections["practice"], [])
 

@@ -1,0 +1,177 @@
+"""Reads for the data-health pages: clients by score, one client's runs, findings and rows.
+
+Every function takes the practice and filters by it (tenant scoping); object lookups answer
+404 for another practice's ids. Each page runs a fixed number of queries whatever the rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.shortcuts import get_object_or_404
+
+from checks.models import (
+    BankStatementLine,
+    CheckRun,
+    Finding,
+    HealthScore,
+    LedgerAccount,
+    LedgerContact,
+    LedgerImport,
+    Transaction,
+)
+from checks.rules import CHECKS
+from sodium.models import Client, Practice
+
+HISTORY = 12  # runs shown in the score's chart
+SEVERITY_ORDER = {"red": 0, "amber": 1, "info": 2}
+# The models a finding's `rows` may name, their page labels and what the table shows.
+ROW_MODELS = {
+    "checks.transaction": (Transaction, "Transactions"),
+    "checks.ledgeraccount": (LedgerAccount, "Accounts"),
+    "checks.ledgercontact": (LedgerContact, "Contacts"),
+    "checks.bankstatementline": (BankStatementLine, "Bank statement lines"),
+}
+ROWS_SHOWN = 200
+
+
+def get_client(practice: Practice, client_id: int) -> Client:
+    return get_object_or_404(Client.objects.filter(practice=practice), pk=client_id)
+
+
+def get_finding(practice: Practice, client: Client, finding_id: int) -> Finding:
+    return get_object_or_404(
+        Finding.objects.filter(practice=practice, client=client), pk=finding_id
+    )
+
+
+def clients_by_score(practice: Practice) -> list[Client]:
+    """Return the active clients, worst score first, each with `.score`, `.band`, `.open`
+    findings and `.checked_at`; clients never checked come last (two queries)."""
+    latest = HealthScore.objects.filter(practice=practice, client=OuterRef("pk")).order_by(
+        "-recorded_at", "-pk"
+    )
+    clients = list(
+        Client.objects.filter(practice=practice, status=Client.Status.ACTIVE)
+        .annotate(
+            score=Subquery(latest.values("score")[:1]),
+            band=Subquery(latest.values("band")[:1]),
+            checked_at=Subquery(latest.values("recorded_at")[:1]),
+            open=Count("findings", filter=Q(findings__status=Finding.Status.OPEN)),
+        )
+        .order_by("name")
+    )
+    return sorted(clients, key=lambda c: (c.score is None, c.score or 0, c.name))
+
+
+@dataclass
+class CheckSection:
+    """One check on a client's page: its declaration, open findings and counts."""
+
+    key: str
+    name: str
+    description: str
+    weight: int
+    open: list[Finding] = field(default_factory=list)
+    dismissed: list[Finding] = field(default_factory=list)
+
+    @property
+    def worst(self) -> str:
+        return min((f.severity for f in self.open), key=SEVERITY_ORDER.get, default="")
+
+
+@dataclass
+class ClientHealth:
+    last_run: CheckRun | None
+    history: list[HealthScore]
+    sections: list[CheckSection]
+    last_import: LedgerImport | None
+    has_ledger: bool
+
+    @property
+    def open_count(self) -> int:
+        return sum(len(s.open) for s in self.sections)
+
+    @property
+    def dismissed_count(self) -> int:
+        return sum(len(s.dismissed) for s in self.sections)
+
+
+def client_health(practice: Practice, client: Client) -> ClientHealth:
+    """Return what the client's data-health page shows (a fixed number of queries)."""
+    history = list(
+        HealthScore.objects.filter(practice=practice, client=client).order_by(
+            "-recorded_at", "-pk"
+        )[:HISTORY]
+    )[::-1]
+    last_run = (
+        CheckRun.objects.filter(practice=practice, client=client, finished_at__isnull=False)
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+    by_check: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
+    findings = (
+        Finding.objects.filter(
+            practice=practice,
+            client=client,
+            status__in=[Finding.Status.OPEN, Finding.Status.DISMISSED],
+        )
+        .select_related("dismissed_by")
+        .order_by("check_key", "id")
+    )
+    for finding in findings:
+        by_check[finding.check_key][finding.status].append(finding)
+    sections = []
+    for check in CHECKS:
+        found = by_check.get(check.key, {})
+        sections.append(
+            CheckSection(
+                key=check.key,
+                name=check.name,
+                description=check.description,
+                weight=check.weight,
+                open=sorted(found.get("open", []), key=lambda f: SEVERITY_ORDER[f.severity]),
+                dismissed=found.get("dismissed", []),
+            )
+        )
+    last_import = (
+        LedgerImport.objects.filter(
+            practice=practice, client=client, status=LedgerImport.Status.DONE
+        )
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+    has_ledger = LedgerAccount.objects.filter(practice=practice, client=client).exists()
+    return ClientHealth(last_run, history, sections, last_import, has_ledger)
+
+
+def finding_rows(
+    practice: Practice, client: Client, finding: Finding
+) -> list[tuple[str, str, list]]:
+    """Return the rows a finding names, per model: (model label, heading, rows)."""
+    tables = []
+    for label, ids in (finding.rows or {}).items():
+        if label not in ROW_MODELS or not isinstance(ids, list):
+            continue
+        model, heading = ROW_MODELS[label]
+        wanted = [i for i in ids if isinstance(i, int)][:ROWS_SHOWN]
+        rows = model.objects.filter(practice=practice, client=client, pk__in=wanted)
+        if model is Transaction:
+            rows = rows.select_related("contact").order_by("date", "pk")
+        elif model is BankStatementLine:
+            rows = rows.select_related("bank_account").order_by("date", "pk")
+        tables.append((label, heading, list(rows)))
+    return tables
+
+
+def score_points(history: list[HealthScore], width: int = 240, height: int = 60) -> str:
+    """Return an SVG polyline's points for the score history (0 at the bottom, 100 at the top)."""
+    if not history:
+        return ""
+    step = width / max(1, len(history) - 1)
+    return " ".join(
+        f"{round(i * step, 1)},{round(height - height * h.score / 100, 1)}"
+        for i, h in enumerate(history)
+    )
