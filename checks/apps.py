@@ -16,6 +16,14 @@ class ChecksConfig(AppConfig):
         from sodium.roles import Perm
 
         panels.register_client_panel(health.client_panel)
+
+        from checks import limits
+        from sodium.uploads import allow_larger_uploads
+
+        # A ledger export may be bigger than other uploads; the form's own overhead on top.
+        allow_larger_uploads(
+            r"^/checks/clients/\d+/import/$", lambda: limits.max_bytes() + limits.FORM_OVERHEAD
+        )
         nav.register(
             nav.NavEntry(
                 "data-health",

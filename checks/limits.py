@@ -8,6 +8,8 @@ from django.conf import settings
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_ROWS = 1_000_000
+# What a multipart form adds around the file (boundaries, the other fields, the CSRF token).
+FORM_OVERHEAD = 64 * 1024
 # Progress is written after a batch once this many more lines are done.
 PROGRESS_EVERY = 5000
 # The import task's own time limits: a million-line file takes minutes, not the default 60 s.

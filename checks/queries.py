@@ -163,13 +163,28 @@ def finding_rows(
         elif model is BankStatementLine:
             rows = rows.select_related("bank_account").order_by("date", "pk")
         tables.append((label, heading, list(rows)))
+        if finding.check_key == "bank_reconciliation" and model is LedgerAccount:
+            # The finding names the account; its rows are the account's unreconciled lines.
+            lines = (
+                BankStatementLine.objects.filter(
+                    practice=practice, client=client, bank_account_id__in=wanted, reconciled=False
+                )
+                .select_related("bank_account")
+                .order_by("date", "pk")[:ROWS_SHOWN]
+            )
+            tables.append(("checks.bankstatementline", "Unreconciled statement lines", list(lines)))
     return tables
 
 
 def score_points(history: list[HealthScore], width: int = 240, height: int = 60) -> str:
-    """Return an SVG polyline's points for the score history (0 at the bottom, 100 at the top)."""
+    """Return an SVG polyline's points for the score history (0 at the bottom, 100 at the top).
+
+    One run draws a level line across the chart, so the first score shows against its band.
+    """
     if not history:
         return ""
+    if len(history) == 1:
+        history = [history[0], history[0]]
     step = width / max(1, len(history) - 1)
     return " ".join(
         f"{round(i * step, 1)},{round(height - height * h.score / 100, 1)}"

@@ -184,6 +184,9 @@ STORAGES = {
 }
 # Largest upload accepted anywhere (logos, client documents); bigger bodies get a 413 page.
 SODIUM_MAX_UPLOAD_BYTES = env_int("SODIUM_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+# Ledger exports (checks' import page only) may be larger, and hold at most so many rows.
+SODIUM_LEDGER_IMPORT_MAX_BYTES = env_int("SODIUM_LEDGER_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+SODIUM_LEDGER_IMPORT_MAX_ROWS = env_int("SODIUM_LEDGER_IMPORT_MAX_ROWS", 1_000_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

@@ -7,6 +7,7 @@ import io
 import re
 import secrets
 import warnings
+from collections.abc import Callable
 from typing import IO
 
 from django.core.exceptions import ValidationError
@@ -135,21 +136,44 @@ def content_type_for_logo(name: str) -> str:
     return "application/octet-stream"
 
 
+# Paths whose uploads may be larger than SODIUM_MAX_UPLOAD_BYTES: (compiled pattern, a
+# function returning the limit in bytes). Apps register theirs when they load.
+_LARGER_UPLOADS: list[tuple[re.Pattern[str], Callable[[], int]]] = []
+
+
+def allow_larger_uploads(path_pattern: str, limit: Callable[[], int]) -> None:
+    """Let requests to paths matching `path_pattern` (a regex) carry up to `limit()` bytes.
+
+    For the one form that takes big files (a ledger export), so the rest keep the small limit.
+    """
+    _LARGER_UPLOADS.append((re.compile(path_pattern), limit))
+
+
+def upload_limit_for(path: str) -> int:
+    """Return the largest request body accepted for `path`, in bytes."""
+    from django.conf import settings
+
+    for pattern, limit in _LARGER_UPLOADS:
+        if pattern.match(path):
+            return max(limit(), settings.SODIUM_MAX_UPLOAD_BYTES)
+    return settings.SODIUM_MAX_UPLOAD_BYTES
+
+
 class UploadLimitMiddleware:
     """Answer 413 with a readable page when a request body is larger than any upload allowed.
 
     Checked on Content-Length before Django reads the body, so an oversized upload is never
-    written to disk.
+    written to disk. The limit is SODIUM_MAX_UPLOAD_BYTES, or a larger one an app registered
+    for its path (`allow_larger_uploads`).
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
         from django.shortcuts import render
 
-        limit = settings.SODIUM_MAX_UPLOAD_BYTES
+        limit = upload_limit_for(request.path_info)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

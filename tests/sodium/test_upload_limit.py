@@ -22,3 +22,21 @@ class UploadLimitTests(BaseTestCase):
         self.client.force_login(self.owner)
         r = self.client.get("/settings/practice/")
         self.assertEqual(r.status_code, 200)
+
+
+@override_settings(SODIUM_MAX_UPLOAD_BYTES=2048, SODIUM_LEDGER_IMPORT_MAX_BYTES=8192)
+class LargerUploadPathTests(BaseTestCase):
+    def test_the_ledger_import_path_takes_more_than_the_general_limit(self) -> None:
+        from checks.limits import FORM_OVERHEAD
+        from sodium.uploads import upload_limit_for
+
+        self.assertEqual(upload_limit_for("/checks/clients/7/import/"), 8192 + FORM_OVERHEAD)
+        self.assertEqual(upload_limit_for("/settings/practice/"), 2048)
+        self.assertEqual(upload_limit_for("/checks/clients/7/run/"), 2048)
+
+    def test_a_body_over_the_ledger_limit_gets_the_413_page_naming_that_limit(self) -> None:
+        self.client.force_login(self.owner)
+        body = "x" * (8192 + 70 * 1024)
+        r = self.client.post("/checks/clients/7/import/", {"f": body})
+        self.assertEqual(r.status_code, 413)
+        self.assertContains(r, "That file is too large", status_code=413)
