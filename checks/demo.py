@@ -472,3 +472,28 @@ def build(practice: Practice, *, owner, manager) -> None:
 
     for client in build_ledgers(practice):
         run_checks(client)
+    from checks.custom_checks import create_custom_check
+
+    for name, description in CUSTOM_CHECKS:
+        create_custom_check(practice=practice, actor=manager, name=name, description=description)
+
+
+# The practice's own checks, worked by hand in a flow (the check library shows them).
+CUSTOM_CHECKS = [
+    (
+        "Fixed asset register agrees to the balance sheet",
+        "Tie the register's closing cost and depreciation to the trial balance; list any "
+        "additions over £1,000 without an invoice.",
+    ),
+    (
+        "Director's loan interest charged",
+        "If the loan was overdrawn at any point over £10,000, check the beneficial loan "
+        "interest at the official rate: https://www.gov.uk/government/publications/"
+        "rates-and-allowances-beneficial-loan-arrangements-hmrc-official-rates",
+    ),
+    (
+        "Payroll journals posted for every month",
+        "Twelve payroll journals (or one per pay run) and the P32 totals agree to the PAYE "
+        "control account.",
+    ),
+]

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from checks.models import (
     BankStatementLine,
     CheckRun,
+    CustomCheck,
     Finding,
     HealthScore,
     LedgerAccount,
@@ -44,6 +45,19 @@ def get_client(practice: Practice, client_id: int) -> Client:
 def get_finding(practice: Practice, client: Client, finding_id: int) -> Finding:
     return get_object_or_404(
         Finding.objects.filter(practice=practice, client=client), pk=finding_id
+    )
+
+
+def get_custom_check(practice: Practice, check_id: int) -> CustomCheck:
+    return get_object_or_404(CustomCheck.objects.filter(practice=practice), pk=check_id)
+
+
+def custom_checks(practice: Practice) -> list[CustomCheck]:
+    """Return the practice's custom checks, in use first, then archived, each by name."""
+    return list(
+        CustomCheck.objects.filter(practice=practice)
+        .select_related("created_by")
+        .order_by("archived", "name")
     )
 
 

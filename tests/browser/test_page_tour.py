@@ -54,6 +54,9 @@ def tour():
         "/recurring/",
         "/recurring/new/",
         f"/recurring/{vat.pk}/",
+        "/checks/",
+        f"/checks/clients/{client.pk}/",
+        "/checks/library/",
     ]
     if template:
         pages.append(f"/workflows/templates/{template.pk}/")
@@ -76,7 +79,9 @@ def test_every_staff_page_passes_axe_and_the_csp(live_server, browser, screensho
     for path in tour:
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 200, path
-        if path.startswith("/recurring/") or path.startswith("/clients/") and path[-2].isdigit():
+        if path.startswith(("/recurring/", "/checks/")) or (
+            path.startswith("/clients/") and path[-2].isdigit()
+        ):
             # The demo's recurring work, and a client's page with a year of it.
             page.locator("#recurrence-preview .rec-summary, h1").first.wait_for()
             parts = ["detail" if p.isdigit() else p for p in path.split("/") if p]
