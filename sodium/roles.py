@@ -26,7 +26,10 @@ class Perm(models.TextChoices):
     EDIT_CLIENTS = "edit_clients", "Add and edit clients, contacts and their services"
     EDIT_TASKS = "edit_tasks", "Add and edit tasks"
     MANAGE_SERVICES = "manage_services", "Edit the service catalogue and teams"
-    MANAGE_TEMPLATES = "manage_templates", "Build workflow templates and content blocks"
+    MANAGE_TEMPLATES = (
+        "manage_templates",
+        "Build workflow templates, content blocks and custom checks",
+    )
     MANAGE_RECURRING = "manage_recurring", "Set up recurring work"
     WORK_CHECKS = "work_checks", "Import ledgers, run checks and dismiss findings"
     MANAGE_MEMBERS = "manage_members", "Add, remove and change the roles of members"
@@ -72,3 +75,29 @@ def grantable_roles(role: str | None) -> list[tuple[str, str]]:
     """Return the (value, label) role choices that `role` may give to others."""
     allowed = GRANTABLE.get(role or "", frozenset())
     return [(value, label) for value, label in Role.choices if value in allowed]
+
+
+def roles_table() -> list[tuple[str, list[bool]]]:
+    """Return what each role may do: (permission in words, [whether each Role has it])."""
+    return [
+        (str(label), [role in PERMISSIONS[perm] for role in Role.values])
+        for perm, label in Perm.choices
+    ]
+
+
+def roles_markdown() -> str:
+    """Return docs/roles.md: the roles table as Markdown (manage.py roles_table writes it)."""
+    head = ["What they may do", *[str(label) for label in Role.labels]]
+    lines = [
+        "# Roles",
+        "",
+        "What each role may do in a practice. Generated from `sodium/roles.py` by",
+        "`python manage.py roles_table`; CI fails when it is stale. Views are gated by these",
+        "permissions only (`role_required(Perm…)`), never by checking a role by name.",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    for label, has in roles_table():
+        lines.append("| " + " | ".join([label, *["yes" if h else "" for h in has]]) + " |")
+    return "\n".join(lines) + "\n"

@@ -23,7 +23,7 @@ from sodium.forms import (
     TeamForm,
 )
 from sodium.models import Practice, Service, Tag, Team, User
-from sodium.roles import Perm, grantable_roles, role_can
+from sodium.roles import Perm, Role, grantable_roles, role_can, roles_table
 from sodium.services import clients as client_services
 from sodium.services import members as member_services
 from sodium.services import practices as practice_services
@@ -91,6 +91,8 @@ def member_list(request: HtmxHttpRequest) -> HttpResponse:
             "form": form,
             "role_choices": grantable_roles(me.role),
             "can_unlock": can_unlock,
+            "roles_table": roles_table(),
+            "role_labels": Role.labels,
         },
     )
 
