@@ -44,14 +44,21 @@ class ImportRefused(Exception):
 
 
 def upload_ledger_file(
-    client: Client, upload: UploadedFile, *, actor: User | None, bank_account=None
+    client: Client,
+    upload: UploadedFile,
+    *,
+    actor: User | None,
+    bank_account=None,
+    as_layout: str = "",
 ) -> LedgerImport:
     """Check and store a ledger file for `client`; return its import, ready or needing mapping.
 
     Refuses (ImportRefused, nothing stored) a file over the size limit, one that is not text
     CSV (binary, a web page), one with no header row, more rows than allowed, or dates in
     two orders. A file in no known layout, or whose dates read both ways, needs mapping
-    unless a mapping remembered for the client, source and header applies.
+    unless a mapping remembered for the client, source and header applies. `as_layout`
+    says what the file is when its header fits more than one layout (layouts.OVERRIDES:
+    bills in Xero's sales-invoice template); a choice its header does not fit is refused.
     """
     name = PurePath(upload.name or "ledger.csv").name[:255]
     _check_bytes(upload, name)
@@ -68,7 +75,7 @@ def upload_ledger_file(
         )
     if bank_account is not None and bank_account.client_id != client.pk:
         raise ImportRefused("That bank account is not one of this client's.")
-    layout = detection.layout
+    layout = _chosen_layout(detection.layout, as_layout, name)
     evidence = _date_evidence(handle, encoding, detection, layout, {})
     if evidence.mixed:
         raise ImportRefused(evidence.mixed_message())
@@ -118,6 +125,18 @@ def upload_ledger_file(
         default_storage.delete(stored)
         raise
     return imp
+
+
+def _chosen_layout(detected: str, chosen: str, name: str) -> str:
+    if not chosen or chosen == detected:
+        return detected
+    if chosen not in layouts.OVERRIDES.get(detected, ()):
+        wanted = layouts.LABELS.get(chosen, "that kind of file")
+        raise ImportRefused(
+            f"{name} has the columns of a {layouts.LABELS[detected]} file, not of {wanted}. "
+            "Choose “Recognise it from its columns”, or upload the right export."
+        )
+    return chosen
 
 
 def _check_bytes(upload: UploadedFile, name: str) -> None:

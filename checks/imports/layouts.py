@@ -56,6 +56,13 @@ DATE_COLUMNS = {
 # What a person maps for a bank file with its own headings.
 MAPPING_FIELDS = ("date", "amount", "debit", "credit", "payee", "description", "reference")
 HEADER_SCAN_ROWS = 30
+# Layouts a person may say a file is instead of what its header suggests: Xero's sales-invoice
+# and bill import templates share their columns, and a bills file with no Type or PaidDate
+# column reads as sales invoices.
+OVERRIDES = {
+    XERO_SALES_INVOICES: frozenset({XERO_BILLS}),
+    XERO_BILLS: frozenset({XERO_SALES_INVOICES}),
+}
 
 
 class NoHeader(ValueError):

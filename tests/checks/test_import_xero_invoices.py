@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from checks import engine
 from checks.imports import layouts as L
 from checks.models import LedgerContact, LedgerImport, Transaction, TransactionLine
 from tests.checks.files import layouts
@@ -132,3 +133,28 @@ class XeroBillImportTests(ImportTestCase):
             invoices(invoice_line("7", "Cable Co", Type="Bill"), header=layouts.XERO_BILLS)
         )
         self.assertEqual(Transaction.objects.filter(client=self.books).count(), 2)
+
+
+class ChosenLayoutTests(ImportTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.load_chart()
+
+    def test_bills_in_the_sales_invoice_template_import_as_bills_when_chosen(self) -> None:
+        data = invoices(invoice_line("B-100", "Paper Supplies", AccountCode="400", Type=""))
+        imp = self.upload(data, as_layout=L.XERO_BILLS)
+        self.assertEqual(imp.layout, L.XERO_BILLS)
+        imp = self.start(imp)
+        self.assertEqual(imp.status, S.DONE, imp.error)
+        bill = Transaction.objects.get(client=self.books)
+        self.assertEqual(bill.kind, Transaction.Kind.BILL)
+
+    def test_without_the_choice_the_same_file_reads_as_sales_invoices(self) -> None:
+        data = invoices(invoice_line("B-100", "Paper Supplies", AccountCode="400", Type=""))
+        self.assertEqual(self.upload(data).layout, L.XERO_SALES_INVOICES)
+
+    def test_a_choice_the_header_does_not_fit_is_refused_and_nothing_is_stored(self) -> None:
+        before = LedgerImport.objects.count()
+        with self.assertRaisesMessage(engine.ImportRefused, "has the columns of a Xero chart"):
+            self.upload(layouts.accounts_file(), as_layout=L.XERO_BILLS)
+        self.assertEqual(LedgerImport.objects.count(), before)
