@@ -493,6 +493,15 @@ def run_import(import_id: int) -> LedgerImport | None:
         return _fail(imp, f"The import stopped with an error, so nothing was imported ({exc}).")
     finally:
         reporter.close()
+        _discard_file(imp)
+
+
+def _discard_file(imp: LedgerImport) -> None:
+    """Delete a finished import's stored file: the ledger holds what it said, and a client's
+    books are not kept twice. A new import needs a new upload."""
+    status = LedgerImport.objects.filter(pk=imp.pk).values_list("status", flat=True).first()
+    if status in (S.DONE, S.FAILED) and imp.stored_name:
+        default_storage.delete(imp.stored_name)
 
 
 def _fail(imp: LedgerImport, message: str, rejected=(), count: int = 0) -> LedgerImport:

@@ -162,3 +162,30 @@ class WriteBatchQueryTests(ImportTestCase):
         # … and the changed ones updated, their old lines deleted and new ones written.
         self.assertEqual(self.queries_for(invoices(5).replace(b"Consulting", b"Advice")), 8)
         self.assertEqual(self.queries_for(invoices(40).replace(b"Consulting", b"Other")), 8)
+
+
+class StoredFileTests(ImportTestCase):
+    def test_a_ready_import_keeps_its_file_and_a_done_one_has_it_deleted(self) -> None:
+        from django.core.files.storage import default_storage
+
+        imp = self.upload(layouts.accounts_file())
+        self.assertTrue(default_storage.exists(imp.stored_name))
+        imp = self.start(imp)
+        self.assertEqual(imp.status, S.DONE)
+        self.assertFalse(default_storage.exists(imp.stored_name))
+
+    def test_a_failed_import_has_its_file_deleted_too(self) -> None:
+        from django.core.files.storage import default_storage
+
+        self.load_chart()
+        bad = self.upload(
+            layouts.csv_bytes(
+                layouts.table(
+                    layouts.XERO_SALES_INVOICES,
+                    invoice_line("INV-1", "Cable Co", AccountCode="999"),
+                )
+            )
+        )
+        bad = self.start(bad)
+        self.assertEqual(bad.status, S.FAILED)
+        self.assertFalse(default_storage.exists(bad.stored_name))
