@@ -112,9 +112,7 @@ def request_check_run(client: Client, *, actor) -> CheckRun:
 
 def _current_run(client: Client) -> CheckRun | None:
     return (
-        CheckRun.objects.filter(
-            practice_id=client.practice_id, client=client, status__in=ACTIVE
-        )
+        CheckRun.objects.filter(practice_id=client.practice_id, client=client, status__in=ACTIVE)
         .order_by("-pk")
         .first()
     )
@@ -214,9 +212,7 @@ def redispatch_stale_runs(now: dt.datetime, limit: int = 500) -> int:
 timers.register_safety_net("checks.stale_runs", redispatch_stale_runs)
 
 
-def run_checks(
-    client: Client, *, actor=None, today=None, run: CheckRun | None = None
-) -> CheckRun:
+def run_checks(client: Client, *, actor=None, today=None, run: CheckRun | None = None) -> CheckRun:
     """Run every built-in check over the client's ledger and return the stored run, done.
 
     Without `run` a new run is stored (in-process: the demo, tests); with `run` (one the
