@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
+import time
 import unittest
 from unittest import mock
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test import TransactionTestCase
 from django.test.utils import CaptureQueriesContext
@@ -35,11 +38,11 @@ from tests.workers.test_celery_worker import (
 R = CheckRun.Status
 
 
-def failing(key: str, message: str = "the ledger could not be read"):
+def failing(key: str, message: str = "the ledger could not be read", error=RuntimeError):
     """The built-in checks with check `key`'s function raising (the edge of a real failure)."""
 
     def boom(client, rules_, today):
-        raise RuntimeError(message)
+        raise error(message)
 
     replaced = tuple(dataclasses.replace(c, run=boom) if c.key == key else c for c in rules.CHECKS)
     return mock.patch.object(rules, "CHECKS", replaced)
@@ -197,6 +200,17 @@ class RunChecksTaskTests(CheckRunTestCase):
         again.refresh_from_db()
         self.assertEqual(again.status, R.DONE)
         self.assertNotEqual(snapshot(self.client_), before)
+
+    def test_a_run_over_its_time_limit_fails_saying_so(self) -> None:
+        run = self.request()
+        with failing("vat", error=SoftTimeLimitExceeded):
+            self.deliver(run)
+        run.refresh_from_db()
+        self.assertEqual(
+            (run.status, run.error),
+            (R.FAILED, "The checks took over 5 minutes and were stopped; nothing was changed."),
+        )
+        self.assertEqual(snapshot(self.client_), [])
 
     def test_a_run_made_in_process_is_stored_done(self) -> None:
         run = runs.run_checks(self.client_)
@@ -414,6 +428,60 @@ class LiveProgressTests(TransactionTestCase):
         done_now, findings = _seen_from_another_connection(run_)
         self.assertEqual(done_now, 9)
         self.assertGreater(findings, 0)
+
+
+@unittest.skipUnless(connection.vendor == "postgresql", "needs PostgreSQL row locks")
+class ConcurrentRequestTests(TransactionTestCase):
+    def test_two_requests_at_once_make_one_run(self) -> None:
+        with scopes_disabled():
+            practice = f.PracticeFactory()
+            client = f.ClientFactory(practice=practice)
+        results: list[object] = []
+
+        def request() -> None:
+            try:
+                with practice_scope(practice):
+                    results.append(runs.request_check_run(client, actor=None).pk)
+            except Exception as exc:  # noqa: BLE001 - the test inspects it
+                results.append(exc)
+            finally:
+                connection.close()
+
+        # Hold the client's lock in another connection: both requests find no run, then wait
+        # for it; released together, the second must find the first one's run.
+        holder = connections.create_connection(DEFAULT_DB_ALIAS)
+        c = sql.Table(type(client))
+        with mock.patch.object(tasks.run_checks_task, "delay") as delay:
+            try:
+                holder.set_autocommit(False)
+                with holder.cursor() as cursor:
+                    cursor.execute(f"SELECT 1 FROM {c} WHERE {c.id} = %s FOR UPDATE", [client.pk])
+                threads = [threading.Thread(target=request) for _ in range(2)]
+                for t in threads:
+                    t.start()
+                deadline = time.monotonic() + 10
+                while _waiting_on_locks() < 2:
+                    assert time.monotonic() < deadline, "the requests did not wait"
+                    time.sleep(0.05)
+                holder.commit()
+            finally:
+                holder.close()
+            for t in threads:
+                t.join(timeout=30)
+                assert not t.is_alive(), "a request hung"
+        self.assertEqual(len(set(results)), 1, results)
+        with scopes_disabled():
+            self.assertEqual(CheckRun.objects.filter(client=client).count(), 1)
+        delay.assert_called_once()
+
+
+def _waiting_on_locks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
 
 
 @pytest.mark.worker
