@@ -17,7 +17,7 @@ from pathlib import PurePath
 import filetype
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -27,8 +27,8 @@ from checks.imports import layouts, reading
 from checks.imports.sources import FileSource
 from checks.imports.writer import ImportFailed, write
 from checks.models import IMPORT_MACHINE, ColumnMapping, LedgerAccount, LedgerImport
-from sodium import sql
 from sodium.models import Client, User
+from sodium.progress import ProgressWriter
 from sodium.uploads import TEXT_MARKUP, find_markup, random_name
 
 logger = logging.getLogger(__name__)
@@ -524,34 +524,23 @@ def _fail(imp: LedgerImport, message: str, rejected=(), count: int = 0) -> Ledge
 class _ProgressReporter:
     """Write `processed_rows` every few thousand lines, outside the import's transaction.
 
-    On PostgreSQL through a second connection (autocommit), so the page sees progress
-    while the import's own transaction is still open; its UPDATE touches only the import
-    row, which the import's transaction does not lock until it finishes. SQLite allows one
-    writer at a time, so there the count is written only at the end.
+    Through `sodium.progress.ProgressWriter`: on PostgreSQL a second connection writes it, so
+    the page sees progress while the import's own transaction is still open; its UPDATE
+    touches only the import row, which the import's transaction does not lock until it
+    finishes. On SQLite the count is written only at the end.
     """
 
     def __init__(self, imp: LedgerImport) -> None:
         self.imp = imp
         self.last = 0
-        self.conn = None
-        self.enabled = connection.vendor == "postgresql"
+        self.writer = ProgressWriter(LedgerImport, imp.pk, imp.practice_id, "processed_rows")
 
     def __call__(self, line: int) -> None:
         done = max(0, line - self.imp.header_line)
-        if not self.enabled or done - self.last < limits.PROGRESS_EVERY:
+        if not self.writer.enabled or done - self.last < limits.PROGRESS_EVERY:
             return
         self.last = done
-        if self.conn is None:
-            self.conn = connections.create_connection(DEFAULT_DB_ALIAS)
-        t = sql.Table(LedgerImport)
-        where, params = sql.scoped(f"WHERE {t.id} = %s", [self.imp.pk], self.imp.practice_id, t)
-        with self.conn.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {t} SET {t.processed_rows} = %s {where}",
-                [min(done, self.imp.total_rows), *params],
-            )
+        self.writer.write(min(done, self.imp.total_rows))
 
     def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+        self.writer.close()

@@ -98,11 +98,13 @@ class CheckSection:
 
 @dataclass
 class ClientHealth:
-    last_run: CheckRun | None
+    last_run: CheckRun | None  # the latest done run
     history: list[HealthScore]
     sections: list[CheckSection]
     last_import: LedgerImport | None
     has_ledger: bool
+    current_run: CheckRun | None = None  # queued or running: the page shows its progress
+    failed_run: CheckRun | None = None  # the latest run, when it failed: the page shows why
 
     @property
     def open_count(self) -> int:
@@ -114,17 +116,29 @@ class ClientHealth:
 
 
 def client_health(practice: Practice, client: Client) -> ClientHealth:
-    """Return what the client's data-health page shows (a fixed number of queries)."""
+    """Return what the client's data-health page shows (a fixed number of queries): the
+    latest done run, a run queued or running, the latest run if it failed, the score's
+    history, the findings per check, the last import."""
     history = list(
         HealthScore.objects.filter(practice=practice, client=client).order_by(
             "-recorded_at", "-pk"
         )[:HISTORY]
     )[::-1]
+    runs = CheckRun.objects.filter(practice=practice, client=client)
     last_run = (
-        CheckRun.objects.filter(practice=practice, client=client, finished_at__isnull=False)
+        runs.filter(status=CheckRun.Status.DONE)
+        .select_related("ran_by")
         .order_by("-started_at", "-pk")
         .first()
     )
+    # The latest run not done: one in progress, or a failure newer than the last done run.
+    # (A failure is never newer than a run in progress: a run is queued only when none is.)
+    other = runs.exclude(status=CheckRun.Status.DONE).order_by("-pk").first()
+    current_run = failed_run = None
+    if other is not None and other.status != CheckRun.Status.FAILED:
+        current_run = other
+    elif other is not None and (last_run is None or other.finished_at > last_run.finished_at):
+        failed_run = other
     by_check: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
     findings = (
         Finding.objects.filter(
@@ -158,7 +172,9 @@ def client_health(practice: Practice, client: Client) -> ClientHealth:
         .first()
     )
     has_ledger = LedgerAccount.objects.filter(practice=practice, client=client).exists()
-    return ClientHealth(last_run, history, sections, last_import, has_ledger)
+    return ClientHealth(
+        last_run, history, sections, last_import, has_ledger, current_run, failed_run
+    )
 
 
 def finding_rows(

@@ -1,7 +1,16 @@
 """Running the data-health checks, and dismissing or restoring what they found.
 
+"Run now" calls `request_check_run(client, actor=…)`: it queues a `CheckRun` (or returns the
+client's run already queued or running) and enqueues `checks.tasks.run_checks_task` once
+that commits. The task claims the run (queued → running, a compare-and-set: a second
+delivery does nothing) and calls `run_checks` for it; the run counts its checks done as it
+goes (`sodium.progress`), and ends done, or failed with a readable error and the findings as
+they were. The sweep's safety net (`redispatch_stale_runs`) enqueues a run left queued over a
+minute again and fails one whose worker died. Statuses move through `CHECK_RUN_MACHINE`.
+
 `run_checks(client)` runs every built-in check the client has on, in one transaction that
-holds the client's row locked (two runs of one client wait for each other):
+holds the client's row locked (two runs of one client wait for each other); called without
+a run (the demo, tests) it stores a new one, done:
 
 1. each check reports its findings (`checks.rules`), with the client's rule overrides and
    exclusions (`ClientCheckSetting`); rules that no longer validate skip that check;
@@ -16,30 +25,49 @@ holds the client's row locked (two runs of one client wait for each other):
 Moves made by a run are compare-and-set updates (`filter(status=old).update(...)`) checked
 against `FINDING_MACHINE`'s table, so a run costs a fixed number of queries per check however
 much it finds. Staff moves (`dismiss_finding`, `restore_finding`) go through the machine one
-row at a time, with an activity event each, and re-score the client's latest run so the score
-shown follows at once.
+row at a time, with an activity event each, and re-score the client's latest done run so the
+score shown follows at once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import time
 from collections import defaultdict
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from checks import rules as builtin
-from checks import scoring
-from checks.models import FINDING_MACHINE, CheckRun, ClientCheckSetting, Finding, HealthScore
+from checks import scoring, tasks
+from checks.models import (
+    CHECK_RUN_MACHINE,
+    FINDING_MACHINE,
+    CheckRun,
+    ClientCheckSetting,
+    Finding,
+    HealthScore,
+)
 from checks.rules.base import MAX_FINDINGS, FindingData, RulesError
-from sodium import activity
+from sodium import activity, timers
 from sodium.models import Client
+from sodium.progress import ProgressWriter
 from sodium.schedules.practice import today_for
 from sodium.tenancy import practice_scope
 
+logger = logging.getLogger(__name__)
 S = Finding.Status
+R = CheckRun.Status
+ACTIVE = (R.QUEUED, R.RUNNING)
+# The sweep enqueues a run left queued this long again (its on_commit publish was lost) …
+REQUEUE_AFTER = dt.timedelta(minutes=1)
+# … and fails one left running past the task's hard time limit: its worker died.
+STALE_RUNNING = dt.timedelta(seconds=tasks.CHECK_RUN_TIME_LIMIT + 60)
 
 
 class FindingError(Exception):
@@ -52,82 +80,254 @@ def _check_move(old: str, new: str) -> None:
         raise FindingError(f"A finding cannot go from {old} to {new}.")
 
 
-def run_checks(client: Client, *, actor=None, today=None) -> CheckRun:
-    """Run every built-in check over the client's ledger and return the stored run.
+def request_check_run(client: Client, *, actor) -> CheckRun:
+    """Queue a run of the checks over the client's ledger and return it ("Run now").
 
-    Writes findings, the run, its health score and one `checks.run` activity event.
+    Returns the client's run already queued or running instead, if there is one (a second
+    click starts nothing). The worker's task (`checks.tasks.run_checks_task`) is enqueued
+    once this commits; the sweep enqueues it again if that publish is lost.
     """
     with practice_scope(client.practice_id), transaction.atomic():
+        # A run in progress is found without waiting for the client's lock, which it holds.
+        current = _current_run(client)
+        if current is not None:
+            return current
+        # Two requests at once: the second waits here, then finds the first one's run.
         Client.objects.select_for_update().filter(pk=client.pk).first()
-        today = today or today_for(client.practice)
+        current = _current_run(client)
+        if current is not None:
+            return current
         run = CheckRun.objects.create(
-            practice_id=client.practice_id, client=client, run_date=today, ran_by=actor
-        )
-        settings = {
-            s.check_key: s
-            for s in ClientCheckSetting.objects.filter(
-                practice_id=client.practice_id, client=client
-            )
-        }
-        counts: dict[str, dict[str, Any]] = {}
-        found: dict[str, list[FindingData]] = {}
-        ran = []
-        for check in builtin.CHECKS:
-            setting = settings.get(check.key)
-            if setting is not None and not setting.enabled:
-                counts[check.key] = {"skipped": "switched off"}
-                continue
-            try:
-                rules = (
-                    check.rules_class.from_settings(setting.rules, setting.exclusions)
-                    if setting is not None
-                    else check.default_rules()
-                )
-            except RulesError as exc:
-                counts[check.key] = {"skipped": "rules do not validate", "errors": exc.errors}
-                continue
-            started = time.perf_counter()
-            results = check.run(client, rules, today)
-            unique = list({f.fingerprint: f for f in results}.values())
-            counts[check.key] = {
-                "found": min(len(unique), MAX_FINDINGS),
-                "truncated": len(unique) > MAX_FINDINGS,
-                "ms": round((time.perf_counter() - started) * 1000),
-            }
-            found[check.key] = unique[:MAX_FINDINGS]
-            ran.append(check)
-        _store(client, run, found, counts)
-        open_counts = _open_counts(client)
-        weights = scoring.weights(ran)
-        run.score = scoring.score(open_counts, weights)
-        for key, tally in counts.items():
-            tally["open"] = sum(open_counts.get(key, {}).values())
-        run.counts = counts
-        run.finished_at = timezone.now()
-        run.save(update_fields=["score", "counts", "finished_at"])
-        HealthScore.objects.create(
             practice_id=client.practice_id,
             client=client,
-            run=run,
-            score=run.score,
-            band=scoring.band(run.score),
+            status=R.QUEUED,
+            run_date=today_for(client.practice),
+            ran_by=actor,
+            checks_total=len(builtin.CHECKS),
         )
-        new = sum(c.get("new", 0) for c in counts.values())
-        resolved = sum(c.get("resolved", 0) for c in counts.values())
-        activity.record(
-            practice=client.practice_id,
-            actor=actor,
-            actor_label="" if actor else "System",
-            verb="checks.run",
-            summary=(
-                f"Data-health checks: score {run.score} ({scoring.band(run.score)}), "
-                f"{new} new, {resolved} resolved"
-            ),
-            client=client,
-            obj=run,
-            data={"score": run.score, "new": new, "resolved": resolved},
-        )
+        pk, practice_id = run.pk, run.practice_id
+        transaction.on_commit(lambda: tasks.run_checks_task.delay(pk, practice_id))
     return run
+
+
+def _current_run(client: Client) -> CheckRun | None:
+    return (
+        CheckRun.objects.filter(practice_id=client.practice_id, client=client, status__in=ACTIVE)
+        .order_by("-pk")
+        .first()
+    )
+
+
+def run_requested_checks(run_id: int) -> CheckRun | None:
+    """Run the checks of a queued run (the task's work); return the run, done or failed.
+
+    The run is claimed queued → running with a compare-and-set, so another delivery of the
+    task finds it claimed (or finished) and does nothing. A failure rolls the run's work
+    back (findings and score as they were) and stores the run failed with a readable error.
+    Must run inside the run's practice scope and outside a transaction, so the progress
+    written while the checks run can be seen.
+    """
+    run = CheckRun.objects.filter(pk=run_id).select_related("client__practice", "ran_by").first()
+    if run is None or run.status != R.QUEUED:
+        return run
+    _check_run_move(R.QUEUED, R.RUNNING)
+    now = timezone.now()
+    claimed = CheckRun.objects.filter(pk=run.pk, status=R.QUEUED).update(
+        status=R.RUNNING, started_at=now, checks_done=0
+    )
+    if not claimed:
+        return run
+    run.status, run.started_at, run.checks_done = R.RUNNING, now, 0
+    try:
+        return run_checks(run.client, actor=run.ran_by, today=run.run_date, run=run)
+    except SoftTimeLimitExceeded:
+        minutes = tasks.CHECK_RUN_SOFT_TIME_LIMIT // 60
+        return _fail_run(
+            run, f"The checks took over {minutes} minutes and were stopped; nothing was changed."
+        )
+    except Exception as exc:  # noqa: BLE001 - any failure leaves the findings as they were
+        logger.exception("check run %s failed", run.pk)
+        return _fail_run(
+            run,
+            "The checks stopped with an error, so nothing was changed "
+            f"({str(exc) or type(exc).__name__}).",
+        )
+
+
+def _check_run_move(old: str, new: str) -> None:
+    # The worker's claim is a compare-and-set update; it follows the machine's table.
+    if new not in CHECK_RUN_MACHINE.allowed(old):  # pragma: no cover - the table says so
+        raise CHECK_RUN_MACHINE.error(f"A check run cannot go from {old} to {new}.")
+
+
+def _fail_run(run: CheckRun, message: str) -> CheckRun:
+    with practice_scope(run.practice_id), transaction.atomic():
+        run = CHECK_RUN_MACHINE.lock(run)
+        if run.status not in ACTIVE:
+            return run  # finished meanwhile (the sweep failed it, or it was done)
+        run.error, run.finished_at = message, timezone.now()
+        return CHECK_RUN_MACHINE.transition(
+            run,
+            to=R.FAILED,
+            actor=None,
+            note=message[:120],
+            fields=["error", "finished_at"],
+            locked=True,
+        )
+
+
+def redispatch_stale_runs(now: dt.datetime, limit: int = 500) -> int:
+    """Enqueue runs left queued over a minute again, and fail runs left running past the
+    task's time limit (their worker died); return how many (the sweep's safety net).
+
+    Enqueueing twice is harmless: the task claims a run once.
+    """
+    # Cross-tenant by design: the sweep serves every practice; the task and `_fail_run`
+    # open each run's own practice scope.
+    with scopes_disabled():
+        queued = list(
+            CheckRun.objects.filter(status=R.QUEUED, started_at__lte=now - REQUEUE_AFTER)
+            .order_by("started_at")
+            .values_list("pk", "practice_id")[:limit]
+        )
+        dead = list(
+            CheckRun.objects.filter(status=R.RUNNING, started_at__lte=now - STALE_RUNNING)
+            .order_by("started_at")
+            .values_list("pk", "practice_id")[:limit]
+        )
+    for pk, practice_id in queued:
+        tasks.run_checks_task.delay(pk, practice_id)
+    for pk, practice_id in dead:
+        with practice_scope(practice_id):
+            run = CheckRun.objects.filter(pk=pk).first()
+        if run is not None:
+            _fail_run(
+                run,
+                "The worker running the checks stopped, so nothing was changed. "
+                "Run the checks again.",
+            )
+    return len(queued) + len(dead)
+
+
+timers.register_safety_net("checks.stale_runs", redispatch_stale_runs)
+
+
+def run_checks(client: Client, *, actor=None, today=None, run: CheckRun | None = None) -> CheckRun:
+    """Run every built-in check over the client's ledger and return the stored run, done.
+
+    Without `run` a new run is stored (in-process: the demo, tests); with `run` (one the
+    worker claimed, running) that run is filled, its `checks_done` written after each check
+    through `sodium.progress.ProgressWriter` so the page shows progress. Writes findings,
+    the run, its health score and one `checks.run` activity event in one transaction: an
+    exception changes nothing and propagates.
+    """
+    progress = None
+    if run is not None:
+        progress = ProgressWriter(CheckRun, run.pk, client.practice_id, "checks_done")
+    try:
+        with practice_scope(client.practice_id), transaction.atomic():
+            return _run_checks(client, actor, today, run, progress)
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+def _run_checks(
+    client: Client, actor, today, run: CheckRun | None, progress: ProgressWriter | None
+) -> CheckRun:
+    Client.objects.select_for_update().filter(pk=client.pk).first()
+    if run is None:
+        today = today or today_for(client.practice)
+        run = CheckRun.objects.create(
+            practice_id=client.practice_id,
+            client=client,
+            status=R.RUNNING,
+            run_date=today,
+            ran_by=actor,
+            checks_total=len(builtin.CHECKS),
+        )
+    today = today or run.run_date
+    settings = {
+        s.check_key: s
+        for s in ClientCheckSetting.objects.filter(practice_id=client.practice_id, client=client)
+    }
+    counts: dict[str, dict[str, Any]] = {}
+    found: dict[str, list[FindingData]] = {}
+    ran = []
+    for done, check in enumerate(builtin.CHECKS, start=1):
+        if _run_check(check, settings.get(check.key), client, today, counts, found):
+            ran.append(check)
+        if progress is not None:
+            progress.write(done)
+    _store(client, run, found, counts)
+    open_counts = _open_counts(client)
+    weights = scoring.weights(ran)
+    # Locked only now: the progress above writes to this row from another connection.
+    run = CHECK_RUN_MACHINE.lock(run)
+    run.score = scoring.score(open_counts, weights)
+    for key, tally in counts.items():
+        tally["open"] = sum(open_counts.get(key, {}).values())
+    run.counts = counts
+    run.finished_at = timezone.now()
+    run.checks_total = run.checks_done = len(builtin.CHECKS)
+    # The `checks.run` event below records the run; the machine's own would repeat it.
+    run = CHECK_RUN_MACHINE.transition(
+        run,
+        to=R.DONE,
+        actor=actor,
+        fields=["score", "counts", "finished_at", "checks_total", "checks_done"],
+        locked=True,
+        record=False,
+    )
+    run.health_score = HealthScore.objects.create(
+        practice_id=client.practice_id,
+        client=client,
+        run=run,
+        score=run.score,
+        band=scoring.band(run.score),
+    )
+    new = sum(c.get("new", 0) for c in counts.values())
+    resolved = sum(c.get("resolved", 0) for c in counts.values())
+    activity.record(
+        practice=client.practice_id,
+        actor=actor,
+        actor_label="" if actor else "System",
+        verb="checks.run",
+        summary=(
+            f"Data-health checks: score {run.score} ({scoring.band(run.score)}), "
+            f"{new} new, {resolved} resolved"
+        ),
+        client=client,
+        obj=run,
+        data={"score": run.score, "new": new, "resolved": resolved},
+    )
+    return run
+
+
+def _run_check(check, setting, client: Client, today, counts, found) -> bool:
+    """Run one check into `counts` and `found`; return whether it ran (not skipped)."""
+    if setting is not None and not setting.enabled:
+        counts[check.key] = {"skipped": "switched off"}
+        return False
+    try:
+        rules = (
+            check.rules_class.from_settings(setting.rules, setting.exclusions)
+            if setting is not None
+            else check.default_rules()
+        )
+    except RulesError as exc:
+        counts[check.key] = {"skipped": "rules do not validate", "errors": exc.errors}
+        return False
+    started = time.perf_counter()
+    results = check.run(client, rules, today)
+    unique = list({f.fingerprint: f for f in results}.values())
+    counts[check.key] = {
+        "found": min(len(unique), MAX_FINDINGS),
+        "truncated": len(unique) > MAX_FINDINGS,
+        "ms": round((time.perf_counter() - started) * 1000),
+    }
+    found[check.key] = unique[:MAX_FINDINGS]
+    return True
 
 
 def _store(client: Client, run: CheckRun, found: dict[str, list[FindingData]], counts) -> None:
@@ -210,7 +410,7 @@ def _open_counts(client: Client) -> dict[str, dict[str, int]]:
 def rescore(client: Client) -> CheckRun | None:
     """Re-score the client's latest run from its open findings now (after a dismissal)."""
     run = (
-        CheckRun.objects.filter(practice_id=client.practice_id, client=client)
+        CheckRun.objects.filter(practice_id=client.practice_id, client=client, status=R.DONE)
         .select_related("health_score")
         .order_by("-started_at", "-id")
         .first()

@@ -2,6 +2,7 @@
 the data-health checks found (`findings`)."""
 
 from checks.models.findings import (
+    CHECK_RUN_MACHINE,
     FINDING_MACHINE,
     CheckRun,
     ClientCheckSetting,
@@ -20,6 +21,7 @@ from checks.models.ledger import (
 )
 
 __all__ = [
+    "CHECK_RUN_MACHINE",
     "FINDING_MACHINE",
     "CheckRun",
     "ClientCheckSetting",

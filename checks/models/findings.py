@@ -1,6 +1,9 @@
 """What the data-health checks found: runs, findings, health scores, per-client settings.
 
 A `CheckRun` is one run of every built-in check over one client's ledger (`checks.runs`).
+"Run now" queues one for a worker (`request_check_run`); it moves through `CHECK_RUN_MACHINE`
+(queued → running → done / failed) and counts the checks done as it goes, for the page's
+progress bar. A run made in-process (`run_checks(client)`) is stored done.
 Each flagged thing is a `Finding`, keyed by (client, check, fingerprint): the fingerprint
 names what it concerns ("contact:42", "duplicate:tx:17,tx:29"), so the next run finds the
 same row again and a dismissed finding stays dismissed. Its status moves only through
@@ -23,8 +26,19 @@ from sodium.tenancy import TenantManager
 class CheckRun(models.Model):
     """One run of the built-in checks over a client's ledger."""
 
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="check_runs")
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    # When it was requested, then when a worker claimed it (the sweep's staleness counts
+    # from here in both states).
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     # The practice's day the run was for (its "today": windows and ages count from it).
@@ -36,6 +50,10 @@ class CheckRun(models.Model):
     # {check key: {"found": n, "open": n, "dismissed": n, "new": n, "resolved": n,
     #  "truncated": bool, "ms": n}}
     counts = models.JSONField(default=dict, blank=True)
+    # Progress: the built-in checks to go through and how many are done (skipped ones count).
+    checks_total = models.PositiveSmallIntegerField(default=0)
+    checks_done = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)  # why a failed run failed, for the page
 
     objects = TenantManager()
 
@@ -99,6 +117,29 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+_R = CheckRun.Status
+CHECK_RUN_MACHINE = Machine(
+    name="data-health check run",
+    model=CheckRun,
+    table={
+        _R.QUEUED: {_R.RUNNING, _R.FAILED},
+        _R.RUNNING: {_R.DONE, _R.FAILED},
+        _R.DONE: set(),
+        _R.FAILED: set(),
+    },
+    verb="check_run.status",
+    subject=lambda run: {"practice": run.practice_id, "client": run.client},
+    description=(
+        "One run of the built-in checks over a client's ledger. Run now queues it; a worker "
+        "claims it (a compare-and-set, so a second delivery does nothing) and runs every check "
+        "in one transaction, counting the checks done for the page; it ends done, or failed "
+        "with the error and the findings as they were. The sweep enqueues a run left queued "
+        "over a minute again, and fails one left running past the task's time limit (its "
+        "worker died). A run made in-process is stored done; `checks.run` records a done run."
+    ),
+)
 
 
 _F = Finding.Status

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from checks import queries, runs
 from checks.scoring import __doc__ as SCORING_DOC
@@ -52,23 +53,32 @@ def _page_context(request: HtmxHttpRequest, client) -> dict:
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 @role_required(Perm.VIEW_PRACTICE)
 def client_health(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
+    """The client's data-health page; for htmx, the run's progress (the partial polls it).
+
+    Once no run is in progress the poll answers with HX-Refresh, so the page reloads with
+    the run's results (or its error).
+    """
     client = queries.get_client(request.practice, client_id)
-    return render(request, PAGE, _page_context(request, client))
+    context = _page_context(request, client)
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, f"{PAGE}#check-run", context)
+        if context["health"].current_run is None:
+            response["HX-Refresh"] = "true"
+        return response
+    return render(request, PAGE, context)
 
 
 @require_POST
 @role_required(Perm.WORK_CHECKS)
 def run_now(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
+    """Queue a run of the checks (or find the one in progress) and show its progress."""
     client = queries.get_client(request.practice, client_id)
-    run = runs.run_checks(client, actor=request.user)
-    new = sum(c.get("new", 0) for c in run.counts.values())
-    messages.success(
-        request,
-        f"Ran {len(run.counts)} checks: score {run.score} ({BAND_WORDS[run.health_score.band]}),"
-        f" {new} new finding{'' if new == 1 else 's'}.",
-    )
+    runs.request_check_run(client, actor=request.user)
+    if request.htmx:
+        return render(request, f"{PAGE}#check-run", _page_context(request, client))
     return redirect("checks:client-health", client_id=client.pk)
 
 
