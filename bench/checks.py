@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import gc
 import json
 import os
 import random
@@ -696,7 +697,13 @@ def import_child(db: str, path: str, label: str) -> None:
                           name=f"Sales {i}", type=LedgerAccount.Type.REVENUE)
             for i in range(10)
         )  # fmt: skip
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # Django's start-up peaks above what an import needs, so the peak so far is reset (Linux:
+    # clear_refs 5 resets VmHWM, which ru_maxrss reports) and the baseline is the RSS now.
+    gc.collect()
+    reset = _reset_peak_rss()
+    baseline = (
+        _rss_mb("VmRSS") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    )
     size = os.path.getsize(path)
     with practice_scope(practice), open(path, "rb") as handle:
         start = time.perf_counter()
@@ -720,6 +727,7 @@ def import_child(db: str, path: str, label: str) -> None:
                 "upload_seconds": uploaded - start,
                 "baseline_mb": baseline,
                 "peak_mb": peak,
+                "peak_reset": reset,
                 "lines": lines,
                 "transactions": imp.created_count,
                 "bytes": size,
@@ -727,6 +735,23 @@ def import_child(db: str, path: str, label: str) -> None:
         ),
         flush=True,
     )
+
+
+def _reset_peak_rss() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def _rss_mb(field: str) -> float:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise LookupError(field)
 
 
 def run_import_child(db: str, n_lines: int, tmp: Path) -> dict:
@@ -754,7 +779,9 @@ def main() -> None:
     parser.add_argument("--import-lines", type=int, default=100_000)
     parser.add_argument("--list-clients", type=int, default=200)
     parser.add_argument("--requests", type=int, default=30)
-    parser.add_argument("--import-child", nargs=2, metavar=("PATH", "LABEL"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--import-child", nargs=2, metavar=("PATH", "LABEL"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     os.environ.setdefault("SODIUM_ALLOWED_HOSTS", "testserver")
     os.environ.setdefault("SODIUM_DB_CONN_MAX_AGE", "60")
@@ -811,6 +838,8 @@ def main() -> None:
     report(f"import_{args.import_lines // 1000}k_upload_s", big_import["upload_seconds"], "s")
     report("import_baseline_rss_mb", big_import["baseline_mb"], "MB")
     report("import_peak_rss_mb", big_import["peak_mb"], "MB")
+    if not big_import["peak_reset"]:
+        print("# peak RSS could not be reset: both figures include start-up", file=sys.stderr)
     small = run_import_child(args.db, 20_000, tmp)
     report("import_20k_lines_s", small["seconds"], "s")
     report("import_20k_baseline_rss_mb", small["baseline_mb"], "MB")
