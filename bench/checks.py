@@ -430,8 +430,10 @@ def build_ledger(practice, client, today: dt.date, n_lines: int) -> dict:
     _lock_dates(practice, client, today)
     with connection.cursor() as cur:
         cur.execute(
-            "ANALYZE checks_transaction, checks_transactionline, checks_bankstatementline, "
-            "checks_ledgeraccount, checks_ledgercontact"
+            # What autovacuum does in production (it is off on some development servers):
+            # statistics, and the visibility map that index-only scans need.
+            "VACUUM (ANALYZE) checks_transaction, checks_transactionline, "
+            "checks_bankstatementline, checks_ledgeraccount, checks_ledgercontact"
         )
     return {"unreconciled": unreconciled, "special_transactions": special, "twins": len(twins)}
 
@@ -717,7 +719,8 @@ def import_child(db: str, path: str, label: str) -> None:
         imp = engine.run_import(imp.pk)
         elapsed = time.perf_counter() - start
         lines = TransactionLine.objects.filter(client=client).count()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _rss_mb("VmHWM") if reset else maxrss
     if imp.status != LedgerImport.Status.DONE:
         raise SystemExit(f"the import ended {imp.status}: {imp.error}")
     print(
@@ -728,6 +731,7 @@ def import_child(db: str, path: str, label: str) -> None:
                 "baseline_mb": baseline,
                 "peak_mb": peak,
                 "peak_reset": reset,
+                "ru_maxrss_mb": maxrss,
                 "lines": lines,
                 "transactions": imp.created_count,
                 "bytes": size,
