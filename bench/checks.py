@@ -8,9 +8,13 @@
   import_100k_lines_s         a 100,000-line Xero sales-invoice export through the real path
                               (upload_ledger_file → start_import → run_import, the worker's
                               task run in-process) for a fresh client (budget < 15 s)
-  import_baseline_rss_mb      the importing child process's peak RSS before the import
-  import_peak_rss_mb          its peak RSS after the 100,000-line import
+  import_baseline_rss_mb      the importing child process's RSS just before the import
+                              (Django set up; its peak RSS is then reset: Linux clear_refs)
+  import_peak_rss_mb          its peak RSS during the 100,000-line import (VmHWM)
   import_20k_peak_rss_mb      the same for a 20,000-line file (flat memory: about the same)
+                              The worker's task runs in-process: start_import's on-commit
+                              `.delay` is replaced, so nothing reaches a broker, and
+                              engine.run_import runs as the task would.
   health_page_median_ms       the client's Data health page, 30 requests after warm-up
                               (budget < 50 ms)
   health_page_queries         the queries that page runs
@@ -22,7 +26,8 @@ Creates and drops its own database (`--db`). The ledger is generated with set-ba
 (INSERT … SELECT over generate_series): a chart of 150 accounts (bank, suspense, directors'
 loan, PAYE / wages / pension control), 2,000 customers and suppliers, three years of
 invoices, bills, credit notes, bank payments and journals, about 100,000 statement lines,
-lock dates, and planted problems so every check finds something.
+lock dates, and planted problems so every check finds something; then VACUUM (ANALYZE), as
+autovacuum leaves a table at rest (index-only scans need its visibility map).
 """
 
 from __future__ import annotations
