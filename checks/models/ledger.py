@@ -149,6 +149,15 @@ class Transaction(_ClientRow):
         indexes = [
             models.Index(fields=["client", "kind", "date"]),
             models.Index(fields=["client", "contact", "date"]),
+            # The duplicate-transactions check reads this in order, index-only (status too).
+            models.Index(
+                fields=["practice", "client", "contact", "kind", "total", "date", "id", "status"],
+                name="ledger_tx_duplicates",
+            ),
+            # The dormant-accounts check: a bank account's latest transaction.
+            models.Index(
+                fields=["practice", "client", "bank_account", "date"], name="ledger_tx_bank_date"
+            ),
         ]
         ordering = ["date", "id"]
 
@@ -214,7 +223,14 @@ class BankStatementLine(_ClientRow):
                 fields=["client", "bank_account", "source_key"], name="ledger_statement_line_once"
             )
         ]
-        indexes = [models.Index(fields=["client", "bank_account", "reconciled", "date"])]
+        indexes = [
+            models.Index(fields=["client", "bank_account", "reconciled", "date"]),
+            # The dormant-accounts check: a bank account's latest statement line.
+            models.Index(
+                fields=["practice", "client", "bank_account", "date"],
+                name="ledger_statement_bank_date",
+            ),
+        ]
         ordering = ["date", "id"]
 
     def __str__(self) -> str:
