@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('checks', '0003_import_encoding_header_line'),
+        ('checks', '0004_check_run_status'),
     ]
 
     operations = [
