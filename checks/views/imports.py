@@ -22,7 +22,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from checks import engine, queries
 from checks.imports import layouts, reading
-from checks.models import LedgerImport
+from checks.models import LedgerAccount, LedgerImport, Transaction
 from sodium.roles import Perm, role_can
 from sodium.statemachine import InvalidTransition
 from sodium.tenancy import role_required
@@ -60,17 +60,25 @@ DATE_ORDERS = [
     (reading.DMY, "Day first (DD/MM/YYYY): 03/04/2026 is 3 April"),
     (reading.MDY, "Month first (MM/DD/YYYY): 03/04/2026 is 4 March"),
 ]
-# Preview columns: the typed record's fields as the page names them (others are hidden).
+# Preview columns, in this order: the typed record's fields as the page names them (a
+# record's other fields, such as its source key, are not shown).
 FIELD_LABELS = {
-    "code": "Code", "name": "Name", "type": "Type", "tax_code": "Tax code",
-    "description": "Description", "is_system": "System", "archived": "Archived",
-    "account_number": "Account no.", "email": "Email", "kind": "Kind", "number": "Number",
-    "date": "Date", "due_date": "Due", "contact_name": "Contact", "reference": "Reference",
-    "lines": "Lines", "total": "Total", "tax_total": "VAT", "amount_due": "Amount due",
-    "currency": "Currency", "status": "Status", "bank_account_code": "Bank account",
-    "amount": "Amount", "payee": "Payee", "cheque_number": "Cheque no.",
-    "lock_date": "Lock date",
+    "code": "Code", "name": "Name", "type": "Type", "tax_code": "Tax code", "kind": "Kind",
+    "number": "Number", "contact_name": "Contact", "date": "Date", "due_date": "Due",
+    "amount": "Amount", "payee": "Payee", "description": "Description",
+    "reference": "Reference", "cheque_number": "Cheque no.", "lines": "Lines",
+    "total": "Total", "tax_total": "VAT", "amount_due": "Amount due", "currency": "Currency",
+    "status": "Status", "bank_account_code": "Bank account", "account_number": "Account no.",
+    "email": "Email", "is_system": "System", "archived": "Archived", "lock_date": "Lock date",
 }  # fmt: skip
+
+
+# Coded values shown in words.
+CHOICE_WORDS = {
+    "type": dict(LedgerAccount.Type.choices),
+    "kind": dict(Transaction.Kind.choices),
+    "status": dict(Transaction.Status.choices),
+}
 
 
 # --- forms -----------------------------------------------------------------------------------
@@ -107,13 +115,18 @@ class MappingForm(forms.Form):
             guesses = _guess_columns(imp, headers)
             for key in layouts.MAPPING_FIELDS:
                 label, help_text, _ = MAPPING_LABELS[key]
-                self.fields[f"map_{key}"] = forms.ChoiceField(
+                field = forms.ChoiceField(
                     label=label,
                     choices=choices,
-                    required=False,
+                    required=key == "date",
                     help_text=help_text,
                     initial=guesses.get(key, ""),
+                    error_messages={"required": "Choose the column that holds each date."},
                 )
+                # Amount, or Money out with Money in: one of the two is needed (the engine
+                # checks which); the page marks neither "optional".
+                field.conditional = key in ("amount", "debit", "credit")
+                self.fields[f"map_{key}"] = field
         if "date_format" in needs:
             # With the columns still to choose, the dates may yet decide the order themselves.
             self.fields["date_format"] = forms.ChoiceField(
@@ -165,7 +178,7 @@ def _can_work(request: HtmxHttpRequest) -> bool:
     return role_can(getattr(request.membership, "role", None), Perm.WORK_CHECKS)
 
 
-def _render_page(request: HtmxHttpRequest, client, form: UploadForm, status: int = 200):
+def _render_page(request: HtmxHttpRequest, client, form: UploadForm) -> HttpResponse:
     imports = queries.imports_for_client(request.practice, client)
     for imp in imports:
         imp.layout_label = layouts.LABELS.get(imp.layout, imp.layout)
@@ -178,9 +191,8 @@ def _render_page(request: HtmxHttpRequest, client, form: UploadForm, status: int
             "imports": imports,
             "accepted": ACCEPTED,
             "can_work": _can_work(request),
-            "has_bank_accounts": bool(form.fields["bank_account"].queryset),
+            "has_bank_accounts": form.fields["bank_account"].queryset.exists(),
         },
-        status=status,
     )
 
 
@@ -235,7 +247,10 @@ def _detail_context(request: HtmxHttpRequest, client, imp: LedgerImport, mapping
     context = _status_context(request, client, imp)
     context["layout_label"] = layouts.LABELS.get(imp.layout, imp.layout)
     if imp.status in (S.NEEDS_MAPPING, S.READY):
-        shown = engine.preview(imp, n=PREVIEW_ROWS)
+        shown = _preview(imp)
+        if shown is None:
+            context["missing"] = True
+            return context
         context["preview"] = shown
         context["raw_width"] = len(shown.headers)
         if imp.status == S.NEEDS_MAPPING:
@@ -249,6 +264,7 @@ def _detail_context(request: HtmxHttpRequest, client, imp: LedgerImport, mapping
         else:
             columns, rows = preview_table(shown.rows)
             context["columns"], context["rows"] = columns, rows
+            context["has_dates"] = imp.layout in (*layouts.DATE_COLUMNS, layouts.MAPPED_BANK)
             context["preview_errors"] = sum(1 for r in rows if r["error"])
             # Rows the writer refuses (an unknown account code) show only once imported: a
             # failed import of this same file offers the good rows too.
@@ -261,6 +277,14 @@ def _detail_context(request: HtmxHttpRequest, client, imp: LedgerImport, mapping
                 None,
             )
     return context
+
+
+def _preview(imp: LedgerImport) -> engine.Preview | None:
+    """The file's first rows, or None when its stored copy cannot be read any more."""
+    try:
+        return engine.preview(imp, n=PREVIEW_ROWS)
+    except (OSError, engine.ImportRefused):
+        return None
 
 
 @vary_on_headers("HX-Request")
@@ -285,7 +309,9 @@ def import_mapping(request: HtmxHttpRequest, client_id: int, import_id: int) -> 
     if imp.status != S.NEEDS_MAPPING:
         messages.error(request, "This file's columns are set already.")
         return HttpResponseClientRedirect(detail) if request.htmx else redirect(detail)
-    shown = engine.preview(imp, n=PREVIEW_ROWS)
+    shown = _preview(imp)
+    if shown is None:
+        return HttpResponseClientRedirect(detail) if request.htmx else redirect(detail)
     form = MappingForm(
         request.POST,
         imp=imp,
@@ -355,7 +381,7 @@ def preview_table(rows: list[engine.PreviewRow]) -> tuple[list[str], list[dict]]
     keys = [k for k in FIELD_LABELS if any(_filled(r.values.get(k)) for r in rows)]
     shown = []
     for row in rows:
-        cells = [_cell(row.values.get(k)) for k in keys] if not row.error else []
+        cells = [_cell(k, row.values.get(k)) for k in keys] if not row.error else []
         error = _reason(row.error) if row.error else ""
         shown.append({"line": _lines(row.line, row.last_line), "cells": cells, "error": error})
     return [FIELD_LABELS[k] for k in keys] or ["Row"], shown
@@ -376,9 +402,11 @@ def _filled(value) -> bool:
     return value not in (None, "", False, (), [])
 
 
-def _cell(value) -> str:
+def _cell(key: str, value) -> str:
     if value is None or value == "":
         return "—"
+    if key in CHOICE_WORDS and isinstance(value, str):
+        return CHOICE_WORDS[key].get(value, value)
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, Decimal):

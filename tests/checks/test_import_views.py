@@ -173,7 +173,7 @@ class MappingTests(ImportViewsTestCase):
         self.assertContains(r, 'name="date_format"')
         self.assertContains(r, 'name="remember" id="id_remember" checked')
         # The raw rows beneath, so the person can see what each column holds.
-        self.assertContains(r, "<th scope=\"col\">Memo</th>")
+        self.assertContains(r, '<th scope="col">Memo</th>')
         self.assertContains(r, "<td>Returned goods</td>")
 
         r = self.client.post(self.url("mapping", imp), MAPPING)
@@ -292,6 +292,10 @@ class BadRowsTests(ImportViewsTestCase):
         self.assertContains(self.client.get(self.url("detail", failed)), "unknown account code 999")
         again = self.uploaded(data, "invoices.csv")
         r = self.client.get(self.url("detail", again))
+        # Each invoice as it will be read: its kind in words, contact, lines and total.
+        for cell in ("Sales invoice", "INV-1", "Cable Co", "25 Sep 2026", "200: 100.00",
+                     "999: 100.00", "120.00"):  # fmt: skip
+            self.assertContains(r, f"<td>{cell}</td>")
         self.assertContains(r, "1 row could not be")
         self.assertContains(r, 'name="import_good_rows"')
         imp = self.post_start(again, import_good_rows="on")
@@ -346,6 +350,12 @@ class ProgressAndCancelTests(ImportViewsTestCase):
         self.assertContains(self.client.get(self.url("detail", imp)), "Nothing of this file")
         r = self.client.post(self.url("start", imp), follow=True)
         self.assertContains(r, "imported or cancelled already")
+
+    def test_a_ready_import_whose_file_has_gone_says_so(self) -> None:
+        imp = self.uploaded(layouts.accounts_file())
+        default_storage.delete(imp.stored_name)
+        r = self.client.get(self.url("detail", imp))
+        self.assertContains(r, "The uploaded file is no longer here")
 
     def test_a_finished_import_cannot_be_cancelled(self) -> None:
         imp = self.post_start(self.uploaded(layouts.accounts_file()))
