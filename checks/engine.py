@@ -544,3 +544,19 @@ class _ProgressReporter:
 
     def close(self) -> None:
         self.writer.close()
+
+
+# --- cancelling ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def cancel_import(imp: LedgerImport, *, actor: User | None) -> LedgerImport:
+    """Cancel an import that has not started and delete its stored file; return it.
+
+    The file is deleted once the cancel commits (a rolled-back cancel keeps it). Raises
+    InvalidTransition once the import is importing or finished.
+    """
+    imp = IMPORT_MACHINE.transition(imp, to=S.CANCELLED, actor=actor)
+    stored = imp.stored_name
+    transaction.on_commit(lambda: default_storage.delete(stored))
+    return imp

@@ -220,3 +220,32 @@ def score_points(history: list[HealthScore], width: int = 240, height: int = 60)
         f"{round(i * step, 1)},{round(height - height * h.score / 100, 1)}"
         for i, h in enumerate(history)
     )
+
+
+# --- ledger imports --------------------------------------------------------------------------
+
+
+def get_import(practice: Practice, client: Client, import_id: int) -> LedgerImport:
+    """Return the client's import `import_id`; Http404 for another client's or practice's."""
+    return get_object_or_404(
+        LedgerImport.objects.filter(practice=practice, client=client).select_related(
+            "bank_account", "created_by"
+        ),
+        pk=import_id,
+    )
+
+
+def imports_for_client(practice: Practice, client: Client, limit: int = 20) -> list[LedgerImport]:
+    """Return the client's latest imports, newest first, with who uploaded each (one query)."""
+    return list(
+        LedgerImport.objects.filter(practice=practice, client=client)
+        .select_related("created_by")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def bank_accounts_for_client(practice: Practice, client: Client):
+    """Return the client's bank accounts (not archived), by code: a bank statement's choices."""
+    return LedgerAccount.objects.filter(
+        practice=practice, client=client, type=LedgerAccount.Type.BANK, archived=False
+    ).order_by("code")

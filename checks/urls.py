@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from checks.views import health, library
+from checks.views import health, imports, library
 
 app_name = "checks"
 
@@ -28,5 +28,26 @@ urlpatterns = [
         "clients/<int:client_id>/findings/<int:finding_id>/restore/",
         health.finding_restore,
         name="finding-restore",
+    ),
+    path("clients/<int:client_id>/import/", imports.client_import, name="client-import"),
+    path(
+        "clients/<int:client_id>/imports/<int:import_id>/",
+        imports.import_detail,
+        name="import-detail",
+    ),
+    path(
+        "clients/<int:client_id>/imports/<int:import_id>/mapping/",
+        imports.import_mapping,
+        name="import-mapping",
+    ),
+    path(
+        "clients/<int:client_id>/imports/<int:import_id>/start/",
+        imports.import_start,
+        name="import-start",
+    ),
+    path(
+        "clients/<int:client_id>/imports/<int:import_id>/cancel/",
+        imports.import_cancel,
+        name="import-cancel",
     ),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -42,14 +43,18 @@ def health_list(request: HtmxHttpRequest) -> HttpResponse:
 def _page_context(request: HtmxHttpRequest, client) -> dict:
     health = queries.client_health(request.practice, client)
     membership = getattr(request, "membership", None)
-    return {
+    can_work = role_can(getattr(membership, "role", None), Perm.WORK_CHECKS)
+    context = {
         "client": client,
         "health": health,
         "points": queries.score_points(health.history),
         "band_words": BAND_WORDS,
         "formula": _formula(),
-        "can_work": role_can(getattr(membership, "role", None), Perm.WORK_CHECKS),
+        "can_work": can_work,
     }
+    if can_work:
+        context["import_url"] = reverse("checks:client-import", args=[client.pk])
+    return context
 
 
 @require_GET

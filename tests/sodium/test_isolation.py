@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django_scopes import scopes_disabled
 
 import portal.urls
-from checks.models import Finding
+from checks.models import CustomCheck, Finding, LedgerImport
 from portal import files
 from portal.models import DocumentRequest, Submission
 from sodium.models import ActivityEvent, OutboundMessage, Recurrence
@@ -104,6 +104,10 @@ class IsolationTests(BaseTestCase):
                     fingerprint="lock-date",
                     severity="amber",
                     title="Rival finding",
+                ).pk,
+                "check_id": CustomCheck.objects.create(practice=other, name="Rival check").pk,
+                "import_id": LedgerImport.objects.create(
+                    practice=other, client=client, file_name="rival.csv", status="ready"
                 ).pk,
                 "recurrence_id": Recurrence.objects.create(
                     practice=other,
