@@ -9,7 +9,20 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 
 from checks.models import (
@@ -28,6 +41,15 @@ from sodium.models import Client, Practice
 
 HISTORY = 12  # runs shown in the score's chart
 SEVERITY_ORDER = {"red": 0, "amber": 1, "info": 2}
+_SEVERITY_OF_RANK = {rank: severity for severity, rank in SEVERITY_ORDER.items()}
+# A finding's severity as a number to sort by, red first.
+_RANK = Case(
+    *[When(severity=severity, then=Value(rank)) for severity, rank in SEVERITY_ORDER.items()],
+    default=Value(9),
+    output_field=IntegerField(),
+)
+SHOWN_PER_CHECK = 10  # findings of each status a client's page shows per check
+CHECK_PAGE_SIZE = 50  # findings per page of one check's own page
 # The models a finding's `rows` may name, their page labels and what the table shows.
 ROW_MODELS = {
     "checks.transaction": (Transaction, "Transactions"),
@@ -88,12 +110,19 @@ class CheckSection:
     name: str
     description: str
     weight: int
-    open: list[Finding] = field(default_factory=list)
-    dismissed: list[Finding] = field(default_factory=list)
+    open: list[Finding] = field(default_factory=list)  # the first SHOWN_PER_CHECK, worst first
+    dismissed: list[Finding] = field(default_factory=list)  # the first SHOWN_PER_CHECK
+    open_count: int = 0
+    dismissed_count: int = 0
+    worst: str = ""  # the worst open severity ("red", "amber", "info"), "" when none
 
     @property
-    def worst(self) -> str:
-        return min((f.severity for f in self.open), key=SEVERITY_ORDER.get, default="")
+    def more_open(self) -> int:
+        return self.open_count - len(self.open)
+
+    @property
+    def more_dismissed(self) -> int:
+        return self.dismissed_count - len(self.dismissed)
 
 
 @dataclass
@@ -108,11 +137,21 @@ class ClientHealth:
 
     @property
     def open_count(self) -> int:
-        return sum(len(s.open) for s in self.sections)
+        return sum(s.open_count for s in self.sections)
 
     @property
     def dismissed_count(self) -> int:
-        return sum(len(s.dismissed) for s in self.sections)
+        return sum(s.dismissed_count for s in self.sections)
+
+    @property
+    def with_findings(self) -> list[CheckSection]:
+        """The checks with open or dismissed findings, in the checks' order."""
+        return [s for s in self.sections if s.open_count or s.dismissed_count]
+
+    @property
+    def clear(self) -> list[CheckSection]:
+        """The checks with nothing open or dismissed."""
+        return [s for s in self.sections if not (s.open_count or s.dismissed_count)]
 
 
 def client_health(practice: Practice, client: Client) -> ClientHealth:
@@ -139,17 +178,29 @@ def client_health(practice: Practice, client: Client) -> ClientHealth:
         current_run = other
     elif other is not None and (last_run is None or other.finished_at > last_run.finished_at):
         failed_run = other
+    shown_statuses = [Finding.Status.OPEN, Finding.Status.DISMISSED]
+    mine = Finding.objects.filter(practice=practice, client=client, status__in=shown_statuses)
+    counts: dict[tuple[str, str], int] = {}
+    worst: dict[str, int] = {}
+    for row in mine.values("check_key", "status").annotate(n=Count("id"), worst=Min(_RANK)):
+        counts[row["check_key"], row["status"]] = row["n"]
+        if row["status"] == Finding.Status.OPEN:
+            worst[row["check_key"]] = row["worst"]
+    # The first few of each check and status, worst first: a check may hold hundreds.
     by_check: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
-    findings = (
-        Finding.objects.filter(
-            practice=practice,
-            client=client,
-            status__in=[Finding.Status.OPEN, Finding.Status.DISMISSED],
+    shown = (
+        mine.annotate(
+            place=Window(
+                RowNumber(),
+                partition_by=[F("check_key"), F("status")],
+                order_by=[_RANK.asc(), F("id").asc()],
+            )
         )
+        .filter(place__lte=SHOWN_PER_CHECK)
         .select_related("dismissed_by")
-        .order_by("check_key", "id")
+        .order_by("check_key", "status", "place")
     )
-    for finding in findings:
+    for finding in shown:
         by_check[finding.check_key][finding.status].append(finding)
     sections = []
     for check in CHECKS:
@@ -160,8 +211,11 @@ def client_health(practice: Practice, client: Client) -> ClientHealth:
                 name=check.name,
                 description=check.description,
                 weight=check.weight,
-                open=sorted(found.get("open", []), key=lambda f: SEVERITY_ORDER[f.severity]),
-                dismissed=found.get("dismissed", []),
+                open=found.get(Finding.Status.OPEN, []),
+                dismissed=found.get(Finding.Status.DISMISSED, []),
+                open_count=counts.get((check.key, Finding.Status.OPEN), 0),
+                dismissed_count=counts.get((check.key, Finding.Status.DISMISSED), 0),
+                worst=_SEVERITY_OF_RANK.get(worst.get(check.key), ""),
             )
         )
     last_import = (
@@ -174,6 +228,16 @@ def client_health(practice: Practice, client: Client) -> ClientHealth:
     has_ledger = LedgerAccount.objects.filter(practice=practice, client=client).exists()
     return ClientHealth(
         last_run, history, sections, last_import, has_ledger, current_run, failed_run
+    )
+
+
+def check_findings(practice: Practice, client: Client, check_key: str, status: str):
+    """Return one check's findings of a client in one status, worst first (a queryset to page)."""
+    return (
+        Finding.objects.filter(practice=practice, client=client, check_key=check_key, status=status)
+        .select_related("dismissed_by")
+        .annotate(rank=_RANK)
+        .order_by("rank", "id")
     )
 
 

@@ -15,6 +15,11 @@ urlpatterns = [
     path("clients/<int:client_id>/", health.client_health, name="client-health"),
     path("clients/<int:client_id>/run/", health.run_now, name="client-run"),
     path(
+        "clients/<int:client_id>/checks/<slug:check_key>/",
+        health.client_check,
+        name="client-check",
+    ),
+    path(
         "clients/<int:client_id>/findings/<int:finding_id>/",
         health.finding_detail,
         name="finding-detail",

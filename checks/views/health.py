@@ -4,13 +4,16 @@ a finding names, running the checks, dismissing and restoring findings."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from checks import queries, runs
+from checks.rules import CHECKS
 from checks.scoring import __doc__ as SCORING_DOC
 from sodium.roles import Perm, role_can
 from sodium.statemachine import InvalidTransition
@@ -18,6 +21,7 @@ from sodium.tenancy import role_required
 from sodium.views.common import HtmxHttpRequest
 
 PAGE = "checks/client_health.html"
+CHECKS_BY_KEY = {check.key: check for check in CHECKS}
 BAND_WORDS = {"good": "Good", "attention": "Needs attention", "poor": "Poor"}
 
 
@@ -33,11 +37,21 @@ def health_list(request: HtmxHttpRequest) -> HttpResponse:
     clients = queries.clients_by_score(request.practice)
     checked = [c for c in clients if c.score is not None]
     bands = {band: sum(1 for c in checked if c.band == band) for band in BAND_WORDS}
+    for c in checked:
+        c.band_label = BAND_WORDS.get(c.band, "")
+    # One reverse() for the page: each row adds its client's id.
+    health_url = reverse("checks:client-health", args=[0]).removesuffix("0/")
     return render(
         request,
         "checks/health_list.html",
-        {"clients": clients, "checked": len(checked), "bands": bands, "band_words": BAND_WORDS},
+        {"clients": clients, "checked": len(checked), "bands": bands, "health_url": health_url},
     )
+
+
+def _findings_url(client) -> str:
+    """The address a finding's own ones start with (its id and an action follow): one
+    reverse() for the page rather than three per finding."""
+    return reverse("checks:finding-detail", args=[client.pk, 0]).removesuffix("0/")
 
 
 def _page_context(request: HtmxHttpRequest, client) -> dict:
@@ -51,6 +65,7 @@ def _page_context(request: HtmxHttpRequest, client) -> dict:
         "band_words": BAND_WORDS,
         "formula": _formula(),
         "can_work": can_work,
+        "findings_url": _findings_url(client),
     }
     if can_work:
         context["import_url"] = reverse("checks:client-import", args=[client.pk])
@@ -90,7 +105,38 @@ def run_now(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
 def _finding_changed(request: HtmxHttpRequest, client) -> HttpResponse:
     if request.htmx:
         return render(request, f"{PAGE}#health-body", _page_context(request, client))
+    back = request.POST.get("next", "")
+    check_page = reverse("checks:client-check", args=[client.pk, "x"]).removesuffix("x/")
+    if back.startswith(check_page) and url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+        return redirect(back)  # one check's own page, where the finding was
     return redirect("checks:client-health", client_id=client.pk)
+
+
+@require_GET
+@role_required(Perm.VIEW_PRACTICE)
+def client_check(request: HtmxHttpRequest, client_id: int, check_key: str) -> HttpResponse:
+    """One check's findings for a client, a page at a time: open ones, or ?status=dismissed."""
+    client = queries.get_client(request.practice, client_id)
+    check = CHECKS_BY_KEY.get(check_key)
+    if check is None:
+        raise Http404("No such check")
+    status = "dismissed" if request.GET.get("status") == "dismissed" else "open"
+    findings = queries.check_findings(request.practice, client, check.key, status)
+    page = Paginator(findings, queries.CHECK_PAGE_SIZE).get_page(request.GET.get("page"))
+    membership = getattr(request, "membership", None)
+    return render(
+        request,
+        "checks/check_findings.html",
+        {
+            "client": client,
+            "check": check,
+            "status": status,
+            "page": page,
+            "can_work": role_can(getattr(membership, "role", None), Perm.WORK_CHECKS),
+            "next": request.get_full_path(),
+            "findings_url": _findings_url(client),
+        },
+    )
 
 
 @require_POST

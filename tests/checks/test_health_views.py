@@ -63,7 +63,9 @@ class ClientHealthTests(HealthPagesTestCase):
         r = self.client.get(reverse("checks:client-health", args=[self.clean.pk]))
         self.assertContains(r, 'class="health-score health-good"')
         self.assertContains(r, ">100<")
-        self.assertContains(r, "Nothing found.", count=9)
+        self.assertEqual(len(r.context["health"].clear), 9)
+        self.assertContains(r, "Nothing found <span")
+        self.assertContains(r, 'class="chip chip-tone-ok">Clear', count=18)  # the list and the card
 
     def test_findings_show_under_their_check_with_links_to_their_rows(self) -> None:
         finding = Finding.objects.filter(client=self.messy, status="open").first()
@@ -136,3 +138,73 @@ class ClientHealthTests(HealthPagesTestCase):
         self.assertContains(r, "Data health")
         self.assertContains(r, reverse("checks:client-health", args=[self.messy.pk]))
         self.assertContains(r, "open finding")
+
+
+class CheckPageTests(HealthPagesTestCase):
+    def many_findings(self, n: int) -> None:
+        run = self.messy.check_runs.first()
+        Finding.objects.bulk_create(
+            Finding(
+                practice=self.practice,
+                client=self.messy,
+                check_key="transaction_cleanup",
+                fingerprint=f"many:{i}",
+                severity="info" if i % 2 else "red",
+                title=f"Many finding {i:03d}",
+                first_seen_run=run,
+                last_seen_run=run,
+            )
+            for i in range(n)
+        )
+
+    def test_the_client_page_shows_the_first_ten_of_a_check_and_links_to_all(self) -> None:
+        self.many_findings(60)
+        r = self.client.get(reverse("checks:client-health", args=[self.messy.pk]))
+        section = next(s for s in r.context["health"].sections if s.key == "transaction_cleanup")
+        self.assertEqual(len(section.open), 10)
+        self.assertGreaterEqual(section.open_count, 60)
+        self.assertEqual({f.severity for f in section.open}, {"red"})  # worst first
+        url = reverse("checks:client-check", args=[self.messy.pk, "transaction_cleanup"])
+        self.assertContains(r, f'href="{url}"')
+        self.assertContains(r, f"Show all {section.open_count} open findings")
+
+    def test_the_check_page_pages_through_every_finding(self) -> None:
+        self.many_findings(60)
+        url = reverse("checks:client-check", args=[self.messy.pk, "transaction_cleanup"])
+        first = self.client.get(url)
+        self.assertEqual(first.status_code, 200)
+        self.assertEqual(len(first.context["page"].object_list), 50)
+        second = self.client.get(url, {"page": 2})
+        titles = {f.title for p in (first, second) for f in p.context["page"].object_list}
+        self.assertTrue({f"Many finding {i:03d}" for i in range(60)} <= titles)
+
+    def test_dismissing_from_the_check_page_comes_back_to_it(self) -> None:
+        self.many_findings(3)
+        finding = Finding.objects.get(client=self.messy, fingerprint="many:1")
+        back = reverse("checks:client-check", args=[self.messy.pk, "transaction_cleanup"])
+        r = self.client.post(
+            reverse("checks:finding-dismiss", args=[self.messy.pk, finding.pk]),
+            {"reason": "Known", "next": back + "?page=1"},
+        )
+        self.assertRedirects(r, back + "?page=1", fetch_redirect_response=False)
+        finding.refresh_from_db()
+        self.assertEqual(finding.status, "dismissed")
+        dismissed = self.client.get(back, {"status": "dismissed"})
+        self.assertContains(dismissed, "Many finding 001")
+
+    def test_a_next_address_elsewhere_is_ignored(self) -> None:
+        self.many_findings(1)
+        finding = Finding.objects.get(client=self.messy, fingerprint="many:0")
+        r = self.client.post(
+            reverse("checks:finding-dismiss", args=[self.messy.pk, finding.pk]),
+            {"reason": "Known", "next": "https://evil.example/checks/clients/"},
+        )
+        self.assertRedirects(
+            r, reverse("checks:client-health", args=[self.messy.pk]), fetch_redirect_response=False
+        )
+
+    def test_an_unknown_check_or_another_practices_client_is_not_found(self) -> None:
+        r = self.client.get(reverse("checks:client-check", args=[self.messy.pk, "no_such"]))
+        self.assertEqual(r.status_code, 404)
+        r = self.client.get(reverse("checks:client-check", args=[self.other_client.pk, "vat"]))
+        self.assertEqual(r.status_code, 404)

@@ -363,7 +363,7 @@ class ProgressAndCancelTests(ImportViewsTestCase):
         self.assertContains(r, "too late to cancel")
         imp.refresh_from_db()
         self.assertEqual(imp.status, S.DONE)
-        self.assertTrue(default_storage.exists(imp.stored_name))
+        self.assertGreater(imp.created_count, 0)  # what it imported stays imported
 
 
 class AccessTests(ImportViewsTestCase):
