@@ -98,6 +98,18 @@ class UploadForm(forms.Form):
         help_text="For a bank statement: the account its lines belong to.",
     )
 
+    as_layout = forms.ChoiceField(
+        label="What the file is",
+        required=False,
+        choices=[
+            ("", "Recognise it from its columns"),
+            (layouts.XERO_SALES_INVOICES, "Xero sales invoices"),
+            (layouts.XERO_BILLS, "Xero bills"),
+        ],
+        help_text="Xero's import template is the same for invoices and bills: say which a "
+        "file of bills is when it has no Type column.",
+    )
+
     def __init__(self, *args, accounts, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["bank_account"].queryset = accounts
@@ -218,6 +230,7 @@ def _upload(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
                 form.cleaned_data["file"],
                 actor=request.user,
                 bank_account=form.cleaned_data["bank_account"],
+                as_layout=form.cleaned_data["as_layout"],
             )
         except engine.ImportRefused as exc:
             form.add_error("file", str(exc))

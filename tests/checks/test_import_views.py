@@ -427,3 +427,27 @@ class LinksTests(ImportViewsTestCase):
     def test_the_client_pages_empty_data_health_card_links_to_the_import(self) -> None:
         r = self.client.get(reverse("sodium:client-detail", args=[self.books.pk]))
         self.assertContains(r, f'href="{self.page}">Import books</a>')
+
+
+class ChosenLayoutViewTests(ImportViewsTestCase):
+    def test_bills_in_the_invoice_template_are_read_as_bills_when_the_person_says_so(self) -> None:
+        data = layouts.csv_bytes(
+            layouts.table(
+                layouts.XERO_SALES_INVOICES,
+                invoice_line("B-1", "Paper Supplies", AccountCode="400", Type=""),
+            )
+        )
+        imp = self.uploaded(data, as_layout=L.XERO_BILLS)
+        self.assertEqual(imp.layout, L.XERO_BILLS)
+
+    def test_a_choice_the_columns_do_not_fit_is_a_form_error_and_stores_nothing(self) -> None:
+        r = self.post_file(layouts.accounts_file(), as_layout=L.XERO_BILLS)
+        self.assertEqual(r.status_code, 200)
+        self.assertContains(r, "has the columns of a Xero chart of accounts file")
+        self.assertFalse(LedgerImport.objects.filter(client=self.books).exists())
+
+    def test_an_unknown_choice_is_a_form_error(self) -> None:
+        r = self.post_file(layouts.accounts_file(), as_layout="spreadsheet")
+        self.assertEqual(r.status_code, 200)
+        self.assertTrue(r.context["form"].errors["as_layout"])
+        self.assertFalse(LedgerImport.objects.filter(client=self.books).exists())
