@@ -11,6 +11,7 @@ class ChecksConfig(AppConfig):
 
         register_demo_builder(demo.build)
 
+        from checks.flows import engine as flow_engine  # noqa: F401 - registers the sweep's net
         from checks.views import health
         from sodium import nav, panels
         from sodium.roles import Perm

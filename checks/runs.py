@@ -212,8 +212,18 @@ def redispatch_stale_runs(now: dt.datetime, limit: int = 500) -> int:
 timers.register_safety_net("checks.stale_runs", redispatch_stale_runs)
 
 
-def run_checks(client: Client, *, actor=None, today=None, run: CheckRun | None = None) -> CheckRun:
+def run_checks(
+    client: Client,
+    *,
+    actor=None,
+    today=None,
+    run: CheckRun | None = None,
+    rules: dict[str, dict[str, Any]] | None = None,
+) -> CheckRun:
     """Run every built-in check over the client's ledger and return the stored run, done.
+
+    `rules` ({check key: {rule: value}}) override the client's own rules for this run (a
+    flow run's rules for its period).
 
     Without `run` a new run is stored (in-process: the demo, tests); with `run` (one the
     worker claimed, running) that run is filled, its `checks_done` written after each check
@@ -226,14 +236,19 @@ def run_checks(client: Client, *, actor=None, today=None, run: CheckRun | None =
         progress = ProgressWriter(CheckRun, run.pk, client.practice_id, "checks_done")
     try:
         with practice_scope(client.practice_id), transaction.atomic():
-            return _run_checks(client, actor, today, run, progress)
+            return _run_checks(client, actor, today, run, progress, rules or {})
     finally:
         if progress is not None:
             progress.close()
 
 
 def _run_checks(
-    client: Client, actor, today, run: CheckRun | None, progress: ProgressWriter | None
+    client: Client,
+    actor,
+    today,
+    run: CheckRun | None,
+    progress: ProgressWriter | None,
+    overrides: dict[str, dict[str, Any]],
 ) -> CheckRun:
     Client.objects.select_for_update().filter(pk=client.pk).first()
     if run is None:
@@ -255,7 +270,9 @@ def _run_checks(
     found: dict[str, list[FindingData]] = {}
     ran = []
     for done, check in enumerate(builtin.CHECKS, start=1):
-        if _run_check(check, settings.get(check.key), client, today, counts, found):
+        setting = settings.get(check.key)
+        extra = overrides.get(check.key)
+        if _run_check(check, setting, client, today, counts, found, extra):
             ran.append(check)
         if progress is not None:
             progress.write(done)
@@ -304,17 +321,18 @@ def _run_checks(
     return run
 
 
-def _run_check(check, setting, client: Client, today, counts, found) -> bool:
+def _run_check(check, setting, client: Client, today, counts, found, extra=None) -> bool:
     """Run one check into `counts` and `found`; return whether it ran (not skipped)."""
     if setting is not None and not setting.enabled:
         counts[check.key] = {"skipped": "switched off"}
         return False
     try:
-        rules = (
-            check.rules_class.from_settings(setting.rules, setting.exclusions)
-            if setting is not None
-            else check.default_rules()
-        )
+        if setting is None and not extra:
+            rules = check.default_rules()
+        else:
+            own = setting.rules if setting is not None else {}
+            exclusions = setting.exclusions if setting is not None else {}
+            rules = check.rules_class.from_settings({**own, **(extra or {})}, exclusions)
     except RulesError as exc:
         counts[check.key] = {"skipped": "rules do not validate", "errors": exc.errors}
         return False

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from checks.views import health, imports, library
+from checks.views import flow_runs, health, imports, library
 
 app_name = "checks"
 
 urlpatterns = [
+    path("flows/runs/<int:run_id>/", flow_runs.run_detail, name="flow-run"),
     path("", health.health_list, name="health-list"),
     path("library/", library.library, name="library"),
     path("library/custom/", library.custom_add, name="custom-add"),

@@ -1,5 +1,5 @@
-"""The checks app's models: client ledgers (`ledger`), their imports (`imports`), and what
-the data-health checks found (`findings`)."""
+"""The checks app's models: client ledgers (`ledger`), their imports (`imports`), what
+the data-health checks found (`findings`), and check-based flows (`flows`)."""
 
 from checks.models.findings import (
     CHECK_RUN_MACHINE,
@@ -9,6 +9,20 @@ from checks.models.findings import (
     CustomCheck,
     Finding,
     HealthScore,
+)
+from checks.models.flows import (
+    FLOW_RUN_CHECK_MACHINE,
+    FLOW_RUN_MACHINE,
+    Category,
+    Flow,
+    FlowCheck,
+    FlowClient,
+    FlowRun,
+    FlowRunCheck,
+    FlowRunNote,
+    FlowRunSnapshot,
+    FlowTemplate,
+    FlowTemplateCheck,
 )
 from checks.models.imports import IMPORT_MACHINE, ColumnMapping, LedgerImport
 from checks.models.ledger import (
@@ -21,6 +35,18 @@ from checks.models.ledger import (
 )
 
 __all__ = [
+    "FLOW_RUN_CHECK_MACHINE",
+    "FLOW_RUN_MACHINE",
+    "Category",
+    "Flow",
+    "FlowCheck",
+    "FlowClient",
+    "FlowRun",
+    "FlowRunCheck",
+    "FlowRunNote",
+    "FlowRunSnapshot",
+    "FlowTemplate",
+    "FlowTemplateCheck",
     "CHECK_RUN_MACHINE",
     "FINDING_MACHINE",
     "CheckRun",

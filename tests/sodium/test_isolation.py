@@ -107,6 +107,7 @@ class IsolationTests(BaseTestCase):
                 ).pk,
                 # Check keys are the same in every practice; the client in the URL is not.
                 "check_key": "vat",
+                "run_id": _rival_run(other, client, cls.outsider),
                 "check_id": CustomCheck.objects.create(practice=other, name="Rival check").pk,
                 "import_id": LedgerImport.objects.create(
                     practice=other, client=client, file_name="rival.csv", status="ready"
@@ -196,3 +197,26 @@ class IsolationTests(BaseTestCase):
                 self.assertIn(r.status_code, {302, 405})
                 if r.status_code == 302:
                     self.assertTrue(r["Location"].startswith("/sign-in/"))
+
+
+def _rival_run(practice, client, owner) -> int:
+    """A one-off flow run of another practice's client."""
+    import datetime as dt
+
+    from checks.flows import engine as flow_engine
+
+    flow = flow_engine.create_flow(
+        practice,
+        flow_engine.FlowSpec(
+            kind="one_off",
+            name="Rival flow",
+            checks=("builtin:vat",),
+            clients=(flow_engine.ClientTeam(client.pk, owner.pk),),
+            period_start=dt.date(2026, 10, 1),
+            period_end=dt.date(2026, 10, 31),
+            due_date=dt.date(2026, 11, 30),
+        ),
+        actor=owner,
+        today=dt.date(2026, 11, 2),
+    )
+    return flow.runs.get().pk

@@ -1,0 +1,1 @@
+"""Check-based flows: templates, the creator's work, cadence, runs and their engine."""
