@@ -32,6 +32,7 @@ class Perm(models.TextChoices):
     )
     MANAGE_RECURRING = "manage_recurring", "Set up recurring work"
     WORK_CHECKS = "work_checks", "Import ledgers, run checks and dismiss findings"
+    MANAGE_FLOWS = "manage_flows", "Create check-based flows and flow templates"
     MANAGE_MEMBERS = "manage_members", "Add, remove and change the roles of members"
     MANAGE_PRACTICE = "manage_practice", "Change the practice's settings and branding"
     MANAGE_SECURITY = (
@@ -51,6 +52,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Perm.MANAGE_TEMPLATES: _MANAGERS,
     Perm.MANAGE_RECURRING: _MANAGERS,
     Perm.WORK_CHECKS: _PRACTICE_STAFF,
+    Perm.MANAGE_FLOWS: _MANAGERS,
     Perm.MANAGE_MEMBERS: _ADMINS,
     Perm.MANAGE_PRACTICE: _ADMINS,
     Perm.MANAGE_SECURITY: _OWNERS,
