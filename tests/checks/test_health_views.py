@@ -90,6 +90,7 @@ class ClientHealthTests(HealthPagesTestCase):
         )
         self.assertContains(r, 'id="health-body"')
         self.assertNotContains(r, "<html")
+        self.assertContains(r, f"Dismissed: {finding.title}")  # the message comes with the swap
         finding.refresh_from_db()
         self.assertEqual((finding.status, finding.dismissed_by), ("dismissed", self.staff))
         after = HealthScore.objects.filter(client=self.messy).latest("recorded_at").score
