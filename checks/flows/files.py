@@ -72,7 +72,9 @@ def check_note_file(upload: UploadedFile) -> str:
             head.decode("utf-8")
         except UnicodeDecodeError as exc:
             if exc.start < len(head) - 4:  # a character cut at the sample's end is still text
-                raise FileRefused(f"{name} does not contain text, so it is not a .{ext} file.")
+                raise FileRefused(
+                    f"{name} does not contain text, so it is not a .{ext} file."
+                ) from None
         if b"\x00" in head:
             raise FileRefused(f"{name} does not contain text, so it is not a .{ext} file.")
         tag = find_markup(upload, TEXT_MARKUP)
