@@ -42,6 +42,7 @@ def runs_waiting_on(practice: Practice, user: User) -> QuerySet[FlowRun]:
 # --- flow-runs: the run page, its focus panel and the work list --------------------------------
 
 FINDINGS_SHOWN = 10  # a built-in check's open findings listed on its card (then a link)
+RUN_MOVE_VERBS = ("flow_run.status", "flow_run.approved")
 _SEVERITY_FIRST = Case(
     When(severity=Finding.Severity.RED, then=0),
     When(severity=Finding.Severity.AMBER, then=1),
@@ -75,7 +76,7 @@ def run_page(practice: Practice, run: FlowRun, *, findings: bool = True) -> RunP
 
     Six queries whatever the number of checks (four with `findings=False`): the checks, the
     open findings (ten per check, by a window), their counts, the notes, the snapshots and
-    the activity events of the run and its checks.
+    the activity events of the run and its checks (not the run's moves: the snapshots show them).
     """
     checks = run_checks_of(run)
     keys = {c.check_key for c in checks if c.check_key}
@@ -116,6 +117,8 @@ def run_page(practice: Practice, run: FlowRun, *, findings: bool = True) -> RunP
             Q(object_type="checks.flowrun", object_id=run.pk)
             | Q(object_type="checks.flowruncheck", object_id__in=check_ids)
         )
+        # The run's own moves are its snapshots (with the score); the rest is shown as is.
+        .exclude(verb__in=RUN_MOVE_VERBS)
         .select_related("actor")
         .order_by("created_at", "id")[:200]
     )
