@@ -110,6 +110,17 @@ class RunPageTests(RunViewTestCase):
         self.assertContains(r, "Fixed assets")
         self.assertNotContains(r, "Start the run")
 
+    def test_a_run_without_an_assignee_says_why_it_cannot_start(self) -> None:
+        FlowRun.objects.filter(pk=self.run.pk).update(assignee=None)
+        self.client.force_login(self.owner)
+        r = self.client.get(self.url())
+        self.assertContains(r, "Nobody works this run yet")
+        self.assertNotContains(r, "Start the run")
+        r = self.client.post(self.url("start/"), follow=True)
+        self.assertIn("Choose who works this run before starting it.", self.flashes(r))
+        self.run.refresh_from_db()
+        self.assertEqual(self.run.status, R.NOT_STARTED)
+
     def test_an_overdue_run_shows_its_due_date_in_red(self) -> None:
         FlowRun.objects.filter(pk=self.run.pk).update(due_date=dt.date(2020, 1, 1))
         self.client.force_login(self.staff)
@@ -197,10 +208,12 @@ class RunPageTests(RunViewTestCase):
         self.client.get(self.url())  # warm the session and the content types
         with CaptureQueriesContext(connection) as two:
             self.assertEqual(self.client.get(self.url()).status_code, 200)
+        self.assertLessEqual(len(two.captured_queries), 12)  # 6 of them the page's own
         with self.assertNumQueries(len(two.captured_queries)):
             self.assertEqual(self.client.get(self.url(run=nine)).status_code, 200)
         with CaptureQueriesContext(connection) as panel_two:
             self.client.get(self.url("panel/"), headers={"HX-Request": "true"})
+        self.assertLessEqual(len(panel_two.captured_queries), 8)
         with self.assertNumQueries(len(panel_two.captured_queries)):
             self.client.get(self.url("panel/", run=nine), headers={"HX-Request": "true"})
 
