@@ -18,6 +18,11 @@ class ChecksConfig(AppConfig):
 
         panels.register_client_panel(health.client_panel)
 
+        from checks.views import flow_runs
+        from sodium import work
+
+        work.register_work_source(flow_runs.run_work_items)
+
         from checks import limits
         from sodium.uploads import allow_larger_uploads
 

@@ -8,6 +8,28 @@ app_name = "checks"
 
 urlpatterns = [
     path("flows/runs/<int:run_id>/", flow_runs.run_detail, name="flow-run"),
+    path("flows/runs/<int:run_id>/panel/", flow_runs.run_panel, name="flow-run-panel"),
+    path("flows/runs/<int:run_id>/start/", flow_runs.run_start, name="flow-run-start"),
+    path("flows/runs/<int:run_id>/submit/", flow_runs.run_submit, name="flow-run-submit"),
+    path("flows/runs/<int:run_id>/approve/", flow_runs.run_approve, name="flow-run-approve"),
+    path("flows/runs/<int:run_id>/hand-back/", flow_runs.run_hand_back, name="flow-run-hand-back"),
+    path("flows/runs/<int:run_id>/complete/", flow_runs.run_complete, name="flow-run-complete"),
+    path(
+        "flows/runs/<int:run_id>/checks/<int:check_id>/mark/",
+        flow_runs.check_mark,
+        name="flow-run-check-mark",
+    ),
+    path(
+        "flows/runs/<int:run_id>/checks/<int:check_id>/undo/",
+        flow_runs.check_undo,
+        name="flow-run-check-undo",
+    ),
+    path("flows/runs/<int:run_id>/notes/", flow_runs.run_note, name="flow-run-notes"),
+    path(
+        "flows/runs/<int:run_id>/notes/<int:note_id>/file/",
+        flow_runs.note_file,
+        name="flow-run-note-file",
+    ),
     path("", health.health_list, name="health-list"),
     path("library/", library.library, name="library"),
     path("library/custom/", library.custom_add, name="custom-add"),

@@ -719,3 +719,58 @@ def add_note(
         obj=run,
     )
     return note
+
+
+# --- flow-runs: files on a run's checks --------------------------------------------------------
+
+
+def attach_note_file(
+    run: FlowRun,
+    *,
+    actor: User,
+    upload,
+    body: str = "",
+    run_check: FlowRunCheck | None = None,
+) -> FlowRunNote:
+    """Store a file (with an optional comment) on a run or one of its checks.
+
+    The file passes `checks.flows.files.check_note_file` (size, sniffed type, no markup) and
+    is stored under a random name; if the row is not written the stored bytes are deleted.
+    Raises FlowError saying why a file is refused.
+    """
+    from django.core.files.storage import default_storage
+
+    from checks.flows import files
+    from sodium.uploads import random_name
+
+    if run_check is not None and run_check.run_id != run.pk:
+        raise FlowError("That check is not this run's.")
+    try:
+        ext = files.check_note_file(upload)
+    except files.FileRefused as exc:
+        raise FlowError({"file": str(exc)}) from None
+    original = (upload.name or f"file.{ext}").replace("\\", "/").rsplit("/", 1)[-1][:255]
+    stored = default_storage.save(f"{files.STORAGE_DIR}/{random_name(ext)}", upload)
+    try:
+        with practice_scope(run.practice_id), transaction.atomic():
+            note = FlowRunNote.objects.create(
+                practice_id=run.practice_id,
+                run=run,
+                run_check=run_check,
+                author=actor,
+                body=body.strip()[:4000],
+                file_name=original,
+                stored_name=stored,
+            )
+            activity.record(
+                practice=run.practice_id,
+                verb="flow_run.file",
+                summary=f"{run.flow.name}: {actor} attached {original}",
+                actor=actor,
+                client=run.client,
+                obj=run,
+            )
+    except BaseException:
+        default_storage.delete(stored)
+        raise
+    return note

@@ -107,8 +107,11 @@ def _finding_changed(request: HtmxHttpRequest, client) -> HttpResponse:
         return render(request, f"{PAGE}#health-body", _page_context(request, client))
     back = request.POST.get("next", "")
     check_page = reverse("checks:client-check", args=[client.pk, "x"]).removesuffix("x/")
-    if back.startswith(check_page) and url_has_allowed_host_and_scheme(back, allowed_hosts=None):
-        return redirect(back)  # one check's own page, where the finding was
+    run_page = reverse("checks:flow-run", args=[0]).removesuffix("0/")
+    if back.startswith((check_page, run_page)) and url_has_allowed_host_and_scheme(
+        back, allowed_hosts=None
+    ):
+        return redirect(back)  # one check's own page or a flow run's, where the finding was
     return redirect("checks:client-health", client_id=client.pk)
 
 

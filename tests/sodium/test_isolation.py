@@ -108,6 +108,8 @@ class IsolationTests(BaseTestCase):
                 # Check keys are the same in every practice; the client in the URL is not.
                 "check_key": "vat",
                 "run_id": _rival_run(other, client, cls.outsider),
+                # A file on a run's check: only ever looked up inside the (rival) run.
+                "note_id": _rival_note(other, client, cls.outsider),
                 "check_id": CustomCheck.objects.create(practice=other, name="Rival check").pk,
                 "import_id": LedgerImport.objects.create(
                     practice=other, client=client, file_name="rival.csv", status="ready"
@@ -220,3 +222,12 @@ def _rival_run(practice, client, owner) -> int:
         today=dt.date(2026, 11, 2),
     )
     return flow.runs.get().pk
+
+
+def _rival_note(practice, client, owner) -> int:
+    """A comment on another practice's flow run."""
+    from checks.flows import engine as flow_engine
+    from checks.models import FlowRun
+
+    run = FlowRun.objects.filter(practice=practice).first()
+    return flow_engine.add_note(run, actor=owner, body="Rival Secret Note").pk
