@@ -11,10 +11,12 @@ written again creates and updates nothing (every record counts as unchanged).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 
-from django.db.models import Exists, OuterRef
+from django.db import connection
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.functions import Lower
 
 from checks.imports.records import (
@@ -95,6 +97,42 @@ def write(
     `progress(line)` is called after each batch with the last file line written.
     """
     batch_size = batch_size or BATCH_SIZE
+    with _planned_with_values():
+        return _write(source, client, bank_account, import_good_rows, progress, batch_size)
+
+
+@contextmanager
+def _planned_with_values() -> Iterator[None]:
+    """On PostgreSQL, plan the import's statements for their own values while it writes.
+
+    The natural-key reads are `key IN (…1,000 keys…)`. Planned with the values the list is
+    one hashed probe a row; the generic plan a prepared statement gets after a few runs
+    compares each row with every key, and the statistics, stale while the import adds the
+    client's rows, make that a scan of all of them once a batch. The setting is put back
+    before the commit: the deferred foreign-key checks run then, and they are best planned
+    once (their own prepared statements), not again for every row.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('plan_cache_mode')")
+        (before,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
+    yield
+    # Not on an error: the transaction rolls back, and the setting with it.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('plan_cache_mode', %s, true)", [before])
+
+
+def _write(
+    source: LedgerSource,
+    client: Client,
+    bank_account: LedgerAccount | None,
+    import_good_rows: bool,
+    progress: Callable[[int], None] | None,
+    batch_size: int,
+) -> WriteResult:
     writer = _Writer(client, bank_account, batch_size)
     steps = (
         (source.accounts(), writer.accounts),
@@ -314,14 +352,15 @@ class _Writer:
         self._count(len(new), len(changed), len(good) - len(new) - len(changed))
 
     def mark_customers_and_suppliers(self) -> None:
-        """Set contacts' customer / supplier flags from their transactions (two statements)."""
+        """Set contacts' customer / supplier flags from their transactions (one statement)."""
 
-        def of(kinds) -> Exists:
-            return Exists(
-                Transaction.objects.filter(
-                    client=self.client, contact=OuterRef("pk"), kind__in=kinds
-                )
-            )
+        def of(kinds) -> ExpressionWrapper:
+            # Not correlated: the contacts of those kinds are read once (a hashed set), not
+            # looked up contact by contact through an index the planner may misjudge.
+            having = Transaction.objects.filter(
+                client=self.client, kind__in=kinds, contact__isnull=False
+            ).values("contact_id")
+            return ExpressionWrapper(Q(pk__in=having), output_field=BooleanField())
 
         LedgerContact.objects.filter(client=self.client).update(
             is_customer=of(Transaction.SALES_KINDS), is_supplier=of(Transaction.PURCHASE_KINDS)
