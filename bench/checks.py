@@ -23,13 +23,14 @@
 
 Usage: python bench/checks.py [--db sodium_bench_checks] [--lines 1000000] [--import-lines 100000]
                               [--only import] [--repeat 1]
-Creates and drops its own database (`--db`). `--only import` builds only the practice (no big
-ledger, no other clients) and prints the import figures, `--repeat` times each. The ledger is generated with set-based SQL
+Creates and drops its own database (`--db`). The ledger is generated with set-based SQL
 (INSERT … SELECT over generate_series): a chart of 150 accounts (bank, suspense, directors'
 loan, PAYE / wages / pension control), 2,000 customers and suppliers, three years of
 invoices, bills, credit notes, bank payments and journals, about 100,000 statement lines,
 lock dates, and planted problems so every check finds something; then VACUUM (ANALYZE), as
 autovacuum leaves a table at rest (index-only scans need its visibility map).
+`--only import` builds only the practice (no big ledger, no other clients) and prints the
+import figures, `--repeat` times each.
 """
 
 from __future__ import annotations

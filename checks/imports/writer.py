@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.functions import Lower
 
+from checks.imports import bulk
 from checks.imports.records import (
     AccountRecord,
     ContactRecord,
@@ -57,6 +58,9 @@ _TRANSACTION_FIELDS = (
     "status",
 )
 _LINE_FIELDS = ("line_no", "account_id", "account_code", "tax_rate", "description", "net", "tax")
+_NEW_TRANSACTION = ("practice_id", "client_id", "source_key", *_TRANSACTION_FIELDS)
+_COPIED = ("date", "kind", "contact_id")  # the transaction's, on each of its lines
+_NEW_LINE = ("practice_id", "client_id", "transaction_id", *_LINE_FIELDS, *_COPIED)
 
 
 class ImportFailed(Exception):
@@ -116,13 +120,12 @@ def _planned_with_values() -> Iterator[None]:
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('plan_cache_mode')")
-        (before,) = cursor.fetchone()
-        cursor.execute("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
+        cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
     yield
-    # Not on an error: the transaction rolls back, and the setting with it.
+    # Not after an error: the transaction rolls back, and the setting with it. Nothing here
+    # sets it for the session, so its default is what it was.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('plan_cache_mode', %s, true)", [before])
+        cursor.execute("SET LOCAL plan_cache_mode TO DEFAULT")
 
 
 def _write(
@@ -301,7 +304,11 @@ class _Writer:
             client=self.client, transaction_id__in=[t.pk for t in existing.values()]
         ).order_by("transaction_id", "line_no"):
             old_lines.setdefault(line.transaction_id, []).append(_line_values(line))
-        new, changed, lines = [], [], []
+        new: list[tuple] = []  # rows of _NEW_TRANSACTION
+        changed: list[Transaction] = []
+        lines: list[tuple] = []  # rows of _NEW_LINE
+        new_lines: list[list[tuple]] = []  # each new transaction's lines, by `new`'s order
+        practice_id, client_id = self.client.practice_id, self.client.pk
         for record, accounts in good:
             values = {
                 "kind": record.kind,
@@ -321,34 +328,25 @@ class _Writer:
                 + (line.net, line.tax)
                 for line, account in zip(record.lines, accounts, strict=True)
             ]
+            # The transaction's, copied for the set-based checks (see checks.models.ledger).
+            copied = (record.date, record.kind, values["contact_id"])
             transaction = existing.get(record.source_key)
             if transaction is None:
-                transaction = self._row(Transaction, source_key=record.source_key, **values)
-                new.append(transaction)
+                fields = (values[f] for f in _TRANSACTION_FIELDS)
+                new.append((practice_id, client_id, record.source_key, *fields))
+                new_lines.append([w + copied for w in wanted])
             elif _differs(transaction, values) or old_lines.get(transaction.pk, []) != wanted:
                 changed.append(transaction)
-            else:
-                continue
-            lines.append((transaction, wanted))
-        Transaction.objects.bulk_create(new)
+                lines.extend((practice_id, client_id, transaction.pk, *w, *copied) for w in wanted)
+        ids = bulk.insert(Transaction, _NEW_TRANSACTION, new)
+        for pk, its_lines in zip(ids, new_lines, strict=True):
+            lines.extend((practice_id, client_id, pk, *w) for w in its_lines)
         Transaction.objects.bulk_update(changed, _TRANSACTION_FIELDS)
         if changed:
             TransactionLine.objects.filter(
                 client=self.client, transaction_id__in=[t.pk for t in changed]
             ).delete()
-        TransactionLine.objects.bulk_create(
-            self._row(
-                TransactionLine,
-                transaction_id=transaction.pk,
-                **dict(zip(_LINE_FIELDS, values, strict=True)),
-                # The transaction's, copied for the set-based checks (see checks.models.ledger).
-                date=transaction.date,
-                kind=transaction.kind,
-                contact_id=transaction.contact_id,
-            )
-            for transaction, wanted in lines
-            for values in wanted
-        )
+        bulk.copy(TransactionLine, _NEW_LINE, lines)
         self._count(len(new), len(changed), len(good) - len(new) - len(changed))
 
     def mark_customers_and_suppliers(self) -> None:
