@@ -25,8 +25,7 @@ def insert(model: type[Model], fields: Sequence[str], rows: list[tuple]) -> list
     if not rows:
         return []
     if connection.vendor != "postgresql":
-        made = model.objects.bulk_create(model(**dict(zip(fields, r, strict=True))) for r in rows)
-        return [m.pk for m in made]
+        return orm_insert(model, fields, rows)
     names, defaults, types = _columns(model, fields)
     arrays = [list(column) for column in zip(*rows, strict=True)]
     arrays += [[default] * len(rows) for default in defaults]
@@ -45,7 +44,7 @@ def copy(model: type[Model], fields: Sequence[str], rows: list[tuple]) -> None:
     if not rows:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(model(**dict(zip(fields, r, strict=True))) for r in rows)
+        orm_insert(model, fields, rows)
         return
     names, defaults, _ = _columns(model, fields)
     extra = tuple(defaults)
@@ -54,6 +53,15 @@ def copy(model: type[Model], fields: Sequence[str], rows: list[tuple]) -> None:
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as out:
         for row in rows:
             out.write_row(row + extra)
+
+
+def orm_insert(model: type[Model], fields: Sequence[str], rows: list[tuple]) -> list[int]:
+    """Insert `rows` of `model` through the ORM (`bulk_create`); return their ids, in order.
+
+    What `insert` and `copy` do on SQLite, and what they match on PostgreSQL.
+    """
+    made = model.objects.bulk_create(model(**dict(zip(fields, r, strict=True))) for r in rows)
+    return [m.pk for m in made]
 
 
 _COLUMNS: dict[tuple[type[Model], tuple[str, ...]], tuple[list[str], list, list[str]]] = {}

@@ -6,6 +6,10 @@ statements whatever its size (one read of what exists, `bulk_create`, `bulk_upda
 caller holds ONE transaction around the whole write: `write` raises `ImportFailed` when any
 row was refused (unless `import_good_rows`), so a failed file writes nothing. The same file
 written again creates and updates nothing (every record counts as unchanged).
+
+New transactions and their lines, the bulk of an import, are written per database (`bulk`:
+one `INSERT … unnest` and one `COPY` a batch on PostgreSQL, `bulk_create` elsewhere), and
+on PostgreSQL the write plans its statements for their values (`_planned_with_values`).
 """
 
 from __future__ import annotations
