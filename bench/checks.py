@@ -22,12 +22,15 @@
   health_list_queries         the queries that list runs
 
 Usage: python bench/checks.py [--db sodium_bench_checks] [--lines 1000000] [--import-lines 100000]
+                              [--only import] [--repeat 1]
 Creates and drops its own database (`--db`). The ledger is generated with set-based SQL
 (INSERT … SELECT over generate_series): a chart of 150 accounts (bank, suspense, directors'
 loan, PAYE / wages / pension control), 2,000 customers and suppliers, three years of
 invoices, bills, credit notes, bank payments and journals, about 100,000 statement lines,
 lock dates, and planted problems so every check finds something; then VACUUM (ANALYZE), as
 autovacuum leaves a table at rest (index-only scans need its visibility map).
+`--only import` builds only the practice (no big ledger, no other clients) and prints the
+import figures, `--repeat` times each.
 """
 
 from __future__ import annotations
@@ -763,11 +766,12 @@ def _rss_mb(field: str) -> float:
     raise LookupError(field)
 
 
-def run_import_child(db: str, n_lines: int, tmp: Path) -> dict:
+def run_import_child(db: str, n_lines: int, tmp: Path, run: int = 0) -> dict:
     path = tmp / f"invoices-{n_lines}.csv"
     write_invoice_file(path, n_lines)
+    label = f"I{n_lines}" + (f"-{run}" if run else "")
     out = subprocess.run(
-        [sys.executable, __file__, "--db", db, "--import-child", str(path), f"I{n_lines}"],
+        [sys.executable, __file__, "--db", db, "--import-child", str(path), label],
         check=True,
         capture_output=True,
         text=True,
@@ -788,6 +792,8 @@ def main() -> None:
     parser.add_argument("--import-lines", type=int, default=100_000)
     parser.add_argument("--list-clients", type=int, default=200)
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--only", choices=["import"], help="measure the import only")
+    parser.add_argument("--repeat", type=int, default=1, help="with --only import: runs of each")
     parser.add_argument(
         "--import-child", nargs=2, metavar=("PATH", "LABEL"), help=argparse.SUPPRESS
     )
@@ -810,6 +816,11 @@ def main() -> None:
     from checks.models import BankStatementLine, TransactionLine
     from sodium.schedules.practice import today_for
 
+    if args.only == "import":
+        build_practice(0)
+        for run in range(args.repeat):
+            report_imports(args.db, args.import_lines, tmp, run)
+        return
     practice, staff, big, others = build_practice(args.list_clients)
     today = today_for(practice)
     start = time.perf_counter()
@@ -842,14 +853,19 @@ def main() -> None:
     report("health_list_median_ms", list_ms, "ms")
     report("health_list_queries", list_queries, "queries")
 
-    big_import = run_import_child(args.db, args.import_lines, tmp)
-    report(f"import_{args.import_lines // 1000}k_lines_s", big_import["seconds"], "s")
-    report(f"import_{args.import_lines // 1000}k_upload_s", big_import["upload_seconds"], "s")
+    report_imports(args.db, args.import_lines, tmp)
+
+
+def report_imports(db: str, import_lines: int, tmp: Path, run: int = 0) -> None:
+    """Import a file of `import_lines` lines and one of 20,000 (each in a child); print both."""
+    big_import = run_import_child(db, import_lines, tmp, run)
+    report(f"import_{import_lines // 1000}k_lines_s", big_import["seconds"], "s")
+    report(f"import_{import_lines // 1000}k_upload_s", big_import["upload_seconds"], "s")
     report("import_baseline_rss_mb", big_import["baseline_mb"], "MB")
     report("import_peak_rss_mb", big_import["peak_mb"], "MB")
     if not big_import["peak_reset"]:
         print("# peak RSS could not be reset: both figures include start-up", file=sys.stderr)
-    small = run_import_child(args.db, 20_000, tmp)
+    small = run_import_child(db, 20_000, tmp, run)
     report("import_20k_lines_s", small["seconds"], "s")
     report("import_20k_baseline_rss_mb", small["baseline_mb"], "MB")
     report("import_20k_peak_rss_mb", small["peak_mb"], "MB")

@@ -6,17 +6,24 @@ statements whatever its size (one read of what exists, `bulk_create`, `bulk_upda
 caller holds ONE transaction around the whole write: `write` raises `ImportFailed` when any
 row was refused (unless `import_good_rows`), so a failed file writes nothing. The same file
 written again creates and updates nothing (every record counts as unchanged).
+
+New transactions and their lines, the bulk of an import, are written per database (`bulk`:
+one `INSERT … unnest` and one `COPY` a batch on PostgreSQL, `bulk_create` elsewhere), and
+on PostgreSQL the write plans its statements for their values (`_planned_with_values`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 
-from django.db.models import Exists, OuterRef
+from django.db import connection
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.functions import Lower
 
+from checks.imports import bulk
 from checks.imports.records import (
     AccountRecord,
     ContactRecord,
@@ -55,6 +62,9 @@ _TRANSACTION_FIELDS = (
     "status",
 )
 _LINE_FIELDS = ("line_no", "account_id", "account_code", "tax_rate", "description", "net", "tax")
+_NEW_TRANSACTION = ("practice_id", "client_id", "source_key", *_TRANSACTION_FIELDS)
+_COPIED = ("date", "kind", "contact_id")  # the transaction's, on each of its lines
+_NEW_LINE = ("practice_id", "client_id", "transaction_id", *_LINE_FIELDS, *_COPIED)
 
 
 class ImportFailed(Exception):
@@ -95,6 +105,41 @@ def write(
     `progress(line)` is called after each batch with the last file line written.
     """
     batch_size = batch_size or BATCH_SIZE
+    with _planned_with_values():
+        return _write(source, client, bank_account, import_good_rows, progress, batch_size)
+
+
+@contextmanager
+def _planned_with_values() -> Iterator[None]:
+    """On PostgreSQL, plan the import's statements for their own values while it writes.
+
+    The natural-key reads are `key IN (…1,000 keys…)`. Planned with the values the list is
+    one hashed probe a row; the generic plan a prepared statement gets after a few runs
+    compares each row with every key, and the statistics, stale while the import adds the
+    client's rows, make that a scan of all of them once a batch. The setting is put back
+    before the commit: the deferred foreign-key checks run then, and they are best planned
+    once (their own prepared statements), not again for every row.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+    yield
+    # Not after an error: the transaction rolls back, and the setting with it. Nothing here
+    # sets it for the session, so its default is what it was.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode TO DEFAULT")
+
+
+def _write(
+    source: LedgerSource,
+    client: Client,
+    bank_account: LedgerAccount | None,
+    import_good_rows: bool,
+    progress: Callable[[int], None] | None,
+    batch_size: int,
+) -> WriteResult:
     writer = _Writer(client, bank_account, batch_size)
     steps = (
         (source.accounts(), writer.accounts),
@@ -263,7 +308,11 @@ class _Writer:
             client=self.client, transaction_id__in=[t.pk for t in existing.values()]
         ).order_by("transaction_id", "line_no"):
             old_lines.setdefault(line.transaction_id, []).append(_line_values(line))
-        new, changed, lines = [], [], []
+        new: list[tuple] = []  # rows of _NEW_TRANSACTION
+        changed: list[Transaction] = []
+        lines: list[tuple] = []  # rows of _NEW_LINE
+        new_lines: list[list[tuple]] = []  # each new transaction's lines, by `new`'s order
+        practice_id, client_id = self.client.practice_id, self.client.pk
         for record, accounts in good:
             values = {
                 "kind": record.kind,
@@ -283,45 +332,37 @@ class _Writer:
                 + (line.net, line.tax)
                 for line, account in zip(record.lines, accounts, strict=True)
             ]
+            # The transaction's, copied for the set-based checks (see checks.models.ledger).
+            copied = (record.date, record.kind, values["contact_id"])
             transaction = existing.get(record.source_key)
             if transaction is None:
-                transaction = self._row(Transaction, source_key=record.source_key, **values)
-                new.append(transaction)
+                fields = (values[f] for f in _TRANSACTION_FIELDS)
+                new.append((practice_id, client_id, record.source_key, *fields))
+                new_lines.append([w + copied for w in wanted])
             elif _differs(transaction, values) or old_lines.get(transaction.pk, []) != wanted:
                 changed.append(transaction)
-            else:
-                continue
-            lines.append((transaction, wanted))
-        Transaction.objects.bulk_create(new)
+                lines.extend((practice_id, client_id, transaction.pk, *w, *copied) for w in wanted)
+        ids = bulk.insert(Transaction, _NEW_TRANSACTION, new)
+        for pk, its_lines in zip(ids, new_lines, strict=True):
+            lines.extend((practice_id, client_id, pk, *w) for w in its_lines)
         Transaction.objects.bulk_update(changed, _TRANSACTION_FIELDS)
         if changed:
             TransactionLine.objects.filter(
                 client=self.client, transaction_id__in=[t.pk for t in changed]
             ).delete()
-        TransactionLine.objects.bulk_create(
-            self._row(
-                TransactionLine,
-                transaction_id=transaction.pk,
-                **dict(zip(_LINE_FIELDS, values, strict=True)),
-                # The transaction's, copied for the set-based checks (see checks.models.ledger).
-                date=transaction.date,
-                kind=transaction.kind,
-                contact_id=transaction.contact_id,
-            )
-            for transaction, wanted in lines
-            for values in wanted
-        )
+        bulk.copy(TransactionLine, _NEW_LINE, lines)
         self._count(len(new), len(changed), len(good) - len(new) - len(changed))
 
     def mark_customers_and_suppliers(self) -> None:
-        """Set contacts' customer / supplier flags from their transactions (two statements)."""
+        """Set contacts' customer / supplier flags from their transactions (one statement)."""
 
-        def of(kinds) -> Exists:
-            return Exists(
-                Transaction.objects.filter(
-                    client=self.client, contact=OuterRef("pk"), kind__in=kinds
-                )
-            )
+        def of(kinds) -> ExpressionWrapper:
+            # Not correlated: the contacts of those kinds are read once (a hashed set), not
+            # looked up contact by contact through an index the planner may misjudge.
+            having = Transaction.objects.filter(
+                client=self.client, kind__in=kinds, contact__isnull=False
+            ).values("contact_id")
+            return ExpressionWrapper(Q(pk__in=having), output_field=BooleanField())
 
         LedgerContact.objects.filter(client=self.client).update(
             is_customer=of(Transaction.SALES_KINDS), is_supplier=of(Transaction.PURCHASE_KINDS)

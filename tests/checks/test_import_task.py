@@ -144,24 +144,33 @@ class WriteBatchQueryTests(ImportTestCase):
 
     # SQLite's driver splits a bulk INSERT at 999 parameters (Django's figure for it), so the
     # sizes here stay under that; PostgreSQL writes a whole batch in one statement each.
+    # PostgreSQL also runs two settings (the plan mode, set and put back) and writes lines
+    # with COPY, which Django does not count among its queries.
+    def expected(self, statements: int, *, copies: int = 0) -> int:
+        if connection.vendor == "postgresql":
+            return statements + 2 - copies
+        return statements
 
     def test_a_batch_of_new_invoices_costs_the_same_statements_whatever_its_size(self) -> None:
         # Accounts, contacts read, contacts written, transactions read, transactions
         # written, lines written, the customer / supplier flags.
-        self.assertEqual(self.queries_for(invoices(5)), 7)
-        self.assertEqual(self.queries_for(invoices(40).replace(b"INV-", b"NEW-")), 7)
+        self.assertEqual(self.queries_for(invoices(5)), self.expected(7, copies=1))
+        new = invoices(40).replace(b"INV-", b"NEW-")
+        self.assertEqual(self.queries_for(new), self.expected(7, copies=1))
 
     def test_a_batch_of_unchanged_invoices_costs_the_same_whatever_its_size(self) -> None:
         self.queries_for(invoices(40))
         # Accounts, contacts, transactions and their lines read; the flags.
-        self.assertEqual(self.queries_for(invoices(5)), 5)
-        self.assertEqual(self.queries_for(invoices(40)), 5)
+        self.assertEqual(self.queries_for(invoices(5)), self.expected(5))
+        self.assertEqual(self.queries_for(invoices(40)), self.expected(5))
 
     def test_a_batch_of_changed_invoices_costs_the_same_whatever_its_size(self) -> None:
         self.queries_for(invoices(40))
         # … and the changed ones updated, their old lines deleted and new ones written.
-        self.assertEqual(self.queries_for(invoices(5).replace(b"Consulting", b"Advice")), 8)
-        self.assertEqual(self.queries_for(invoices(40).replace(b"Consulting", b"Other")), 8)
+        changed = invoices(5).replace(b"Consulting", b"Advice")
+        self.assertEqual(self.queries_for(changed), self.expected(8, copies=1))
+        changed = invoices(40).replace(b"Consulting", b"Other")
+        self.assertEqual(self.queries_for(changed), self.expected(8, copies=1))
 
 
 class StoredFileTests(ImportTestCase):
