@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from checks import runs as check_runs
 from checks.flows.cadence import Cadence, ClientDateMissing, one_off_errors
@@ -370,11 +371,12 @@ def generate_due_runs(now: dt.datetime, limit: int = 50) -> int:
     since its last one up to today, then moves its next date on.
     """
     made = 0
-    due = list(
-        Flow.objects.filter(
-            kind=Flow.Kind.REPEATING, paused=False, next_run_at__lte=now
-        ).values_list("pk", "practice_id")[:limit]
-    )
+    with scopes_disabled():  # cross-tenant by design, like the timer claim
+        due = list(
+            Flow.objects.filter(
+                kind=Flow.Kind.REPEATING, paused=False, next_run_at__lte=now
+            ).values_list("pk", "practice_id")[:limit]
+        )
     for flow_id, practice_id in due:
         with practice_scope(practice_id), transaction.atomic():
             flow = (

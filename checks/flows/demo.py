@@ -1,0 +1,5 @@
+"""Placeholder."""
+
+
+def build(practice, *, owner, manager) -> None:
+    return None
