@@ -201,9 +201,8 @@ def set_overdue_reminder_days(practice: Practice, days: Any) -> FlowSettings:
     except ValueError:
         value = -1
     if not 0 <= value <= MAX_OVERDUE_REMINDER_DAYS:
-        raise DigestError(
-            {"overdue_reminder_days": f"Give a number of days from 0 to {MAX_OVERDUE_REMINDER_DAYS}."}
-        )
+        most = MAX_OVERDUE_REMINDER_DAYS
+        raise DigestError({"overdue_reminder_days": f"Give a number of days from 0 to {most}."})
     with practice_scope(practice):
         row, _ = FlowSettings.objects.select_for_update().get_or_create(
             practice=practice, defaults={"next_digest_at": _digest_at(practice, None)}
@@ -386,7 +385,9 @@ def _render(practice: Practice, text: tuple[str, str], context: dict) -> liquid.
     try:
         return liquid.render_message(*text, context)
     except liquid.TemplateError as exc:
-        log.warning("practice %s: its flows digest text failed (%s); sent the default", practice.pk, exc)
+        log.warning(
+            "practice %s: its flows digest text failed (%s); sent the default", practice.pk, exc
+        )
         builtin = builtins.get_builtin(DIGEST)
         return liquid.render_message(builtin.subject, builtin.body, context)
 

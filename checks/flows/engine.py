@@ -386,12 +386,12 @@ def generate_due_runs(now: dt.datetime, limit: int = 50) -> int:
                 .first()
             )
             if flow is not None:
-                made += _generate(flow)
+                made += _generate(flow, now)
     return made
 
 
-def _generate(flow: Flow) -> int:
-    today = today_for(flow.practice)
+def _generate(flow: Flow, now: dt.datetime | None = None) -> int:
+    today = today_for(flow.practice, now)
     cadence = Cadence.from_json(flow.cadence)
     calendar = working_calendar(flow.practice)
     due_clients = list(

@@ -24,9 +24,7 @@ class FlowSettings(models.Model):
         Practice, on_delete=models.CASCADE, related_name="flow_settings"
     )
     # Overdue runs are in the digest until this many days after their due date.
-    overdue_reminder_days = models.PositiveSmallIntegerField(
-        default=DEFAULT_OVERDUE_REMINDER_DAYS
-    )
+    overdue_reminder_days = models.PositiveSmallIntegerField(default=DEFAULT_OVERDUE_REMINDER_DAYS)
     # The practice's local date whose digest was sent (None: never).
     digest_sent_on = models.DateField(null=True, blank=True)
     digest_messages = models.PositiveIntegerField(default=0)  # how many that day

@@ -39,10 +39,11 @@ class DigestTestCase(BaseTestCase):
         self.bolt = f.ClientFactory(practice=self.practice, name="Bolt Ltd")
 
     def run_for(
-        self, client, *, due, assignee=None, reviewer=None, made=TODAY - days(10), practice=None
+        self, client, *, due, assignee=None, reviewer=None, made=None, practice=None
     ) -> FlowRun:
         """A one-off flow made on `made` for October, due on `due`: its one run."""
         practice = practice or self.practice
+        made = made or TODAY - days(10)
         spec = FlowSpec(
             kind=Flow.Kind.ONE_OFF,
             name=f"Review due {due:%-d %b}",
@@ -203,7 +204,8 @@ class WhatTheDigestSaysTests(DigestTestCase):
             system_key=digest.DIGEST,
             name="Flows: daily digest",
             subject="Morning {{ person.first_name }}: {{ digest.count }} to do",
-            body="{% for run in digest.due_soon %}* {{ run.client }} by {{ run.due }}\n{% endfor %}",
+            body="{% for run in digest.due_soon %}* {{ run.client }} by {{ run.due }}\n"
+            "{% endfor %}",
         )
         self.run_for(self.acme, due=TODAY + days(2), assignee=self.staff)
         digest.send_digests(at(TODAY))
