@@ -214,6 +214,30 @@ class WhatTheDigestSaysTests(DigestTestCase):
         self.assertEqual(message.subject, f"Morning {first}: 1 to do")
         self.assertEqual(message.body_text, "* Acme Ltd by 9 December 2026")
 
+    def test_the_library_edits_it_with_the_digests_variables_only(self) -> None:
+        self.client.force_login(self.manager)
+        url = f"/content-blocks/built-in/{digest.DIGEST}/"
+        page = self.client.get(url)
+        self.assertContains(page, "digest.overdue")
+        refused = self.client.post(
+            url, {"name": "Digest", "subject": "{{ task.name }}", "body": "Hello"}
+        )
+        self.assertContains(refused, "task.name")
+        self.assertFalse(ContentBlock.objects.filter(system_key=digest.DIGEST).exists())
+        self.client.post(
+            url,
+            {
+                "name": "Digest",
+                "subject": "{{ digest.count }} for {{ person.name }}",
+                "body": "{% for run in digest.due_soon %}{{ run.client }}{% endfor %}",
+            },
+        )
+        self.run_for(self.acme, due=TODAY + days(2), assignee=self.staff)
+        digest.send_digests(at(TODAY))
+        message = self.messages(self.staff).get()
+        self.assertEqual(message.subject, f"1 for {self.staff.full_name}")
+        self.assertEqual(message.body_text, "Acme Ltd")
+
     def test_an_edited_text_that_cannot_render_falls_back_to_the_default(self) -> None:
         ContentBlock.objects.create(
             practice=self.practice,
@@ -258,6 +282,22 @@ class WhatTheDigestSaysTests(DigestTestCase):
             digest.SUBJECT, digest.BODY, variables.sample_context(digest.DIGEST)
         )
         self.assertIn("Birch Dental LLP", sample.text)
+
+    def test_every_documented_variable_is_filled_by_its_builder(self) -> None:
+        from sodium.messaging import variables
+
+        run = self.run_for(self.acme, due=TODAY + days(2), assignee=self.staff)
+        sections = digest.digests_for(self.practice, TODAY, overdue_days=3)[self.staff.pk]
+        context = digest.digest_context(self.practice, self.staff, sections, TODAY)
+        for var in variables.variables_of(digest.DIGEST):
+            node = context
+            parts = var.path.split(".")
+            if parts[0] == "run":  # an item of the lists
+                node, parts = context["digest"]["due_soon"][0], parts[1:]
+            for part in parts:
+                self.assertIn(part, node, var.path)
+                node = node[part]
+        self.assertEqual(context["digest"]["due_soon"][0]["client"], run.client.name)
 
 
 class HandOffNotificationTests(DigestTestCase):
