@@ -40,7 +40,7 @@ from django_scopes import scopes_disabled
 from checks.flows.cadence import Period
 from checks.models import Flow, FlowRun, FlowSettings
 from checks.models.flow_settings import MAX_OVERDUE_REMINDER_DAYS
-from sodium import liquid, outbox, timers
+from sodium import activity, liquid, outbox, timers
 from sodium.messaging import builtins
 from sodium.messaging.builtins import Builtin
 from sodium.messaging.context import format_date
@@ -191,10 +191,11 @@ def settings_for(practice: Practice) -> FlowSettings:
 
 
 @transaction.atomic
-def set_overdue_reminder_days(practice: Practice, days: Any) -> FlowSettings:
+def set_overdue_reminder_days(practice: Practice, days: Any, *, actor: User) -> FlowSettings:
     """Set how many days after the due date the digest keeps reminding of an overdue run.
 
-    Raises DigestError unless `days` is a whole number from 0 to 90.
+    Records an activity event. Raises DigestError unless `days` is a whole number from 0 to
+    90.
     """
     try:
         value = int(str(days).strip())
@@ -209,6 +210,13 @@ def set_overdue_reminder_days(practice: Practice, days: Any) -> FlowSettings:
         )
         row.overdue_reminder_days = value
         row.save(update_fields=["overdue_reminder_days"])
+        activity.record(
+            practice=practice,
+            verb="flows.overdue_reminder_days",
+            summary=f"Overdue flow runs are in the daily digest until {value} "
+            f"day{'s' if value != 1 else ''} after their due date",
+            actor=actor,
+        )
     return row
 
 

@@ -15,7 +15,7 @@ from checks.flows import digest, engine
 from checks.flows.engine import ClientTeam, FlowSpec
 from checks.models import Flow, FlowRun, FlowRunCheck, FlowSettings
 from sodium import timers
-from sodium.models import ContentBlock, Notification, OutboundMessage
+from sodium.models import ActivityEvent, ContentBlock, Notification, OutboundMessage
 from tests import factories as f
 from tests.base import BaseTestCase
 
@@ -168,17 +168,19 @@ class WhatTheDigestSaysTests(DigestTestCase):
         self.assertFalse(self.messages(self.admin).exists())  # only a run past its reminders
 
     def test_a_practice_may_remind_for_five_days(self) -> None:
-        digest.set_overdue_reminder_days(self.practice, "5")
+        digest.set_overdue_reminder_days(self.practice, "5", actor=self.manager)
         self.run_for(self.acme, due=TODAY - days(5), assignee=self.staff)
         self.run_for(self.bolt, due=TODAY - days(6), assignee=self.admin)
         digest.send_digests(at(TODAY))
         self.assertIn("5 days overdue", self.body(self.staff))
+        event = ActivityEvent.objects.get(verb="flows.overdue_reminder_days")
+        self.assertEqual((event.actor, event.practice), (self.manager, self.practice))
         self.assertFalse(self.messages(self.admin).exists())
 
     def test_a_bad_setting_is_refused_with_a_reason(self) -> None:
         for bad in ("abc", "-1", "91", "", None, "2.5"):
             with self.subTest(bad), self.assertRaises(digest.DigestError) as ctx:
-                digest.set_overdue_reminder_days(self.practice, bad)
+                digest.set_overdue_reminder_days(self.practice, bad, actor=self.manager)
             self.assertIn("from 0 to 90", ctx.exception.errors["overdue_reminder_days"])
         self.assertEqual(digest.settings_for(self.practice).overdue_reminder_days, 3)
 
