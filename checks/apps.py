@@ -10,8 +10,14 @@ class ChecksConfig(AppConfig):
         from sodium.demo import register_demo_builder
 
         register_demo_builder(demo.build)
+        from checks.flows import demo as flows_demo
 
+        register_demo_builder(flows_demo.build)  # after the ledgers its runs are checked on
+
+        from checks.flows import digest  # registers the digest's sweep net
         from checks.flows import engine as flow_engine  # noqa: F401 - registers the sweep's net
+
+        digest.register()
         from checks.views import health
         from sodium import nav, panels
         from sodium.roles import Perm

@@ -27,9 +27,10 @@ from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from checks import runs as check_runs
-from checks.flows.cadence import Cadence, ClientDateMissing, one_off_errors
+from checks.flows.cadence import Cadence, ClientDateMissing, Mode, one_off_errors
 from checks.flows.templates import period_rules
 from checks.models import (
     FLOW_RUN_CHECK_MACHINE,
@@ -370,11 +371,12 @@ def generate_due_runs(now: dt.datetime, limit: int = 50) -> int:
     since its last one up to today, then moves its next date on.
     """
     made = 0
-    due = list(
-        Flow.objects.filter(
-            kind=Flow.Kind.REPEATING, paused=False, next_run_at__lte=now
-        ).values_list("pk", "practice_id")[:limit]
-    )
+    with scopes_disabled():  # cross-tenant by design, like the timer claim
+        due = list(
+            Flow.objects.filter(
+                kind=Flow.Kind.REPEATING, paused=False, next_run_at__lte=now
+            ).values_list("pk", "practice_id")[:limit]
+        )
     for flow_id, practice_id in due:
         with practice_scope(practice_id), transaction.atomic():
             flow = (
@@ -384,37 +386,54 @@ def generate_due_runs(now: dt.datetime, limit: int = 50) -> int:
                 .first()
             )
             if flow is not None:
-                made += _generate(flow)
+                made += _generate(flow, now)
     return made
 
 
-def _generate(flow: Flow) -> int:
-    today = today_for(flow.practice)
+def _generate(flow: Flow, now: dt.datetime | None = None) -> int:
+    today = today_for(flow.practice, now)
     cadence = Cadence.from_json(flow.cadence)
     calendar = working_calendar(flow.practice)
     due_clients = list(
         FlowClient.objects.filter(flow=flow, next_date__lte=today).select_related("client")
     )
+    # Clients with the same dates (every client of a scheduled cadence; those sharing a year
+    # end or VAT stagger for an event) share one working-out: 5,000 clients due at once are
+    # a handful of schedule walks, not 10,000.
+    found_for: dict[tuple, list | str] = {}
+    next_for: dict[tuple, dt.date | None] = {}
     dates = []
     for fc in due_clients:
         after = (fc.generated_until + relativedelta(days=1)) if fc.generated_until else fc.next_date
-        try:
-            found = cadence.runs_between(
-                after, today + relativedelta(days=1), calendar=calendar, client=fc.client
-            )
-        except ClientDateMissing as exc:
-            fc.skip_reason, fc.next_date = str(exc)[:200], None
+        key = _dates_key(cadence, fc.client)
+        if (after, key) not in found_for:
+            try:
+                found_for[(after, key)] = cadence.runs_between(
+                    after, today + relativedelta(days=1), calendar=calendar, client=fc.client
+                )
+            except ClientDateMissing as exc:
+                found_for[(after, key)] = str(exc)[:200]
+        found = found_for[(after, key)]
+        if isinstance(found, str):
+            fc.skip_reason, fc.next_date = found, None
             continue
         for run in found:
             dates.append((fc, run.period.start, run.period.end, run.scheduled, run.due))
         fc.generated_until = today
-        upcoming = _next_after(cadence, fc.client, today, calendar)
-        fc.next_date = upcoming
+        if key not in next_for:
+            next_for[key] = _next_after(cadence, fc.client, today, calendar)
+        fc.next_date = next_for[key]
         fc.skip_reason = ""
     made = _make_runs(flow, dates)
-    FlowClient.objects.bulk_update(
-        due_clients, ["generated_until", "next_date", "skip_reason"], batch_size=1000
-    )
+    # One UPDATE per set of new values (usually one), not a CASE per row as bulk_update does.
+    groups: dict[tuple, list[int]] = {}
+    for fc in due_clients:
+        groups.setdefault((fc.generated_until, fc.next_date, fc.skip_reason), []).append(fc.pk)
+    for (until, nxt, reason), ids in groups.items():
+        for i in range(0, len(ids), 1000):
+            FlowClient.objects.filter(pk__in=ids[i : i + 1000]).update(
+                generated_until=until, next_date=nxt, skip_reason=reason
+            )
     nxt = (
         FlowClient.objects.filter(flow=flow, next_date__isnull=False)
         .order_by("next_date")
@@ -423,6 +442,14 @@ def _generate(flow: Flow) -> int:
     )
     _schedule_flow(flow, nxt)
     return len(made)
+
+
+def _dates_key(cadence: Cadence, client: Client) -> tuple:
+    """What a client's run dates depend on: nothing for a scheduled cadence; its year end and
+    VAT stagger for an event (all that `sodium.schedules.client_dates` reads for them)."""
+    if cadence.mode == Mode.SCHEDULED:
+        return ()
+    return (client.year_end_day, client.year_end_month, client.vat_periods)
 
 
 def _next_after(cadence: Cadence, client: Client, today: dt.date, calendar) -> dt.date | None:

@@ -1,5 +1,6 @@
 """The checks app's models: client ledgers (`ledger`), their imports (`imports`), what
-the data-health checks found (`findings`), and check-based flows (`flows`)."""
+the data-health checks found (`findings`), and check-based flows (`flows`)
+and their settings (`flow_settings`)."""
 
 from checks.models.findings import (
     CHECK_RUN_MACHINE,
@@ -10,6 +11,7 @@ from checks.models.findings import (
     Finding,
     HealthScore,
 )
+from checks.models.flow_settings import FlowSettings
 from checks.models.flows import (
     FLOW_RUN_CHECK_MACHINE,
     FLOW_RUN_MACHINE,
@@ -45,6 +47,7 @@ __all__ = [
     "FlowRunCheck",
     "FlowRunNote",
     "FlowRunSnapshot",
+    "FlowSettings",
     "FlowTemplate",
     "FlowTemplateCheck",
     "CHECK_RUN_MACHINE",

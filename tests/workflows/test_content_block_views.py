@@ -56,12 +56,12 @@ class ContentBlockListTests(ContentBlockTestCase):
         for name, _subject, _body in DEFAULTS.values():
             self.assertGreater(html.index(name), builtin)
         # The heading, then a tag per built-in email.
-        self.assertContains(r, "Built-in", count=1 + len(DEFAULTS))
+        self.assertContains(r, "Built-in", count=1 + len(builtins.BUILTINS))
 
     def test_opening_the_library_writes_nothing(self) -> None:
         with self.assertNumQueries(6):
             r = self.client.get("/content-blocks/")
-        self.assertContains(r, "Default wording", count=len(DEFAULTS))
+        self.assertContains(r, "Default wording", count=len(builtins.BUILTINS))
         self.assertFalse(
             ContentBlock.objects.filter(practice=self.practice).exclude(system_key="").exists()
         )
@@ -76,7 +76,7 @@ class ContentBlockListTests(ContentBlockTestCase):
         self.assertIn(f"/content-blocks/{copy.pk}/", html)
         self.assertNotIn("/content-blocks/built-in/portal.sign_in/", html)
         self.assertIn("/content-blocks/built-in/portal.confirmation/", html)
-        self.assertEqual(html.count("Default wording"), len(DEFAULTS) - 1)
+        self.assertEqual(html.count("Default wording"), len(builtins.BUILTINS) - 1)
 
     def test_it_counts_the_steps_using_a_block(self) -> None:
         self.use_in_a_step(self.block)
@@ -199,7 +199,7 @@ class ContentBlockEditTests(ContentBlockTestCase):
         self.assertContains(page, DEFAULTS["portal.sign_in"][0])
         library = self.client.get("/content-blocks/")
         self.assertNotContains(library, "Rival")
-        self.assertContains(library, "Default wording", count=len(DEFAULTS))
+        self.assertContains(library, "Default wording", count=len(builtins.BUILTINS))
 
     def test_an_unknown_built_in_email_is_a_404(self) -> None:
         r = self.client.get("/content-blocks/built-in/portal.nothing/")

@@ -16,9 +16,9 @@ from workflows.context import KNOWN_PATHS, VARIABLES, build_context
 
 def built_by_build_context():
     """Return the variables of every use whose context build_context builds: all but the
-    contact composer's texts and recurring task names, which have their own builders
-    (sodium.sms.messages, sodium.recurring)."""
-    own_builders = {CONTACT_SMS, TASK_NAME_USE}
+    contact composer's texts, recurring task names and the flows digest, which have their
+    own builders (sodium.sms.messages, sodium.recurring, checks.flows.digest)."""
+    own_builders = {CONTACT_SMS, TASK_NAME_USE, "checks.flow_digest"}
     paths = {v.path for u in uses() if u.key not in own_builders for v in variables_of(u)}
     return [v for v in VARIABLES if v.path in paths]
 
