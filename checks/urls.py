@@ -2,12 +2,36 @@ from __future__ import annotations
 
 from django.urls import path
 
-from checks.views import flow_runs, health, imports, library
+from checks.views import flow_creator, flow_runs, flow_templates, health, imports, library
 
 app_name = "checks"
 
 urlpatterns = [
     path("flows/runs/<int:run_id>/", flow_runs.run_detail, name="flow-run"),
+    path("flows/creator/", flow_creator.creator_start, name="flow-creator"),
+    path("flows/creator/<str:draft_id>/go/", flow_creator.creator_go, name="flow-creator-go"),
+    path(
+        "flows/creator/<str:draft_id>/cancel/",
+        flow_creator.creator_cancel,
+        name="flow-creator-cancel",
+    ),
+    path(
+        "flows/creator/<str:draft_id>/<slug:stage>/",
+        flow_creator.creator_stage,
+        name="flow-creator-stage",
+    ),
+    path("flows/templates/", flow_templates.template_list, name="flow-templates"),
+    path("flows/templates/new/", flow_templates.template_add, name="flow-template-add"),
+    path(
+        "flows/templates/<int:flow_template_id>/",
+        flow_templates.template_edit,
+        name="flow-template-edit",
+    ),
+    path(
+        "flows/templates/<int:flow_template_id>/archive/",
+        flow_templates.template_archive,
+        name="flow-template-archive",
+    ),
     path("", health.health_list, name="health-list"),
     path("library/", library.library, name="library"),
     path("library/custom/", library.custom_add, name="custom-add"),

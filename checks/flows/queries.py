@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from checks.models import Flow, FlowRun
+from checks.models import Flow, FlowRun, FlowTemplate
 from sodium.models import Practice, User
 
 R = FlowRun.Status
@@ -33,4 +33,25 @@ def runs_waiting_on(practice: Practice, user: User) -> QuerySet[FlowRun]:
         | Q(assignee=user, status=R.IN_REVIEW, approved=True)
         | Q(status=R.IN_REVIEW, approved=False, review_stage=1, reviewer=user)
         | Q(status=R.IN_REVIEW, approved=False, review_stage=2, second_reviewer=user)
+    )
+
+
+# --- flow-creator: flow templates --------------------------------------------------------------
+
+
+def flow_templates(practice: Practice, *, archived: bool = False) -> list[FlowTemplate]:
+    """Return the practice's flow templates (built-in copies and its own) with their checks
+    and a count of them, by name."""
+    return list(
+        FlowTemplate.objects.filter(practice=practice, archived=archived)
+        .prefetch_related("checks__custom_check")
+        .order_by("name")
+    )
+
+
+def get_flow_template(practice: Practice, template_id: int) -> FlowTemplate:
+    """Return the practice's flow template `template_id` with its checks (404 otherwise)."""
+    return get_object_or_404(
+        FlowTemplate.objects.filter(practice=practice).prefetch_related("checks"),
+        pk=template_id,
     )
