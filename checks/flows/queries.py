@@ -39,14 +39,13 @@ def runs_waiting_on(practice: Practice, user: User) -> QuerySet[FlowRun]:
 # --- flow-creator: flow templates --------------------------------------------------------------
 
 
-def flow_templates(practice: Practice, *, archived: bool = False) -> list[FlowTemplate]:
-    """Return the practice's flow templates (built-in copies and its own) with their checks
-    and a count of them, by name."""
-    return list(
-        FlowTemplate.objects.filter(practice=practice, archived=archived)
-        .prefetch_related("checks__custom_check")
-        .order_by("name")
-    )
+def flow_templates(practice: Practice, *, include_archived: bool = False) -> list[FlowTemplate]:
+    """Return the practice's flow templates (built-in copies and its own) with their checks,
+    by name; the archived ones too when asked."""
+    found = FlowTemplate.objects.filter(practice=practice)
+    if not include_archived:
+        found = found.filter(archived=False)
+    return list(found.prefetch_related("checks").order_by("name"))
 
 
 def get_flow_template(practice: Practice, template_id: int) -> FlowTemplate:

@@ -24,12 +24,13 @@ FORM = "checks/flows/template_form.html"
 @role_required(Perm.MANAGE_FLOWS)
 def template_list(request: HtmxHttpRequest) -> HttpResponse:
     ensure_builtin_templates(request.practice)  # once per practice: its copies to edit
+    found = queries.flow_templates(request.practice, include_archived=True)
     return render(
         request,
         "checks/flows/template_list.html",
         {
-            "templates": queries.flow_templates(request.practice),
-            "archived": queries.flow_templates(request.practice, archived=True),
+            "templates": [t for t in found if not t.archived],
+            "archived": [t for t in found if t.archived],
         },
     )
 
