@@ -385,10 +385,12 @@ class TeamForm(StageForm):
         people = [(str(m.pk), str(m)) for m in self.ctx.members]
         choices = [("", "Nobody")] + people
         for prefix, label in self.ROLES:
-            self.fields[f"all_{prefix}"] = forms.ChoiceField(
+            field = forms.ChoiceField(
                 label=f"{label} for every client", choices=[("", "Keep as it is")] + people,
                 required=False,
             )  # fmt: skip
+            field.conditional = True  # only used with "Set for all": not marked optional
+            self.fields[f"all_{prefix}"] = field
         for team in creator.team_of(self.draft, self.ctx, self.client_ids):
             pk = team.client_id
             initial = [team.assignee_id, team.reviewer_id, team.second_reviewer_id]
