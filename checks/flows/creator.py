@@ -103,7 +103,9 @@ class CreatorContext:
     @cached_property
     def check_options(self) -> list[CheckOption]:
         """The nine built-in checks, then the practice's custom ones."""
-        out = [CheckOption(f"builtin:{c.key}", c.name, c.description, False) for c in BUILTIN.values()]
+        out = [
+            CheckOption(f"builtin:{c.key}", c.name, c.description, False) for c in BUILTIN.values()
+        ]
         out += [CheckOption(f"custom:{c.pk}", c.name, c.description, True) for c in self.customs]
         return out
 
@@ -504,7 +506,9 @@ def review_sections(draft: dict, ctx: CreatorContext) -> list[Section]:
     names = [ctx.clients_by_id[i].name for i in client_ids[:REVIEW_CLIENT_ROWS]]
     more = f" and {n - REVIEW_CLIENT_ROWS} more" if n > REVIEW_CLIENT_ROWS else ""
     sections.append(
-        Section("Clients", "clients", [f"{n} client{'s' if n != 1 else ''}: {', '.join(names)}{more}"])
+        Section(
+            "Clients", "clients", [f"{n} client{'s' if n != 1 else ''}: {', '.join(names)}{more}"]
+        )
     )
     table = [
         [

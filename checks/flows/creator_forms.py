@@ -88,7 +88,13 @@ def check_picker(form: forms.Form, ctx: creator.CreatorContext) -> list[dict[str
     chosen = list(dict.fromkeys(chosen))
     options = {o.ref: o for o in ctx.check_options}
     rows = [
-        {"option": options[r], "chosen": True, "position": i, "first": i == 1, "last": i == len(chosen)}
+        {
+            "option": options[r],
+            "chosen": True,
+            "position": i,
+            "first": i == 1,
+            "last": i == len(chosen),
+        }
         for i, r in enumerate(chosen, start=1)
     ]
     rows += [
@@ -359,7 +365,8 @@ class ClientsForm(StageForm):
         missing = creator.missing_dates(self.draft, self.ctx, ids)
         if missing:
             names = [
-                f"{self.ctx.clients_by_id[pk].name} ({why})" for pk, why in list(missing.items())[:8]
+                f"{self.ctx.clients_by_id[pk].name} ({why})"
+                for pk, why in list(missing.items())[:8]
             ]
             more = f" and {len(missing) - 8} more" if len(missing) > 8 else ""
             raise forms.ValidationError(
@@ -459,9 +466,7 @@ def stage_defaults(draft: dict, stage: str, ctx: creator.CreatorContext) -> dict
     return {}
 
 
-def bound_form(
-    draft: dict, stage: str, ctx: creator.CreatorContext, data: Any = None
-) -> StageForm:
+def bound_form(draft: dict, stage: str, ctx: creator.CreatorContext, data: Any = None) -> StageForm:
     """Return the stage's form bound to `data`, or to what the draft holds for it."""
     cls = form_class(draft, stage)
     if data is None:

@@ -154,9 +154,7 @@ def creator_stage(request: HtmxHttpRequest, draft_id: str, stage: str) -> HttpRe
     ctx = creator.CreatorContext.of(request.practice)
     if not creator.CREATOR.can_visit(draft, stage):
         first = creator.CREATOR.frontier(draft)
-        messages.info(
-            request, f"Finish “{creator.LABELS[first]}” first: the later stages need it."
-        )
+        messages.info(request, f"Finish “{creator.LABELS[first]}” first: the later stages need it.")
         return _go_to(request, draft, ctx, first)
     if request.method == "GET":
         draft["stage"] = stage
@@ -177,7 +175,9 @@ def creator_stage(request: HtmxHttpRequest, draft_id: str, stage: str) -> HttpRe
                     data["name"] = template.name
         stage_forms.keep_stage(draft, stage, data, ctx)
         draft["stage"] = stage
-        return _render_stage(request, draft, ctx, stage, form=stage_forms.display_form(draft, stage, ctx))
+        return _render_stage(
+            request, draft, ctx, stage, form=stage_forms.display_form(draft, stage, ctx)
+        )
     if stage == "team" and action == "set_all":
         for prefix, _label in stage_forms.TeamForm.ROLES:
             value = data.get(f"all_{prefix}", "")
@@ -186,7 +186,9 @@ def creator_stage(request: HtmxHttpRequest, draft_id: str, stage: str) -> HttpRe
                     data[f"{prefix}_{pk}"] = value
         stage_forms.keep_stage(draft, stage, data, ctx)
         draft["stage"] = stage
-        return _render_stage(request, draft, ctx, stage, form=stage_forms.display_form(draft, stage, ctx))
+        return _render_stage(
+            request, draft, ctx, stage, form=stage_forms.display_form(draft, stage, ctx)
+        )
     if action == "back":
         stage_forms.keep_stage(draft, stage, data, ctx)
         return _go_to(request, draft, ctx, creator.CREATOR.previous_stage(draft, stage))
@@ -282,4 +284,3 @@ def creator_cancel(request: HtmxHttpRequest, draft_id: str) -> HttpResponse:
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)
-

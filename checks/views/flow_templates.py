@@ -75,7 +75,9 @@ def template_add(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _save(request, None)
     ctx = creator.CreatorContext.of(request.practice)
-    return _form_page(request, stage_forms.TemplateForm(ctx=ctx, initial={"category": "other"}), None)
+    return _form_page(
+        request, stage_forms.TemplateForm(ctx=ctx, initial={"category": "other"}), None
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -97,9 +97,7 @@ def test_manager_creates_a_repeating_flow_by_tag(
         expect(chosen).to_have_count(4)
         expect(chosen.first).to_contain_text("1. Bank reconciliation")
         page.get_by_role("button", name="Move Bank reconciliation down").click()
-        expect(page.locator(".fc-check.is-chosen").nth(1)).to_contain_text(
-            "2. Bank reconciliation"
-        )
+        expect(page.locator(".fc-check.is-chosen").nth(1)).to_contain_text("2. Bank reconciliation")
         _shot(page, screenshot, "checks")
         _next(page, "cadence", "Set cadence")
 

@@ -57,7 +57,10 @@ class CreatorTestCase(BaseTestCase):
     def draft(self, draft_id: str) -> dict:
         return self.client.session[creator.SESSION_KEY][draft_id]
 
-    CHECKS = {"name": "Monthly review", "checks": ["builtin:bank_reconciliation", "builtin:multi_coded_contacts"]}
+    CHECKS = {
+        "name": "Monthly review",
+        "checks": ["builtin:bank_reconciliation", "builtin:multi_coded_contacts"],
+    }
     REPEATING = {
         "mode": "scheduled", "offset": "1", "offset_unit": "days", "period": "month",
         "every": "1", "event": "year_end", "within": "2", "within_unit": "weeks", "rule": "none",
@@ -83,7 +86,7 @@ class CreatorTestCase(BaseTestCase):
         page = self.client.get(self.url(draft_id, "rules"))
         form = page.context["form"]
         data = {}
-        for name, field in form.fields.items():
+        for name in form.fields:
             value = form[name].value()
             if isinstance(value, list):
                 data[name] = [str(v) for v in value]

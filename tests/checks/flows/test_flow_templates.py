@@ -26,7 +26,9 @@ class FlowTemplateEngineTests(BaseTestCase):
         self.assertTrue(ActivityEvent.objects.filter(verb="flow_template.created").exists())
 
     def test_it_refuses_no_name_a_taken_name_and_no_checks(self) -> None:
-        engine.create_template(self.practice, actor=self.manager, name="Payroll", checks=["builtin:vat"])
+        engine.create_template(
+            self.practice, actor=self.manager, name="Payroll", checks=["builtin:vat"]
+        )
         with self.assertRaises(FlowError) as caught:
             engine.create_template(self.practice, actor=self.manager, name="payroll", checks=[])
         self.assertEqual(
@@ -35,7 +37,9 @@ class FlowTemplateEngineTests(BaseTestCase):
              "checks": "Choose at least one check."},
         )  # fmt: skip
         with self.assertRaises(FlowError):
-            engine.create_template(self.practice, actor=self.manager, name="", checks=["builtin:vat"])
+            engine.create_template(
+                self.practice, actor=self.manager, name="", checks=["builtin:vat"]
+            )
         self.assertEqual(FlowTemplate.objects.filter(practice=self.practice).count(), 1)
 
     def test_it_updates_and_archives(self) -> None:
@@ -75,7 +79,9 @@ class FlowTemplateViewTests(BaseTestCase):
             self.practice, actor=self.manager, name="More", checks=[f"custom:{self.custom.pk}"]
         )
         engine.archive_template(more, actor=self.manager)
-        engine.create_template(self.practice, actor=self.manager, name="Also", checks=["builtin:vat"])
+        engine.create_template(
+            self.practice, actor=self.manager, name="Also", checks=["builtin:vat"]
+        )
         with self.assertNumQueries(8):
             r = self.client.get(LIST)
         self.assertContains(r, "Archived")
@@ -83,7 +89,9 @@ class FlowTemplateViewTests(BaseTestCase):
     def test_a_manager_adds_a_template_with_a_custom_check_reordered(self) -> None:
         refs = ["builtin:vat", f"custom:{self.custom.pk}"]
         data = {"name": "Assets", "category": "year_end", "description": "", "checks": refs}
-        r = self.client.post("/checks/flows/templates/new/", {**data, "move": f"up:custom:{self.custom.pk}"})
+        r = self.client.post(
+            "/checks/flows/templates/new/", {**data, "move": f"up:custom:{self.custom.pk}"}
+        )
         self.assertEqual(r.status_code, 200)
         self.assertFalse(FlowTemplate.objects.filter(name="Assets").exists())
         order = [row["option"].ref for row in r.context["picker"] if row["chosen"]]
@@ -112,12 +120,19 @@ class FlowTemplateViewTests(BaseTestCase):
         self.assertContains(r, 'value="VAT return review"')
         r = self.client.post(
             f"/checks/flows/templates/{t.pk}/",
-            {"name": "VAT review", "category": "vat", "description": "x", "checks": ["builtin:vat"]},
+            {
+                "name": "VAT review",
+                "category": "vat",
+                "description": "x",
+                "checks": ["builtin:vat"],
+            },
         )
         self.assertRedirects(r, LIST)
         t.refresh_from_db()
         self.assertEqual(t.name, "VAT review")
-        self.assertEqual(self.client.post(f"/checks/flows/templates/{t.pk}/archive/").status_code, 302)
+        self.assertEqual(
+            self.client.post(f"/checks/flows/templates/{t.pk}/archive/").status_code, 302
+        )
         t.refresh_from_db()
         self.assertTrue(t.archived)
         self.assertNotContains(self.client.get("/checks/flows/creator/"), "VAT review<")
