@@ -333,7 +333,9 @@ def missing_dates(draft: dict, ctx: CreatorContext, client_ids: list[int]) -> di
 
 
 def rules_of(draft: dict) -> dict[str, dict]:
-    return dict(draft.get("rules_store") or {})
+    """The rules the rules stage changed, for the checks still chosen."""
+    keys = set(chosen_builtin_keys(draft))
+    return {k: v for k, v in (draft.get("rules_store") or {}).items() if k in keys}
 
 
 def build_spec(draft: dict, ctx: CreatorContext) -> FlowSpec:

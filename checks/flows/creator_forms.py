@@ -542,20 +542,16 @@ def _store(draft: dict, stage: str, form: StageForm, data: Any) -> None:
 
 
 def submit_stage(draft: dict, stage: str, data: Any, ctx: creator.CreatorContext) -> StageForm:
-    """Save a stage's values and check them; mark the stage finished when valid, and check
-    again the finished stages that depend on it (a change of clients re-checks the team)."""
+    """Save a stage's values and check them; mark the stage finished when valid.
+
+    Only this stage's form is bound and cleaned (once): a later stage a change affects (the
+    team of a client added since) is checked again when it is shown and saved, and Go checks
+    every stage again.
+    """
     draft["errors"].pop("review", None)
     form = check_stage(draft, stage, ctx, data)
     _store(draft, stage, form, data)
     creator.CREATOR.mark(draft, stage, form.is_valid())
-    order = creator.STAGES
-    for later in order[order.index(stage) + 1 : -1]:
-        if later in draft["done"]:
-            again = check_stage(draft, later, ctx)
-            if later == "rules" and again.is_valid():
-                draft["rules_store"] = again.changed_rules
-            if not again.is_valid():
-                creator.CREATOR.mark(draft, later, False)
     return form
 
 

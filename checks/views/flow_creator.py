@@ -236,6 +236,8 @@ def creator_go(request: HtmxHttpRequest, draft_id: str) -> HttpResponse:
     problems = []
     for stage in creator.STAGES[:-1]:
         form = stage_forms.check_stage(draft, stage, ctx)
+        if stage == "rules" and form.is_valid():
+            draft["rules_store"] = form.changed_rules  # the period may have changed since
         if not form.is_valid():
             creator.CREATOR.mark(draft, stage, False)
             message = next(iter(form.errors.values()))[0]

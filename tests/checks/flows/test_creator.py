@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from unittest import mock
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from checks.flows import creator
+from checks.flows.creator_forms import StageForm
 from checks.models import CustomCheck, Flow, FlowClient, FlowRun
 from sodium.roles import Role
 from tests import factories as f
@@ -424,3 +426,36 @@ class GoTests(CreatorTestCase):
         r = self.client.post(f"{BASE}{draft_id}/go/")
         self.assertRedirects(r, self.url(draft_id, "team"), fetch_redirect_response=False)
         self.assertFalse(Flow.objects.filter(practice=self.practice).exists())
+
+
+class StageValidatesOnceTests(CreatorTestCase):
+    def count_forms(self, draft_id: str, stage: str, data: dict) -> tuple[Counter, Counter]:
+        built: Counter = Counter()
+        cleaned: Counter = Counter()
+        init, full_clean = StageForm.__init__, StageForm.full_clean
+
+        def counting_init(form, *args, **kwargs):
+            built[type(form).__name__] += 1
+            init(form, *args, **kwargs)
+
+        def counting_clean(form):
+            cleaned[type(form).__name__] += 1
+            full_clean(form)
+
+        with (
+            mock.patch.object(StageForm, "__init__", counting_init),
+            mock.patch.object(StageForm, "full_clean", counting_clean),
+        ):
+            r = self.post(draft_id, stage, data)
+        self.assertEqual(r.status_code, 302, r.content.decode()[:1000])
+        return built, cleaned
+
+    def test_saving_a_stage_builds_and_cleans_only_its_own_form_once(self) -> None:
+        draft_id = self.through_clients()
+        self.post(draft_id, "team", self.team_data(acme=(self.staff, None, None),
+                                                   bolt=(self.admin, None, None)))  # fmt: skip
+        built, cleaned = self.count_forms(draft_id, "clients", {"tags": [str(self.tag.pk)]})
+        self.assertEqual(built, Counter({"ClientsForm": 1}))
+        self.assertEqual(cleaned, Counter({"ClientsForm": 1}))
+        built, cleaned = self.count_forms(draft_id, "cadence", self.REPEATING)
+        self.assertEqual((built, cleaned), (Counter({"RepeatingForm": 1}),) * 2)
