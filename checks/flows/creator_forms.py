@@ -567,7 +567,9 @@ class TemplateForm(forms.Form):
     """A flow template: name, description, category and its ordered checks."""
 
     name = forms.CharField(
-        max_length=200, label="Name", error_messages={"required": "Give the template a name."}
+        max_length=200,
+        label="Template name",
+        error_messages={"required": "Give the template a name."},
     )
     description = forms.CharField(
         required=False, label="Description", widget=forms.Textarea(attrs={"rows": 3})

@@ -19,7 +19,7 @@ import pytest
 from django_scopes import scopes_disabled
 from playwright.sync_api import Page, expect
 
-from checks.models import Flow, FlowClient
+from checks.models import Flow, FlowClient, FlowTemplate
 from sodium import demo
 from sodium.models import Client, Membership, Tag
 
@@ -164,3 +164,41 @@ def test_manager_creates_a_repeating_flow_by_tag(
         assert {fc.client_id for fc in clients} == tagged
         assert all(fc.second_reviewer_id == owner.pk for fc in clients)
         assert tag.pk  # the tag the clients came from
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_manager_adds_a_flow_template_with_a_custom_check(
+    live_server, browser, screenshot, demo_practice, width
+):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/sign-in/")
+        page.get_by_label("Email").fill(demo.DEMO_MANAGER_EMAIL)
+        page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{live_server.url}/")
+
+        page.goto(f"{live_server.url}/checks/flows/templates/")
+        expect(page.get_by_role("link", name="Year-end review")).to_be_visible()
+        _shot(page, screenshot, "templates")
+        page.get_by_role("link", name="New template").click()
+        page.wait_for_url("**/checks/flows/templates/new/")
+        page.get_by_label("Template name").fill("Payroll year end")
+        page.get_by_label("Category").select_option("year_end")
+        page.get_by_label(re.compile(r"Bank reconciliation")).check()
+        page.get_by_label(re.compile(r"Payroll journals posted")).check()
+        # Move the custom check first (the form is shown again, nothing saved yet).
+        page.get_by_role("button", name="Put the ticked checks in order").click()
+        page.get_by_role("button", name=re.compile(r"Move Bank reconciliation down")).click()
+        expect(page.locator(".fc-check.is-chosen").first).to_contain_text("Payroll journals")
+        _shot(page, screenshot, "template_form")
+        page.get_by_role("button", name="Create template").click()
+        page.wait_for_url("**/checks/flows/templates/")
+        expect(page.locator(".flashes")).to_contain_text("Added the flow template Payroll year end")
+    finally:
+        context.close()
+    with scopes_disabled():
+        template = FlowTemplate.objects.get(practice=demo_practice, name="Payroll year end")
+        refs = [c.ref for c in template.checks.all()]
+        assert refs[1] == "builtin:bank_reconciliation" and refs[0].startswith("custom:")
