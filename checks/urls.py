@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from checks.views import flow_runs, health, imports, library
+from checks.views import flow_creator, flow_runs, flow_templates, health, imports, library
 
 app_name = "checks"
 
@@ -29,6 +29,30 @@ urlpatterns = [
         "flows/runs/<int:run_id>/notes/<int:note_id>/file/",
         flow_runs.note_file,
         name="flow-run-note-file",
+    ),
+    path("flows/creator/", flow_creator.creator_start, name="flow-creator"),
+    path("flows/creator/<str:draft_id>/go/", flow_creator.creator_go, name="flow-creator-go"),
+    path(
+        "flows/creator/<str:draft_id>/cancel/",
+        flow_creator.creator_cancel,
+        name="flow-creator-cancel",
+    ),
+    path(
+        "flows/creator/<str:draft_id>/<slug:stage>/",
+        flow_creator.creator_stage,
+        name="flow-creator-stage",
+    ),
+    path("flows/templates/", flow_templates.template_list, name="flow-templates"),
+    path("flows/templates/new/", flow_templates.template_add, name="flow-template-add"),
+    path(
+        "flows/templates/<int:flow_template_id>/",
+        flow_templates.template_edit,
+        name="flow-template-edit",
+    ),
+    path(
+        "flows/templates/<int:flow_template_id>/archive/",
+        flow_templates.template_archive,
+        name="flow-template-archive",
     ),
     path("", health.health_list, name="health-list"),
     path("library/", library.library, name="library"),

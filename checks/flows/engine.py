@@ -801,3 +801,131 @@ def attach_note_file(
         default_storage.delete(stored)
         raise
     return note
+
+
+# --- flow-creator: flow templates --------------------------------------------------------------
+
+# Imported here, with this section, to keep the helpers' additions apart in merges.
+from checks.models import Category, FlowTemplate, FlowTemplateCheck  # noqa: E402
+
+
+def _template_fields(
+    practice: Practice, name: str, category: str, refs: list[str], exclude_pk: int | None = None
+):
+    """Check a template's fields; return (name, refs); raise FlowError by field."""
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "Give the template a name."
+    elif (
+        FlowTemplate.objects.filter(practice=practice, name__iexact=name)
+        .exclude(pk=exclude_pk)
+        .exists()
+    ):
+        errors["name"] = "The practice has a template of that name already."
+    if category not in Category.values:
+        errors["category"] = "Choose a category."
+    try:
+        checked = check_refs(practice, refs)
+    except FlowError as exc:
+        errors.update(exc.errors)
+        checked = []
+    if errors:
+        raise FlowError(errors)
+    return name[:200], checked
+
+
+def _write_template_checks(template: FlowTemplate, checked) -> None:
+    template.checks.all().delete()
+    FlowTemplateCheck.objects.bulk_create(
+        FlowTemplateCheck(
+            practice_id=template.practice_id,
+            template=template,
+            position=i,
+            check_key=key,
+            custom_check=custom,
+        )
+        for i, (key, custom) in enumerate(checked)
+    )
+
+
+@transaction.atomic
+def create_template(
+    practice: Practice,
+    *,
+    actor: User,
+    name: str,
+    checks: Iterable[str],
+    description: str = "",
+    category: str = Category.OTHER,
+) -> FlowTemplate:
+    """Make a flow template of the ordered checks ("builtin:<key>" / "custom:<id>").
+
+    Raises FlowError by field: no name, a name the practice uses, no or unknown checks.
+    """
+    name, checked = _template_fields(practice, name, category, list(checks))
+    template = FlowTemplate.objects.create(
+        practice=practice,
+        name=name,
+        description=description.strip(),
+        category=category,
+        created_by=actor,
+    )
+    _write_template_checks(template, checked)
+    activity.record(
+        practice=practice,
+        verb="flow_template.created",
+        summary=f"Created the flow template {template.name}",
+        actor=actor,
+        obj=template,
+    )
+    return template
+
+
+@transaction.atomic
+def update_template(
+    template: FlowTemplate,
+    *,
+    actor: User,
+    name: str,
+    checks: Iterable[str],
+    description: str,
+    category: str,
+) -> FlowTemplate:
+    """Change a flow template's name, description, category and ordered checks.
+
+    Flows made from it keep their own checks. Raises FlowError by field.
+    """
+    template = FlowTemplate.objects.select_for_update().get(pk=template.pk)
+    name, checked = _template_fields(
+        template.practice, name, category, list(checks), exclude_pk=template.pk
+    )
+    template.name, template.description, template.category = name, description.strip(), category
+    template.save(update_fields=["name", "description", "category"])
+    _write_template_checks(template, checked)
+    activity.record(
+        practice=template.practice_id,
+        verb="flow_template.changed",
+        summary=f"Changed the flow template {template.name}",
+        actor=actor,
+        obj=template,
+    )
+    return template
+
+
+@transaction.atomic
+def archive_template(template: FlowTemplate, *, actor: User) -> FlowTemplate:
+    """Archive a flow template: the creator no longer offers it; flows made from it go on."""
+    template = FlowTemplate.objects.select_for_update().get(pk=template.pk)
+    if template.archived:
+        return template
+    template.archived = True
+    template.save(update_fields=["archived"])
+    activity.record(
+        practice=template.practice_id,
+        verb="flow_template.archived",
+        summary=f"Archived the flow template {template.name}",
+        actor=actor,
+        obj=template,
+    )
+    return template

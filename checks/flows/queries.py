@@ -8,7 +8,15 @@ from django.db.models import Case, Count, F, Q, QuerySet, When, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 
-from checks.models import Finding, Flow, FlowRun, FlowRunCheck, FlowRunNote, FlowRunSnapshot
+from checks.models import (
+    Finding,
+    Flow,
+    FlowRun,
+    FlowRunCheck,
+    FlowRunNote,
+    FlowRunSnapshot,
+    FlowTemplate,
+)
 from sodium.models import ActivityEvent, Practice, User
 
 R = FlowRun.Status
@@ -147,4 +155,24 @@ def run_work_items_for(practice: Practice, user: User, limit: int) -> list[FlowR
         runs_waiting_on(practice, user)
         .select_related("flow", "client")
         .order_by("due_date", "id")[:limit]
+    )
+
+
+# --- flow-creator: flow templates --------------------------------------------------------------
+
+
+def flow_templates(practice: Practice, *, include_archived: bool = False) -> list[FlowTemplate]:
+    """Return the practice's flow templates (built-in copies and its own) with their checks,
+    by name; the archived ones too when asked."""
+    found = FlowTemplate.objects.filter(practice=practice)
+    if not include_archived:
+        found = found.filter(archived=False)
+    return list(found.prefetch_related("checks").order_by("name"))
+
+
+def get_flow_template(practice: Practice, template_id: int) -> FlowTemplate:
+    """Return the practice's flow template `template_id` with its checks (404 otherwise)."""
+    return get_object_or_404(
+        FlowTemplate.objects.filter(practice=practice).prefetch_related("checks"),
+        pk=template_id,
     )

@@ -13,7 +13,7 @@
 
    A search box with data-filter-list="#list" (hidden until this script runs) hides the labels
    in that list whose text does not contain what is typed (the recurrence editor's clients);
-   checked ones stay in view. */
+   checked ones stay in view. It works on boxes htmx swaps in too. */
 (function () {
   "use strict";
 
@@ -80,9 +80,14 @@
     });
   });
 
-  document.querySelectorAll("[data-filter-list]").forEach(function (box) {
+  function filterLists(root) {
+    root.querySelectorAll("[data-filter-list]").forEach(filterList);
+  }
+
+  function filterList(box) {
     var list = document.querySelector(box.getAttribute("data-filter-list"));
-    if (!list) return;
+    if (!list || box.hasAttribute("data-filter-ready")) return;
+    box.setAttribute("data-filter-ready", "");
     box.hidden = false;
     box.addEventListener("input", function () {
       var wanted = box.value.trim().toLowerCase();
@@ -93,6 +98,12 @@
         (label.closest("div:not([id])") || label).hidden = !keep;
       });
     });
+  }
+
+  filterLists(document);
+  // Boxes swapped in by htmx (the flow creator's clients stage) get it too.
+  document.addEventListener("htmx:load", function (event) {
+    if (event.target instanceof Element) filterLists(event.target);
   });
 
   document.querySelectorAll(".js-print").forEach(function (button) {

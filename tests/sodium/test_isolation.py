@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django_scopes import scopes_disabled
 
 import portal.urls
-from checks.models import CustomCheck, Finding, LedgerImport
+from checks.models import CustomCheck, Finding, FlowTemplate, LedgerImport
 from portal import files
 from portal.models import DocumentRequest, Submission
 from sodium.models import ActivityEvent, OutboundMessage, Recurrence
@@ -111,6 +111,9 @@ class IsolationTests(BaseTestCase):
                 # A file on a run's check: only ever looked up inside the (rival) run.
                 "note_id": _rival_note(other, client, cls.outsider),
                 "check_id": CustomCheck.objects.create(practice=other, name="Rival check").pk,
+                "flow_template_id": FlowTemplate.objects.create(
+                    practice=other, name="Rival Secret Template"
+                ).pk,
                 "import_id": LedgerImport.objects.create(
                     practice=other, client=client, file_name="rival.csv", status="ready"
                 ).pk,
@@ -125,6 +128,7 @@ class IsolationTests(BaseTestCase):
                 "key": "portal.not-a-built-in-email",
                 # Step wizard drafts live in the session; one started in another practice is
                 # refused like an unknown one (tests/workflows/test_wizard.py plants a real one).
+                # The flow creator's drafts too (tests/checks/flows/test_creator.py).
                 "draft_id": "rival-draft",
                 "stage": "name",
                 "message_id": OutboundMessage.objects.create(
