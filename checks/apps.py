@@ -16,6 +16,10 @@ class ChecksConfig(AppConfig):
 
         from checks.flows import digest  # registers the digest's sweep net
         from checks.flows import engine as flow_engine  # noqa: F401 - registers the sweep's net
+        from checks.flows.templates import ensure_builtin_templates
+        from sodium.services.practices import register_practice_setup
+
+        register_practice_setup(ensure_builtin_templates)  # every practice starts with them
 
         digest.register()
         from checks.views import health

@@ -19,7 +19,6 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Q
 
-from checks.flows import templates as builtin_templates
 from checks.flows.cadence import (
     PERIOD_MONTHS,
     Cadence,
@@ -117,7 +116,6 @@ class CreatorContext:
     def templates(self) -> list[FlowTemplate]:
         """The built-in copies and the practice's own templates (not archived), with their
         checks."""
-        builtin_templates.ensure_builtin_templates(self.practice)
         return list(
             FlowTemplate.objects.filter(practice=self.practice, archived=False)
             .prefetch_related("checks")

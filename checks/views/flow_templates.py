@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from checks.flows import creator, engine, queries
 from checks.flows import creator_forms as stage_forms
-from checks.flows.templates import ensure_builtin_templates
 from checks.models import FlowTemplate
 from sodium.roles import Perm
 from sodium.tenancy import role_required
@@ -23,7 +22,6 @@ FORM = "checks/flows/template_form.html"
 @require_GET
 @role_required(Perm.MANAGE_FLOWS)
 def template_list(request: HtmxHttpRequest) -> HttpResponse:
-    ensure_builtin_templates(request.practice)  # once per practice: its copies to edit
     found = queries.flow_templates(request.practice, include_archived=True)
     return render(
         request,

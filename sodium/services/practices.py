@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -10,6 +11,7 @@ from django.utils.text import slugify
 from sodium import activity
 from sodium.models import Membership, Practice, User
 from sodium.roles import Role
+from sodium.tenancy import practice_scope
 
 
 def _unique_slug(name: str) -> str:
@@ -21,11 +23,25 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
+# What each app gives a new practice (its built-in rows), run in the creating transaction;
+# apps register theirs when they load (`register_practice_setup`), so the core names none.
+PRACTICE_SETUP: list[Callable[[Practice], Any]] = []
+
+
+def register_practice_setup(fn: Callable[[Practice], Any]) -> None:
+    """Run `fn(practice)` for every practice created from now on (once per function)."""
+    if fn not in PRACTICE_SETUP:
+        PRACTICE_SETUP.append(fn)
+
+
 @transaction.atomic
 def create_practice(*, name: str, owner: User, **fields: Any) -> Practice:
-    """Create a practice with `owner` as its first owner."""
+    """Create a practice with `owner` as its first owner, and what the apps give it."""
     practice = Practice.objects.create(name=name, slug=_unique_slug(name), **fields)
     Membership.objects.create(practice=practice, user=owner, role=Role.OWNER)
+    with practice_scope(practice.pk):
+        for setup in PRACTICE_SETUP:
+            setup(practice)
     return practice
 
 

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from checks.flows import creator
 from checks.flows.creator_forms import StageForm
+from checks.flows.templates import ensure_builtin_templates
 from checks.models import CustomCheck, Flow, FlowClient, FlowRun
 from sodium.roles import Role
 from tests import factories as f
@@ -24,6 +25,7 @@ BASE = "/checks/flows/creator/"
 class CreatorTestCase(BaseTestCase):
     def setUp(self) -> None:
         super().setUp()
+        ensure_builtin_templates(self.practice)  # as create_practice gives a practice
         self.tag = f.TagFactory(practice=self.practice, name="Monthly")
         self.acme = f.ClientFactory(
             practice=self.practice, name="Acme Ltd", year_end_day=31, year_end_month=3,
