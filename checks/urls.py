@@ -2,12 +2,23 @@ from __future__ import annotations
 
 from django.urls import path
 
-from checks.views import flow_runs, health, imports, library
+from checks.views import flow_runs, flows, health, imports, library
 
 app_name = "checks"
 
 urlpatterns = [
     path("flows/runs/<int:run_id>/", flow_runs.run_detail, name="flow-run"),
+    path("flows/", flows.dashboard, name="flows"),
+    path("flows/list/", flows.flow_list, name="flow-list"),
+    path("flows/<int:flow_id>/", flows.flow_detail, name="flow-detail"),
+    path("flows/<int:flow_id>/edit/", flows.flow_edit, name="flow-edit"),
+    path("flows/<int:flow_id>/pause/", flows.flow_pause, name="flow-pause"),
+    path("flows/<int:flow_id>/resume/", flows.flow_resume, name="flow-resume"),
+    path(
+        "flows/<int:flow_id>/runs/<int:run_id>/delete/",
+        flows.run_delete,
+        name="flow-run-delete",
+    ),
     path("", health.health_list, name="health-list"),
     path("library/", library.library, name="library"),
     path("library/custom/", library.custom_add, name="custom-add"),

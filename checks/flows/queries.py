@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import dataclasses
+import datetime as dt
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Count, Min, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from checks.models import Flow, FlowRun
-from sodium.models import Practice, User
+from checks.models import Flow, FlowCheck, FlowClient, FlowRun
+from sodium.models import Client, Practice, User
 
 R = FlowRun.Status
 
@@ -33,4 +37,150 @@ def runs_waiting_on(practice: Practice, user: User) -> QuerySet[FlowRun]:
         | Q(assignee=user, status=R.IN_REVIEW, approved=True)
         | Q(status=R.IN_REVIEW, approved=False, review_stage=1, reviewer=user)
         | Q(status=R.IN_REVIEW, approved=False, review_stage=2, second_reviewer=user)
+    )
+
+
+# --- flow-dashboard: the dashboard, the flows list and a flow's page ---------------------------
+
+SECTION_SIZE = 50
+_PEOPLE = ("assignee", "reviewer", "second_reviewer")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunFilters:
+    """The dashboard's filters: ids chosen in its form (None: anyone / any)."""
+
+    assignee_id: int | None = None
+    reviewer_id: int | None = None
+    template_id: int | None = None
+    client_id: int | None = None
+    tag_id: int | None = None
+
+
+def filtered_runs(practice: Practice, filters: RunFilters) -> QuerySet[FlowRun]:
+    """Return the practice's runs that match the filters (any status).
+
+    The reviewer filter matches either reviewer of a run; the tag filter the run's client's
+    tags.
+    """
+    runs = FlowRun.objects.filter(practice=practice)
+    if filters.assignee_id:
+        runs = runs.filter(assignee_id=filters.assignee_id)
+    if filters.reviewer_id:
+        runs = runs.filter(
+            Q(reviewer_id=filters.reviewer_id) | Q(second_reviewer_id=filters.reviewer_id)
+        )
+    if filters.template_id:
+        runs = runs.filter(flow__template_id=filters.template_id)
+    if filters.client_id:
+        runs = runs.filter(client_id=filters.client_id)
+    if filters.tag_id:
+        runs = runs.filter(
+            client_id__in=Client.tags.through.objects.filter(tag_id=filters.tag_id).values(
+                "client_id"
+            )
+        )
+    return runs
+
+
+def section_bounds(today: dt.date) -> dict[str, Q]:
+    """Return the dashboard's sections of open runs by due date, as filters: overdue (due
+    before today), due within 7 days (today to a week on), upcoming (later)."""
+    week = today + relativedelta(days=7)
+    return {
+        "overdue": Q(due_date__lt=today),
+        "soon": Q(due_date__gte=today, due_date__lte=week),
+        "upcoming": Q(due_date__gt=week),
+    }
+
+
+def dashboard_counts(
+    practice: Practice, filters: RunFilters, today: dt.date, month_start: dt.datetime
+) -> dict[str, int]:
+    """Return the dashboard's counts in one query: open runs per section, runs in review,
+    and runs completed since `month_start` (the practice's month's first moment)."""
+    open_q = ~Q(status=R.COMPLETE)
+    counts = {
+        name: Count("id", filter=open_q & bound) for name, bound in section_bounds(today).items()
+    }
+    return filtered_runs(practice, filters).aggregate(
+        **counts,
+        in_review=Count("id", filter=Q(status=R.IN_REVIEW)),
+        complete_month=Count("id", filter=Q(status=R.COMPLETE, completed_at__gte=month_start)),
+    )
+
+
+def dashboard_section(
+    practice: Practice, filters: RunFilters, today: dt.date, name: str, page: int
+) -> list[FlowRun]:
+    """Return one page (`SECTION_SIZE` runs, soonest due first) of a section's open runs,
+    with their flow, client and people."""
+    offset = (page - 1) * SECTION_SIZE
+    return list(
+        filtered_runs(practice, filters)
+        .exclude(status=R.COMPLETE)
+        .filter(section_bounds(today)[name])
+        .select_related("flow", "client", *_PEOPLE)
+        .order_by("due_date", "id")[offset : offset + SECTION_SIZE]
+    )
+
+
+def flows_for_list(practice: Practice) -> QuerySet[Flow]:
+    """Return the practice's flows, newest first, with their template."""
+    return Flow.objects.filter(practice=practice).select_related("template").order_by("-created_at", "-id")
+
+
+def flow_figures(practice: Practice, flow_ids: list[int]) -> dict[int, dict]:
+    """Return per flow: its clients' count and earliest next date, and its runs by status
+    ({flow id: {"clients": n, "next_date": date, "runs": {status: n}}}), in two queries."""
+    out: dict[int, dict] = {pk: {"clients": 0, "next_date": None, "runs": {}} for pk in flow_ids}
+    for row in (
+        FlowClient.objects.filter(practice=practice, flow_id__in=flow_ids)
+        .values("flow_id")
+        .annotate(n=Count("id"), next_date=Min("next_date"))
+        .order_by()
+    ):
+        out[row["flow_id"]].update(clients=row["n"], next_date=row["next_date"])
+    for row in (
+        FlowRun.objects.filter(practice=practice, flow_id__in=flow_ids)
+        .values("flow_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        out[row["flow_id"]]["runs"][row["status"]] = row["n"]
+    return out
+
+
+def flow_clients_of(flow: Flow) -> list[FlowClient]:
+    """Return the flow's clients with their team, by client name."""
+    return list(
+        FlowClient.objects.filter(practice_id=flow.practice_id, flow=flow)
+        .select_related("client", *_PEOPLE)
+        .order_by("client__name", "id")
+    )
+
+
+def flow_checks_of(flow: Flow) -> list[FlowCheck]:
+    """Return the flow's checks in order, with their custom check."""
+    return list(
+        FlowCheck.objects.filter(practice_id=flow.practice_id, flow=flow)
+        .select_related("custom_check")
+        .order_by("position", "id")
+    )
+
+
+def flow_runs_of(flow: Flow) -> QuerySet[FlowRun]:
+    """Return the flow's runs, latest period first, with their client and people."""
+    return (
+        FlowRun.objects.filter(practice_id=flow.practice_id, flow=flow)
+        .select_related("client", *_PEOPLE)
+        .order_by("-period_start", "client__name", "id")
+    )
+
+
+def get_flow_run(flow: Flow, run_id: int) -> FlowRun:
+    """Return the flow's run `run_id` (404 for another flow's or practice's)."""
+    return get_object_or_404(
+        FlowRun.objects.filter(practice_id=flow.practice_id, flow=flow).select_related("client"),
+        pk=run_id,
     )
