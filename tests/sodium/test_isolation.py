@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django_scopes import scopes_disabled
 
 import portal.urls
-from checks.models import CustomCheck, Finding, LedgerImport
+from checks.models import CustomCheck, Finding, FlowRun, LedgerImport
 from portal import files
 from portal.models import DocumentRequest, Submission
 from sodium.models import ActivityEvent, OutboundMessage, Recurrence
@@ -108,6 +108,8 @@ class IsolationTests(BaseTestCase):
                 # Check keys are the same in every practice; the client in the URL is not.
                 "check_key": "vat",
                 "run_id": _rival_run(other, client, cls.outsider),
+                # A flow's own pages (and its runs' delete) look the flow up in the practice.
+                "flow_id": FlowRun.objects.get(pk=_rival_run_id(other)).flow_id,
                 "check_id": CustomCheck.objects.create(practice=other, name="Rival check").pk,
                 "import_id": LedgerImport.objects.create(
                     practice=other, client=client, file_name="rival.csv", status="ready"
@@ -220,3 +222,8 @@ def _rival_run(practice, client, owner) -> int:
         today=dt.date(2026, 11, 2),
     )
     return flow.runs.get().pk
+
+
+def _rival_run_id(practice) -> int:
+    """The other practice's run made by `_rival_run`."""
+    return FlowRun.objects.filter(practice=practice).values_list("pk", flat=True).get()
