@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from checks.models import CustomCheck
 
@@ -64,6 +66,18 @@ class FlowFilterForm(forms.Form):
             ("tag", "Any tag", tags),
         ):
             self.fields[name].choices = [("", empty), *((str(k), v) for k, v in choices)]
+
+    def options(self, name: str) -> str:
+        """Return the field's <option>s as HTML: much quicker than the widget's templates for
+        a practice's thousand clients."""
+        value = str(self.data.get(name, "")) if self.is_bound else ""
+        return mark_safe(
+            "".join(
+                f'<option value="{escape(key)}"{" selected" if str(key) == value else ""}>'
+                f"{escape(label)}</option>"
+                for key, label in self.fields[name].choices
+            )
+        )
 
     @property
     def chosen(self) -> dict[str, int | None]:
@@ -128,7 +142,10 @@ class FlowEditForm(forms.Form):
         self.fields["rule"].choices = rules
         order = {ref: i + 1 for i, ref in enumerate(chosen_refs)}
         self.check_rows = []
+        spare = len(order)
         for ref, label in check_options:
+            if ref not in order:
+                spare += 1
             self.fields[f"check-{ref}"] = forms.BooleanField(
                 label=label, required=False, initial=ref in order
             )
@@ -137,7 +154,7 @@ class FlowEditForm(forms.Form):
                 required=False,
                 min_value=1,
                 max_value=999,
-                initial=order.get(ref, len(order) + len(self.check_rows) + 1),
+                initial=order.get(ref, spare),
             )
             self.check_rows.append((self[f"check-{ref}"], self[f"order-{ref}"]))
         people = [("", "Nobody"), *((str(pk), name) for pk, name in members)]

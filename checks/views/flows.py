@@ -131,9 +131,12 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     for name, *_ in SECTIONS:
         if name in request.GET:
             params[name] = str(_page_number(request.GET.get(name)))
+    # "Show more" (htmx) swaps one section: only that one is read.
+    target = request.htmx.target if request.htmx else None
+    wanted = [s for s in SECTIONS if f"flows-{s[0]}" == target] or SECTIONS
     sections = [
         _section(request, name, title, empty, counts[name], filters, today, params)
-        for name, title, empty in SECTIONS
+        for name, title, empty in wanted
     ]
     context = {
         "form": form,
@@ -154,6 +157,8 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
             template += "#run-section"
         else:
             template += "#flows-body"
+    else:  # the whole page: the filters' choices too
+        context["options"] = {name: form.options(name) for name in form.fields}
     return render(request, template, context)
 
 
