@@ -127,9 +127,7 @@ class FlowEditForm(forms.Form):
     within = _int_choice("Complete within", 1, 365)
     within_unit = forms.ChoiceField(label="Unit", choices=[("days", "days"), ("weeks", "weeks")])
     rule = forms.ChoiceField(label="When a date is not a working day")
-    add_clients = forms.TypedMultipleChoiceField(
-        label="Add clients", required=False, coerce=int
-    )
+    add_clients = forms.TypedMultipleChoiceField(label="Add clients", required=False, coerce=int)
     add_tag = forms.TypedChoiceField(
         label="Add the clients tagged", required=False, coerce=int, empty_value=None
     )

@@ -781,13 +781,19 @@ def update_flow(
     new_ids = [i for i in ids if i not in current]
     found = {
         c.pk: c
-        for c in Client.objects.filter(practice=practice, pk__in=new_ids, status=Client.Status.ACTIVE)
+        for c in Client.objects.filter(
+            practice=practice, pk__in=new_ids, status=Client.Status.ACTIVE
+        )
     }
     if len(found) != len(set(new_ids)):
         errors["clients"] = "One of the added clients is not an active client of the practice."
     bad_teams = team_errors(practice, clients)
     if bad_teams:
-        named = dict(Client.objects.filter(practice=practice, pk__in=list(bad_teams)[:3]).values_list("pk", "name"))
+        named = dict(
+            Client.objects.filter(practice=practice, pk__in=list(bad_teams)[:3]).values_list(
+                "pk", "name"
+            )
+        )
         names = ", ".join(named.get(i, "") for i in list(bad_teams)[:3])
         errors["team"] = f"{next(iter(bad_teams.values()))} ({names})"
     old_cadence = Cadence.from_json(flow.cadence)
@@ -800,9 +806,7 @@ def update_flow(
     if to_date and not errors:
         dated = dict(found)
         if changed and keep:
-            dated.update(
-                (c.pk, c) for c in Client.objects.filter(practice=practice, pk__in=keep)
-            )
+            dated.update((c.pk, c) for c in Client.objects.filter(practice=practice, pk__in=keep))
         firsts, missing = first_runs(practice, stored, dated.values(), today)
         if missing:
             shown = "; ".join(f"{dated[i].name}: {why}" for i, why in list(missing.items())[:5])

@@ -134,7 +134,11 @@ def dashboard_section(
 
 def flows_for_list(practice: Practice) -> QuerySet[Flow]:
     """Return the practice's flows, newest first, with their template."""
-    return Flow.objects.filter(practice=practice).select_related("template").order_by("-created_at", "-id")
+    return (
+        Flow.objects.filter(practice=practice)
+        .select_related("template")
+        .order_by("-created_at", "-id")
+    )
 
 
 def flow_figures(practice: Practice, flow_ids: list[int]) -> dict[int, dict]:

@@ -79,9 +79,7 @@ def _section(request, name, title, empty, total, filters, today, params) -> dict
     page = _page_number(request.GET.get(name))
     pages = max(1, -(-total // queries.SECTION_SIZE))
     page = min(page, pages)
-    runs = (
-        queries.dashboard_section(request.practice, filters, today, name, page) if total else []
-    )
+    runs = queries.dashboard_section(request.practice, filters, today, name, page) if total else []
 
     def link(to_page: int) -> str:
         q = params.copy()

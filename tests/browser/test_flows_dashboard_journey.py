@@ -63,8 +63,11 @@ def world():
                 kind="one_off",
                 name="Month-end review",
                 checks=(
-                    "builtin:bank_reconciliation", "builtin:lock_date", "builtin:vat",
-                    "builtin:duplicate_transactions", "builtin:control_accounts",
+                    "builtin:bank_reconciliation",
+                    "builtin:lock_date",
+                    "builtin:vat",
+                    "builtin:duplicate_transactions",
+                    "builtin:control_accounts",
                 ),  # fmt: skip
                 clients=tuple(team(i, c) for i, c in enumerate(clients)),
                 template_id=template.pk,

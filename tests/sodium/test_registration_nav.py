@@ -39,7 +39,13 @@ class NavigationTests(BaseTestCase):
         self.assertEqual(
             [e.label for e in sections["main"]],
             [
-                "Dashboard", "Clients", "Tasks", "My work", "My steps", "Data health", "Flows",
+                "Dashboard",
+                "Clients",
+                "Tasks",
+                "My work",
+                "My steps",
+                "Data health",
+                "Flows",
                 "Messages",
             ],  # fmt: skip
         )

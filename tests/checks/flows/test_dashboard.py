@@ -102,7 +102,11 @@ class SectionTests(DashboardTestCase):
         self.clock.start()
         self.assertEqual(
             self.shown(r),
-            {"overdue": ["Late Ltd", "Today Ltd", "Week Ltd"], "soon": ["Later Ltd"], "upcoming": []},
+            {
+                "overdue": ["Late Ltd", "Today Ltd", "Week Ltd"],
+                "soon": ["Later Ltd"],
+                "upcoming": [],
+            },
         )
         self.assertContains(r, "No later runs yet")
 
@@ -127,7 +131,9 @@ class SectionTests(DashboardTestCase):
         # Completed last month: not this month's.
         other = f.ClientFactory(practice=self.practice, name="Old Ltd")
         self.one_off([other], name="Old review")
-        self.due(other, dt.date(2026, 10, 20), status=R.COMPLETE, completed_at=at(dt.date(2026, 10, 31)))
+        self.due(
+            other, dt.date(2026, 10, 20), status=R.COMPLETE, completed_at=at(dt.date(2026, 10, 31))
+        )
         r = self.get()
         self.assertEqual(
             r.context["counts"],
@@ -137,7 +143,8 @@ class SectionTests(DashboardTestCase):
         self.assertContains(
             r,
             '<progress class="progress progress-sm" value="1" max="3" '
-            'aria-label="1 of 3 checks done"></progress><span class="progress-counts">1 of 3</span>',
+            'aria-label="1 of 3 checks done"></progress>'
+            '<span class="progress-counts">1 of 3</span>',
             html=False,
         )
         self.assertContains(r, '<span class="chip chip-tone-purple">In review</span>')
@@ -161,7 +168,9 @@ class SectionTests(DashboardTestCase):
 
     def test_managers_get_the_create_link(self) -> None:
         r = self.get(self.manager)
-        self.assertContains(r, '<a class="btn btn-primary" href="/checks/flows/creator/">Create a flow</a>')
+        self.assertContains(
+            r, '<a class="btn btn-primary" href="/checks/flows/creator/">Create a flow</a>'
+        )
 
     def test_empty_practice_shows_empty_states(self) -> None:
         FlowRun.objects.all().delete()
@@ -244,7 +253,8 @@ class FilterTests(DashboardTestCase):
 class PagingAndQueryTests(DashboardTestCase):
     def make(self, n: int, start: int = 0) -> None:
         clients = [
-            f.ClientFactory(practice=self.practice, name=f"Client {i:03d}") for i in range(start, start + n)
+            f.ClientFactory(practice=self.practice, name=f"Client {i:03d}")
+            for i in range(start, start + n)
         ]
         self.one_off(clients, name=f"Review {start}")
         self.vip.clients.add(*clients[::2])

@@ -78,7 +78,9 @@ class EditTestCase(BaseTestCase):
 
 
 class UpdateFlowTests(EditTestCase):
-    def test_a_started_run_keeps_its_checks_and_client_and_the_next_run_takes_the_edit(self) -> None:
+    def test_a_started_run_keeps_its_checks_and_client_and_the_next_run_takes_the_edit(
+        self,
+    ) -> None:
         self.assertEqual(self.sweep(dt.date(2026, 11, 1)), 2)
         started = FlowRun.objects.get(flow=self.flow, client=self.acme)
         with mock.patch("django.utils.timezone.now", return_value=at(dt.date(2026, 11, 2))):
@@ -102,11 +104,19 @@ class UpdateFlowTests(EditTestCase):
         waiting.refresh_from_db()
         self.assertEqual(self.checks_of(waiting), ["Bank reconciliation", "Lock date"])
         self.assertEqual(self.sweep(dt.date(2026, 12, 1)), 1)  # Bolt was removed
-        nxt = FlowRun.objects.get(flow=self.flow, client=self.acme, period_start=dt.date(2026, 11, 1))
+        nxt = FlowRun.objects.get(
+            flow=self.flow, client=self.acme, period_start=dt.date(2026, 11, 1)
+        )
         self.assertEqual(self.checks_of(nxt), ["Fixed assets", "VAT"])
-        self.assertEqual((nxt.flow_version, nxt.assignee, nxt.reviewer), (2, self.admin, self.owner))
+        self.assertEqual(
+            (nxt.flow_version, nxt.assignee, nxt.reviewer), (2, self.admin, self.owner)
+        )
         self.assertEqual(nxt.checks_total, 2)
-        self.assertFalse(FlowRun.objects.filter(client=self.bolt, period_start__gte=dt.date(2026, 11, 1)).exists())
+        self.assertFalse(
+            FlowRun.objects.filter(
+                client=self.bolt, period_start__gte=dt.date(2026, 11, 1)
+            ).exists()
+        )
         self.assertTrue(
             ActivityEvent.objects.filter(verb="flow.edited", summary__contains="1 removed").exists()
         )
@@ -122,7 +132,9 @@ class UpdateFlowTests(EditTestCase):
             ),
         )
         cog = self.fc(self.cog)
-        self.assertEqual((cog.next_date, cog.generated_until), (dt.date(2026, 12, 1), dt.date(2026, 11, 20)))
+        self.assertEqual(
+            (cog.next_date, cog.generated_until), (dt.date(2026, 12, 1), dt.date(2026, 11, 20))
+        )
         self.assertEqual(self.fc(self.acme).next_date, dt.date(2026, 12, 1))  # unchanged
         self.assertEqual(self.sweep(dt.date(2026, 12, 1)), 3)
         self.assertEqual(FlowRun.objects.filter(client=self.cog).count(), 1)  # no October run
@@ -138,7 +150,9 @@ class UpdateFlowTests(EditTestCase):
         self.assertEqual(self.sweep(dt.date(2026, 12, 1)), 0)  # the old date makes nothing
         self.assertEqual(self.sweep(dt.date(2026, 12, 5)), 2)
         run = FlowRun.objects.get(client=self.acme, period_start=dt.date(2026, 11, 1))
-        self.assertEqual((run.period_end, run.due_date), (dt.date(2026, 11, 30), dt.date(2026, 12, 26)))
+        self.assertEqual(
+            (run.period_end, run.due_date), (dt.date(2026, 11, 30), dt.date(2026, 12, 26))
+        )
         # An event cadence from a date before today makes no run for the days in between.
         Client = type(self.acme)
         Client.objects.filter(pk__in=[self.acme.pk, self.bolt.pk]).update(
@@ -334,13 +348,21 @@ class EditViewTests(EditTestCase):
         self.client.force_login(self.manager)
         for data, message in (
             (
-                self.post_data(**{"check-builtin:bank_reconciliation": None, "check-builtin:lock_date": None}),
+                self.post_data(
+                    **{"check-builtin:bank_reconciliation": None, "check-builtin:lock_date": None}
+                ),
                 "Tick at least one check.",
             ),
-            (self.post_data(**{f"reviewer-{self.acme.pk}": str(self.staff.pk)}), "A reviewer cannot also be the assignee."),
+            (
+                self.post_data(**{f"reviewer-{self.acme.pk}": str(self.staff.pk)}),
+                "A reviewer cannot also be the assignee.",
+            ),
             (self.post_data(offset="40"), "Give 1 to 28 days."),
             (self.post_data(offset="soon"), "Give a whole number."),
-            (self.post_data(**{f"assignee-{self.acme.pk}": str(self.outsider.pk)}), "Select a valid choice"),
+            (
+                self.post_data(**{f"assignee-{self.acme.pk}": str(self.outsider.pk)}),
+                "Select a valid choice",
+            ),
             (
                 self.post_data(**{f"remove-{self.acme.pk}": "on", f"remove-{self.bolt.pk}": "on"}),
                 "Keep at least one client.",
