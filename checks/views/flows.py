@@ -75,6 +75,15 @@ def _run_rows(runs: list[FlowRun]) -> list[FlowRun]:
     return runs
 
 
+def _dashboard_rows(rows: list[queries.RunRow]) -> list[queries.RunRow]:
+    for row in rows:
+        row.period_label = Period(row.period_start, row.period_end).label
+        row.tone = STATUS_TONES.get(row.status, "ok")
+        in_second = row.status == R.IN_REVIEW and row.review_stage == 2
+        row.shown_reviewer = row.second_reviewer if in_second else row.reviewer
+    return rows
+
+
 def _section(request, name, title, empty, total, filters, today, params) -> dict:
     page = _page_number(request.GET.get(name))
     pages = max(1, -(-total // queries.SECTION_SIZE))
@@ -92,7 +101,7 @@ def _section(request, name, title, empty, total, filters, today, params) -> dict
         "title": title,
         "empty": empty,
         "total": total,
-        "runs": _run_rows(runs),
+        "runs": _dashboard_rows(runs),
         "shown_from": first + 1,
         "shown_to": first + len(runs),
         "more_url": link(page + 1) if page < pages else "",
