@@ -105,10 +105,17 @@ def dashboard_counts(
     counts = {
         name: Count("id", filter=open_q & bound) for name, bound in section_bounds(today).items()
     }
-    return filtered_runs(practice, filters).aggregate(
-        **counts,
-        in_review=Count("id", filter=Q(status=R.IN_REVIEW)),
-        complete_month=Count("id", filter=Q(status=R.COMPLETE, completed_at__gte=month_start)),
+    # Only open runs and this month's complete ones are counted: years of finished runs are
+    # not read.
+    counted = Q(status__in=OPEN) | Q(status=R.COMPLETE, completed_at__gte=month_start)
+    return (
+        filtered_runs(practice, filters)
+        .filter(counted)
+        .aggregate(
+            **counts,
+            in_review=Count("id", filter=Q(status=R.IN_REVIEW)),
+            complete_month=Count("id", filter=Q(status=R.COMPLETE, completed_at__gte=month_start)),
+        )
     )
 
 
