@@ -47,35 +47,54 @@ class CustomCheckForm(forms.ModelForm):
 
 
 class FlowFilterForm(forms.Form):
-    """The flows dashboard's filters (GET): assignee, reviewer, template, client and tag."""
+    """The flows dashboard's filters (GET): assignee, reviewer, template, client and tag.
 
-    assignee = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    reviewer = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    template = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    client = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    tag = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    The choices are kept as plain (id, label) lists rather than in choice fields: a practice
+    has a thousand clients, and Django normalises every choice of a field each request.
+    """
+
+    LABELS = {
+        "assignee": "Anyone",
+        "reviewer": "Anyone",
+        "template": "Any template",
+        "client": "Any client",
+        "tag": "Any tag",
+    }
+    assignee = forms.IntegerField(required=False, label="Assignee")
+    reviewer = forms.IntegerField(required=False, label="Reviewer")
+    template = forms.IntegerField(required=False, label="Template")
+    client = forms.IntegerField(required=False, label="Client")
+    tag = forms.IntegerField(required=False, label="Tag")
 
     def __init__(self, *args, members, templates, clients, tags, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        people = [(str(pk), name) for pk, name in members]
-        for name, empty, choices in (
-            ("assignee", "Anyone", people),
-            ("reviewer", "Anyone", people),
-            ("template", "Any template", templates),
-            ("client", "Any client", clients),
-            ("tag", "Any tag", tags),
-        ):
-            self.fields[name].choices = [("", empty), *((str(k), v) for k, v in choices)]
+        members = list(members)
+        self.choices = {
+            "assignee": members,
+            "reviewer": members,
+            "template": list(templates),
+            "client": list(clients),
+            "tag": list(tags),
+        }
+
+    def clean(self):
+        data = super().clean()
+        for name, choices in self.choices.items():
+            value = data.get(name)
+            if value is not None and value not in {pk for pk, _ in choices}:
+                self.add_error(name, "That choice is no longer there.")
+        return data
 
     def options(self, name: str) -> str:
-        """Return the field's <option>s as HTML: much quicker than the widget's templates for
-        a practice's thousand clients."""
+        """Return the field's <option>s as HTML (the "any" one first, the chosen one
+        selected)."""
         value = str(self.data.get(name, "")) if self.is_bound else ""
+        options = [("", self.LABELS[name]), *self.choices[name]]
         return mark_safe(
             "".join(
                 f'<option value="{escape(key)}"{" selected" if str(key) == value else ""}>'
                 f"{escape(label)}</option>"
-                for key, label in self.fields[name].choices
+                for key, label in options
             )
         )
 
