@@ -47,6 +47,17 @@ class ChecksConfig(AppConfig):
                 "checks:health-list",
                 order=55,
                 permission=Perm.VIEW_PRACTICE,
-                current=("/checks/",),
+                # Every checks page but the flows', which have their own entry.
+                current=("=/checks/", "/checks/library/", "/checks/clients/"),
+            )
+        )
+        nav.register(
+            nav.NavEntry(
+                "flows",
+                "Flows",
+                "checks:flows",
+                order=56,
+                permission=Perm.VIEW_PRACTICE,
+                current=("/checks/flows/",),
             )
         )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from checks.views import flow_creator, flow_runs, flow_templates, health, imports, library
+from checks.views import flow_creator, flow_runs, flow_templates, flows, health, imports, library
 
 app_name = "checks"
 
@@ -53,6 +53,17 @@ urlpatterns = [
         "flows/templates/<int:flow_template_id>/archive/",
         flow_templates.template_archive,
         name="flow-template-archive",
+    ),
+    path("flows/", flows.dashboard, name="flows"),
+    path("flows/list/", flows.flow_list, name="flow-list"),
+    path("flows/<int:flow_id>/", flows.flow_detail, name="flow-detail"),
+    path("flows/<int:flow_id>/edit/", flows.flow_edit, name="flow-edit"),
+    path("flows/<int:flow_id>/pause/", flows.flow_pause, name="flow-pause"),
+    path("flows/<int:flow_id>/resume/", flows.flow_resume, name="flow-resume"),
+    path(
+        "flows/<int:flow_id>/runs/<int:run_id>/delete/",
+        flows.run_delete,
+        name="flow-run-delete",
     ),
     path("", health.health_list, name="health-list"),
     path("library/", library.library, name="library"),

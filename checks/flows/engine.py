@@ -929,3 +929,212 @@ def archive_template(template: FlowTemplate, *, actor: User) -> FlowTemplate:
         obj=template,
     )
     return template
+
+
+# --- flow-dashboard: editing, pausing and resuming a repeating flow ----------------------------
+
+
+def _lock_repeating(flow: Flow, doing: str) -> Flow:
+    flow = Flow.objects.select_for_update().select_related("practice").get(pk=flow.pk)
+    if flow.kind != Flow.Kind.REPEATING:
+        raise FlowError(f"Only a repeating flow can be {doing}.")
+    return flow
+
+
+def _same_cadence(old: Cadence, new: Cadence) -> bool:
+    """Whether `new` (as a form gives it, without a start) is the stored cadence."""
+    return dataclasses.replace(new, start=old.start) == old
+
+
+@transaction.atomic
+def update_flow(
+    flow: Flow,
+    *,
+    actor: User,
+    name: str,
+    checks: Iterable[str],
+    cadence: Cadence,
+    clients: Iterable[ClientTeam],
+    today: dt.date | None = None,
+) -> Flow:
+    """Edit a repeating flow: its name, checks (in order), cadence, clients and their teams.
+
+    The edit applies from each client's next run: runs already made — started or not — keep
+    their checks, client, team and dates. The flow's version goes up; new clients' next
+    dates come from the cadence after today; removed clients make no more runs; a changed
+    cadence moves every client's next date to its first date after today (nothing between
+    the last run and today is made). The checks' rules are kept as they are.
+
+    Raises FlowError (nothing written) for anything the creator would refuse.
+    """
+    flow = _lock_repeating(flow, "edited")
+    practice = flow.practice
+    today = today or today_for(practice)
+    clients = tuple(clients)
+    errors: dict[str, str] = {}
+    if not name.strip():
+        errors["name"] = "Give the flow a name."
+    try:
+        refs = check_refs(practice, checks)
+    except FlowError as exc:
+        errors.update(exc.errors)
+        refs = []
+    errors.update(cadence.errors())
+    ids = [t.client_id for t in clients]
+    if not ids:
+        errors["clients"] = "Keep at least one client."
+    elif len(set(ids)) != len(ids):
+        errors["clients"] = "A client is added twice."
+    elif len(ids) > MAX_CLIENTS:
+        errors["clients"] = f"At most {MAX_CLIENTS:,} clients in one flow."
+    current = {fc.client_id: fc for fc in FlowClient.objects.filter(flow=flow)}
+    new_ids = [i for i in ids if i not in current]
+    found = {
+        c.pk: c
+        for c in Client.objects.filter(
+            practice=practice, pk__in=new_ids, status=Client.Status.ACTIVE
+        )
+    }
+    if len(found) != len(set(new_ids)):
+        errors["clients"] = "One of the added clients is not an active client of the practice."
+    bad_teams = team_errors(practice, clients)
+    if bad_teams:
+        named = dict(
+            Client.objects.filter(practice=practice, pk__in=list(bad_teams)[:3]).values_list(
+                "pk", "name"
+            )
+        )
+        names = ", ".join(named.get(i, "") for i in list(bad_teams)[:3])
+        errors["team"] = f"{next(iter(bad_teams.values()))} ({names})"
+    old_cadence = Cadence.from_json(flow.cadence)
+    changed = not _same_cadence(old_cadence, cadence)
+    stored = cadence.starting_after(today) if changed else old_cadence
+    keep = [i for i in ids if i in current]
+    # Whose next date to work out: the new clients, and everyone when the cadence changed.
+    to_date = set(new_ids) | (set(keep) if changed else set())
+    firsts: dict[int, object] = {}
+    if to_date and not errors:
+        dated = dict(found)
+        if changed and keep:
+            dated.update((c.pk, c) for c in Client.objects.filter(practice=practice, pk__in=keep))
+        firsts, missing = first_runs(practice, stored, dated.values(), today)
+        if missing:
+            shown = "; ".join(f"{dated[i].name}: {why}" for i, why in list(missing.items())[:5])
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            errors["clients"] = f"These clients have no date for this cadence — {shown}{more}."
+    if errors:
+        raise FlowError(errors)
+
+    flow.name = name.strip()[:200]
+    flow.cadence = stored.to_json()
+    flow.version += 1
+    flow.save(update_fields=["name", "cadence", "version"])
+    FlowCheck.objects.filter(flow=flow).delete()
+    FlowCheck.objects.bulk_create(
+        FlowCheck(practice=practice, flow=flow, position=i, check_key=key, custom_check=custom)
+        for i, (key, custom) in enumerate(refs)
+    )
+    removed = [cid for cid in current if cid not in set(ids)]
+    FlowClient.objects.filter(flow=flow, client_id__in=removed).delete()
+    updated, added = [], []
+    for team in clients:
+        fc = current.get(team.client_id)
+        if fc is None:
+            fc = FlowClient(practice=practice, flow=flow, client_id=team.client_id)
+            added.append(fc)
+        else:
+            updated.append(fc)
+        fc.assignee_id = team.assignee_id
+        fc.reviewer_id = team.reviewer_id
+        fc.second_reviewer_id = team.second_reviewer_id
+        if team.client_id in to_date:
+            fc.next_date = firsts[team.client_id].scheduled
+            fc.generated_until = today
+            fc.skip_reason = ""
+    FlowClient.objects.bulk_update(
+        updated,
+        ["assignee", "reviewer", "second_reviewer", "next_date", "generated_until", "skip_reason"],
+        batch_size=1000,
+    )
+    FlowClient.objects.bulk_create(added, batch_size=1000)
+    _reschedule(flow)
+    activity.record(
+        practice=practice,
+        verb="flow.edited",
+        summary=f"Edited the flow {flow.name} (version {flow.version}): {len(refs)} check"
+        f"{'s' if len(refs) != 1 else ''}, {len(ids)} client{'s' if len(ids) != 1 else ''}"
+        + (f", {len(added)} added" if added else "")
+        + (f", {len(removed)} removed" if removed else ""),
+        actor=actor,
+        obj=flow,
+    )
+    return flow
+
+
+def _reschedule(flow: Flow) -> None:
+    nxt = (
+        FlowClient.objects.filter(flow=flow, next_date__isnull=False)
+        .order_by("next_date")
+        .values_list("next_date", flat=True)
+        .first()
+    )
+    _schedule_flow(flow, nxt)
+
+
+@transaction.atomic
+def pause_flow(flow: Flow, *, actor: User) -> Flow:
+    """Stop a repeating flow making runs until it is resumed; its runs stay as they are."""
+    flow = _lock_repeating(flow, "paused")
+    if flow.paused:
+        return flow
+    flow.paused = True
+    flow.save(update_fields=["paused"])
+    activity.record(
+        practice=flow.practice,
+        verb="flow.paused",
+        summary=f"Paused the flow {flow.name}",
+        actor=actor,
+        obj=flow,
+    )
+    return flow
+
+
+@transaction.atomic
+def resume_flow(flow: Flow, *, actor: User, today: dt.date | None = None) -> Flow:
+    """Make runs again from today: the periods whose dates passed while paused are skipped
+    (as recurring work does), a date of today is made by the next sweep.
+
+    Each client's next date is its first scheduled date on or after today; a client whose
+    date cannot be worked out any more keeps the reason and makes no runs.
+    """
+    flow = _lock_repeating(flow, "resumed")
+    if not flow.paused:
+        return flow
+    today = today or today_for(flow.practice)
+    yesterday = today - relativedelta(days=1)
+    cadence = Cadence.from_json(flow.cadence)
+    calendar = working_calendar(flow.practice)
+    flow_clients = list(FlowClient.objects.filter(flow=flow).select_related("client"))
+    for fc in flow_clients:
+        fc.generated_until = max(fc.generated_until or yesterday, yesterday)
+        try:
+            found = cadence.next_runs(1, after=today, calendar=calendar, client=fc.client)
+        except ClientDateMissing as exc:
+            fc.next_date, fc.skip_reason = None, str(exc)[:200]
+            continue
+        fc.next_date = found[0].scheduled if found else None
+        fc.skip_reason = "" if found else "no date in the next years"
+    FlowClient.objects.bulk_update(
+        flow_clients, ["generated_until", "next_date", "skip_reason"], batch_size=1000
+    )
+    flow.paused = False
+    flow.save(update_fields=["paused"])
+    _reschedule(flow)
+    activity.record(
+        practice=flow.practice,
+        verb="flow.resumed",
+        summary=f"Resumed the flow {flow.name}",
+        actor=actor,
+        obj=flow,
+    )
+    return flow

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -204,17 +204,8 @@ def creator_stage(request: HtmxHttpRequest, draft_id: str, stage: str) -> HttpRe
 
 
 def _done_url(flow: Flow) -> str:
-    """Where a made flow goes: the flows dashboard once it exists; until then a one-off's
-    first run, or the creator."""
-    try:
-        return reverse("checks:flows")
-    except NoReverseMatch:
-        pass
-    if flow.kind == Flow.Kind.ONE_OFF:
-        run = flow.runs.order_by("client__name", "pk").first()
-        if run is not None:
-            return reverse("checks:flow-run", kwargs={"run_id": run.pk})
-    return reverse("checks:flow-creator")
+    """Where a made flow goes: its page, with its runs (a repeating flow's yet to come)."""
+    return reverse("checks:flow-detail", args=[flow.pk])
 
 
 @require_POST

@@ -147,7 +147,7 @@ def test_manager_creates_a_repeating_flow_by_tag(
         _at(page, "review", "Review & Go")
         _shot(page, screenshot, "review")
         page.get_by_role("button", name="Go: create the flow").click()
-        page.wait_for_url(re.compile(r"/checks/flows/(creator/)?$"))
+        page.wait_for_url(re.compile(r"/checks/flows/\d+/$"))
         expect(page.locator(".flashes")).to_contain_text(f"Created the flow “{NAME}”")
     finally:
         context.close()

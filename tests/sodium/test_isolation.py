@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django_scopes import scopes_disabled
 
 import portal.urls
-from checks.models import CustomCheck, Finding, FlowTemplate, LedgerImport
+from checks.models import CustomCheck, Finding, FlowRun, FlowTemplate, LedgerImport
 from portal import files
 from portal.models import DocumentRequest, Submission
 from sodium.models import ActivityEvent, OutboundMessage, Recurrence
@@ -110,6 +110,8 @@ class IsolationTests(BaseTestCase):
                 "run_id": _rival_run(other, client, cls.outsider),
                 # A file on a run's check: only ever looked up inside the (rival) run.
                 "note_id": _rival_note(other, client, cls.outsider),
+                # A flow's own pages (and its runs' delete) look the flow up in the practice.
+                "flow_id": FlowRun.objects.get(pk=_rival_run_id(other)).flow_id,
                 "check_id": CustomCheck.objects.create(practice=other, name="Rival check").pk,
                 "flow_template_id": FlowTemplate.objects.create(
                     practice=other, name="Rival Secret Template"
@@ -235,3 +237,8 @@ def _rival_note(practice, client, owner) -> int:
 
     run = FlowRun.objects.filter(practice=practice).first()
     return flow_engine.add_note(run, actor=owner, body="Rival Secret Note").pk
+
+
+def _rival_run_id(practice) -> int:
+    """The other practice's run made by `_rival_run`."""
+    return FlowRun.objects.filter(practice=practice).values_list("pk", flat=True).get()

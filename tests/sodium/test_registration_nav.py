@@ -12,7 +12,7 @@ from tests.base import BaseTestCase
 
 MAIN_FOR_MANAGERS = [
     "Dashboard", "Clients", "Tasks", "My work", "My steps", "Recurring work", "Overview",
-    "Data health", "Messages", "Workflows", "Content blocks",
+    "Data health", "Flows", "Messages", "Workflows", "Content blocks",
 ]  # fmt: skip
 
 
@@ -38,7 +38,16 @@ class NavigationTests(BaseTestCase):
         sections = self.shown(self.staff, "/")
         self.assertEqual(
             [e.label for e in sections["main"]],
-            ["Dashboard", "Clients", "Tasks", "My work", "My steps", "Data health", "Messages"],
+            [
+                "Dashboard",
+                "Clients",
+                "Tasks",
+                "My work",
+                "My steps",
+                "Data health",
+                "Flows",
+                "Messages",
+            ],  # fmt: skip
         )
         self.assertEqual(sections["practice"], [])
 
@@ -62,6 +71,12 @@ class NavigationTests(BaseTestCase):
             ("/content-blocks/7/", ["Content blocks"]),
             ("/workflows/content-blocks/7/", ["Content blocks"]),
             ("/messages/", ["Messages"]),
+            ("/checks/", ["Data health"]),
+            ("/checks/clients/3/", ["Data health"]),
+            ("/checks/library/", ["Data health"]),
+            ("/checks/flows/", ["Flows"]),
+            ("/checks/flows/4/edit/", ["Flows"]),
+            ("/checks/flows/runs/5/", ["Flows"]),
             ("/settings/members/", ["Members"]),
             ("/settings/practice/", ["Branding & settings"]),
             ("/settings/practice/logo/", []),  # exact, as before
