@@ -61,8 +61,12 @@ seed: migrate
 run: seed
 	bin/run-dev
 
+# In parallel, one process per core (pytest-xdist; a test class or module stays on one
+# process, and each process has its own test database and Celery keys).
+PYTEST_WORKERS ?= auto
+
 test: sync chromium
-	$(UVRUN) pytest $(PYTEST_ARGS)
+	$(UVRUN) pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 lint: sync
 	$(UVRUN) ruff check .

@@ -227,6 +227,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TASK_ALWAYS_EAGER = env_bool("SODIUM_CELERY_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A prefix for every broker key on Redis, so several deployments (or parallel test runs) can
+# share one Redis without taking each other's tasks.
+_KEY_PREFIX = env_str("SODIUM_CELERY_KEY_PREFIX", "")
+if _KEY_PREFIX and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": _KEY_PREFIX}
 # Celery's Django fix-up would close the worker's database connections around every task;
 # sodium/celery.py manages them as a request would, and this keeps the fix-up to one
 # recycle per 5,000 tasks.

@@ -1,8 +1,14 @@
 """Test settings: the real settings with a fast hasher, in-memory mail and throwaway media."""
 
+import os
 import tempfile
 
-from sodium.settings import *  # noqa: F403
+# Parallel test processes (pytest-xdist) share one Redis: each keeps its own Celery keys, and
+# the worker processes a test starts inherit the prefix through the environment.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("SODIUM_CELERY_KEY_PREFIX", f"test-{os.environ['PYTEST_XDIST_WORKER']}:")
+
+from sodium.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "anymail.backends.test.EmailBackend"

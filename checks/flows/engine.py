@@ -395,7 +395,9 @@ def _generate(flow: Flow, now: dt.datetime | None = None) -> int:
     cadence = Cadence.from_json(flow.cadence)
     calendar = working_calendar(flow.practice)
     due_clients = list(
-        FlowClient.objects.filter(flow=flow, next_date__lte=today).select_related("client")
+        FlowClient.objects.filter(flow=flow, next_date__lte=today)
+        .select_related("client")
+        .order_by("id")
     )
     # Clients with the same dates (every client of a scheduled cadence; those sharing a year
     # end or VAT stagger for an event) share one working-out: 5,000 clients due at once are

@@ -57,6 +57,10 @@ def tour():
         "/checks/",
         f"/checks/clients/{client.pk}/",
         "/checks/library/",
+        "/checks/flows/",
+        "/checks/flows/list/",
+        "/checks/flows/creator/",
+        "/checks/flows/templates/",
     ]
     if template:
         pages.append(f"/workflows/templates/{template.pk}/")
