@@ -4,7 +4,7 @@ Prints one figure a line: `name value unit`.
 
   seed_s                              making the world (10 one-off flows through the engine's
                                       Go, then due dates and statuses spread by SQL)
-  flows_dashboard_median_ms           GET /checks/flows/ (counts, three sections of up to 50)
+  flows_dashboard_median_ms           GET /checks/flows/ (counts, three sections of up to 25)
   flows_dashboard_filtered_median_ms  the same filtered by assignee and tag
   flows_dashboard_section_median_ms   "Show more" of the overdue section (htmx, page 2)
   flows_list_median_ms                GET /checks/flows/list/

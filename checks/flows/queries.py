@@ -195,7 +195,7 @@ def get_flow_template(practice: Practice, template_id: int) -> FlowTemplate:
 
 # --- flow-dashboard: the dashboard, the flows list and a flow's page ---------------------------
 
-SECTION_SIZE = 50
+SECTION_SIZE = 25
 OPEN = (R.NOT_STARTED, R.IN_PROGRESS, R.IN_REVIEW)
 _PEOPLE = ("assignee", "reviewer", "second_reviewer")
 

@@ -99,6 +99,7 @@ def _section(request, name, title, empty, total, filters, today, params) -> dict
     return {
         "name": name,
         "title": title,
+        "due_class": " text-danger" if name == "overdue" else "",
         "empty": empty,
         "total": total,
         "runs": _dashboard_rows(runs),

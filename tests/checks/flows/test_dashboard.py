@@ -147,9 +147,9 @@ class SectionTests(DashboardTestCase):
             '<span class="progress-counts">1 of 3</span>',
             html=False,
         )
-        self.assertContains(r, '<span class="chip chip-tone-purple">In review</span>')
-        self.assertContains(r, '<span class="chip chip-tone-info">In progress</span>')
-        self.assertContains(r, '<span class="chip chip-tone-muted">Not started</span>')
+        self.assertContains(r, '<span class="chip chip-tone-purple block-chip">In review</span>')
+        self.assertContains(r, '<span class="chip chip-tone-info block-chip">In progress</span>')
+        self.assertContains(r, '<span class="chip chip-tone-muted block-chip">Not started</span>')
         self.assertContains(r, 'href="/checks/flows/creator/"', count=0)  # staff make none
 
     def test_the_current_reviewer_is_shown_in_review(self) -> None:
@@ -288,23 +288,24 @@ class PagingAndQueryTests(DashboardTestCase):
         self.assertEqual(sum(len(s["runs"]) for s in r.context["sections"]), tagged)
         self.assertLess(tagged, 50)
 
-    def test_a_large_section_shows_50_and_a_show_more_link(self) -> None:
+    def test_a_large_section_shows_25_and_a_show_more_link(self) -> None:
         clients = [f.ClientFactory(practice=self.practice, name=f"Late {i:03d}") for i in range(60)]
         self.one_off(clients)
         FlowRun.objects.update(due_date=dt.date(2026, 11, 1))
         r = self.get()
         overdue = r.context["sections"][0]
-        self.assertEqual((overdue["total"], len(overdue["runs"])), (60, 50))
-        self.assertContains(r, "Show more (10 left)")
+        self.assertEqual((overdue["total"], len(overdue["runs"])), (60, 25))
+        self.assertContains(r, "Show more (35 left)")
         self.assertContains(r, 'href="?overdue=2#flows-overdue"')
-        r = self.get(overdue=2)
+        r = self.get(overdue=3)
         overdue = r.context["sections"][0]
         self.assertEqual([run.client_name for run in overdue["runs"]][0], "Late 050")
         self.assertEqual(len(overdue["runs"]), 10)
         self.assertContains(r, "← Earlier")
+        self.assertNotContains(r, "Show more")
         # A page past the end shows the last one; nonsense shows the first.
         self.assertEqual(len(self.get(overdue=99).context["sections"][0]["runs"]), 10)
-        self.assertEqual(len(self.get(overdue="x").context["sections"][0]["runs"]), 50)
+        self.assertEqual(len(self.get(overdue="x").context["sections"][0]["runs"]), 25)
 
 
 class IsolationTests(DashboardTestCase):
