@@ -219,3 +219,15 @@ class FlowEditForm(forms.Form):
             self.add_error(None, "Tick at least one check.")
         data["checks"] = tuple(ref for *_, ref in sorted(ticked))
         return data
+
+
+class FlowSettingsForm(forms.Form):
+    """The practice's flow settings: how long overdue runs stay in the daily digest."""
+
+    overdue_reminder_days = forms.IntegerField(
+        label="Stop overdue reminders after",
+        min_value=0,
+        max_value=90,
+        help_text="Days after a run's due date (0 to 90). An overdue run is in its people's "
+        "morning digest until then; 0 stops the reminders on the due date.",
+    )

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from django.urls import path
 
-from checks.views import flow_creator, flow_runs, flow_templates, flows, health, imports, library
+from checks.views import (
+    flow_creator,
+    flow_runs,
+    flow_settings,
+    flow_templates,
+    flows,
+    health,
+    imports,
+    library,
+)
 
 app_name = "checks"
 
@@ -56,6 +65,7 @@ urlpatterns = [
     ),
     path("flows/", flows.dashboard, name="flows"),
     path("flows/list/", flows.flow_list, name="flow-list"),
+    path("flows/settings/", flow_settings.flow_settings, name="flow-settings"),
     path("flows/<int:flow_id>/", flows.flow_detail, name="flow-detail"),
     path("flows/<int:flow_id>/edit/", flows.flow_edit, name="flow-edit"),
     path("flows/<int:flow_id>/pause/", flows.flow_pause, name="flow-pause"),

@@ -59,6 +59,7 @@ def tour():
         "/checks/library/",
         "/checks/flows/",
         "/checks/flows/list/",
+        "/checks/flows/settings/",
         "/checks/flows/creator/",
         "/checks/flows/templates/",
     ]
