@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -93,9 +93,12 @@ class FlowSpec:
 # --- checking a spec ---------------------------------------------------------------------------
 
 
-def check_refs(practice: Practice, refs: Iterable[str]) -> list[tuple[str, CustomCheck | None]]:
+def check_refs(
+    practice: Practice, refs: Iterable[str], *, kept: Iterable[int] = ()
+) -> list[tuple[str, CustomCheck | None]]:
     """Return (built-in key or "", custom check) for each ref; raise FlowError for unknown
-    ones, archived custom checks or a check chosen twice."""
+    ones, archived custom checks (except those in `kept`, the ids a flow has already) or a
+    check chosen twice."""
     refs = list(refs)
     if not refs:
         raise FlowError({"checks": "Choose at least one check."})
@@ -106,7 +109,9 @@ def check_refs(practice: Practice, refs: Iterable[str]) -> list[tuple[str, Custo
     ]
     customs = {
         c.pk: c
-        for c in CustomCheck.objects.filter(practice=practice, pk__in=custom_ids, archived=False)
+        for c in CustomCheck.objects.filter(practice=practice, pk__in=custom_ids).filter(
+            Q(archived=False) | Q(pk__in=list(kept))
+        )
     }
     out = []
     for ref in refs:
@@ -283,14 +288,14 @@ def _make_runs(flow: Flow, dates: list[tuple[FlowClient, dt.date, dt.date, dt.da
     existing = set(
         FlowRun.objects.filter(
             flow=flow, client_id__in={fc.client_id for fc, *_ in dates}
-        ).values_list("client_id", "period_start")
+        ).values_list("client_id", "period_start", "period_end")
     )
     checks = _run_checks_of(flow)
     made = []
     for fc, start, end, scheduled, due in dates:
-        if (fc.client_id, start) in existing:
+        if (fc.client_id, start, end) in existing:
             continue
-        existing.add((fc.client_id, start))
+        existing.add((fc.client_id, start, end))
         made.append(
             FlowRun(
                 practice_id=flow.practice_id,
@@ -313,11 +318,11 @@ def _make_runs(flow: Flow, dates: list[tuple[FlowClient, dt.date, dt.date, dt.da
         )
     FlowRun.objects.bulk_create(made, batch_size=1000)
     if made and made[0].pk is None:  # SQLite before 3.35 gives no ids back
-        keys = {(r.client_id, r.period_start) for r in made}
+        keys = {(r.client_id, r.period_start, r.period_end) for r in made}
         made = [
             r
             for r in FlowRun.objects.filter(flow=flow, client_id__in={k[0] for k in keys})
-            if (r.client_id, r.period_start) in keys
+            if (r.client_id, r.period_start, r.period_end) in keys
         ]
     FlowRunCheck.objects.bulk_create(
         (
@@ -964,8 +969,10 @@ def update_flow(
     The edit applies from each client's next run: runs already made — started or not — keep
     their checks, client, team and dates. The flow's version goes up; new clients' next
     dates come from the cadence after today; removed clients make no more runs; a changed
-    cadence moves every client's next date to its first date after today (nothing between
-    the last run and today is made). The checks' rules are kept as they are.
+    cadence carries on from each client's last run (its first new run is the first whose
+    period ends after the last run's, made by the next sweep if its date has passed), so no
+    period is skipped; a client with no runs yet starts after today. The checks' rules are
+    kept as they are.
 
     Raises FlowError (nothing written) for anything the creator would refuse.
     """
@@ -976,8 +983,12 @@ def update_flow(
     errors: dict[str, str] = {}
     if not name.strip():
         errors["name"] = "Give the flow a name."
+    # A custom check archived since it was added stays while the flow keeps it.
+    kept = FlowCheck.objects.filter(flow=flow, custom_check__isnull=False).values_list(
+        "custom_check_id", flat=True
+    )
     try:
-        refs = check_refs(practice, checks)
+        refs = check_refs(practice, checks, kept=kept)
     except FlowError as exc:
         errors.update(exc.errors)
         refs = []
@@ -1010,8 +1021,13 @@ def update_flow(
         errors["team"] = f"{next(iter(bad_teams.values()))} ({names})"
     old_cadence = Cadence.from_json(flow.cadence)
     changed = not _same_cadence(old_cadence, cadence)
-    stored = cadence.starting_after(today) if changed else old_cadence
     keep = [i for i in ids if i in current]
+    # A changed cadence carries on from each kept client's last run: its first run is the
+    # first whose period ends after the last run's (even if its date has passed: the next
+    # sweep makes it), so no period goes unreviewed between the two cadences.
+    covered = _last_runs(flow, keep) if changed else {}
+    since = min([today, *(sched for sched, _ in covered.values())])
+    stored = cadence.starting_after(since) if changed else old_cadence
     # Whose next date to work out: the new clients, and everyone when the cadence changed.
     to_date = set(new_ids) | (set(keep) if changed else set())
     firsts: dict[int, object] = {}
@@ -1019,7 +1035,11 @@ def update_flow(
         dated = dict(found)
         if changed and keep:
             dated.update((c.pk, c) for c in Client.objects.filter(practice=practice, pk__in=keep))
-        firsts, missing = first_runs(practice, stored, dated.values(), today)
+        fresh = [c for i, c in dated.items() if i not in covered]
+        firsts, missing = first_runs(practice, stored, fresh, today)
+        carried, gone = _first_uncovered(practice, stored, dated, covered)
+        firsts.update(carried)
+        missing.update(gone)
         if missing:
             shown = "; ".join(f"{dated[i].name}: {why}" for i, why in list(missing.items())[:5])
             more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
@@ -1050,8 +1070,9 @@ def update_flow(
         fc.reviewer_id = team.reviewer_id
         fc.second_reviewer_id = team.second_reviewer_id
         if team.client_id in to_date:
-            fc.next_date = firsts[team.client_id].scheduled
-            fc.generated_until = today
+            first = firsts[team.client_id]
+            fc.next_date = first.scheduled
+            fc.generated_until = min(today, first.scheduled - relativedelta(days=1))
             fc.skip_reason = ""
     FlowClient.objects.bulk_update(
         updated,
@@ -1071,6 +1092,46 @@ def update_flow(
         obj=flow,
     )
     return flow
+
+
+def _last_runs(flow: Flow, client_ids: list[int]) -> dict[int, tuple[dt.date, dt.date]]:
+    """Return each client's latest run of the flow: {client id: (scheduled date, period end)}."""
+    rows = (
+        FlowRun.objects.filter(flow=flow, client_id__in=client_ids)
+        .values("client_id")
+        .annotate(scheduled=Max("scheduled_date"), end=Max("period_end"))
+        .order_by()
+    )
+    return {r["client_id"]: (r["scheduled"], r["end"]) for r in rows}
+
+
+def _first_uncovered(
+    practice: Practice,
+    cadence: Cadence,
+    clients: dict[int, Client],
+    covered: dict[int, tuple[dt.date, dt.date]],
+) -> tuple[dict[int, object], dict[int, str]]:
+    """Return, for each client with runs, the cadence's first run after its last one whose
+    period ends later than the last run's, and the clients without one ({id: why})."""
+    calendar = working_calendar(practice)
+    firsts, missing = {}, {}
+    for client_id, (scheduled, end) in covered.items():
+        client = clients.get(client_id)
+        if client is None:
+            continue
+        try:
+            found = cadence.next_runs(
+                24, after=scheduled + relativedelta(days=1), calendar=calendar, client=client
+            )
+        except ClientDateMissing as exc:
+            missing[client_id] = str(exc)
+            continue
+        later = [run for run in found if run.period.end > end]
+        if later:
+            firsts[client_id] = later[0]
+        else:
+            missing[client_id] = "no date in the next years"
+    return firsts, missing
 
 
 def _reschedule(flow: Flow) -> None:

@@ -208,7 +208,8 @@ class FlowRun(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["flow", "client", "period_start"], name="flow_run_once_per_period"
+                fields=["flow", "client", "period_start", "period_end"],
+                name="flow_run_once_per_period",
             )
         ]
         indexes = [

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from django.contrib import messages
+from django.db.models import Q
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -288,11 +289,17 @@ def run_delete(request: HtmxHttpRequest, flow_id: int, run_id: int) -> HttpRespo
 
 def _edit_form(request: HtmxHttpRequest, flow: Flow, flow_clients) -> FlowEditForm:
     practice = request.practice
+    flow_checks = queries.flow_checks_of(flow)
+    # Archived custom checks are offered only where the flow has them (to keep or untick).
+    kept = [c.custom_check_id for c in flow_checks if c.custom_check_id]
+    customs = CustomCheck.objects.filter(practice=practice).filter(
+        Q(archived=False) | Q(pk__in=kept)
+    )
     check_options = [(f"builtin:{c.key}", c.name) for c in CHECKS] + [
-        (f"custom:{c.pk}", c.name)
-        for c in CustomCheck.objects.filter(practice=practice, archived=False).order_by("name")
+        (f"custom:{c.pk}", f"{c.name} (archived)" if c.archived else c.name)
+        for c in customs.order_by("name")
     ]
-    chosen_refs = [c.ref for c in queries.flow_checks_of(flow)]
+    chosen_refs = [c.ref for c in flow_checks]
     # The flow's own checks first, in their order; then the rest.
     rank = {ref: i for i, ref in enumerate(chosen_refs)}
     check_options.sort(key=lambda o: rank.get(o[0], len(rank)))

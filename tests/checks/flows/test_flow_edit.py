@@ -163,12 +163,64 @@ class UpdateFlowTests(EditTestCase):
         self.assertEqual(self.fc(self.acme).next_date, dt.date(2027, 12, 2))
         self.assertEqual(self.sweep(dt.date(2026, 12, 7)), 0)
 
+    def periods(self, client) -> list[tuple[dt.date, dt.date]]:
+        runs = FlowRun.objects.filter(flow=self.flow, client=client).order_by("period_start")
+        return list(runs.values_list("period_start", "period_end"))
+
+    def test_monthly_to_quarterly_makes_the_quarter_that_starts_with_a_reviewed_month(
+        self,
+    ) -> None:
+        self.sweep(dt.date(2026, 11, 1))  # October's run
+        quarterly = Cadence(period="quarter", offset=1, within=2, within_unit="weeks")
+        self.edit(dt.date(2026, 11, 10), cadence=quarterly)
+        self.assertEqual(self.fc(self.acme).next_date, dt.date(2027, 1, 1))
+        self.assertEqual(self.sweep(dt.date(2027, 1, 1)), 2)
+        # The quarter begins on the day October's run did: both are kept, not the first only.
+        self.assertEqual(
+            self.periods(self.acme),
+            [(dt.date(2026, 10, 1), dt.date(2026, 10, 31)),
+             (dt.date(2026, 10, 1), dt.date(2026, 12, 31))],
+        )  # fmt: skip
+        self.assertEqual(self.sweep(dt.date(2027, 1, 2)), 0)
+
+    def test_quarterly_to_monthly_carries_on_from_the_last_quarter_without_a_gap(self) -> None:
+        quarterly = Cadence(period="quarter", offset=1, within=2, within_unit="weeks")
+        self.edit(dt.date(2026, 9, 20), cadence=quarterly)
+        self.assertEqual(self.sweep(dt.date(2026, 10, 1)), 2)  # July–September
+        self.edit(dt.date(2026, 11, 15), cadence=MONTHLY)
+        # October's period has passed its date: the next sweep makes it, then November's.
+        self.assertEqual(self.fc(self.acme).next_date, dt.date(2026, 11, 1))
+        self.assertEqual(self.sweep(dt.date(2026, 11, 15)), 2)
+        self.assertEqual(self.sweep(dt.date(2026, 12, 1)), 2)
+        self.assertEqual(
+            self.periods(self.acme),
+            [(dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
+             (dt.date(2026, 10, 1), dt.date(2026, 10, 31)),
+             (dt.date(2026, 11, 1), dt.date(2026, 11, 30))],
+        )  # fmt: skip
+        run = FlowRun.objects.get(client=self.acme, period_end=dt.date(2026, 10, 31))
+        self.assertEqual(run.due_date, dt.date(2026, 11, 15))  # two weeks after 1 November
+
     def test_an_unchanged_cadence_keeps_its_start_and_dates(self) -> None:
         stored = dict(self.flow.cadence)
         flow = self.edit(dt.date(2026, 10, 30), name="Renamed")
         self.assertEqual(flow.cadence, stored)
         self.assertEqual(self.fc(self.acme).generated_until, None)
         self.assertEqual(self.sweep(dt.date(2026, 11, 1)), 2)
+
+    def test_a_custom_check_archived_since_stays_until_it_is_unticked(self) -> None:
+        refs = (f"custom:{self.custom.pk}", "builtin:vat")
+        self.edit(dt.date(2026, 10, 29), checks=refs)
+        CustomCheck.objects.filter(pk=self.custom.pk).update(archived=True)
+        flow = self.edit(dt.date(2026, 10, 30), name="Renamed", checks=refs)
+        self.assertEqual([c.ref for c in flow.checks.order_by("position")], list(refs))
+        self.edit(dt.date(2026, 10, 30), checks=("builtin:vat",))
+        # Once gone from the flow, an archived check cannot be added back.
+        with self.assertRaises(FlowError) as ctx:
+            self.edit(dt.date(2026, 10, 30), checks=refs)
+        self.assertIn("no longer exists", ctx.exception.errors["checks"])
+        flow = Flow.objects.get(pk=self.flow.pk)
+        self.assertEqual([c.ref for c in flow.checks.all()], ["builtin:vat"])
 
     def test_bad_edits_are_refused_and_change_nothing(self) -> None:
         event = Cadence(mode="event", event="year_end", offset=0, within=4, within_unit="weeks")
@@ -342,6 +394,33 @@ class EditViewTests(EditTestCase):
                 "Acme Ltd": (self.admin, self.manager, self.owner),
                 "Cog Ltd": (self.admin, self.owner, None),  # the client's defaults
             },
+        )
+
+    def test_the_edit_page_offers_an_archived_check_only_where_the_flow_has_it(self) -> None:
+        other = CustomCheck.objects.create(practice=self.practice, name="Old check", archived=True)
+        self.edit(dt.date(2026, 10, 29), checks=(f"custom:{self.custom.pk}", "builtin:vat"))
+        CustomCheck.objects.filter(pk=self.custom.pk).update(archived=True)
+        self.client.force_login(self.manager)
+        r = self.client.get(self.url())
+        self.assertContains(r, "Fixed assets (archived)")
+        self.assertContains(r, f'name="check-custom:{self.custom.pk}"')
+        self.assertNotContains(r, f'name="check-custom:{other.pk}"')
+        data = self.post_data(
+            **{
+                "check-builtin:bank_reconciliation": None,
+                "check-builtin:lock_date": None,
+                f"check-custom:{self.custom.pk}": "on",
+                f"order-custom:{self.custom.pk}": "1",
+                "check-builtin:vat": "on",
+                "order-builtin:vat": "2",
+            }
+        )
+        r = self.client.post(self.url(), data)
+        self.assertEqual(r.status_code, 302)
+        flow = Flow.objects.get(pk=self.flow.pk)
+        self.assertEqual(
+            [c.ref for c in flow.checks.order_by("position")],
+            [f"custom:{self.custom.pk}", "builtin:vat"],
         )
 
     def test_bad_input_gets_a_readable_message_and_changes_nothing(self) -> None:
