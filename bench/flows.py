@@ -2,7 +2,7 @@
 
   creator_go_500_clients_s  the creator's Go for 500 clients chosen by tag: the tag's active
                             clients looked up and their teams defaulted as the creator does,
-                            then `engine.create_flow` of a one-off flow with the four checks of
+                            then `making.create_flow` of a one-off flow with the four checks of
                             the Month-end review (500 runs, 2,000 run checks written; the
                             heavier kind: a repeating flow writes no runs at Go) (budget < 2 s)
 
@@ -25,7 +25,7 @@ def bench_creator_go(n_clients: int = 500) -> float:
     """Time Go for `n_clients` clients by tag; report creator_go_<n>_clients_s."""
     from django_scopes import scopes_disabled
 
-    from checks.flows import creator, engine
+    from checks.flows import creator, making
     from checks.flows.templates import ensure_builtin_templates
     from checks.models import FlowRun, FlowRunCheck
     from sodium.models import Client, Membership, Practice, Tag, User
@@ -53,7 +53,7 @@ def bench_creator_go(n_clients: int = 500) -> float:
         start = time.perf_counter()
         ctx = creator.CreatorContext.of(practice, today=TODAY)
         ids = [c.pk for c in ctx.clients if c.pk in ctx.clients_of_tags([tag.pk])]
-        spec = engine.FlowSpec(
+        spec = making.FlowSpec(
             kind="one_off",
             name="Month-end review",
             checks=tuple(ctx.template_refs(template)),
@@ -63,7 +63,7 @@ def bench_creator_go(n_clients: int = 500) -> float:
             period_end=dt.date(2026, 10, 31),
             due_date=dt.date(2026, 11, 15),
         )
-        flow = engine.create_flow(practice, spec, actor=owner, today=TODAY)
+        flow = making.create_flow(practice, spec, actor=owner, today=TODAY)
         elapsed = time.perf_counter() - start
 
         runs = FlowRun.objects.filter(flow=flow).count()

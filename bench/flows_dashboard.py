@@ -42,7 +42,7 @@ def seed() -> None:
     from django.db import connection
     from django_scopes import scopes_disabled
 
-    from checks.flows import engine
+    from checks.flows import making
     from sodium.models import Client, Membership, Practice, Tag, User
 
     with scopes_disabled():
@@ -66,14 +66,14 @@ def seed() -> None:
             for i, c in enumerate(clients)
         )
         for n in range(FLOWS):
-            engine.create_flow(
+            making.create_flow(
                 practice,
-                engine.FlowSpec(
+                making.FlowSpec(
                     kind="one_off",
                     name=f"Review {n + 1}",
                     checks=("builtin:bank_reconciliation", "builtin:lock_date", "builtin:vat"),
                     clients=tuple(
-                        engine.ClientTeam(
+                        making.ClientTeam(
                             c.pk,
                             members[(i + n) % MEMBERS].pk,
                             members[(i + n + 1) % MEMBERS].pk,

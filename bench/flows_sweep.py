@@ -33,9 +33,9 @@ PEOPLE = 20
 def build(n_clients: int):
     from django_scopes import scopes_disabled
 
-    from checks.flows import engine
+    from checks.flows import making
     from checks.flows.cadence import Cadence
-    from checks.flows.engine import ClientTeam, FlowSpec
+    from checks.flows.making import ClientTeam, FlowSpec
     from checks.models import Flow
     from sodium.models import Client, Membership, Practice, User
 
@@ -68,7 +68,7 @@ def build(n_clients: int):
             ),
             cadence=Cadence(offset=1, within=2, within_unit="weeks"),
         )
-        flow = engine.create_flow(practice, spec, actor=people[0], today=MADE)
+        flow = making.create_flow(practice, spec, actor=people[0], today=MADE)
     return practice, flow
 
 
@@ -88,12 +88,12 @@ def main() -> None:
 
     from django_scopes import scopes_disabled
 
-    from checks.flows import digest, engine
+    from checks.flows import digest, making
     from checks.models import FlowRun, FlowRunCheck
     from sodium.models import OutboundMessage
 
     practice, flow = build(args.clients)
-    made, elapsed = timed(DUE, engine.generate_due_runs, DUE)
+    made, elapsed = timed(DUE, making.generate_due_runs, DUE)
     with scopes_disabled():
         runs = FlowRun.objects.filter(flow=flow).count()
         checks = FlowRunCheck.objects.filter(run__flow=flow).count()
@@ -106,7 +106,7 @@ def main() -> None:
 
     idle = []
     for _ in range(20):
-        made, elapsed = timed(DUE, engine.generate_due_runs, DUE)
+        made, elapsed = timed(DUE, making.generate_due_runs, DUE)
         if made:
             raise SystemExit("an idle sweep made runs")
         idle.append(elapsed * 1000)

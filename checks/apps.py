@@ -14,8 +14,10 @@ class ChecksConfig(AppConfig):
 
         register_demo_builder(flows_demo.build)  # after the ledgers its runs are checked on
 
-        from checks.flows import digest  # registers the digest's sweep net
-        from checks.flows import engine as flow_engine  # noqa: F401 - registers the sweep's net
+        from checks.flows import (
+            digest,  # registers the digest's sweep net
+            making,  # noqa: F401 - registers the sweep's net
+        )
         from checks.flows.templates import ensure_builtin_templates
         from sodium.services.practices import register_practice_setup
 

@@ -27,7 +27,7 @@ from checks.flows.cadence import (
     Mode,
     last_full_month,
 )
-from checks.flows.engine import BUILTIN, ClientTeam, FlowSpec
+from checks.flows.making import BUILTIN, ClientTeam, FlowSpec
 from checks.models import CustomCheck, Flow, FlowTemplate
 from sodium import drafts as core_drafts
 from sodium import queries as core_queries
@@ -322,7 +322,7 @@ def missing_dates(draft: dict, ctx: CreatorContext, client_ids: list[int]) -> di
     cadence = cadence_of(draft["values"].get("cadence") or {})
     if cadence is None or cadence.errors() or cadence.mode != Mode.EVENT:
         return {}
-    from checks.flows.engine import first_runs
+    from checks.flows.making import first_runs
 
     _firsts, missing = first_runs(
         ctx.practice, cadence, [ctx.clients_by_id[i] for i in client_ids], ctx.today

@@ -20,7 +20,7 @@ from checks.flows.cadence import (
     Unit,
     one_off_errors,
 )
-from checks.flows.engine import BUILTIN, team_errors
+from checks.flows.making import BUILTIN, team_errors
 from checks.flows.templates import period_rules
 from checks.models import Category
 from checks.rules.duplicate_contacts import LEVELS

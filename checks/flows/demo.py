@@ -6,7 +6,7 @@ ledgers:
 
 - **Month-end review**, repeating: 1 day after each month ends, complete within 2 weeks,
   for six clients. It is made as if three months ago and swept forward through the flows'
-  own sweep (`engine.generate_due_runs`) on each date it came due, so it has a run per
+  own sweep (`making.generate_due_runs`) on each date it came due, so it has a run per
   client for each of the last three months, exactly as the sweep would have made them.
 - **VAT return review**, repeating on each client's VAT stagger: 7 days after each VAT
   period ends, complete within 4 weeks, for the VAT-registered clients with ledgers, made
@@ -28,9 +28,9 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
-from checks.flows import engine
+from checks.flows import engine, making
 from checks.flows.cadence import Cadence, last_full_month
-from checks.flows.engine import ClientTeam, FlowSpec
+from checks.flows.making import ClientTeam, FlowSpec
 from checks.flows.templates import ensure_builtin_templates
 from checks.models import Flow, FlowRun, FlowRunCheck, LedgerAccount
 from sodium.models import Client, Practice, User
@@ -66,7 +66,7 @@ def _sweep_until(flow: Flow, now: dt.datetime) -> None:
         flow.refresh_from_db(fields=["next_run_at"])
         if flow.next_run_at is None or flow.next_run_at > now:
             return
-        engine.generate_due_runs(flow.next_run_at + relativedelta(hours=7))
+        making.generate_due_runs(flow.next_run_at + relativedelta(hours=7))
 
 
 def build(practice: Practice, *, owner: User, manager: User) -> None:
@@ -99,7 +99,7 @@ def build(practice: Practice, *, owner: User, manager: User) -> None:
     def checks_of(key: str) -> tuple[str, ...]:
         return tuple(f"builtin:{c.check_key}" for c in templates[key].checks.all())
 
-    month_end = engine.create_flow(
+    month_end = making.create_flow(
         practice,
         FlowSpec(
             kind=Flow.Kind.REPEATING,
@@ -114,7 +114,7 @@ def build(practice: Practice, *, owner: User, manager: User) -> None:
     )
     _sweep_until(month_end, now)
     if vat_clients:
-        vat = engine.create_flow(
+        vat = making.create_flow(
             practice,
             FlowSpec(
                 kind=Flow.Kind.REPEATING,
@@ -131,7 +131,7 @@ def build(practice: Practice, *, owner: User, manager: User) -> None:
         )
         _sweep_until(vat, now)
     last_month = last_full_month(today)
-    onboarding = engine.create_flow(
+    onboarding = making.create_flow(
         practice,
         FlowSpec(
             kind=Flow.Kind.ONE_OFF,

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from checks.flows import creator, engine
+from checks.flows import creator, making
 from checks.flows import creator_forms as stage_forms
 from checks.models import Flow
 from sodium.drafts import DraftNotFound
@@ -237,10 +237,10 @@ def creator_go(request: HtmxHttpRequest, draft_id: str) -> HttpResponse:
         draft["stage"] = "review"
         return _render_stage(request, draft, ctx, "review", go_errors=problems)
     try:
-        flow = engine.create_flow(
+        flow = making.create_flow(
             request.practice, creator.build_spec(draft, ctx), actor=request.user, today=ctx.today
         )
-    except engine.FlowError as exc:
+    except making.FlowError as exc:
         go_errors = [
             {
                 "message": message,

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from checks.flows import engine, files, queries
+from checks.flows import engine, files, making, queries
 from checks.models import FlowRun, FlowRunCheck
 from sodium.focus import render_focus_page
 from sodium.roles import Perm, role_can
@@ -188,7 +188,7 @@ def run_panel(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
 
 
 def _refusal(exc: Exception) -> str:
-    if isinstance(exc, engine.FlowError):
+    if isinstance(exc, making.FlowError):
         return " ".join(exc.errors.values())
     return str(exc)
 
@@ -220,7 +220,7 @@ def _act(request: HtmxHttpRequest, run_id: int, do, done: str) -> HttpResponse:
     run = queries.get_run(request.practice, run_id)
     try:
         do(run)
-    except (engine.FlowError, InvalidTransition) as exc:
+    except (making.FlowError, InvalidTransition) as exc:
         return _respond(request, run_id, error=_refusal(exc))
     return _respond(request, run_id, flash=done)
 
@@ -285,7 +285,7 @@ def check_mark(request: HtmxHttpRequest, run_id: int, check_id: int) -> HttpResp
         check = engine.mark_check(
             check, outcome=outcome, actor=request.user, comment=request.POST.get("comment", "")
         )
-    except (engine.FlowError, InvalidTransition) as exc:
+    except (making.FlowError, InvalidTransition) as exc:
         return _respond(request, run_id, error=f"{check.name}: {_refusal(exc)}")
     return _respond(request, run_id, flash=f"{check.name}: {check.get_status_display()}.")
 
@@ -297,7 +297,7 @@ def check_undo(request: HtmxHttpRequest, run_id: int, check_id: int) -> HttpResp
     check = queries.get_run_check(run, check_id)
     try:
         engine.undo_check(check, actor=request.user)
-    except (engine.FlowError, InvalidTransition) as exc:
+    except (making.FlowError, InvalidTransition) as exc:
         return _respond(request, run_id, error=f"{check.name}: {_refusal(exc)}")
     return _respond(request, run_id, flash=f"{check.name}: back to do.")
 
@@ -326,7 +326,7 @@ def run_note(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
         else:
             engine.add_note(run, actor=request.user, body=body, run_check=check)
             done = "Comment added."
-    except engine.FlowError as exc:
+    except making.FlowError as exc:
         return _respond(request, run_id, error=_refusal(exc))
     return _respond(request, run_id, flash=done)
 

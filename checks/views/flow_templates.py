@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from checks.flows import creator, engine, queries
+from checks.flows import creator, editing, making, queries
 from checks.flows import creator_forms as stage_forms
 from checks.models import FlowTemplate
 from sodium.roles import Perm
@@ -55,13 +55,13 @@ def _save(request: HtmxHttpRequest, template: FlowTemplate | None) -> HttpRespon
         fields = {k: form.cleaned_data[k] for k in ("name", "description", "category", "checks")}
         try:
             if template is None:
-                template = engine.create_template(request.practice, actor=request.user, **fields)
+                template = editing.create_template(request.practice, actor=request.user, **fields)
                 messages.success(request, f"Added the flow template {template.name}.")
             else:
-                template = engine.update_template(template, actor=request.user, **fields)
+                template = editing.update_template(template, actor=request.user, **fields)
                 messages.success(request, f"Saved the flow template {template.name}.")
             return redirect("checks:flow-templates")
-        except engine.FlowError as exc:
+        except making.FlowError as exc:
             for key, message in exc.errors.items():
                 form.add_error(key if key in form.fields else None, message)
     return _form_page(request, form, template)
@@ -98,6 +98,6 @@ def template_edit(request: HtmxHttpRequest, flow_template_id: int) -> HttpRespon
 @role_required(Perm.MANAGE_FLOWS)
 def template_archive(request: HtmxHttpRequest, flow_template_id: int) -> HttpResponse:
     template = queries.get_flow_template(request.practice, flow_template_id)
-    engine.archive_template(template, actor=request.user)
+    editing.archive_template(template, actor=request.user)
     messages.success(request, f"Archived the flow template {template.name}.")
     return redirect("checks:flow-templates")

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from checks.flows import engine, queries
+from checks.flows import editing, engine, making, queries
 from checks.flows.cadence import Cadence, Period
 from checks.forms import FlowEditForm, FlowFilterForm
 from checks.models import CustomCheck, Flow, FlowRun, FlowTemplate
@@ -250,9 +250,9 @@ def flow_detail(request: HtmxHttpRequest, flow_id: int) -> HttpResponse:
 def flow_pause(request: HtmxHttpRequest, flow_id: int) -> HttpResponse:
     flow = queries.get_flow(request.practice, flow_id)
     try:
-        flow = engine.pause_flow(flow, actor=request.user)
+        flow = editing.pause_flow(flow, actor=request.user)
         messages.success(request, f"Paused {flow.name}: it makes no runs until resumed.")
-    except engine.FlowError as exc:
+    except making.FlowError as exc:
         messages.error(request, str(exc))
     return redirect("checks:flow-detail", flow_id=flow.pk)
 
@@ -262,9 +262,9 @@ def flow_pause(request: HtmxHttpRequest, flow_id: int) -> HttpResponse:
 def flow_resume(request: HtmxHttpRequest, flow_id: int) -> HttpResponse:
     flow = queries.get_flow(request.practice, flow_id)
     try:
-        flow = engine.resume_flow(flow, actor=request.user)
+        flow = editing.resume_flow(flow, actor=request.user)
         messages.success(request, f"Resumed {flow.name}: runs are made again from today.")
-    except engine.FlowError as exc:
+    except making.FlowError as exc:
         messages.error(request, str(exc))
     return redirect("checks:flow-detail", flow_id=flow.pk)
 
@@ -335,12 +335,12 @@ def _edit_form(request: HtmxHttpRequest, flow: Flow, flow_clients) -> FlowEditFo
     )
 
 
-def _teams(request: HtmxHttpRequest, form: FlowEditForm, flow_clients) -> list[engine.ClientTeam]:
+def _teams(request: HtmxHttpRequest, form: FlowEditForm, flow_clients) -> list[making.ClientTeam]:
     """The clients the form keeps (with their team) and adds (with each client's default
     flow assignee and reviewer)."""
     data = form.cleaned_data
     teams = [
-        engine.ClientTeam(
+        making.ClientTeam(
             fc.client_id,
             data.get(f"assignee-{fc.client_id}"),
             data.get(f"reviewer-{fc.client_id}"),
@@ -362,7 +362,7 @@ def _teams(request: HtmxHttpRequest, form: FlowEditForm, flow_clients) -> list[e
         reviewer = client.default_reviewer_id
         assignee = client.default_assignee_id
         teams.append(
-            engine.ClientTeam(client.pk, assignee, reviewer if reviewer != assignee else None)
+            making.ClientTeam(client.pk, assignee, reviewer if reviewer != assignee else None)
         )
     return teams
 
@@ -389,7 +389,7 @@ def flow_edit(request: HtmxHttpRequest, flow_id: int) -> HttpResponse:
             }
         )  # fmt: skip
         try:
-            flow = engine.update_flow(
+            flow = editing.update_flow(
                 flow,
                 actor=request.user,
                 name=data["name"],
@@ -397,7 +397,7 @@ def flow_edit(request: HtmxHttpRequest, flow_id: int) -> HttpResponse:
                 cadence=cadence,
                 clients=_teams(request, form, flow_clients),
             )
-        except engine.FlowError as exc:
+        except making.FlowError as exc:
             for field, message in exc.errors.items():
                 form.add_error(field if field in form.fields else None, message)
         else:

@@ -15,7 +15,7 @@ import pytest
 from django_scopes import scopes_disabled
 
 from checks import demo
-from checks.flows import engine
+from checks.flows import making
 from checks.flows.cadence import last_full_month
 from checks.models import CustomCheck, Finding, Flow, FlowRun
 from checks.runs import run_checks
@@ -49,9 +49,9 @@ def run():
             description="Agree additions to the register: https://example.com/far-guide",
         )
         period = last_full_month(today_for(practice))
-        flow = engine.create_flow(
+        flow = making.create_flow(
             practice,
-            engine.FlowSpec(
+            making.FlowSpec(
                 kind=Flow.Kind.ONE_OFF,
                 name="Month-end review",
                 checks=(
@@ -59,7 +59,7 @@ def run():
                     "builtin:duplicate_transactions",
                     f"custom:{register.pk}",
                 ),
-                clients=(engine.ClientTeam(messy.pk, sam.pk, ria.pk),),
+                clients=(making.ClientTeam(messy.pk, sam.pk, ria.pk),),
                 period_start=period.start,
                 period_end=period.end,
                 due_date=today_for(practice),

@@ -15,7 +15,7 @@ from dateutil.relativedelta import relativedelta
 from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
-from checks.flows import engine
+from checks.flows import making
 from checks.flows.cadence import Cadence
 from checks.models import FlowClient, FlowRun, FlowTemplate
 from sodium.roles import Role
@@ -55,11 +55,11 @@ def world():
 
         def team(i, c):
             who = sam if i % 2 == 0 else lee
-            return engine.ClientTeam(c.pk, who.pk, manager.pk)
+            return making.ClientTeam(c.pk, who.pk, manager.pk)
 
-        engine.create_flow(
+        making.create_flow(
             practice,
-            engine.FlowSpec(
+            making.FlowSpec(
                 kind="one_off",
                 name="Month-end review",
                 checks=(
@@ -91,14 +91,14 @@ def world():
                 review_stage=1 if status == R.IN_REVIEW else 0,
                 completed_at=dt.datetime.now(dt.UTC) if status == R.COMPLETE else None,
             )
-        monthly = engine.create_flow(
+        monthly = making.create_flow(
             practice,
-            engine.FlowSpec(
+            making.FlowSpec(
                 kind="repeating",
                 name="Year-end health check",
                 checks=("builtin:lock_date", "builtin:dormant_accounts"),
                 clients=tuple(
-                    engine.ClientTeam(c.pk, sam.pk, manager.pk, lee.pk) for c in clients[:3]
+                    making.ClientTeam(c.pk, sam.pk, manager.pk, lee.pk) for c in clients[:3]
                 ),
                 cadence=Cadence(mode="event", event="year_end", offset=2, offset_unit="weeks"),
             ),

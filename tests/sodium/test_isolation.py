@@ -211,15 +211,15 @@ def _rival_run(practice, client, owner) -> int:
     """A one-off flow run of another practice's client."""
     import datetime as dt
 
-    from checks.flows import engine as flow_engine
+    from checks.flows import making as flow_making
 
-    flow = flow_engine.create_flow(
+    flow = flow_making.create_flow(
         practice,
-        flow_engine.FlowSpec(
+        flow_making.FlowSpec(
             kind="one_off",
             name="Rival flow",
             checks=("builtin:vat",),
-            clients=(flow_engine.ClientTeam(client.pk, owner.pk),),
+            clients=(flow_making.ClientTeam(client.pk, owner.pk),),
             period_start=dt.date(2026, 10, 1),
             period_end=dt.date(2026, 10, 31),
             due_date=dt.date(2026, 11, 30),

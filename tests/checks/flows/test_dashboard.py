@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from checks.flows import engine
+from checks.flows import making
 from checks.flows.cadence import Cadence
-from checks.flows.engine import ClientTeam, FlowSpec
+from checks.flows.making import ClientTeam, FlowSpec
 from checks.models import Flow, FlowClient, FlowRun, FlowTemplate
 from tests import factories as f
 from tests.base import BaseTestCase
@@ -47,7 +47,7 @@ class DashboardTestCase(BaseTestCase):
             period_end=dt.date(2026, 10, 31),
             due_date=dt.date(2026, 11, 30),
         )
-        return engine.create_flow(
+        return making.create_flow(
             self.practice, spec, actor=self.manager, today=dt.date(2026, 11, 2)
         )
 
@@ -310,7 +310,7 @@ class PagingAndQueryTests(DashboardTestCase):
 
 class IsolationTests(DashboardTestCase):
     def test_another_practices_runs_and_flows_are_not_shown_and_answer_404(self) -> None:
-        rival = engine.create_flow(
+        rival = making.create_flow(
             self.other_practice,
             FlowSpec(
                 kind="one_off",
@@ -347,7 +347,7 @@ class FlowListAndDetailTests(DashboardTestCase):
         )
         self.one = self.one_off([self.acme, self.bolt])
         FlowRun.objects.filter(client=self.bolt).update(status=R.COMPLETE)
-        self.rep = engine.create_flow(
+        self.rep = making.create_flow(
             self.practice,
             FlowSpec(
                 kind=Flow.Kind.REPEATING,

@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scope
 
-from checks.flows import digest, engine
-from checks.flows.engine import ClientTeam, FlowSpec
+from checks.flows import digest, engine, making
+from checks.flows.making import ClientTeam, FlowSpec
 from checks.models import Flow, FlowRun, FlowRunCheck, FlowSettings
 from sodium import timers
 from sodium.models import ActivityEvent, ContentBlock, Notification, OutboundMessage
@@ -57,7 +57,7 @@ class DigestTestCase(BaseTestCase):
             period_end=dt.date(2026, 10, 31),
             due_date=due,
         )
-        flow = engine.create_flow(practice, spec, actor=self.manager, today=made)
+        flow = making.create_flow(practice, spec, actor=self.manager, today=made)
         return FlowRun.objects.get(flow=flow)
 
     def to_review(self, run: FlowRun) -> FlowRun:
@@ -264,7 +264,7 @@ class WhatTheDigestSaysTests(DigestTestCase):
             period_end=dt.date(2026, 10, 31),
             due_date=TODAY + days(2),
         )
-        engine.create_flow(self.other_practice, spec, actor=self.outsider, today=TODAY)
+        making.create_flow(self.other_practice, spec, actor=self.outsider, today=TODAY)
         digest.send_digests(at(TODAY))
         self.assertNotIn("Rival", self.body(self.staff))
         self.assertIn("Rival Secret Client", self.body(self.outsider))

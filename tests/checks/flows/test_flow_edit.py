@@ -7,9 +7,9 @@ import datetime as dt
 from unittest import mock
 from zoneinfo import ZoneInfo
 
-from checks.flows import engine
+from checks.flows import editing, engine, making
 from checks.flows.cadence import Cadence
-from checks.flows.engine import ClientTeam, FlowError, FlowSpec
+from checks.flows.making import ClientTeam, FlowError, FlowSpec
 from checks.models import CustomCheck, Flow, FlowClient, FlowRun
 from sodium.models import ActivityEvent
 from tests import factories as f
@@ -36,7 +36,7 @@ class EditTestCase(BaseTestCase):
             default_reviewer=self.owner,
         )  # fmt: skip
         self.custom = CustomCheck.objects.create(practice=self.practice, name="Fixed assets")
-        self.flow = engine.create_flow(
+        self.flow = making.create_flow(
             self.practice,
             FlowSpec(
                 kind=Flow.Kind.REPEATING,
@@ -54,7 +54,7 @@ class EditTestCase(BaseTestCase):
 
     def sweep(self, day: dt.date) -> int:
         with mock.patch("django.utils.timezone.now", return_value=at(day)):
-            return engine.generate_due_runs(at(day))
+            return making.generate_due_runs(at(day))
 
     def edit(self, today: dt.date, **kw) -> Flow:
         values = {
@@ -68,7 +68,7 @@ class EditTestCase(BaseTestCase):
         }
         values.update(kw)
         flow = Flow.objects.get(pk=self.flow.pk)
-        return engine.update_flow(flow, actor=self.manager, today=today, **values)
+        return editing.update_flow(flow, actor=self.manager, today=today, **values)
 
     def checks_of(self, run: FlowRun) -> list[str]:
         return [c.name for c in run.run_checks.order_by("position")]
@@ -252,7 +252,7 @@ class UpdateFlowTests(EditTestCase):
         self.assertEqual(flow.flow_clients.count(), 2)
 
     def test_a_one_off_flow_cannot_be_edited_paused_or_resumed(self) -> None:
-        one_off = engine.create_flow(
+        one_off = making.create_flow(
             self.practice,
             FlowSpec(
                 kind=Flow.Kind.ONE_OFF,
@@ -267,12 +267,12 @@ class UpdateFlowTests(EditTestCase):
             today=dt.date(2026, 11, 2),
         )
         for call in (
-            lambda: engine.update_flow(
+            lambda: editing.update_flow(
                 one_off, actor=self.manager, name="x", checks=("builtin:vat",),
                 cadence=MONTHLY, clients=(ClientTeam(self.acme.pk),),
             ),
-            lambda: engine.pause_flow(one_off, actor=self.manager),
-            lambda: engine.resume_flow(one_off, actor=self.manager),
+            lambda: editing.pause_flow(one_off, actor=self.manager),
+            lambda: editing.resume_flow(one_off, actor=self.manager),
         ):  # fmt: skip
             with self.assertRaises(FlowError):
                 call()
@@ -281,10 +281,10 @@ class UpdateFlowTests(EditTestCase):
 class PauseResumeTests(EditTestCase):
     def test_paused_periods_are_skipped_and_resuming_goes_on_from_today(self) -> None:
         self.assertEqual(self.sweep(dt.date(2026, 11, 1)), 2)
-        engine.pause_flow(self.flow, actor=self.manager)
+        editing.pause_flow(self.flow, actor=self.manager)
         self.assertEqual(self.sweep(dt.date(2026, 12, 1)), 0)
         self.assertEqual(self.sweep(dt.date(2027, 1, 1)), 0)
-        flow = engine.resume_flow(self.flow, actor=self.manager, today=dt.date(2027, 1, 15))
+        flow = editing.resume_flow(self.flow, actor=self.manager, today=dt.date(2027, 1, 15))
         self.assertFalse(flow.paused)
         self.assertEqual(flow.next_run_at.date(), dt.date(2027, 2, 1))
         self.assertEqual(self.sweep(dt.date(2027, 1, 15)), 0)  # December and January: skipped
@@ -295,19 +295,19 @@ class PauseResumeTests(EditTestCase):
         self.assertEqual(starts, [dt.date(2026, 10, 1), dt.date(2027, 1, 1)])
 
     def test_resuming_on_a_scheduled_date_makes_that_days_run(self) -> None:
-        engine.pause_flow(self.flow, actor=self.manager)
-        engine.resume_flow(self.flow, actor=self.manager, today=dt.date(2026, 12, 1))
+        editing.pause_flow(self.flow, actor=self.manager)
+        editing.resume_flow(self.flow, actor=self.manager, today=dt.date(2026, 12, 1))
         self.assertEqual(self.sweep(dt.date(2026, 12, 1)), 2)
         self.assertEqual(
             set(FlowRun.objects.values_list("period_start", flat=True)), {dt.date(2026, 11, 1)}
         )
 
     def test_pausing_twice_or_resuming_a_running_flow_changes_nothing(self) -> None:
-        engine.pause_flow(self.flow, actor=self.manager)
-        engine.pause_flow(self.flow, actor=self.manager)
+        editing.pause_flow(self.flow, actor=self.manager)
+        editing.pause_flow(self.flow, actor=self.manager)
         self.assertEqual(ActivityEvent.objects.filter(verb="flow.paused").count(), 1)
-        engine.resume_flow(self.flow, actor=self.manager, today=dt.date(2026, 10, 29))
-        engine.resume_flow(self.flow, actor=self.manager, today=dt.date(2026, 10, 29))
+        editing.resume_flow(self.flow, actor=self.manager, today=dt.date(2026, 10, 29))
+        editing.resume_flow(self.flow, actor=self.manager, today=dt.date(2026, 10, 29))
         self.assertEqual(ActivityEvent.objects.filter(verb="flow.resumed").count(), 1)
 
 

@@ -6,9 +6,9 @@ import datetime as dt
 from unittest import mock
 from zoneinfo import ZoneInfo
 
-from checks.flows import engine
+from checks.flows import engine, making
 from checks.flows.cadence import Cadence
-from checks.flows.engine import ClientTeam, FlowError, FlowSpec
+from checks.flows.making import ClientTeam, FlowError, FlowSpec
 from checks.models import CustomCheck, Flow, FlowRun, FlowRunCheck, FlowRunSnapshot
 from sodium.models import Notification
 from sodium.statemachine import InvalidTransition
@@ -52,7 +52,7 @@ class FlowTestCase(BaseTestCase):
             due_date=kw.pop("due_date", dt.date(2026, 11, 15)),
             **kw,
         )
-        return engine.create_flow(
+        return making.create_flow(
             self.practice, spec, actor=self.manager, today=dt.date(2026, 11, 2)
         )
 
@@ -64,11 +64,11 @@ class FlowTestCase(BaseTestCase):
             clients=teams or (self.team(self.acme, self.staff, self.manager),),
             cadence=cadence,
         )
-        return engine.create_flow(self.practice, spec, actor=self.manager, today=today)
+        return making.create_flow(self.practice, spec, actor=self.manager, today=today)
 
     def sweep(self, day: dt.date) -> int:
         with mock.patch("django.utils.timezone.now", return_value=at(day)):
-            return engine.generate_due_runs(at(day))
+            return making.generate_due_runs(at(day))
 
 
 class GoTests(FlowTestCase):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from checks.flows import engine
-from checks.flows.engine import FlowError
+from checks.flows import editing
+from checks.flows.making import FlowError
 from checks.flows.templates import ensure_builtin_templates
 from checks.models import CustomCheck, FlowTemplate
 from sodium.models import ActivityEvent
@@ -19,7 +19,7 @@ class FlowTemplateEngineTests(BaseTestCase):
 
     def test_it_creates_a_template_with_its_checks_in_order(self) -> None:
         refs = [f"custom:{self.custom.pk}", "builtin:vat"]
-        t = engine.create_template(
+        t = editing.create_template(
             self.practice, actor=self.manager, name=" Payroll ", checks=refs, category="other"
         )
         self.assertEqual(t.name, "Payroll")
@@ -27,34 +27,34 @@ class FlowTemplateEngineTests(BaseTestCase):
         self.assertTrue(ActivityEvent.objects.filter(verb="flow_template.created").exists())
 
     def test_it_refuses_no_name_a_taken_name_and_no_checks(self) -> None:
-        engine.create_template(
+        editing.create_template(
             self.practice, actor=self.manager, name="Payroll", checks=["builtin:vat"]
         )
         with self.assertRaises(FlowError) as caught:
-            engine.create_template(self.practice, actor=self.manager, name="payroll", checks=[])
+            editing.create_template(self.practice, actor=self.manager, name="payroll", checks=[])
         self.assertEqual(
             caught.exception.errors,
             {"name": "The practice has a template of that name already.",
              "checks": "Choose at least one check."},
         )  # fmt: skip
         with self.assertRaises(FlowError):
-            engine.create_template(
+            editing.create_template(
                 self.practice, actor=self.manager, name="", checks=["builtin:vat"]
             )
         self.assertEqual(FlowTemplate.objects.filter(practice=self.practice).count(), 1)
 
     def test_it_updates_and_archives(self) -> None:
-        t = engine.create_template(
+        t = editing.create_template(
             self.practice, actor=self.manager, name="A", checks=["builtin:vat", "builtin:lock_date"]
         )
-        engine.update_template(
+        editing.update_template(
             t, actor=self.manager, name="B", description="d", category="vat",
             checks=["builtin:lock_date", "builtin:vat"],
         )  # fmt: skip
         t.refresh_from_db()
         self.assertEqual((t.name, t.category), ("B", "vat"))
         self.assertEqual([c.check_key for c in t.checks.all()], ["lock_date", "vat"])
-        engine.archive_template(t, actor=self.manager)
+        editing.archive_template(t, actor=self.manager)
         t.refresh_from_db()
         self.assertTrue(t.archived)
 
@@ -77,11 +77,11 @@ class FlowTemplateViewTests(BaseTestCase):
         self.client.get(LIST)
         with self.assertNumQueries(7):
             self.client.get(LIST)
-        more = engine.create_template(
+        more = editing.create_template(
             self.practice, actor=self.manager, name="More", checks=[f"custom:{self.custom.pk}"]
         )
-        engine.archive_template(more, actor=self.manager)
-        engine.create_template(
+        editing.archive_template(more, actor=self.manager)
+        editing.create_template(
             self.practice, actor=self.manager, name="Also", checks=["builtin:vat"]
         )
         with self.assertNumQueries(7):

@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from checks.flows import engine
-from checks.flows.engine import ClientTeam, FlowSpec
+from checks.flows import engine, making
+from checks.flows.making import ClientTeam, FlowSpec
 from checks.models import (
     CustomCheck,
     Finding,
@@ -44,7 +44,7 @@ class RunViewTestCase(BaseTestCase):
 
     def make_run(self, checks, client=None, reviewer=None, name="October review") -> FlowRun:
         client = client or self.acme
-        flow = engine.create_flow(
+        flow = making.create_flow(
             self.practice,
             FlowSpec(
                 kind=Flow.Kind.ONE_OFF,
@@ -142,7 +142,7 @@ class RunPageTests(RunViewTestCase):
 
     def test_another_practices_run_is_404(self) -> None:
         rival = f.ClientFactory(practice=self.other_practice)
-        flow = engine.create_flow(
+        flow = making.create_flow(
             self.other_practice,
             FlowSpec(
                 kind=Flow.Kind.ONE_OFF,
