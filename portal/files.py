@@ -20,15 +20,20 @@ import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import PurePath
 
-import filetype
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 
 from portal.models import Document
-from sodium.uploads import BINARY_MARKUP, TEXT_MARKUP, find_markup
+from sodium.uploads import (
+    AllowList,
+    UploadRefused,
+    attachment_response,
+    check_file,
+    file_name,
+    max_upload_bytes,
+)
 
 # Extension → the content types its bytes may sniff as. Text formats have no signature, so
 # they must decode as UTF-8 text and contain no NUL bytes instead.
@@ -93,57 +98,31 @@ _CELL_REST = re.compile(rb"[^,;\t\r\n]*+")
 _SEP_LINE = re.compile(rb'[ \t]*"?sep=(.)', re.IGNORECASE)
 
 
-class UploadRejected(Exception):
-    """The file is refused; the message says why, for the person uploading."""
+UploadRejected = UploadRefused  # the portal's name for the core's refusal
+
+DOCUMENTS = AllowList(
+    binary={ext: frozenset(types) for ext, types in ALLOWED.items()},
+    text=TEXT,
+    accepted="Upload PDF, images, Word, Excel, CSV or text files.",
+)
 
 
 def max_bytes() -> int:
-    return settings.SODIUM_MAX_UPLOAD_BYTES
+    return max_upload_bytes()
 
 
 def check_upload(upload: UploadedFile) -> tuple[str, str]:
-    """Return (extension, content type) for an acceptable file, or raise UploadRejected."""
-    name = PurePath(upload.name or "").name
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if upload.size > max_bytes():
-        raise UploadRejected(
-            f"{name} is larger than {filesizeformat(max_bytes())}. Upload a smaller file."
-        )
-    if upload.size == 0:
-        raise UploadRejected(f"{name} is empty.")
-    if ext not in ALLOWED and ext not in TEXT:
-        raise UploadRejected(
-            f"{name}: this type of file is not accepted. Upload PDF, images, Word, Excel, CSV "
-            "or text files."
-        )
-    upload.seek(0)
-    head = upload.read(8192)
-    upload.seek(0)
-    if ext in TEXT:
-        if b"\x00" in head or _looks_binary(head):
-            raise UploadRejected(f"{name} does not contain text, so it is not a .{ext} file.")
-        tag = find_markup(upload, TEXT_MARKUP)
-        if tag:
-            raise UploadRejected(
-                f"{name} contains web-page code (“{tag}”), which a .{ext} file may not hold. "
-                "Upload it as plain text or as a PDF."
-            )
-        if ext == "csv":
-            _refuse_formulas(upload, name)
-        return ext, TEXT[ext]
-    kind = filetype.guess(head)
-    if kind is None or kind.mime not in ALLOWED[ext]:
-        raise UploadRejected(
-            f"{name} is not really a .{ext} file: its contents do not match its name."
-        )
+    """Return (extension, content type) for an acceptable file, or raise UploadRejected.
+
+    The core's checks (`sodium.uploads.check_file`), then Word and Excel files' structure and
+    CSV files' formulas.
+    """
+    ext = check_file(upload, DOCUMENTS)
+    name = file_name(upload)
     if ext in OFFICE:
         _check_office(upload, name, ext)
-    tag = find_markup(upload, BINARY_MARKUP)
-    if tag:
-        raise UploadRejected(
-            f"{name} has web-page code (“{tag}”) hidden inside it, so it is refused for "
-            "safety. Save or export the file again from the program that made it."
-        )
+    if ext == "csv":
+        _refuse_formulas(upload, name)
     return ext, SERVED_AS[ext]
 
 
@@ -264,15 +243,6 @@ def _refuse_formulas(upload: UploadedFile, name: str) -> None:
         upload.seek(0)
 
 
-def _looks_binary(head: bytes) -> bool:
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sample is still text.
-        return exc.start < len(head) - 4
-    return False
-
-
 def store(
     upload: UploadedFile,
     *,
@@ -345,14 +315,6 @@ def atomic_with_upload(upload: UploadedFile | None, **fields) -> Iterator[Docume
         raise
 
 
-# What a download may never do in the browser: run, render inline or be cached by proxies.
-DOWNLOAD_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-    "Cache-Control": "private, no-store",
-}
-
-
 def download_response(document: Document) -> FileResponse:
     """Serve a stored document as an attachment under its original name, never inline.
 
@@ -362,12 +324,6 @@ def download_response(document: Document) -> FileResponse:
         handle = document.file.open("rb")
     except FileNotFoundError:
         raise Http404("The file is missing from storage.") from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=document.original_name,
-        content_type=document.content_type,
+    return attachment_response(
+        handle, filename=document.original_name, content_type=document.content_type
     )
-    for header, value in DOWNLOAD_HEADERS.items():
-        response[header] = value
-    return response

@@ -1,25 +1,19 @@
 """Files on a flow run's checks: the core's upload hardening, and serving them safely.
 
-A file is accepted only when its bytes are what its name says (content-sniffed with
-`filetype`; text must decode and hold no web-page markup) from a short allow-list — PDF,
-images and plain text — under the core's size limit. It is stored under a random name
-(`sodium.uploads.random_name`) and served only by the run page's authorised view, as an
-attachment with `X-Content-Type-Options: nosniff` and a sandboxing policy.
+A file is accepted only by the core's checks (`sodium.uploads.check_file`) against a short
+allow-list — PDF, images and plain text — under the core's size limit. It is stored under a
+random name (`sodium.uploads.random_name`) and served only by the run page's authorised view,
+as an attachment with `X-Content-Type-Options: nosniff` and a sandboxing policy.
 """
 
 from __future__ import annotations
 
-from pathlib import PurePath
-
-import filetype
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, Http404
-from django.template.defaultfilters import filesizeformat
 
 from checks.models import FlowRunNote
-from sodium.uploads import BINARY_MARKUP, TEXT_MARKUP, find_markup
+from sodium.uploads import AllowList, UploadRefused, attachment_response, check_file
 
 STORAGE_DIR = "flow-notes"
 # Extension → the content type its bytes must sniff as (and are served as).
@@ -34,64 +28,18 @@ BINARY = {
 TEXT = {"txt": "text/plain"}
 SERVED_AS = {**BINARY, **TEXT}
 ACCEPT = ",".join(f".{ext}" for ext in SERVED_AS)
-DOWNLOAD_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-    "Cache-Control": "private, no-store",
-}
-
-
-class FileRefused(Exception):
-    """The file is refused; the message says why, for the person uploading."""
-
-
-def max_bytes() -> int:
-    return settings.SODIUM_MAX_UPLOAD_BYTES
+NOTE_FILES = AllowList(
+    binary={ext: frozenset({mime}) for ext, mime in BINARY.items()},
+    text=TEXT,
+    accepted="Attach a PDF, an image (PNG, JPEG, GIF, WebP) or a text file.",
+    verb="Attach",
+)
+FileRefused = UploadRefused  # what a note's file refusal is called here
 
 
 def check_note_file(upload: UploadedFile) -> str:
     """Return the extension of an acceptable file, or raise FileRefused saying why."""
-    name = PurePath(upload.name or "").name or "The file"
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if upload.size > max_bytes():
-        raise FileRefused(
-            f"{name} is larger than {filesizeformat(max_bytes())}. Attach a smaller file."
-        )
-    if not upload.size:
-        raise FileRefused(f"{name} is empty.")
-    if ext not in SERVED_AS:
-        raise FileRefused(
-            f"{name}: this type of file is not accepted here. Attach a PDF, an image "
-            "(PNG, JPEG, GIF, WebP) or a text file."
-        )
-    upload.seek(0)
-    head = upload.read(8192)
-    upload.seek(0)
-    if ext in TEXT:
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            if exc.start < len(head) - 4:  # a character cut at the sample's end is still text
-                raise FileRefused(
-                    f"{name} does not contain text, so it is not a .{ext} file."
-                ) from None
-        if b"\x00" in head:
-            raise FileRefused(f"{name} does not contain text, so it is not a .{ext} file.")
-        tag = find_markup(upload, TEXT_MARKUP)
-        if tag:
-            raise FileRefused(
-                f"{name} contains web-page code (“{tag}”), which a .{ext} file may not hold."
-            )
-        return ext
-    kind = filetype.guess(head)
-    if kind is None or kind.mime != BINARY[ext]:
-        raise FileRefused(f"{name} is not really a .{ext} file: its contents do not match.")
-    tag = find_markup(upload, BINARY_MARKUP)
-    if tag:
-        raise FileRefused(
-            f"{name} has web-page code (“{tag}”) hidden inside it, so it is refused for safety."
-        )
-    return ext
+    return check_file(upload, NOTE_FILES)
 
 
 def download_response(note: FlowRunNote) -> FileResponse:
@@ -104,12 +52,8 @@ def download_response(note: FlowRunNote) -> FileResponse:
         handle = default_storage.open(note.stored_name, "rb")
     except FileNotFoundError:
         raise Http404("The file is missing from storage.") from None
-    response = FileResponse(
+    return attachment_response(
         handle,
-        as_attachment=True,
         filename=note.file_name,
         content_type=SERVED_AS.get(ext, "application/octet-stream"),
     )
-    for header, value in DOWNLOAD_HEADERS.items():
-        response[header] = value
-    return response
