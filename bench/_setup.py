@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import statistics
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,3 +39,18 @@ def setup_django(db_name: str = "sodium_bench", *, fresh: bool = True) -> None:
 
 def report(name: str, value: float, unit: str) -> None:
     print(f"{name} {value:.3f} {unit}", flush=True)
+
+
+def median_ms(client, url: str, n: int, headers: dict | None = None) -> float:
+    """Return the median time of `n` GETs of `url` by a django.test.Client, in milliseconds,
+    after three warm-up requests (templates, URL resolver, connection); each must answer 200."""
+    for _ in range(3):
+        response = client.get(url, headers=headers or {}, secure=True)
+        assert response.status_code == 200, (url, response.status_code, response.content[:2000])
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        response = client.get(url, headers=headers or {}, secure=True)
+        samples.append(time.perf_counter() - start)
+        assert response.status_code == 200, (url, response.status_code)
+    return statistics.median(samples) * 1000

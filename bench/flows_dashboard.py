@@ -25,11 +25,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import statistics
 import tempfile
 import time
 
-from _setup import report, setup_django
+from _setup import median_ms, report, setup_django
 
 DB = "sodium_bench_flows_dash"
 MEMBERS = 20
@@ -101,19 +100,6 @@ def seed() -> None:
         )
         cur.execute("VACUUM ANALYZE checks_flowrun")
         cur.execute("ANALYZE")
-
-
-def median_ms(client, url: str, n: int, headers: dict | None = None) -> float:
-    for _ in range(3):  # warm up: templates, URL resolver, connection
-        response = client.get(url, headers=headers or {}, secure=True)
-        assert response.status_code == 200, (url, response.status_code, response.content[:2000])
-    samples = []
-    for _ in range(n):
-        start = time.perf_counter()
-        response = client.get(url, headers=headers or {}, secure=True)
-        samples.append(time.perf_counter() - start)
-        assert response.status_code == 200, (url, response.status_code)
-    return statistics.median(samples) * 1000
 
 
 def main() -> None:

@@ -26,11 +26,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
 import time
 
-from _setup import report, setup_django
+from _setup import median_ms, report, setup_django
 
 TASKS = 100_000
 DONE_TASKS = 90_000
@@ -239,19 +238,6 @@ def seeded() -> dict:
         me = User.objects.get(email="me@bench.example")
         first_open = Task.objects.filter(status="in_progress").order_by("id").first()
     return {"me": me, "task_id": first_open.pk + MY_TASKS // 2}
-
-
-def median_ms(client, url: str, n: int, headers: dict | None = None) -> float:
-    for _ in range(3):  # warm up: templates, URL resolver, connection
-        response = client.get(url, headers=headers or {}, secure=True)
-        assert response.status_code == 200, (url, response.status_code, response.content[:2000])
-    samples = []
-    for _ in range(n):
-        start = time.perf_counter()
-        response = client.get(url, headers=headers or {}, secure=True)
-        samples.append(time.perf_counter() - start)
-        assert response.status_code == 200, (url, response.status_code)
-    return statistics.median(samples) * 1000
 
 
 def main() -> None:
