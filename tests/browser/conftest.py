@@ -211,6 +211,8 @@ def screenshot(journey_watch):
 
     def take(page, name: str) -> Path:
         path = SCREENSHOTS / f"{name}_{page.viewport_size['width']}.png"
+        # From the top: a page scrolled down shoots its sticky top bar halfway down.
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(path), full_page=True, animations="disabled")
         journey_watch.axe(page, f"screenshot {path.name}")
         return path
