@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from checks.flows import creator, making
+from checks.flows import creator, creator_review, creator_stages, making
 from checks.flows import creator_forms as stage_forms
 from checks.models import Flow
 from sodium.drafts import DraftNotFound
@@ -67,18 +67,18 @@ def _render_stage(
         "stage_url": _stage_url(draft, stage),
     }
     if stage == "review":
-        context["sections"] = creator.review_sections(draft, ctx)
+        context["sections"] = creator_review.review_sections(draft, ctx)
         context["go_errors"] = go_errors or []
     else:
-        form = form if form is not None else stage_forms.display_form(draft, stage, ctx)
+        form = form if form is not None else creator_stages.display_form(draft, stage, ctx)
         context["form"] = form
     if stage == "checks":
         context["picker"] = stage_forms.check_picker(form, ctx)
         context["templates"] = ctx.templates
     elif stage == "cadence" and creator.is_repeating(draft):
         values = {name: form[name].value() for name in form.fields}
-        context["dates"] = creator.dates_preview(draft, ctx, values)
-        context["scheduled_note"] = creator.SCHEDULED_NOTE
+        context["dates"] = creator_review.dates_preview(draft, ctx, values)
+        context["scheduled_note"] = creator_review.SCHEDULED_NOTE
     elif stage == "clients":
         context["chosen_ids"] = creator.chosen_client_ids(
             {**draft, "values": {**draft["values"], "clients": _values_of(form)}}, ctx
@@ -173,10 +173,10 @@ def creator_stage(request: HtmxHttpRequest, draft_id: str, stage: str) -> HttpRe
                 data.setlist("checks", ctx.template_refs(template))
                 if not data.get("name", "").strip():
                     data["name"] = template.name
-        stage_forms.keep_stage(draft, stage, data, ctx)
+        creator_stages.keep_stage(draft, stage, data, ctx)
         draft["stage"] = stage
         return _render_stage(
-            request, draft, ctx, stage, form=stage_forms.display_form(draft, stage, ctx)
+            request, draft, ctx, stage, form=creator_stages.display_form(draft, stage, ctx)
         )
     if stage == "team" and action == "set_all":
         for prefix, _label in stage_forms.TeamForm.ROLES:
@@ -184,15 +184,15 @@ def creator_stage(request: HtmxHttpRequest, draft_id: str, stage: str) -> HttpRe
             if value:
                 for pk in creator.chosen_client_ids(draft, ctx):
                     data[f"{prefix}_{pk}"] = value
-        stage_forms.keep_stage(draft, stage, data, ctx)
+        creator_stages.keep_stage(draft, stage, data, ctx)
         draft["stage"] = stage
         return _render_stage(
-            request, draft, ctx, stage, form=stage_forms.display_form(draft, stage, ctx)
+            request, draft, ctx, stage, form=creator_stages.display_form(draft, stage, ctx)
         )
     if action == "back":
-        stage_forms.keep_stage(draft, stage, data, ctx)
+        creator_stages.keep_stage(draft, stage, data, ctx)
         return _go_to(request, draft, ctx, creator.CREATOR.previous_stage(draft, stage))
-    form = stage_forms.submit_stage(draft, stage, data, ctx)
+    form = creator_stages.submit_stage(draft, stage, data, ctx)
     if action == "dates":
         draft["stage"] = stage
         return _render_stage(request, draft, ctx, stage, form=form)
@@ -226,7 +226,7 @@ def creator_go(request: HtmxHttpRequest, draft_id: str) -> HttpResponse:
     # member gone since): a problem is shown on the review with a link to its stage.
     problems = []
     for stage in creator.STAGES[:-1]:
-        form = stage_forms.check_stage(draft, stage, ctx)
+        form = creator_stages.check_stage(draft, stage, ctx)
         if stage == "rules" and form.is_valid():
             draft["rules_store"] = form.changed_rules  # the period may have changed since
         if not form.is_valid():
