@@ -14,7 +14,7 @@ class PaymentForm(forms.Form):
         decimal_places=2,
         error_messages={"invalid": "Enter the amount as pounds and pence, e.g. 120.50."},
     )
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     reference = forms.CharField(max_length=100, required=False)
 
     def __init__(self, *args, customer: Customer, **kwargs) -> None:
