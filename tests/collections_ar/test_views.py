@@ -342,3 +342,58 @@ class StatusPageTests(ARTestCase):
         r = strict.post("/ar/statuses/", {"name": "Sneaky"})
         self.assertEqual(r.status_code, 403)
         self.assertFalse(CollectionStatus.objects.filter(name="Sneaky").exists())
+
+
+class ARPostGatingTests(ARTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.inv = self.invoice(number="G-1", total="50.00")
+        self.status = CollectionStatus.objects.get(practice=self.practice, name="Reminded")
+
+    def posts(self) -> list[tuple[str, dict]]:
+        c = self.customer.pk
+        return [
+            (
+                f"/ar/customers/{c}/payments/",
+                {"invoice": self.inv.pk, "amount": "5", "date": "2026-12-01"},
+            ),
+            (f"/ar/customers/{c}/specialist/", {"specialist": self.ar_specialist.pk}),
+            (f"/ar/invoices/{self.inv.pk}/status/", {"action": "void"}),
+            (
+                f"/ar/invoices/{self.inv.pk}/collection-status/",
+                {"collection_status": self.status.pk},
+            ),
+            ("/ar/statuses/", {"name": "Sneaky"}),
+            (f"/ar/statuses/{self.status.pk}/delete/", {}),
+        ]
+
+    def test_staff_and_managers_are_refused_every_post_and_nothing_changes(self) -> None:
+        before = ActivityEvent.objects.count()
+        for user in (self.staff, self.manager):
+            self.client.force_login(user)
+            for url, data in self.posts():
+                with self.subTest(user=user, url=url):
+                    self.assertEqual(self.client.post(url, data).status_code, 403)
+        self.assertEqual(ActivityEvent.objects.count(), before)
+        self.inv.refresh_from_db()
+        self.assertEqual(self.inv.status, S.OPEN)
+        self.assertTrue(CollectionStatus.objects.filter(pk=self.status.pk).exists())
+
+    def test_an_ar_specialist_gets_404_on_someone_elses_invoices(self) -> None:
+        self.client.force_login(self.ar_specialist)
+        for url, data in self.posts()[:4]:
+            if "specialist" in url:
+                continue  # managers only: 403 (next test)
+            with self.subTest(url=url):
+                self.assertEqual(self.client.post(url, data).status_code, 404)
+        self.inv.refresh_from_db()
+        self.assertEqual(self.inv.status, S.OPEN)
+        self.assertFalse(Payment.objects.exists())
+
+    def test_an_ar_specialist_works_their_own_invoices(self) -> None:
+        engine.assign_specialist(self.customer, self.ar_specialist, actor=self.owner)
+        self.client.force_login(self.ar_specialist)
+        url, data = self.posts()[0]
+        self.assertRedirects(self.client.post(url, data), f"/ar/customers/{self.customer.pk}/")
+        self.inv.refresh_from_db()
+        self.assertEqual(self.inv.status, S.PART_PAID)
