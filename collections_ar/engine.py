@@ -486,6 +486,7 @@ def reorder_statuses(
     return [statuses[pk] for pk in order]
 
 
+@transaction.atomic
 def move_status(
     status: CollectionStatus, *, actor: User | None, up: bool
 ) -> list[CollectionStatus]:
