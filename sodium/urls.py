@@ -154,6 +154,7 @@ urlpatterns = [
     path("", include((core, "sodium"))),
     path("workflows/", include("workflows.urls")),
     path("checks/", include("checks.urls")),
+    path("ar/", include("collections_ar.urls")),
     # Staff side of the portal's items: downloads, submission review, sending for approval.
     path("documents/", include("portal.staff_urls")),
     # The client portal: contacts sign in with emailed links, not staff accounts.

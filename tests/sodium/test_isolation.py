@@ -133,6 +133,8 @@ class IsolationTests(BaseTestCase):
                 # The flow creator's drafts too (tests/checks/flows/test_creator.py).
                 "draft_id": "rival-draft",
                 "stage": "name",
+                # Receivables: a customer, its invoice and a collection status of the rival.
+                **_rival_receivables(other, client, cls.outsider),
                 "message_id": OutboundMessage.objects.create(
                     practice=other,
                     idempotency_key="isolation:rival",
@@ -205,6 +207,29 @@ class IsolationTests(BaseTestCase):
                 self.assertIn(r.status_code, {302, 405})
                 if r.status_code == 302:
                     self.assertTrue(r["Location"].startswith("/sign-in/"))
+
+
+def _rival_receivables(practice, client, owner) -> dict[str, int]:
+    """Another practice's AR customer, one of its invoices, and one of its statuses."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from collections_ar import engine as ar_engine
+
+    customer = ar_engine.get_or_create_customer(client, actor=owner)
+    invoice = ar_engine.create_invoice(
+        customer,
+        actor=owner,
+        number="RIVAL-1",
+        issue_date=dt.date(2026, 10, 1),
+        due_date=dt.date(2026, 10, 31),
+        total=Decimal("100.00"),
+    )
+    return {
+        "customer_id": customer.pk,
+        "invoice_id": invoice.pk,
+        "status_id": invoice.collection_status_id,
+    }
 
 
 def _rival_run(practice, client, owner) -> int:

@@ -1,0 +1,563 @@
+"""Accounts receivable writes: invoices, payments, collection statuses, specialists.
+
+Every function here is the only way its rows change: typed, `actor` keyword-only, one
+transaction, one activity event (`sodium.activity.record`, or the state machine's own for a
+status move), and `ARError(errors)` with a message per field for anything refused. An
+invoice's status moves only through `INVOICE_MACHINE` (`collections_ar.models.invoices`).
+Money is `Decimal` only: a float, a negative amount or more than two decimal places is
+refused with a message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+
+from collections_ar.models import (
+    INVOICE_MACHINE,
+    CollectionStatus,
+    Customer,
+    Invoice,
+    Payment,
+)
+from sodium import activity, notifications
+from sodium.models import Client, Contact, Membership, Practice, User
+from sodium.roles import Perm, Role, role_can
+from sodium.statemachine import InvalidTransition
+
+S = Invoice.Status
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+SPECIALIST_ROLES = (Role.AR_SPECIALIST, Role.AR_MANAGER, Role.ADMIN, Role.OWNER)
+
+
+class ARError(Exception):
+    """A refused AR change; `errors` maps a field (or "__all__") to a readable message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+# --- default collection statuses --------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class BuiltinStatus:
+    key: str
+    name: str
+    is_default: bool = False
+
+
+DEFAULT_STATUSES = (
+    BuiltinStatus("current", "Current", is_default=True),
+    BuiltinStatus("reminded", "Reminded"),
+    BuiltinStatus("promised", "Promised to pay"),
+    BuiltinStatus("disputed", "Disputed"),
+    BuiltinStatus("escalated", "Escalated"),
+    BuiltinStatus("agency", "With collections agency"),
+)
+
+
+def ensure_default_statuses(practice: Practice) -> list[CollectionStatus]:
+    """Copy the built-in collection statuses the practice lacks into it; return them all.
+
+    Run for every new practice (`register_practice_setup` in `CollectionsArConfig.ready`);
+    migration 0002 does the same for practices that existed before.
+    """
+    have = CollectionStatus.objects.filter(practice=practice)
+    keys = set(have.exclude(builtin_key="").values_list("builtin_key", flat=True))
+    names = set(have.values_list("name", flat=True))
+    has_default = have.filter(is_default=True).exists()
+    start = (have.aggregate(m=Max("position"))["m"] or -1) + 1
+    for i, builtin in enumerate(DEFAULT_STATUSES):
+        if builtin.key in keys:
+            continue
+        name = builtin.name if builtin.name not in names else f"{builtin.name} (built-in)"
+        CollectionStatus.objects.create(
+            practice=practice,
+            name=name,
+            position=start + i,
+            builtin_key=builtin.key,
+            is_default=builtin.is_default and not has_default,
+        )
+    return list(CollectionStatus.objects.filter(practice=practice))
+
+
+def default_status(practice: Practice) -> CollectionStatus:
+    """Return the practice's default collection status (making the built-ins if none)."""
+    status = CollectionStatus.objects.filter(practice=practice, is_default=True).first()
+    if status is None:
+        ensure_default_statuses(practice)
+        status = CollectionStatus.objects.filter(practice=practice, is_default=True).first()
+    if status is None:  # the practice had statuses but none was the default
+        status = CollectionStatus.objects.filter(practice=practice).first()
+        status.is_default = True
+        status.save(update_fields=["is_default"])
+    return status
+
+
+# --- money --------------------------------------------------------------------------------
+
+
+def _money(value: object, field: str, *, positive: bool = False) -> Decimal:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ARError({field: "Enter the amount as a number of pounds and pence, e.g. 120.50."})
+    if value < 0:
+        raise ARError({field: "The amount cannot be negative."})
+    if positive and value == 0:
+        raise ARError({field: "The amount must be more than zero."})
+    if value != value.quantize(CENT):
+        raise ARError({field: "Use at most two decimal places (pence)."})
+    if abs(value) >= Decimal("1e12"):
+        raise ARError({field: "That amount is too large."})
+    return value.quantize(CENT)
+
+
+def _fmt(amount: Decimal, currency: str = "GBP") -> str:
+    return f"{currency} {amount:,.2f}"
+
+
+# --- customers ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def get_or_create_customer(client: Client, *, actor: User | None) -> Customer:
+    """Return the client's customer row, making it (with an activity event) when missing."""
+    customer = Customer.objects.filter(practice=client.practice_id, client=client).first()
+    if customer is not None:
+        return customer
+    customer = Customer.objects.create(practice_id=client.practice_id, client=client)
+    activity.record(
+        practice=client.practice_id,
+        actor=actor,
+        verb="ar.customer.created",
+        summary=f"{client.name} became an AR customer",
+        client=client,
+        obj=customer,
+    )
+    return customer
+
+
+def _member_role(practice_id: int, user: User) -> str | None:
+    return (
+        Membership.objects.filter(practice=practice_id, user=user)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+@transaction.atomic
+def assign_specialist(customer: Customer, user: User | None, *, actor: User | None) -> Customer:
+    """Make `user` the customer's AR specialist (None: nobody).
+
+    Raises ARError unless `user` is a member of the practice as AR specialist, AR manager,
+    admin or owner.
+    """
+    if user is not None and _member_role(customer.practice_id, user) not in SPECIALIST_ROLES:
+        raise ARError(
+            {"specialist": f"{user} is not an AR specialist, AR manager, admin or owner here."}
+        )
+    if customer.specialist_id == (user.pk if user else None):
+        return customer
+    customer.specialist = user
+    customer.save(update_fields=["specialist"])
+    activity.record(
+        practice=customer.practice_id,
+        actor=actor,
+        verb="ar.customer.specialist",
+        summary=(
+            f"{customer.client.name}: AR specialist {user}"
+            if user
+            else f"{customer.client.name}: no AR specialist"
+        ),
+        client=customer.client,
+        obj=customer,
+    )
+    return customer
+
+
+@transaction.atomic
+def set_collections_contact(
+    customer: Customer, contact: Contact | None, *, actor: User | None
+) -> Customer:
+    """Make `contact` (one of the customer's client's contacts) the collections contact."""
+    if contact is not None and contact.client_id != customer.client_id:
+        raise ARError({"contact": "Choose one of this customer's contacts."})
+    customer.contact = contact
+    customer.save(update_fields=["contact"])
+    activity.record(
+        practice=customer.practice_id,
+        actor=actor,
+        verb="ar.customer.contact",
+        summary=f"{customer.client.name}: collections contact "
+        + (contact.full_name if contact else "the billing contact"),
+        client=customer.client,
+        obj=customer,
+    )
+    return customer
+
+
+# --- invoices -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_invoice(
+    customer: Customer,
+    *,
+    actor: User | None,
+    number: str,
+    issue_date: dt.date,
+    due_date: dt.date,
+    total: Decimal,
+    currency: str = "GBP",
+    external_id: str = "",
+    collection_status: CollectionStatus | None = None,
+) -> Invoice:
+    """Create an open invoice for `customer` with the practice's default collection status.
+
+    Raises ARError for an empty or taken number, a due date before the issue date, a bad
+    currency or a negative, non-Decimal or over-precise total.
+    """
+    errors: dict[str, str] = {}
+    number = (number or "").strip()
+    if not number:
+        errors["number"] = "Enter the invoice number."
+    elif Invoice.objects.filter(practice=customer.practice_id, number=number).exists():
+        errors["number"] = f"Invoice {number} already exists in this practice."
+    if due_date < issue_date:
+        errors["due_date"] = "The due date cannot be before the issue date."
+    currency = (currency or "").strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        errors["currency"] = "Use a three-letter currency code, e.g. GBP."
+    try:
+        total = _money(total, "total")
+    except ARError as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ARError(errors)
+    status = collection_status or default_status(customer.practice)
+    if status.practice_id != customer.practice_id:
+        raise ARError({"collection_status": "Choose one of this practice's statuses."})
+    try:
+        with transaction.atomic():
+            invoice = Invoice.objects.create(
+                practice_id=customer.practice_id,
+                customer=customer,
+                number=number,
+                issue_date=issue_date,
+                due_date=due_date,
+                currency=currency,
+                total=total,
+                collection_status=status,
+                external_id=external_id,
+            )
+    except IntegrityError as exc:  # a concurrent invoice took the number
+        raise ARError({"number": f"Invoice {number} already exists in this practice."}) from exc
+    activity.record(
+        practice=customer.practice_id,
+        actor=actor,
+        verb="ar.invoice.created",
+        summary=f"Invoice {number} for {customer.client.name}: {_fmt(total, currency)}",
+        client=customer.client,
+        obj=invoice,
+        new_status=invoice.status,
+    )
+    return invoice
+
+
+def _lock(invoice: Invoice) -> Invoice:
+    return INVOICE_MACHINE.lock(invoice)
+
+
+def _move(invoice: Invoice, to: str, *, actor: User | None, note: str = "", **kw) -> Invoice:
+    try:
+        return INVOICE_MACHINE.transition(invoice, to=to, actor=actor, note=note, **kw)
+    except InvalidTransition as exc:
+        raise ARError({"status": str(exc)}) from exc
+
+
+@transaction.atomic
+def record_payment(
+    invoice: Invoice,
+    *,
+    actor: User | None,
+    amount: Decimal,
+    date: dt.date,
+    reference: str = "",
+    source: str = Payment.Source.MANUAL,
+) -> Payment:
+    """Record a payment against `invoice`, reducing its balance; return the payment.
+
+    A part payment makes the invoice part paid, one that clears the balance makes it paid.
+    Raises ARError for a zero, negative, non-Decimal or over-precise amount, a payment above
+    the balance, or an invoice that is void, paid or disputed (resolve the dispute first).
+    """
+    amount = _money(amount, "amount", positive=True)
+    invoice = _lock(invoice)
+    if invoice.status == S.VOID:
+        raise ARError({"amount": f"Invoice {invoice.number} is void; it takes no payments."})
+    if invoice.status == S.PAID:
+        raise ARError({"amount": f"Invoice {invoice.number} is already paid."})
+    if invoice.status == S.DISPUTED:
+        raise ARError(
+            {"amount": f"Invoice {invoice.number} is disputed; resolve the dispute first."}
+        )
+    if amount > invoice.balance:
+        balance = _fmt(invoice.balance, invoice.currency)
+        raise ARError({"amount": f"That is more than the balance of {balance} (no overpayments)."})
+    payment = Payment.objects.create(
+        practice_id=invoice.practice_id,
+        invoice=invoice,
+        date=date,
+        amount=amount,
+        reference=(reference or "").strip()[:100],
+        source=source,
+    )
+    invoice.amount_paid += amount
+    invoice.updated_at = timezone.now()
+    to = S.PAID if invoice.balance == 0 else S.PART_PAID
+    note = f"payment of {_fmt(amount, invoice.currency)}"
+    if to != invoice.status:
+        _move(
+            invoice, to, actor=actor, note=note, fields=["amount_paid", "updated_at"], locked=True
+        )
+    else:
+        invoice.save(update_fields=["amount_paid", "updated_at"])
+        activity.record(
+            practice=invoice.practice_id,
+            actor=actor,
+            verb="ar.invoice.payment",
+            summary=f"Invoice {invoice.number}: {note}, balance "
+            f"{_fmt(invoice.balance, invoice.currency)}",
+            client=invoice.customer.client,
+            obj=invoice,
+        )
+    return payment
+
+
+@transaction.atomic
+def void_invoice(invoice: Invoice, *, actor: User | None, note: str = "") -> Invoice:
+    """Void the invoice (final). Raises ARError for a paid or already void invoice."""
+    invoice = _lock(invoice)
+    invoice.updated_at = timezone.now()
+    return _move(invoice, S.VOID, actor=actor, note=note, fields=["updated_at"], locked=True)
+
+
+@transaction.atomic
+def dispute_invoice(invoice: Invoice, *, actor: User | None, note: str = "") -> Invoice:
+    """Mark the invoice disputed. Raises ARError unless it is open or part paid."""
+    invoice = _lock(invoice)
+    invoice.updated_at = timezone.now()
+    return _move(invoice, S.DISPUTED, actor=actor, note=note, fields=["updated_at"], locked=True)
+
+
+@transaction.atomic
+def resolve_dispute(invoice: Invoice, *, actor: User | None, note: str = "") -> Invoice:
+    """End a dispute: back to open, or part paid when something was paid.
+
+    Raises ARError unless the invoice is disputed.
+    """
+    invoice = _lock(invoice)
+    to = S.PART_PAID if invoice.amount_paid > 0 else S.OPEN
+    invoice.updated_at = timezone.now()
+    return _move(invoice, to, actor=actor, note=note, fields=["updated_at"], locked=True)
+
+
+@transaction.atomic
+def set_collection_status(
+    invoice: Invoice, status: CollectionStatus, *, actor: User | None
+) -> Invoice:
+    """Give the invoice a collection status; notify the status's alert manager in the app.
+
+    Raises ARError for another practice's status.
+    """
+    if status.practice_id != invoice.practice_id:
+        raise ARError({"collection_status": "Choose one of this practice's statuses."})
+    invoice = _lock(invoice)
+    if invoice.collection_status_id == status.pk:
+        return invoice
+    old = CollectionStatus.objects.get(pk=invoice.collection_status_id)
+    invoice.collection_status = status
+    invoice.updated_at = timezone.now()
+    invoice.save(update_fields=["collection_status", "updated_at"])
+    client = invoice.customer.client
+    activity.record(
+        practice=invoice.practice_id,
+        actor=actor,
+        verb="ar.invoice.collection_status",
+        summary=f"Invoice {invoice.number}: {old.name} → {status.name}",
+        client=client,
+        obj=invoice,
+        data={"old": old.pk, "new": status.pk},
+    )
+    if status.alert_user_id:
+        notifications.notify(
+            practice=invoice.customer.practice,
+            user=status.alert_user,
+            text=f"Invoice {invoice.number} for {client.name} is now “{status.name}”.",
+            url=reverse("collections_ar:customer", args=[invoice.customer_id]),
+        )
+    return invoice
+
+
+# --- collection statuses ------------------------------------------------------------------
+
+
+def _status_name(practice_id: int, name: str, *, exclude: int | None = None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ARError({"name": "Enter a name."})
+    if len(name) > 80:
+        raise ARError({"name": "Keep the name to 80 characters."})
+    taken = CollectionStatus.objects.filter(practice=practice_id, name__iexact=name)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude)
+    if taken.exists():
+        raise ARError({"name": f"There is already a status called “{name}”."})
+    return name
+
+
+def _status_event(status: CollectionStatus, actor: User | None, verb: str, summary: str) -> None:
+    activity.record(
+        practice=status.practice_id, actor=actor, verb=verb, summary=summary, obj=status
+    )
+
+
+@transaction.atomic
+def create_status(practice: Practice, *, actor: User | None, name: str) -> CollectionStatus:
+    """Add a collection status at the end of the practice's list."""
+    name = _status_name(practice.pk, name)
+    last = CollectionStatus.objects.filter(practice=practice).aggregate(m=Max("position"))["m"]
+    status = CollectionStatus.objects.create(
+        practice=practice,
+        name=name,
+        position=(last + 1) if last is not None else 0,
+        is_default=not CollectionStatus.objects.filter(practice=practice).exists(),
+    )
+    _status_event(status, actor, "ar.status.created", f"Added collection status “{name}”")
+    return status
+
+
+@transaction.atomic
+def rename_status(status: CollectionStatus, *, actor: User | None, name: str) -> CollectionStatus:
+    """Rename the status. Raises ARError for an empty or taken name."""
+    name = _status_name(status.practice_id, name, exclude=status.pk)
+    old = status.name
+    if name == old:
+        return status
+    status.name = name
+    status.save(update_fields=["name"])
+    _status_event(
+        status, actor, "ar.status.renamed", f"Renamed collection status “{old}” to “{name}”"
+    )
+    return status
+
+
+@transaction.atomic
+def reorder_statuses(
+    practice: Practice, order: list[int], *, actor: User | None
+) -> list[CollectionStatus]:
+    """Put the practice's statuses in the order of `order` (their ids, every one once)."""
+    statuses = {
+        s.pk: s for s in CollectionStatus.objects.select_for_update().filter(practice=practice)
+    }
+    if sorted(order) != sorted(statuses):
+        raise ARError({"order": "The list of statuses changed; reload the page and try again."})
+    changed = []
+    for position, pk in enumerate(order):
+        status = statuses[pk]
+        if status.position != position:
+            status.position = position
+            changed.append(status)
+    CollectionStatus.objects.bulk_update(changed, ["position"])
+    activity.record(
+        practice=practice,
+        actor=actor,
+        verb="ar.status.reordered",
+        summary="Reordered collection statuses: " + ", ".join(statuses[pk].name for pk in order),
+    )
+    return [statuses[pk] for pk in order]
+
+
+@transaction.atomic
+def move_status(
+    status: CollectionStatus, *, actor: User | None, up: bool
+) -> list[CollectionStatus]:
+    """Move the status one place up or down (nothing at either end)."""
+    ids = list(
+        CollectionStatus.objects.filter(practice=status.practice_id).values_list("pk", flat=True)
+    )
+    i = ids.index(status.pk)
+    j = i - 1 if up else i + 1
+    if not 0 <= j < len(ids):
+        return list(CollectionStatus.objects.filter(practice=status.practice_id))
+    ids[i], ids[j] = ids[j], ids[i]
+    return reorder_statuses(status.practice, ids, actor=actor)
+
+
+@transaction.atomic
+def set_default_status(status: CollectionStatus, *, actor: User | None) -> CollectionStatus:
+    """Make the status the one new invoices get (the old default stops being it)."""
+    if status.is_default:
+        return status
+    CollectionStatus.objects.filter(practice=status.practice_id, is_default=True).update(
+        is_default=False
+    )
+    status.is_default = True
+    status.save(update_fields=["is_default"])
+    _status_event(
+        status, actor, "ar.status.default", f"“{status.name}” is the default collection status"
+    )
+    return status
+
+
+@transaction.atomic
+def set_status_alert(
+    status: CollectionStatus, user: User | None, *, actor: User | None
+) -> CollectionStatus:
+    """Alert `user` (a member who manages AR) whenever the status is applied; None: nobody."""
+    if user is not None and not role_can(_member_role(status.practice_id, user), Perm.MANAGE_AR):
+        raise ARError({"alert_user": f"{user} does not manage accounts receivable here."})
+    status.alert_user = user
+    status.save(update_fields=["alert_user"])
+    _status_event(
+        status,
+        actor,
+        "ar.status.alert",
+        f"“{status.name}” alerts {user}" if user else f"“{status.name}” alerts nobody",
+    )
+    return status
+
+
+@transaction.atomic
+def delete_status(status: CollectionStatus, *, actor: User | None) -> None:
+    """Delete the status.
+
+    Raises ARError for the default status, or one any invoice uses (saying how many and
+    naming up to three of them).
+    """
+    if status.is_default:
+        raise ARError(
+            {"__all__": f"“{status.name}” is the default status; make another the default first."}
+        )
+    using = Invoice.objects.filter(practice=status.practice_id, collection_status=status)
+    count = using.count()
+    if count:
+        numbers = list(using.order_by("number").values_list("number", flat=True)[:3])
+        shown = ", ".join(numbers) + (" …" if count > 3 else "")
+        raise ARError(
+            {
+                "__all__": f"“{status.name}” is used by {count} invoice{'s' if count != 1 else ''} "
+                f"({shown}); give them another status first."
+            }
+        )
+    name = status.name
+    _status_event(status, actor, "ar.status.deleted", f"Deleted collection status “{name}”")
+    status.delete()

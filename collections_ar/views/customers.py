@@ -1,0 +1,180 @@
+"""The receivables pages: customers with an open balance, and one customer's account."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from collections_ar import engine, queries
+from collections_ar.forms import PaymentForm
+from collections_ar.models import INVOICE_MACHINE, CollectionStatus, Invoice
+from sodium.roles import Perm, role_can
+from sodium.schedules.practice import today_for
+from sodium.tenancy import role_required
+from sodium.views.common import HtmxHttpRequest
+
+# An invoice's actions on its row: the POSTed "action", the status it leads to, the label.
+INVOICE_ACTIONS = {
+    "dispute": (Invoice.Status.DISPUTED, "Mark disputed"),
+    "resolve": (None, "Resolve dispute"),
+    "void": (Invoice.Status.VOID, "Void"),
+}
+
+
+@require_GET
+@role_required(Perm.WORK_AR)
+def customer_list(request: HtmxHttpRequest) -> HttpResponse:
+    """List the customers that owe money, with their balance and oldest overdue invoice."""
+    today = today_for(request.practice)
+    rows = queries.customers_with_open_balance(request.membership, today)
+    return render(
+        request,
+        "collections_ar/customer_list.html",
+        {
+            "rows": rows,
+            "today": today,
+            "sees_all": queries.sees_every_customer(request.membership),
+            "can_manage": role_can(request.membership.role, Perm.MANAGE_AR),
+        },
+    )
+
+
+def _invoice_actions(invoice: Invoice) -> list[tuple[str, str]]:
+    allowed = INVOICE_MACHINE.allowed(invoice.status)
+    actions = []
+    for key, (to, label) in INVOICE_ACTIONS.items():
+        if key == "resolve":
+            if invoice.status == Invoice.Status.DISPUTED:
+                actions.append((key, label))
+        elif to in allowed:
+            actions.append((key, label))
+    return actions
+
+
+def _customer_page(request: HtmxHttpRequest, customer, form: PaymentForm | None = None):
+    membership = request.membership
+    today = today_for(request.practice)
+    invoices = queries.invoices_of(customer)
+    for invoice in invoices:
+        invoice.actions = _invoice_actions(invoice)
+        invoice.days_overdue = (
+            (today - invoice.due_date).days
+            if invoice.is_outstanding and invoice.due_date < today
+            else 0
+        )
+    outstanding = [i for i in invoices if i.is_outstanding]
+    if form is None:
+        form = PaymentForm(customer=customer, initial={"date": today})
+    can_manage = role_can(membership.role, Perm.MANAGE_AR)
+    context = {
+        "customer": customer,
+        "invoices": invoices,
+        "payments": queries.payments_of(customer),
+        "balance": sum((i.balance for i in outstanding), start=engine.ZERO),
+        "can_pay": bool(outstanding),
+        "form": form,
+        "statuses": queries.statuses_for_user(membership),
+        "can_manage": can_manage,
+        "specialists": queries.specialists_for(membership) if can_manage else [],
+        "contact": customer.contact_for_collections(),
+    }
+    return render(request, "collections_ar/customer_detail.html", context)
+
+
+@require_GET
+@role_required(Perm.WORK_AR)
+def customer_detail(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
+    """Show one customer's invoices and payments, with the forms to work them."""
+    customer = queries.get_customer_for_user(request.membership, customer_id)
+    return _customer_page(request, customer)
+
+
+@require_POST
+@role_required(Perm.WORK_AR)
+def payment_record(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
+    """Record a payment against one of the customer's outstanding invoices."""
+    customer = queries.get_customer_for_user(request.membership, customer_id)
+    form = PaymentForm(request.POST, customer=customer)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            engine.record_payment(
+                data["invoice"],
+                actor=request.user,
+                amount=data["amount"],
+                date=data["date"],
+                reference=data["reference"],
+            )
+        except engine.ARError as exc:
+            for field, error in exc.errors.items():
+                form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(request, f"Recorded the payment on {data['invoice'].number}.")
+            return redirect("collections_ar:customer", customer_id=customer.pk)
+    return _customer_page(request, customer, form)
+
+
+@require_POST
+@role_required(Perm.MANAGE_AR)
+def specialist_assign(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
+    """Make a member the customer's AR specialist (or nobody)."""
+    customer = queries.get_customer_for_user(request.membership, customer_id)
+    raw = request.POST.get("specialist", "")
+    chosen = {str(u.pk): u for u in queries.specialists_for(request.membership)}
+    if raw and raw not in chosen:
+        messages.error(request, "Choose one of the practice's AR specialists.")
+    else:
+        try:
+            engine.assign_specialist(customer, chosen.get(raw), actor=request.user)
+        except engine.ARError as exc:
+            messages.error(request, " ".join(exc.errors.values()))
+        else:
+            messages.success(request, "Saved the AR specialist.")
+    return redirect("collections_ar:customer", customer_id=customer.pk)
+
+
+@require_POST
+@role_required(Perm.WORK_AR)
+def invoice_collection_status(request: HtmxHttpRequest, invoice_id: int) -> HttpResponse:
+    """Give an invoice another collection status."""
+    invoice = queries.get_invoice_for_user(request.membership, invoice_id)
+    raw = request.POST.get("collection_status", "")
+    status = (
+        CollectionStatus.objects.filter(practice=request.practice, pk=raw).first()
+        if raw.isdigit()
+        else None
+    )
+    if status is None:
+        messages.error(request, "Choose one of the practice's collection statuses.")
+    else:
+        engine.set_collection_status(invoice, status, actor=request.user)
+        messages.success(request, f"Invoice {invoice.number} is now “{status.name}”.")
+    return redirect("collections_ar:customer", customer_id=invoice.customer_id)
+
+
+@require_POST
+@role_required(Perm.WORK_AR)
+def invoice_status(request: HtmxHttpRequest, invoice_id: int) -> HttpResponse:
+    """Dispute, resolve the dispute of, or void an invoice."""
+    invoice = queries.get_invoice_for_user(request.membership, invoice_id)
+    action = request.POST.get("action", "")
+    note = request.POST.get("note", "")[:200]
+    moves = {
+        "dispute": engine.dispute_invoice,
+        "resolve": engine.resolve_dispute,
+        "void": engine.void_invoice,
+    }
+    if action not in moves:
+        messages.error(request, "Choose what to do with the invoice.")
+    else:
+        try:
+            invoice = moves[action](invoice, actor=request.user, note=note)
+        except engine.ARError as exc:
+            messages.error(request, " ".join(exc.errors.values()))
+        else:
+            messages.success(
+                request, f"Invoice {invoice.number} is now {invoice.get_status_display().lower()}."
+            )
+    return redirect("collections_ar:customer", customer_id=invoice.customer_id)
