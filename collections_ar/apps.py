@@ -7,7 +7,7 @@ class CollectionsArConfig(AppConfig):
 
     def ready(self) -> None:
         from collections_ar import demo
-        from collections_ar.engine import ensure_default_statuses
+        from collections_ar.statuses import ensure_default_statuses
         from sodium import nav
         from sodium.demo import register_demo_builder
         from sodium.roles import Perm

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from collections_ar import engine
+from collections_ar import engine, statuses
 from collections_ar.models import CollectionStatus, Invoice
 from sodium.models import Client, Practice, User
 from sodium.schedules.practice import today_for
@@ -40,8 +40,8 @@ _INVOICES = (
 def build(practice: Practice, *, owner: User, manager: User) -> None:
     if Invoice.objects.filter(practice=practice).exists():
         return
-    engine.ensure_default_statuses(practice)
-    statuses = {s.builtin_key: s for s in CollectionStatus.objects.filter(practice=practice)}
+    statuses.ensure_default_statuses(practice)
+    by_key = {s.builtin_key: s for s in CollectionStatus.objects.filter(practice=practice)}
     clients = list(Client.objects.filter(practice=practice).order_by("name")[:6])
     if not clients:
         return
@@ -50,8 +50,8 @@ def build(practice: Practice, *, owner: User, manager: User) -> None:
     people = {u.email: u for u in User.objects.filter(email__in=[p[1] for p in demo.PEOPLE])}
     specialist = people.get("tom@hartleyfinch.example")
     ar_manager = people.get("rachel@hartleyfinch.example")
-    if ar_manager is not None and "escalated" in statuses:
-        engine.set_status_alert(statuses["escalated"], ar_manager, actor=owner)
+    if ar_manager is not None and "escalated" in by_key:
+        statuses.set_status_alert(by_key["escalated"], ar_manager, actor=owner)
     today = today_for(practice)
     customers = []
     for i, client in enumerate(clients):
@@ -87,5 +87,5 @@ def build(practice: Practice, *, owner: User, manager: User) -> None:
             engine.dispute_invoice(invoice, actor=owner, note="Client queries the hours billed")
         elif what == "void":
             engine.void_invoice(invoice, actor=owner, note="Raised in error")
-        if status_key and status_key in statuses:
-            engine.set_collection_status(invoice, statuses[status_key], actor=owner)
+        if status_key and status_key in by_key:
+            engine.set_collection_status(invoice, by_key[status_key], actor=owner)

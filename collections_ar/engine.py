@@ -1,8 +1,9 @@
-"""Accounts receivable writes: invoices, payments, collection statuses, specialists.
+"""Accounts receivable writes: invoices and their status, payments, customers and specialists.
 
 Every function here is the only way its rows change: typed, `actor` keyword-only, one
 transaction, one activity event (`sodium.activity.record`, or the state machine's own for a
-status move), and `ARError(errors)` with a message per field for anything refused. An
+status move), and `ARError(errors)` (`collections_ar.errors`) with a message per field for
+anything refused. An
 invoice's status moves only through `INVOICE_MACHINE` (`collections_ar.models.invoices`).
 Money is `Decimal` only: a float, a negative amount or more than two decimal places is
 refused with a message.
@@ -10,15 +11,14 @@ refused with a message.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
+from collections_ar.errors import ARError
 from collections_ar.models import (
     INVOICE_MACHINE,
     CollectionStatus,
@@ -26,81 +26,15 @@ from collections_ar.models import (
     Invoice,
     Payment,
 )
+from collections_ar.people import SPECIALIST_ROLES, member_role
+from collections_ar.statuses import default_status
 from sodium import activity, notifications
-from sodium.models import Client, Contact, Membership, Practice, User
-from sodium.roles import Perm, Role, role_can
+from sodium.models import Client, Contact, User
 from sodium.statemachine import InvalidTransition
 
 S = Invoice.Status
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-SPECIALIST_ROLES = (Role.AR_SPECIALIST, Role.AR_MANAGER, Role.ADMIN, Role.OWNER)
-
-
-class ARError(Exception):
-    """A refused AR change; `errors` maps a field (or "__all__") to a readable message."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
-
-
-# --- default collection statuses --------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class BuiltinStatus:
-    key: str
-    name: str
-    is_default: bool = False
-
-
-DEFAULT_STATUSES = (
-    BuiltinStatus("current", "Current", is_default=True),
-    BuiltinStatus("reminded", "Reminded"),
-    BuiltinStatus("promised", "Promised to pay"),
-    BuiltinStatus("disputed", "Disputed"),
-    BuiltinStatus("escalated", "Escalated"),
-    BuiltinStatus("agency", "With collections agency"),
-)
-
-
-def ensure_default_statuses(practice: Practice) -> list[CollectionStatus]:
-    """Copy the built-in collection statuses the practice lacks into it; return them all.
-
-    Run for every new practice (`register_practice_setup` in `CollectionsArConfig.ready`);
-    migration 0002 does the same for practices that existed before.
-    """
-    have = CollectionStatus.objects.filter(practice=practice)
-    keys = set(have.exclude(builtin_key="").values_list("builtin_key", flat=True))
-    names = set(have.values_list("name", flat=True))
-    has_default = have.filter(is_default=True).exists()
-    start = (have.aggregate(m=Max("position"))["m"] or -1) + 1
-    for i, builtin in enumerate(DEFAULT_STATUSES):
-        if builtin.key in keys:
-            continue
-        name = builtin.name if builtin.name not in names else f"{builtin.name} (built-in)"
-        CollectionStatus.objects.create(
-            practice=practice,
-            name=name,
-            position=start + i,
-            builtin_key=builtin.key,
-            is_default=builtin.is_default and not has_default,
-        )
-    return list(CollectionStatus.objects.filter(practice=practice))
-
-
-def default_status(practice: Practice) -> CollectionStatus:
-    """Return the practice's default collection status (making the built-ins if none)."""
-    status = CollectionStatus.objects.filter(practice=practice, is_default=True).first()
-    if status is None:
-        ensure_default_statuses(practice)
-        status = CollectionStatus.objects.filter(practice=practice, is_default=True).first()
-    if status is None:  # the practice had statuses but none was the default
-        status = CollectionStatus.objects.filter(practice=practice).first()
-        status.is_default = True
-        status.save(update_fields=["is_default"])
-    return status
 
 
 # --- money --------------------------------------------------------------------------------
@@ -145,14 +79,6 @@ def get_or_create_customer(client: Client, *, actor: User | None) -> Customer:
     return customer
 
 
-def _member_role(practice_id: int, user: User) -> str | None:
-    return (
-        Membership.objects.filter(practice=practice_id, user=user)
-        .values_list("role", flat=True)
-        .first()
-    )
-
-
 @transaction.atomic
 def assign_specialist(customer: Customer, user: User | None, *, actor: User | None) -> Customer:
     """Make `user` the customer's AR specialist (None: nobody).
@@ -160,7 +86,7 @@ def assign_specialist(customer: Customer, user: User | None, *, actor: User | No
     Raises ARError unless `user` is a member of the practice as AR specialist, AR manager,
     admin or owner.
     """
-    if user is not None and _member_role(customer.practice_id, user) not in SPECIALIST_ROLES:
+    if user is not None and member_role(customer.practice_id, user) not in SPECIALIST_ROLES:
         raise ARError(
             {"specialist": f"{user} is not an AR specialist, AR manager, admin or owner here."}
         )
@@ -405,159 +331,3 @@ def set_collection_status(
             url=reverse("collections_ar:customer", args=[invoice.customer_id]),
         )
     return invoice
-
-
-# --- collection statuses ------------------------------------------------------------------
-
-
-def _status_name(practice_id: int, name: str, *, exclude: int | None = None) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise ARError({"name": "Enter a name."})
-    if len(name) > 80:
-        raise ARError({"name": "Keep the name to 80 characters."})
-    taken = CollectionStatus.objects.filter(practice=practice_id, name__iexact=name)
-    if exclude is not None:
-        taken = taken.exclude(pk=exclude)
-    if taken.exists():
-        raise ARError({"name": f"There is already a status called “{name}”."})
-    return name
-
-
-def _status_event(status: CollectionStatus, actor: User | None, verb: str, summary: str) -> None:
-    activity.record(
-        practice=status.practice_id, actor=actor, verb=verb, summary=summary, obj=status
-    )
-
-
-@transaction.atomic
-def create_status(practice: Practice, *, actor: User | None, name: str) -> CollectionStatus:
-    """Add a collection status at the end of the practice's list."""
-    name = _status_name(practice.pk, name)
-    last = CollectionStatus.objects.filter(practice=practice).aggregate(m=Max("position"))["m"]
-    status = CollectionStatus.objects.create(
-        practice=practice,
-        name=name,
-        position=(last + 1) if last is not None else 0,
-        is_default=not CollectionStatus.objects.filter(practice=practice).exists(),
-    )
-    _status_event(status, actor, "ar.status.created", f"Added collection status “{name}”")
-    return status
-
-
-@transaction.atomic
-def rename_status(status: CollectionStatus, *, actor: User | None, name: str) -> CollectionStatus:
-    """Rename the status. Raises ARError for an empty or taken name."""
-    name = _status_name(status.practice_id, name, exclude=status.pk)
-    old = status.name
-    if name == old:
-        return status
-    status.name = name
-    status.save(update_fields=["name"])
-    _status_event(
-        status, actor, "ar.status.renamed", f"Renamed collection status “{old}” to “{name}”"
-    )
-    return status
-
-
-@transaction.atomic
-def reorder_statuses(
-    practice: Practice, order: list[int], *, actor: User | None
-) -> list[CollectionStatus]:
-    """Put the practice's statuses in the order of `order` (their ids, every one once)."""
-    statuses = {
-        s.pk: s for s in CollectionStatus.objects.select_for_update().filter(practice=practice)
-    }
-    if sorted(order) != sorted(statuses):
-        raise ARError({"order": "The list of statuses changed; reload the page and try again."})
-    changed = []
-    for position, pk in enumerate(order):
-        status = statuses[pk]
-        if status.position != position:
-            status.position = position
-            changed.append(status)
-    CollectionStatus.objects.bulk_update(changed, ["position"])
-    activity.record(
-        practice=practice,
-        actor=actor,
-        verb="ar.status.reordered",
-        summary="Reordered collection statuses: " + ", ".join(statuses[pk].name for pk in order),
-    )
-    return [statuses[pk] for pk in order]
-
-
-@transaction.atomic
-def move_status(
-    status: CollectionStatus, *, actor: User | None, up: bool
-) -> list[CollectionStatus]:
-    """Move the status one place up or down (nothing at either end)."""
-    ids = list(
-        CollectionStatus.objects.filter(practice=status.practice_id).values_list("pk", flat=True)
-    )
-    i = ids.index(status.pk)
-    j = i - 1 if up else i + 1
-    if not 0 <= j < len(ids):
-        return list(CollectionStatus.objects.filter(practice=status.practice_id))
-    ids[i], ids[j] = ids[j], ids[i]
-    return reorder_statuses(status.practice, ids, actor=actor)
-
-
-@transaction.atomic
-def set_default_status(status: CollectionStatus, *, actor: User | None) -> CollectionStatus:
-    """Make the status the one new invoices get (the old default stops being it)."""
-    if status.is_default:
-        return status
-    CollectionStatus.objects.filter(practice=status.practice_id, is_default=True).update(
-        is_default=False
-    )
-    status.is_default = True
-    status.save(update_fields=["is_default"])
-    _status_event(
-        status, actor, "ar.status.default", f"“{status.name}” is the default collection status"
-    )
-    return status
-
-
-@transaction.atomic
-def set_status_alert(
-    status: CollectionStatus, user: User | None, *, actor: User | None
-) -> CollectionStatus:
-    """Alert `user` (a member who manages AR) whenever the status is applied; None: nobody."""
-    if user is not None and not role_can(_member_role(status.practice_id, user), Perm.MANAGE_AR):
-        raise ARError({"alert_user": f"{user} does not manage accounts receivable here."})
-    status.alert_user = user
-    status.save(update_fields=["alert_user"])
-    _status_event(
-        status,
-        actor,
-        "ar.status.alert",
-        f"“{status.name}” alerts {user}" if user else f"“{status.name}” alerts nobody",
-    )
-    return status
-
-
-@transaction.atomic
-def delete_status(status: CollectionStatus, *, actor: User | None) -> None:
-    """Delete the status.
-
-    Raises ARError for the default status, or one any invoice uses (saying how many and
-    naming up to three of them).
-    """
-    if status.is_default:
-        raise ARError(
-            {"__all__": f"“{status.name}” is the default status; make another the default first."}
-        )
-    using = Invoice.objects.filter(practice=status.practice_id, collection_status=status)
-    count = using.count()
-    if count:
-        numbers = list(using.order_by("number").values_list("number", flat=True)[:3])
-        shown = ", ".join(numbers) + (" …" if count > 3 else "")
-        raise ARError(
-            {
-                "__all__": f"“{status.name}” is used by {count} invoice{'s' if count != 1 else ''} "
-                f"({shown}); give them another status first."
-            }
-        )
-    name = status.name
-    _status_event(status, actor, "ar.status.deleted", f"Deleted collection status “{name}”")
-    status.delete()

@@ -19,8 +19,8 @@ from django.db.models import Count, DecimalField, F, Min, Q, QuerySet, Sum, Valu
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from collections_ar.engine import SPECIALIST_ROLES
 from collections_ar.models import OUTSTANDING, CollectionStatus, Customer, Invoice, Payment
+from collections_ar.people import SPECIALIST_ROLES
 from sodium.models import Membership, User
 from sodium.roles import Perm, role_can
 

@@ -5,7 +5,7 @@ from django.db import migrations
 
 
 def add_default_statuses(apps, schema_editor):
-    from collections_ar.engine import DEFAULT_STATUSES
+    from collections_ar.statuses import DEFAULT_STATUSES
 
     Practice = apps.get_model("sodium", "Practice")
     CollectionStatus = apps.get_model("collections_ar", "CollectionStatus")

@@ -1,6 +1,6 @@
 """Collection statuses: the practice's own labels for where the chase of an invoice stands.
 
-Every practice starts with six (`collections_ar.engine.DEFAULT_STATUSES`, copied in by
+Every practice starts with six (`collections_ar.statuses.DEFAULT_STATUSES`, copied in by
 `ensure_default_statuses`); exactly one is the default that new invoices get. A status may
 name a manager (`alert_user`) who is notified in the app whenever it is applied. A status in
 use by an invoice cannot be deleted (the invoices' FK is PROTECT), nor can the default.

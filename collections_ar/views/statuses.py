@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from collections_ar import engine, queries
+from collections_ar import engine, queries, statuses
 from collections_ar.forms import StatusNameForm
 from sodium.roles import Perm
 from sodium.tenancy import role_required
@@ -30,7 +30,7 @@ def status_list(request: HtmxHttpRequest) -> HttpResponse:
     form = StatusNameForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            engine.create_status(
+            statuses.create_status(
                 request.practice, actor=request.user, name=form.cleaned_data["name"]
             )
         except engine.ARError as exc:
@@ -60,7 +60,7 @@ def status_rename(request: HtmxHttpRequest, status_id: int) -> HttpResponse:
     name = request.POST.get("name", "")
     return _done(
         request,
-        lambda: engine.rename_status(status, actor=request.user, name=name),
+        lambda: statuses.rename_status(status, actor=request.user, name=name),
         f"Renamed to “{name.strip()}”.",
     )
 
@@ -73,7 +73,7 @@ def status_move(request: HtmxHttpRequest, status_id: int) -> HttpResponse:
     up = request.POST.get("direction") != "down"
     return _done(
         request,
-        lambda: engine.move_status(status, actor=request.user, up=up),
+        lambda: statuses.move_status(status, actor=request.user, up=up),
         f"Moved “{status.name}” {'up' if up else 'down'}.",
     )
 
@@ -85,7 +85,7 @@ def status_default(request: HtmxHttpRequest, status_id: int) -> HttpResponse:
     status = queries.get_status_for_user(request.membership, status_id)
     return _done(
         request,
-        lambda: engine.set_default_status(status, actor=request.user),
+        lambda: statuses.set_default_status(status, actor=request.user),
         f"New invoices now get “{status.name}”.",
     )
 
@@ -103,7 +103,7 @@ def status_alert(request: HtmxHttpRequest, status_id: int) -> HttpResponse:
     user = managers.get(raw)
     return _done(
         request,
-        lambda: engine.set_status_alert(status, user, actor=request.user),
+        lambda: statuses.set_status_alert(status, user, actor=request.user),
         f"“{status.name}” alerts {user}." if user else f"“{status.name}” alerts nobody.",
     )
 
@@ -115,5 +115,5 @@ def status_delete(request: HtmxHttpRequest, status_id: int) -> HttpResponse:
     status = queries.get_status_for_user(request.membership, status_id)
     name = status.name
     return _done(
-        request, lambda: engine.delete_status(status, actor=request.user), f"Deleted “{name}”."
+        request, lambda: statuses.delete_status(status, actor=request.user), f"Deleted “{name}”."
     )

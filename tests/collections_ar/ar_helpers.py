@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django_scopes import scopes_disabled
 
-from collections_ar import engine
+from collections_ar import engine, statuses
 from collections_ar.models import Invoice
 from tests import factories as f
 from tests.base import BaseTestCase
@@ -20,8 +20,8 @@ class ARTestCase(BaseTestCase):
     def setUpTestData(cls) -> None:
         super().setUpTestData()
         with scopes_disabled():
-            engine.ensure_default_statuses(cls.practice)
-            engine.ensure_default_statuses(cls.other_practice)
+            statuses.ensure_default_statuses(cls.practice)
+            statuses.ensure_default_statuses(cls.other_practice)
             cls.acme = f.ClientFactory(practice=cls.practice, name="Acme Widgets")
             cls.customer = engine.get_or_create_customer(cls.acme, actor=cls.owner)
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections_ar import engine
+from collections_ar import engine, statuses
 from collections_ar.models import CollectionStatus, Customer
 from sodium.models import ActivityEvent, Notification
 from sodium.services.practices import create_practice
@@ -29,7 +29,7 @@ class DefaultStatusTests(ARTestCase):
         self.assertEqual(default.name, "Current")
 
     def test_copying_them_again_adds_nothing(self) -> None:
-        engine.ensure_default_statuses(self.practice)
+        statuses.ensure_default_statuses(self.practice)
         self.assertEqual(names(self.practice), DEFAULT_NAMES)
 
     def test_the_data_migration_gives_existing_practices_the_statuses(self) -> None:
@@ -50,19 +50,19 @@ class StatusEditTests(ARTestCase):
         return CollectionStatus.objects.get(practice=self.practice, name=name)
 
     def test_it_adds_a_status_at_the_end(self) -> None:
-        engine.create_status(self.practice, actor=self.owner, name="Payment plan")
+        statuses.create_status(self.practice, actor=self.owner, name="Payment plan")
         self.assertEqual(names(self.practice)[-1], "Payment plan")
 
     def test_it_refuses_a_taken_or_empty_name(self) -> None:
         with self.assertRaises(engine.ARError) as ctx:
-            engine.create_status(self.practice, actor=self.owner, name="reminded")
+            statuses.create_status(self.practice, actor=self.owner, name="reminded")
         self.assertIn("already a status", ctx.exception.errors["name"])
         with self.assertRaises(engine.ARError):
-            engine.create_status(self.practice, actor=self.owner, name="  ")
+            statuses.create_status(self.practice, actor=self.owner, name="  ")
         self.assertEqual(names(self.practice), DEFAULT_NAMES)
 
     def test_it_renames(self) -> None:
-        engine.rename_status(self.status("Reminded"), actor=self.owner, name="Reminder sent")
+        statuses.rename_status(self.status("Reminded"), actor=self.owner, name="Reminder sent")
         self.assertIn("Reminder sent", names(self.practice))
         self.assertTrue(ActivityEvent.objects.filter(verb="ar.status.renamed").exists())
 
@@ -70,7 +70,7 @@ class StatusEditTests(ARTestCase):
         ids = list(
             CollectionStatus.objects.filter(practice=self.practice).values_list("pk", flat=True)
         )
-        engine.reorder_statuses(self.practice, list(reversed(ids)), actor=self.owner)
+        statuses.reorder_statuses(self.practice, list(reversed(ids)), actor=self.owner)
         self.assertEqual(names(self.practice), list(reversed(DEFAULT_NAMES)))
 
     def test_reorder_refuses_a_list_that_is_not_the_statuses(self) -> None:
@@ -78,17 +78,17 @@ class StatusEditTests(ARTestCase):
             CollectionStatus.objects.filter(practice=self.practice).values_list("pk", flat=True)
         )
         with self.assertRaises(engine.ARError):
-            engine.reorder_statuses(self.practice, ids[:-1], actor=self.owner)
+            statuses.reorder_statuses(self.practice, ids[:-1], actor=self.owner)
         self.assertEqual(names(self.practice), DEFAULT_NAMES)
 
     def test_it_moves_one_up_and_down(self) -> None:
-        engine.move_status(self.status("Reminded"), actor=self.owner, up=True)
+        statuses.move_status(self.status("Reminded"), actor=self.owner, up=True)
         self.assertEqual(names(self.practice)[:2], ["Reminded", "Current"])
-        engine.move_status(self.status("Reminded"), actor=self.owner, up=False)
+        statuses.move_status(self.status("Reminded"), actor=self.owner, up=False)
         self.assertEqual(names(self.practice), DEFAULT_NAMES)
 
     def test_it_changes_the_default(self) -> None:
-        engine.set_default_status(self.status("Reminded"), actor=self.owner)
+        statuses.set_default_status(self.status("Reminded"), actor=self.owner)
         self.assertEqual(
             list(
                 CollectionStatus.objects.filter(
@@ -101,7 +101,7 @@ class StatusEditTests(ARTestCase):
 
     def test_the_default_cannot_be_deleted(self) -> None:
         with self.assertRaises(engine.ARError) as ctx:
-            engine.delete_status(self.status("Current"), actor=self.owner)
+            statuses.delete_status(self.status("Current"), actor=self.owner)
         self.assertIn("default", ctx.exception.errors["__all__"])
         self.assertIn("Current", names(self.practice))
 
@@ -110,7 +110,7 @@ class StatusEditTests(ARTestCase):
         for n in range(1, 5):
             engine.set_collection_status(self.invoice(number=f"E-{n}"), escalated, actor=self.owner)
         with self.assertRaises(engine.ARError) as ctx:
-            engine.delete_status(escalated, actor=self.owner)
+            statuses.delete_status(escalated, actor=self.owner)
         message = ctx.exception.errors["__all__"]
         self.assertIn("4 invoices", message)
         self.assertIn("E-1, E-2, E-3", message)
@@ -118,7 +118,7 @@ class StatusEditTests(ARTestCase):
         self.assertIn("Escalated", names(self.practice))
 
     def test_an_unused_status_is_deleted(self) -> None:
-        engine.delete_status(self.status("Escalated"), actor=self.owner)
+        statuses.delete_status(self.status("Escalated"), actor=self.owner)
         self.assertNotIn("Escalated", names(self.practice))
         self.assertTrue(ActivityEvent.objects.filter(verb="ar.status.deleted").exists())
 
@@ -126,7 +126,7 @@ class StatusEditTests(ARTestCase):
 class CollectionStatusAlertTests(ARTestCase):
     def test_applying_a_status_alerts_its_manager(self) -> None:
         escalated = CollectionStatus.objects.get(practice=self.practice, name="Escalated")
-        engine.set_status_alert(escalated, self.ar_manager, actor=self.owner)
+        statuses.set_status_alert(escalated, self.ar_manager, actor=self.owner)
         invoice = self.invoice(number="A-1")
         engine.set_collection_status(invoice, escalated, actor=self.ar_specialist)
         note = Notification.objects.get(user=self.ar_manager)
@@ -146,7 +146,7 @@ class CollectionStatusAlertTests(ARTestCase):
         escalated = CollectionStatus.objects.get(practice=self.practice, name="Escalated")
         for user in (self.staff, self.ar_specialist, self.outsider):
             with self.subTest(user=user), self.assertRaises(engine.ARError):
-                engine.set_status_alert(escalated, user, actor=self.owner)
+                statuses.set_status_alert(escalated, user, actor=self.owner)
         escalated.refresh_from_db()
         self.assertIsNone(escalated.alert_user_id)
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from collections_ar import engine
+from collections_ar import engine, statuses
 from collections_ar.models import CollectionStatus, Invoice, Payment
 from sodium.models import ActivityEvent
 from sodium.schedules.practice import today_for
@@ -271,7 +271,7 @@ class StatusPageTests(ARTestCase):
         with CaptureQueriesContext(connection) as one:
             self.client.get("/ar/statuses/")
         for n in range(4):
-            engine.create_status(self.practice, actor=self.owner, name=f"Extra {n}")
+            statuses.create_status(self.practice, actor=self.owner, name=f"Extra {n}")
         with self.assertNumQueries(len(one)):
             self.client.get("/ar/statuses/")
 
