@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from django_scopes import scopes_disabled
 
+from collections_ar.models import Customer
 from sodium import demo
 from sodium.models import Client, OutboundMessage, Recurrence, Task
 from workflows.models import ContentBlock, WorkflowTemplate
@@ -29,6 +30,7 @@ def tour():
         block = ContentBlock.objects.filter(practice=practice).order_by("pk").first()
         message = OutboundMessage.objects.filter(practice=practice).order_by("pk").first()
         vat = Recurrence.objects.get(practice=practice, name="Quarterly VAT")
+        customer = Customer.objects.filter(practice=practice).order_by("pk").first()
     pages = [
         "/",
         "/clients/",
@@ -62,6 +64,9 @@ def tour():
         "/checks/flows/settings/",
         "/checks/flows/creator/",
         "/checks/flows/templates/",
+        "/ar/",
+        f"/ar/customers/{customer.pk}/",
+        "/ar/statuses/",
     ]
     if template:
         pages.append(f"/workflows/templates/{template.pk}/")
@@ -84,7 +89,7 @@ def test_every_staff_page_passes_axe_and_the_csp(live_server, browser, screensho
     for path in tour:
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 200, path
-        if path.startswith(("/recurring/", "/checks/")) or (
+        if path.startswith(("/recurring/", "/checks/", "/ar/")) or (
             path.startswith("/clients/") and path[-2].isdigit()
         ):
             # The demo's recurring work, and a client's page with a year of it.
