@@ -16,9 +16,9 @@ from checks.flows.making import (
     MAX_CLIENTS,
     ClientTeam,
     FlowError,
-    _schedule_flow,
     check_refs,
     first_runs,
+    reschedule_flow,
     team_errors,
 )
 from checks.models import (
@@ -301,7 +301,7 @@ def update_flow(
         batch_size=1000,
     )
     FlowClient.objects.bulk_create(added, batch_size=1000)
-    _reschedule(flow)
+    reschedule_flow(flow)
     activity.record(
         practice=practice,
         verb="flow.edited",
@@ -355,16 +355,6 @@ def _first_uncovered(
     return firsts, missing
 
 
-def _reschedule(flow: Flow) -> None:
-    nxt = (
-        FlowClient.objects.filter(flow=flow, next_date__isnull=False)
-        .order_by("next_date")
-        .values_list("next_date", flat=True)
-        .first()
-    )
-    _schedule_flow(flow, nxt)
-
-
 @transaction.atomic
 def pause_flow(flow: Flow, *, actor: User) -> Flow:
     """Stop a repeating flow making runs until it is resumed; its runs stay as they are."""
@@ -413,7 +403,7 @@ def resume_flow(flow: Flow, *, actor: User, today: dt.date | None = None) -> Flo
     )
     flow.paused = False
     flow.save(update_fields=["paused"])
-    _reschedule(flow)
+    reschedule_flow(flow)
     activity.record(
         practice=flow.practice,
         verb="flow.resumed",

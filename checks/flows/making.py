@@ -351,6 +351,17 @@ def _schedule_flow(flow: Flow, day: dt.date | None) -> None:
     flow.save(update_fields=["next_run_at"])
 
 
+def reschedule_flow(flow: Flow) -> None:
+    """Point the sweep at the flow's earliest next date among its clients (none: never)."""
+    nxt = (
+        FlowClient.objects.filter(flow=flow, next_date__isnull=False)
+        .order_by("next_date")
+        .values_list("next_date", flat=True)
+        .first()
+    )
+    _schedule_flow(flow, nxt)
+
+
 # --- repeating runs from the sweep -------------------------------------------------------------
 
 
@@ -427,13 +438,7 @@ def _generate(flow: Flow, now: dt.datetime | None = None) -> int:
             FlowClient.objects.filter(pk__in=ids[i : i + 1000]).update(
                 generated_until=until, next_date=nxt, skip_reason=reason
             )
-    nxt = (
-        FlowClient.objects.filter(flow=flow, next_date__isnull=False)
-        .order_by("next_date")
-        .values_list("next_date", flat=True)
-        .first()
-    )
-    _schedule_flow(flow, nxt)
+    reschedule_flow(flow)
     return len(made)
 
 
