@@ -30,6 +30,7 @@ from collections_ar.people import SPECIALIST_ROLES, member_role
 from collections_ar.statuses import default_status
 from sodium import activity, notifications
 from sodium.models import Client, Contact, User
+from sodium.money import format_money
 from sodium.statemachine import InvalidTransition
 
 S = Invoice.Status
@@ -52,10 +53,6 @@ def _money(value: object, field: str, *, positive: bool = False) -> Decimal:
     if abs(value) >= Decimal("1e12"):
         raise ARError({field: "That amount is too large."})
     return value.quantize(CENT)
-
-
-def _fmt(amount: Decimal, currency: str = "GBP") -> str:
-    return f"{currency} {amount:,.2f}"
 
 
 # --- customers ----------------------------------------------------------------------------
@@ -190,7 +187,7 @@ def create_invoice(
         practice=customer.practice_id,
         actor=actor,
         verb="ar.invoice.created",
-        summary=f"Invoice {number} for {customer.client.name}: {_fmt(total, currency)}",
+        summary=f"Invoice {number} for {customer.client.name}: {format_money(total, currency)}",
         client=customer.client,
         obj=invoice,
         new_status=invoice.status,
@@ -236,7 +233,7 @@ def record_payment(
             {"amount": f"Invoice {invoice.number} is disputed; resolve the dispute first."}
         )
     if amount > invoice.balance:
-        balance = _fmt(invoice.balance, invoice.currency)
+        balance = format_money(invoice.balance, invoice.currency)
         raise ARError({"amount": f"That is more than the balance of {balance} (no overpayments)."})
     payment = Payment.objects.create(
         practice_id=invoice.practice_id,
@@ -249,7 +246,7 @@ def record_payment(
     invoice.amount_paid += amount
     invoice.updated_at = timezone.now()
     to = S.PAID if invoice.balance == 0 else S.PART_PAID
-    note = f"payment of {_fmt(amount, invoice.currency)}"
+    note = f"payment of {format_money(amount, invoice.currency)}"
     if to != invoice.status:
         _move(
             invoice, to, actor=actor, note=note, fields=["amount_paid", "updated_at"], locked=True
@@ -261,7 +258,7 @@ def record_payment(
             actor=actor,
             verb="ar.invoice.payment",
             summary=f"Invoice {invoice.number}: {note}, balance "
-            f"{_fmt(invoice.balance, invoice.currency)}",
+            f"{format_money(invoice.balance, invoice.currency)}",
             client=invoice.customer.client,
             obj=invoice,
         )

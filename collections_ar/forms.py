@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from collections_ar.models import OUTSTANDING, Customer, Invoice
+from sodium.money import format_money
 
 
 class PaymentForm(forms.Form):
@@ -23,7 +24,7 @@ class PaymentForm(forms.Form):
             practice=customer.practice_id, customer=customer, status__in=OUTSTANDING
         ).order_by("due_date", "id")
         self.fields["invoice"].label_from_instance = lambda inv: (
-            f"{inv.number} (balance {inv.currency} {inv.balance:,.2f})"
+            f"{inv.number} (balance {format_money(inv.balance, inv.currency)})"
         )
 
 
