@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from collections_ar.models import OUTSTANDING, Customer, Invoice
+from sodium.models import Client
 from sodium.money import format_money
 
 
@@ -30,3 +31,34 @@ class PaymentForm(forms.Form):
 
 class StatusNameForm(forms.Form):
     name = forms.CharField(max_length=80)
+
+
+class InvoiceForm(forms.Form):
+    """A new invoice typed in by hand: for which client, its number, dates and total."""
+
+    client = forms.ModelChoiceField(
+        queryset=Client.objects.none(),
+        label="Customer",
+        empty_label="Choose a client",
+        error_messages={"required": "Choose the client the invoice is for."},
+    )
+    number = forms.CharField(max_length=50, label="Invoice number")
+    issue_date = forms.DateField(
+        label="Issue date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    due_date = forms.DateField(
+        label="Due date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    currency = forms.CharField(max_length=3, initial="GBP", label="Currency")
+    total = forms.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        label="Total (VAT included)",
+        error_messages={"invalid": "Enter the total as pounds and pence, e.g. 1200.00."},
+    )
+
+    def __init__(self, *args, practice, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = Client.objects.filter(
+            practice=practice, status=Client.Status.ACTIVE
+        ).order_by("name")

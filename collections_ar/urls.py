@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from collections_ar.views import customers, statuses
+from collections_ar.views import customers, invoices, statuses
 
 app_name = "collections_ar"
 
@@ -24,6 +24,7 @@ urlpatterns = [
         customers.invoice_collection_status,
         name="invoice-collection-status",
     ),
+    path("invoices/new/", invoices.invoice_new, name="invoice-new"),
     path("invoices/<int:invoice_id>/status/", customers.invoice_status, name="invoice-status"),
     path("statuses/", statuses.status_list, name="statuses"),
     path("statuses/<int:status_id>/rename/", statuses.status_rename, name="status-rename"),

@@ -67,6 +67,7 @@ def tour():
         "/ar/",
         f"/ar/customers/{customer.pk}/",
         "/ar/statuses/",
+        "/ar/invoices/new/",
     ]
     if template:
         pages.append(f"/workflows/templates/{template.pk}/")
