@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from collections_ar.views import customers, invoices, statuses
+from collections_ar.views import customers, imports, invoices, statuses
 
 app_name = "collections_ar"
 
@@ -25,6 +25,8 @@ urlpatterns = [
         name="invoice-collection-status",
     ),
     path("invoices/new/", invoices.invoice_new, name="invoice-new"),
+    path("import/", imports.import_page, name="import"),
+    path("import/confirm/", imports.import_confirm, name="import-confirm"),
     path("invoices/<int:invoice_id>/status/", customers.invoice_status, name="invoice-status"),
     path("statuses/", statuses.status_list, name="statuses"),
     path("statuses/<int:status_id>/rename/", statuses.status_rename, name="status-rename"),

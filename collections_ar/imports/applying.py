@@ -137,3 +137,23 @@ def _apply(
         changed = True
     if not changed:
         summary.unchanged += 1
+
+
+class _DryRun(Exception):
+    pass
+
+
+def preview_invoices(
+    practice: Practice, read: ReadResult, *, actor: User, today: dt.date
+) -> tuple[ImportSummary | None, list[tuple[int, str]]]:
+    """Return what importing would do (summary, or None with the refused lines), writing
+    nothing: the import runs for real inside a transaction that is then rolled back."""
+    outcome: ImportSummary | None = None
+    try:
+        with transaction.atomic():
+            outcome = apply_invoices(practice, read, actor=actor, today=today)
+            raise _DryRun
+    except _DryRun:
+        return outcome, []
+    except ImportRefused as exc:
+        return None, exc.errors

@@ -68,6 +68,7 @@ def tour():
         f"/ar/customers/{customer.pk}/",
         "/ar/statuses/",
         "/ar/invoices/new/",
+        "/ar/import/",
     ]
     if template:
         pages.append(f"/workflows/templates/{template.pk}/")

@@ -135,3 +135,60 @@ class ApplyingTests(ARTestCase):
         summary = self.apply((PLAIN_HEADER + row.format("void")).encode())
         self.assertEqual(summary.voided, 1)
         self.assertEqual(Invoice.objects.get(number="P-1").status, S.VOID)
+
+
+class ImportPageTests(ARTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        f.ClientFactory(practice=self.practice, name="Bolt Ltd")
+
+    def upload(self, data: bytes, name: str = "invoices.csv"):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return self.client.post("/ar/import/", {"file": SimpleUploadedFile(name, data)})
+
+    def test_a_manager_previews_writing_nothing_then_imports(self) -> None:
+        self.client.force_login(self.ar_manager)
+        r = self.upload(XERO_FILE.read_bytes())
+        self.assertEqual(r.status_code, 200)
+        self.assertEqual(r.context["summary"].created, 3)
+        self.assertContains(r, "Import this file")
+        self.assertFalse(Invoice.objects.exists())  # the preview wrote nothing
+        r = self.client.post("/ar/import/confirm/")
+        self.assertRedirects(r, "/ar/", fetch_redirect_response=False)
+        self.assertEqual(Invoice.objects.count(), 3)
+        # The kept file is gone: confirming again imports nothing more.
+        r = self.client.post("/ar/import/confirm/", follow=True)
+        self.assertContains(r, "upload it again")
+        self.assertEqual(Invoice.objects.count(), 3)
+
+    def test_refused_lines_are_listed_and_the_import_button_is_not_shown(self) -> None:
+        self.client.force_login(self.ar_manager)
+        data = PLAIN_HEADER + "Nobody Ltd,P-2,01/10/2026,31/10/2026,100.00,,,\n"
+        r = self.upload(data.encode())
+        self.assertContains(r, "There is no client named “Nobody Ltd”.")
+        self.assertNotContains(r, "/ar/import/confirm/")
+        self.assertEqual(self.client.post("/ar/import/confirm/").status_code, 302)
+        self.assertFalse(Invoice.objects.exists())
+
+    def test_a_file_that_is_not_csv_or_not_an_invoice_file_is_refused_on_the_form(self) -> None:
+        self.client.force_login(self.ar_manager)
+        for data, name, message in (
+            (b"%PDF-1.4 not csv", "invoices.pdf", "this type of file is not accepted"),
+            (b"name,amount\nA,1\n", "invoices.csv", "neither Xero"),
+            (b"<script>alert(1)</script>,a\n", "invoices.csv", "web-page code"),
+        ):
+            with self.subTest(name=name, message=message):
+                r = self.upload(data, name)
+                self.assertEqual(r.status_code, 200)
+                self.assertContains(r, message)
+        self.assertFalse(Invoice.objects.exists())
+
+    def test_specialists_and_staff_are_refused(self) -> None:
+        for user in (self.ar_specialist, self.staff):
+            self.client.force_login(user)
+            with self.subTest(user=user):
+                self.assertEqual(self.client.get("/ar/import/").status_code, 403)
+                self.assertEqual(self.upload(XERO_FILE.read_bytes()).status_code, 403)
+                self.assertEqual(self.client.post("/ar/import/confirm/").status_code, 403)
+        self.assertFalse(Invoice.objects.exists())
