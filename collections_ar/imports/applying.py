@@ -43,7 +43,9 @@ class ImportRefused(Exception):
         super().__init__(f"{len(errors)} line(s) refused")
 
 
-def _clients_by_name(practice: Practice, names: set[str]) -> dict[str, list[Client]]:
+def clients_by_name(practice: Practice, names: set[str]) -> dict[str, list[Client]]:
+    """Return the practice's clients by their lower-cased, trimmed name (a list: names may
+    repeat)."""
     wanted = {n.strip().lower() for n in names}
     found: dict[str, list[Client]] = {}
     rows = Client.objects.filter(practice=practice).annotate(key=Lower(Trim("name")))
@@ -62,7 +64,7 @@ def apply_invoices(
     cannot be applied.
     """
     errors = list(read.errors)
-    clients = _clients_by_name(practice, {r.customer for r in read.records})
+    clients = clients_by_name(practice, {r.customer for r in read.records})
     existing = {
         inv.number: inv
         for inv in Invoice.objects.filter(

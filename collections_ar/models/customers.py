@@ -1,11 +1,11 @@
 """Customers: whom the practice collects money from.
 
 Decision: a *customer* is one of the practice's own clients (`sodium.models.Client`), the
-practice chasing its own fees. There is one `Customer` row per client that has invoices
-(unique per practice and client). `on_behalf_of` is kept for the later case of a practice
-running collections for a client, chasing that client's own customers: then the row would
-stand for the client's customer and `on_behalf_of` names the client it is collected for. It
-is unused now (always null) and nothing reads it yet.
+practice chasing its own fees. There is one `Customer` row per client that has invoices or
+an imported collections contact (unique per practice and client). `on_behalf_of` is kept
+for the later case of a practice running collections for a client, chasing that client's own
+customers: then the row would stand for the client's customer and `on_behalf_of` names the
+client it is collected for. It is unused now (always null) and nothing reads it yet.
 
 The collections contact is one of the client's `Contact`s; when none is chosen the client's
 billing contact is used, else its main contact, else its first contact

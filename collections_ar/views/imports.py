@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from collections_ar.imports import files
+from collections_ar.imports import contacts, files
 from collections_ar.imports.applying import ImportRefused, apply_invoices, preview_invoices
 from collections_ar.imports.reading import FileRefused, read_invoices
 from sodium.roles import Perm
@@ -38,11 +38,14 @@ def import_page(request: HtmxHttpRequest):
     if request.method == "POST" and form.is_valid():
         try:
             data = files.keep_upload(request.session, practice.pk, form.cleaned_data["file"])
-            read = read_invoices(data)
+            read = None if contacts.is_contacts_file(data) else read_invoices(data)
         except (UploadRefused, FileRefused) as exc:
             files.forget(request.session)
             form.add_error("file", str(exc))
         else:
+            if read is None:
+                context.update(_contacts_preview(request, data))
+                return render(request, PAGE, context)
             summary, errors = preview_invoices(
                 practice, read, actor=request.user, today=today_for(practice)
             )
@@ -57,6 +60,21 @@ def import_page(request: HtmxHttpRequest):
     return render(request, PAGE, context)
 
 
+def _contacts_preview(request: HtmxHttpRequest, data: bytes) -> dict:
+    try:
+        summary, errors = contacts.preview_contacts(request.practice, data, actor=request.user)
+    except FileRefused as exc:
+        summary, errors = None, [(1, str(exc))]
+    if errors:
+        files.forget(request.session)
+    return {
+        "contacts_summary": summary,
+        "errors": errors[:SHOWN_ERRORS],
+        "more_errors": max(0, len(errors) - SHOWN_ERRORS),
+        "contacts_file": True,
+    }
+
+
 @require_POST
 @role_required(Perm.MANAGE_AR)
 def import_confirm(request: HtmxHttpRequest):
@@ -66,6 +84,8 @@ def import_confirm(request: HtmxHttpRequest):
     if data is None:
         messages.error(request, "That file is no longer here: upload it again.")
         return redirect("collections_ar:import")
+    if contacts.is_contacts_file(data):
+        return _confirm_contacts(request, data)
     try:
         summary = apply_invoices(
             practice, read_invoices(data), actor=request.user, today=today_for(practice)
@@ -80,5 +100,22 @@ def import_confirm(request: HtmxHttpRequest):
         f"Imported: {summary.created} new invoice{'s' if summary.created != 1 else ''}, "
         f"{summary.paid} with a payment recorded, {summary.voided} voided, "
         f"{summary.unchanged} unchanged, {summary.skipped} left out.",
+    )
+    return redirect("collections_ar:customers")
+
+
+def _confirm_contacts(request: HtmxHttpRequest, data: bytes):
+    try:
+        summary = contacts.import_contacts(request.practice, data, actor=request.user)
+    except (FileRefused, ImportRefused) as exc:
+        files.forget(request.session)
+        messages.error(request, f"Nothing was imported: {exc}. Upload the file again to see why.")
+        return redirect("collections_ar:import")
+    files.forget(request.session)
+    messages.success(
+        request,
+        f"Imported contacts: {summary.added} added, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged, {summary.left_out} left out (no client of that name, "
+        "or archived).",
     )
     return redirect("collections_ar:customers")

@@ -192,3 +192,65 @@ class ImportPageTests(ARTestCase):
                 self.assertEqual(self.upload(XERO_FILE.read_bytes()).status_code, 403)
                 self.assertEqual(self.client.post("/ar/import/confirm/").status_code, 403)
         self.assertFalse(Invoice.objects.exists())
+
+
+XERO_CONTACTS = (
+    "ContactName,AccountNumber,EmailAddress,FirstName,LastName,POAttentionTo,PhoneNumber,"
+    "MobileNumber,ContactStatus\r\n"
+    "Acme Widgets,ACM01,ellie@acme.example,Ellie,Ali,,0113 496 0000,07700 900123,ACTIVE\r\n"
+    "Paper Supplies Ltd,PAP01,sales@paper.example,Sue,Smith,,,,ACTIVE\r\n"
+    "Bolt Ltd,BOL01,old@bolt.example,Ben,Bolt,,,,ARCHIVED\r\n"
+)
+
+
+class ContactsImportTests(ARTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.bolt = f.ClientFactory(practice=self.practice, name="Bolt Ltd")
+
+    def run_import(self, data: str):
+        from collections_ar.imports.contacts import import_contacts
+
+        return import_contacts(self.practice, data.encode(), actor=self.owner)
+
+    def test_a_clients_contact_becomes_its_collections_contact_suppliers_left_out(self) -> None:
+        from sodium.models import Contact
+
+        summary = self.run_import(XERO_CONTACTS)
+        self.assertEqual((summary.added, summary.left_out), (1, 2))
+        contact = Contact.objects.get(client=self.acme, email="ellie@acme.example")
+        self.assertEqual((contact.first_name, str(contact.mobile)), ("Ellie", "+447700900123"))
+        self.customer.refresh_from_db()
+        self.assertEqual(self.customer.contact, contact)
+        again = self.run_import(XERO_CONTACTS)
+        self.assertEqual((again.added, again.updated, again.unchanged), (0, 0, 1))
+        self.assertEqual(Contact.objects.filter(client=self.acme).count(), 1)
+
+    def test_a_bad_mobile_refuses_the_file_with_its_line(self) -> None:
+        from sodium.models import Contact
+
+        before = Contact.objects.count()
+        bad = XERO_CONTACTS.replace("07700 900123", "0113 496 0001")
+        with self.assertRaises(ImportRefused) as ctx:
+            self.run_import(bad)
+        self.assertEqual(ctx.exception.errors[0][0], 2)
+        self.assertIn("not a mobile number", ctx.exception.errors[0][1])
+        self.assertEqual(Contact.objects.count(), before)
+
+
+class ContactsImportPageTests(ARTestCase):
+    def test_a_contacts_export_is_previewed_then_imported(self) -> None:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from sodium.models import Contact
+
+        self.client.force_login(self.ar_manager)
+        upload = SimpleUploadedFile("Contacts.csv", XERO_CONTACTS.encode())
+        r = self.client.post("/ar/import/", {"file": upload})
+        self.assertContains(r, "Read as Xero contacts")
+        self.assertEqual(r.context["contacts_summary"].added, 1)
+        self.assertFalse(Contact.objects.filter(email="ellie@acme.example").exists())
+        r = self.client.post("/ar/import/confirm/", follow=True)
+        self.assertContains(r, "Imported contacts: 1 added")
+        self.customer.refresh_from_db()
+        self.assertEqual(self.customer.contact.email, "ellie@acme.example")
