@@ -106,6 +106,25 @@
     if (event.target instanceof Element) filterLists(event.target);
   });
 
+  // A table too wide for the screen scrolls inside its .table-wrap: that region must be
+  // reachable by keyboard (and named) so that it can be scrolled without a mouse.
+  function markScrollers(root) {
+    root.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      if (wrap.scrollWidth <= wrap.clientWidth + 1 || wrap.hasAttribute("tabindex")) return;
+      var card = wrap.closest("section, .card");
+      var heading = card && card.querySelector("h1, h2, h3");
+      wrap.tabIndex = 0;
+      wrap.setAttribute("role", "region");
+      wrap.setAttribute("aria-label", (heading ? heading.textContent.trim() + ": " : "") +
+        "table, scrolls sideways");
+    });
+  }
+  markScrollers(document);
+  window.addEventListener("resize", function () { markScrollers(document); });
+  document.addEventListener("htmx:load", function (event) {
+    if (event.target instanceof Element) markScrollers(event.target);
+  });
+
   document.querySelectorAll(".js-print").forEach(function (button) {
     button.hidden = false;
     button.addEventListener("click", function () { window.print(); });
