@@ -5,8 +5,10 @@
 as the practice would have: current (not yet due), overdue in each age band (1–30, 31–60,
 61–90 and over 90 days), part paid, paid, disputed and void, with some collection statuses
 moved on (Reminded, Promised to pay, Escalated). Tom Byrne (AR specialist) works half the
-customers, Rachel Green (AR manager) is alerted when an invoice is escalated. Nothing is made
-twice: a practice that has invoices already is left alone.
+customers, Rachel Green (AR manager) is alerted when an invoice is escalated. The three
+prebuilt workflows are switched ON, chained Gentle reminder → Firm → Final notice, and Gentle
+reminder is the default, so every demo customer is on it from its first invoice. Nothing is
+made twice: a practice that has invoices already is left alone.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import datetime as dt
 from decimal import Decimal
 
 from collections_ar import engine, statuses
+from collections_ar.builder import editing, prebuilt
 from collections_ar.models import CollectionStatus, Invoice
 from sodium.models import Client, Practice, User
 from sodium.schedules.practice import today_for
@@ -52,6 +55,12 @@ def build(practice: Practice, *, owner: User, manager: User) -> None:
     ar_manager = people.get("rachel@hartleyfinch.example")
     if ar_manager is not None and "escalated" in by_key:
         statuses.set_status_alert(by_key["escalated"], ar_manager, actor=owner)
+    workflows = [
+        engine.switch_workflow(workflow, actor=owner, on=True)
+        for workflow in prebuilt.ensure_prebuilt_workflows(practice)
+    ]
+    if workflows:
+        editing.set_default_workflow(workflows[0], practice, actor=owner)
     today = today_for(practice)
     customers = []
     for i, client in enumerate(clients):

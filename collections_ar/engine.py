@@ -18,9 +18,13 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from collections_ar.builder.rules import not_ready
 from collections_ar.errors import ARError
 from collections_ar.models import (
     INVOICE_MACHINE,
+    WORKFLOW_MACHINE,
+    ARAction,
+    ARWorkflow,
     CollectionStatus,
     Customer,
     Invoice,
@@ -31,6 +35,7 @@ from collections_ar.statuses import default_status
 from sodium import activity, notifications
 from sodium.models import Client, Contact, User
 from sodium.money import format_money
+from sodium.schedules.practice import today_for
 from sodium.statemachine import InvalidTransition
 
 S = Invoice.Status
@@ -192,7 +197,33 @@ def create_invoice(
         obj=invoice,
         new_status=invoice.status,
     )
+    _give_default_workflow(customer, actor=actor)
     return invoice
+
+
+def _give_default_workflow(customer: Customer, *, actor: User | None) -> None:
+    # A customer's first invoice puts it on the practice's default workflow (when it is ON);
+    # one already on a workflow keeps it.
+    if customer.workflow_id is not None:
+        return
+    workflow = ARWorkflow.objects.filter(
+        practice=customer.practice_id, is_default=True, state=ARWorkflow.State.ON
+    ).first()
+    if workflow is None:
+        return
+    assigned = Customer.objects.filter(pk=customer.pk, workflow__isnull=True).update(
+        workflow=workflow, workflow_assigned_on=today_for(customer.practice)
+    )
+    if assigned:
+        customer.workflow = workflow
+        activity.record(
+            practice=customer.practice_id,
+            actor=actor,
+            verb="ar.customer.workflow",
+            summary=f"{customer.client.name} is on the default AR workflow “{workflow.name}”",
+            client=customer.client,
+            obj=customer,
+        )
 
 
 def _lock(invoice: Invoice) -> Invoice:
@@ -328,3 +359,39 @@ def set_collection_status(
             url=reverse("collections_ar:customer", args=[invoice.customer_id]),
         )
     return invoice
+
+
+# --- AR workflows: ON and OFF ---------------------------------------------------------------
+
+
+@transaction.atomic
+def switch_workflow(workflow: ARWorkflow, *, actor: User | None, on: bool) -> ARWorkflow:
+    """Switch the workflow ON (only with actions, every one complete) or OFF.
+
+    OFF only hides it from assigning; running assignments go on. The default workflow cannot
+    go OFF (new customers would get it). Raises ARError saying what stops it.
+    """
+    workflow = WORKFLOW_MACHINE.lock(workflow)
+    to = ARWorkflow.State.ON if on else ARWorkflow.State.OFF
+    if workflow.state == to:
+        return workflow
+    if on:
+        actions = ARAction.objects.filter(
+            practice=workflow.practice_id, workflow=workflow
+        ).select_related("content_block", "collection_status", "user")
+        problems = not_ready(workflow, actions)
+        if problems:
+            raise ARError({"__all__": " ".join(problems)})
+    elif workflow.is_default:
+        raise ARError(
+            {"__all__": f"“{workflow.name}” is the default workflow; choose another first."}
+        )
+    workflow.updated_at = timezone.now()
+    return WORKFLOW_MACHINE.transition(
+        workflow,
+        to=to,
+        actor=actor,
+        locked=True,
+        fields=["updated_at"],
+        summary=f"AR workflow “{workflow.name}” switched {'ON' if on else 'OFF'}",
+    )

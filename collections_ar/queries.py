@@ -19,9 +19,17 @@ from django.db.models import Count, DecimalField, F, Min, Q, QuerySet, Sum, Valu
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from collections_ar.models import OUTSTANDING, CollectionStatus, Customer, Invoice, Payment
+from collections_ar.models import (
+    OUTSTANDING,
+    ARAction,
+    ARWorkflow,
+    CollectionStatus,
+    Customer,
+    Invoice,
+    Payment,
+)
 from collections_ar.people import SPECIALIST_ROLES
-from sodium.models import Membership, User
+from sodium.models import ContentBlock, Membership, User
 from sodium.roles import Perm, role_can
 
 
@@ -179,3 +187,91 @@ def alert_managers_for(membership: Membership) -> list[User]:
     from sodium.roles import PERMISSIONS
 
     return _members(membership, PERMISSIONS[Perm.MANAGE_AR])
+
+
+# --- AR workflows (managers only) -------------------------------------------------------------
+
+PREVIEW_CUSTOMERS = 200  # customers offered in "Preview for"; any other by its id
+
+
+def workflows_for_user(membership: Membership) -> list[ARWorkflow]:
+    """Return the practice's AR workflows with `n_actions` and `n_customers` (one query)."""
+    _require(membership, Perm.MANAGE_AR)
+    return list(
+        ARWorkflow.objects.filter(practice=membership.practice_id)
+        .select_related("continue_with")
+        .annotate(
+            n_actions=Count("actions", distinct=True),
+            n_customers=Count("customers", distinct=True),
+        )
+        .order_by("name", "id")
+    )
+
+
+def get_workflow_for_user(membership: Membership, workflow_id: int) -> ARWorkflow:
+    """Return one of the practice's workflows to build (managers only); Http404 otherwise."""
+    _require(membership, Perm.MANAGE_AR)
+    workflow = (
+        ARWorkflow.objects.filter(practice=membership.practice_id, pk=workflow_id)
+        .select_related("continue_with")
+        .first()
+    )
+    if workflow is None:
+        raise Http404("No such workflow.")
+    return workflow
+
+
+def actions_of(workflow: ARWorkflow) -> list[ARAction]:
+    """Return the workflow's actions in order, with what they name."""
+    return list(
+        ARAction.objects.filter(practice=workflow.practice_id, workflow=workflow)
+        .select_related("content_block", "collection_status", "user")
+        .order_by("position", "id")
+    )
+
+
+def get_action_for_user(membership: Membership, workflow: ARWorkflow, action_id: int) -> ARAction:
+    """Return one action of `workflow` (managers only); Http404 otherwise."""
+    _require(membership, Perm.MANAGE_AR)
+    action = (
+        ARAction.objects.filter(
+            practice=membership.practice_id, workflow=workflow, pk=action_id
+        )
+        .select_related("content_block", "collection_status", "user")
+        .first()
+    )
+    if action is None:
+        raise Http404("No such action.")
+    return action
+
+
+def content_blocks_for(membership: Membership) -> list[ContentBlock]:
+    """Return the practice's own content blocks (email and SMS), by name."""
+    return list(
+        ContentBlock.objects.filter(practice=membership.practice_id, system_key="").order_by(
+            "name"
+        )
+    )
+
+
+def preview_customers(membership: Membership) -> list[Customer]:
+    """Return customers to preview a workflow for: those owing money first, then the rest."""
+    _require(membership, Perm.MANAGE_AR)
+    return list(
+        Customer.objects.filter(practice=membership.practice_id)
+        .select_related("client")
+        .annotate(n_open=Count("invoices", filter=Q(invoices__status__in=OUTSTANDING)))
+        .order_by(F("n_open").desc(), "client__name")[:PREVIEW_CUSTOMERS]
+    )
+
+
+def get_preview_customer(membership: Membership, customer_id: int | None) -> Customer | None:
+    """Return the customer to preview for (None when none is chosen or it is not ours)."""
+    _require(membership, Perm.MANAGE_AR)
+    if customer_id is None:
+        return None
+    return (
+        Customer.objects.filter(practice=membership.practice_id, pk=customer_id)
+        .select_related("client", "specialist", "contact", "practice")
+        .first()
+    )

@@ -229,6 +229,23 @@ def delete_status(status: CollectionStatus, *, actor: User | None) -> None:
                 f"({shown}); give them another status first."
             }
         )
+    from collections_ar.models import ARAction
+
+    workflows = sorted(
+        set(
+            ARAction.objects.filter(
+                practice=status.practice_id, collection_status=status
+            ).values_list("workflow__name", flat=True)
+        )
+    )
+    if workflows:
+        shown = ", ".join(f"“{n}”" for n in workflows[:3]) + (" …" if len(workflows) > 3 else "")
+        raise ARError(
+            {
+                "__all__": f"“{status.name}” is set by the AR workflow"
+                f"{'s' if len(workflows) != 1 else ''} {shown}; change those actions first."
+            }
+        )
     name = status.name
     _status_event(status, actor, "ar.status.deleted", f"Deleted collection status “{name}”")
     status.delete()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from collections_ar.views import customers, imports, invoices, statuses
+from collections_ar.views import builder, customers, imports, invoices, statuses, workflows
 
 app_name = "collections_ar"
 
@@ -28,6 +28,31 @@ urlpatterns = [
     path("import/", imports.import_page, name="import"),
     path("import/confirm/", imports.import_confirm, name="import-confirm"),
     path("invoices/<int:invoice_id>/status/", customers.invoice_status, name="invoice-status"),
+    path("workflows/", workflows.workflow_list, name="workflows"),
+    path("workflows/new/", workflows.workflow_new, name="workflow-new"),
+    path("workflows/<int:workflow_id>/", builder.workflow_builder, name="workflow"),
+    path("workflows/<int:workflow_id>/clone/", workflows.workflow_clone, name="workflow-clone"),
+    path("workflows/<int:workflow_id>/switch/", workflows.workflow_switch, name="workflow-switch"),
+    path("workflows/<int:workflow_id>/delete/", workflows.workflow_delete, name="workflow-delete"),
+    path(
+        "workflows/<int:workflow_id>/default/", workflows.workflow_default, name="workflow-default"
+    ),
+    path("workflows/<int:workflow_id>/actions/new/", builder.action_new, name="action-new"),
+    path(
+        "workflows/<int:workflow_id>/actions/<int:action_id>/",
+        builder.action_edit,
+        name="action-edit",
+    ),
+    path(
+        "workflows/<int:workflow_id>/actions/<int:action_id>/delete/",
+        builder.action_delete,
+        name="action-delete",
+    ),
+    path(
+        "workflows/<int:workflow_id>/actions/<int:action_id>/move/",
+        builder.action_move,
+        name="action-move",
+    ),
     path("statuses/", statuses.status_list, name="statuses"),
     path("statuses/<int:status_id>/rename/", statuses.status_rename, name="status-rename"),
     path("statuses/<int:status_id>/move/", statuses.status_move, name="status-move"),

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from collections_ar.models.workflows import ARWorkflow
 from sodium.models import Client, Contact, Practice
 from sodium.tenancy import TenantManager
 
@@ -47,6 +48,17 @@ class Customer(models.Model):
         blank=True,
         related_name="+",
     )
+    # The AR workflow chasing the customer (the practice's default when its first invoice
+    # arrived), and since when; null: none.
+    workflow = models.ForeignKey(
+        ARWorkflow,
+        verbose_name="AR workflow",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="customers",
+    )
+    workflow_assigned_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = TenantManager()
@@ -55,7 +67,10 @@ class Customer(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["practice", "client"], name="ar_customer_client_once")
         ]
-        indexes = [models.Index(fields=["practice", "specialist"])]
+        indexes = [
+            models.Index(fields=["practice", "specialist"]),
+            models.Index(fields=["practice", "workflow"]),
+        ]
 
     def __str__(self) -> str:
         return self.client.name
