@@ -23,7 +23,15 @@ from typing import Any
 
 from collections_ar.models import OUTSTANDING, Customer, Invoice
 from sodium.messaging import context as core_context
-from sodium.messaging.variables import EMAIL, SMS, Group, Use, Variable, register_group, register_use
+from sodium.messaging.variables import (
+    EMAIL,
+    SMS,
+    Group,
+    Use,
+    Variable,
+    register_group,
+    register_use,
+)
 from sodium.models import Contact, Practice, User
 from sodium.money import format_money
 from sodium.sms.numbers import display_mobile

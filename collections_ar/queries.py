@@ -234,9 +234,7 @@ def get_action_for_user(membership: Membership, workflow: ARWorkflow, action_id:
     """Return one action of `workflow` (managers only); Http404 otherwise."""
     _require(membership, Perm.MANAGE_AR)
     action = (
-        ARAction.objects.filter(
-            practice=membership.practice_id, workflow=workflow, pk=action_id
-        )
+        ARAction.objects.filter(practice=membership.practice_id, workflow=workflow, pk=action_id)
         .select_related("content_block", "collection_status", "user")
         .first()
     )
@@ -248,9 +246,7 @@ def get_action_for_user(membership: Membership, workflow: ARWorkflow, action_id:
 def content_blocks_for(membership: Membership) -> list[ContentBlock]:
     """Return the practice's own content blocks (email and SMS), by name."""
     return list(
-        ContentBlock.objects.filter(practice=membership.practice_id, system_key="").order_by(
-            "name"
-        )
+        ContentBlock.objects.filter(practice=membership.practice_id, system_key="").order_by("name")
     )
 
 

@@ -23,7 +23,16 @@ from sodium import activity
 from sodium.models import Practice, User
 
 K = ARAction.Kind
-ACTION_FIELDS = ("kind", "base", "days", "subject", "body", "content_block", "collection_status", "user")
+ACTION_FIELDS = (
+    "kind",
+    "base",
+    "days",
+    "subject",
+    "body",
+    "content_block",
+    "collection_status",
+    "user",
+)
 
 
 def _event(workflow: ARWorkflow, actor: User | None, verb: str, summary: str) -> None:
@@ -180,7 +189,9 @@ def delete_workflow(workflow: ARWorkflow, *, actor: User | None) -> None:
     customers = Customer.objects.filter(practice=workflow.practice_id, workflow=workflow)
     count = customers.count()
     if count:
-        names = ", ".join(customers.order_by("client__name").values_list("client__name", flat=True)[:3])
+        names = ", ".join(
+            customers.order_by("client__name").values_list("client__name", flat=True)[:3]
+        )
         raise ARError(
             {
                 "__all__": f"“{workflow.name}” is assigned to {count} customer"
@@ -201,13 +212,17 @@ def delete_workflow(workflow: ARWorkflow, *, actor: User | None) -> None:
             }
         )
     if workflow.is_default:
-        raise ARError({"__all__": f"“{workflow.name}” is the default workflow; choose another first."})
+        raise ARError(
+            {"__all__": f"“{workflow.name}” is the default workflow; choose another first."}
+        )
     _event(workflow, actor, "ar.workflow.deleted", f"Deleted AR workflow “{workflow.name}”")
     workflow.delete()
 
 
 @transaction.atomic
-def set_default_workflow(workflow: ARWorkflow | None, practice: Practice, *, actor: User | None) -> None:
+def set_default_workflow(
+    workflow: ARWorkflow | None, practice: Practice, *, actor: User | None
+) -> None:
     """Make `workflow` the one new customers get (None: no default)."""
     if workflow is not None and not workflow.is_on:
         raise ARError({"__all__": f"Switch “{workflow.name}” on before making it the default."})
@@ -301,9 +316,7 @@ def delete_action(action: ARAction, *, actor: User | None) -> None:
         pk=action.pk
     )
     if workflow.is_on and not others.exists():
-        raise ARError(
-            {"__all__": "An ON workflow needs at least one action: switch it off first."}
-        )
+        raise ARError({"__all__": "An ON workflow needs at least one action: switch it off first."})
     label = action.get_kind_display()
     action.delete()
     _touch(workflow)

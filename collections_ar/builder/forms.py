@@ -140,8 +140,11 @@ class ActionForm(forms.Form):
                 self.fields["body"].widget = sms_textarea(rows=4)
             elif kind != K.EMAIL:
                 self.fields["body"].widget.attrs["rows"] = 4
-            if kind in (K.CALL, K.NOTIFY):
-                self.fields["body"].help_text = "Optional."
+            if kind in (K.EMAIL, K.SMS):
+                # Required unless a content block is chosen: shown without "optional".
+                self.fields["body"].conditional = True
+        if "subject" in self.fields:
+            self.fields["subject"].conditional = True
         if "collection_status" in self.fields:
             self.fields["collection_status"].choices = [("", "Choose a status")] + [
                 (s.pk, s.name) for s in statuses

@@ -119,8 +119,10 @@ PREBUILT = (
                 7,
                 subject="Second notice: {{ customer.balance }} overdue",
                 body="Dear {{ contact.first_name | default: customer.name }},\n\n"
-                "Despite our reminders {{ customer.balance }} remains unpaid:\n\n" + _LIST
-                + "\nPlease pay now, or contact us to agree a date." + _SIGN_OFF,
+                "Despite our reminders {{ customer.balance }} remains unpaid:\n\n"
+                + _LIST
+                + "\nPlease pay now, or contact us to agree a date."
+                + _SIGN_OFF,
             ),
             Step(K.NOTIFY, 0, body="{{ customer.name }} still owes {{ customer.balance }}."),
         ),

@@ -145,13 +145,9 @@ def chain_loop(workflow: ARWorkflow, target: ARWorkflow | None) -> list[str]:
     if target is None:
         return []
     links = dict(
-        ARWorkflow.objects.filter(practice=workflow.practice_id).values_list(
-            "pk", "continue_with"
-        )
+        ARWorkflow.objects.filter(practice=workflow.practice_id).values_list("pk", "continue_with")
     )
-    names = dict(
-        ARWorkflow.objects.filter(practice=workflow.practice_id).values_list("pk", "name")
-    )
+    names = dict(ARWorkflow.objects.filter(practice=workflow.practice_id).values_list("pk", "name"))
     links[workflow.pk] = target.pk
     path = [workflow.pk]
     seen = {workflow.pk}
@@ -176,7 +172,9 @@ def not_ready(workflow: ARWorkflow, actions: Iterable[ARAction]) -> list[str]:
     for n, action in enumerate(actions, start=1):
         errors = action_errors(workflow.practice, fields_of(action))
         if errors:
-            problems.append(f"Action {n} ({action.get_kind_display()}): " + " ".join(errors.values()))
+            problems.append(
+                f"Action {n} ({action.get_kind_display()}): " + " ".join(errors.values())
+            )
     if any(a.kind == K.SMS for a in actions) and (error := sms_audience_error(workflow)):
         problems.append(error)
     return problems

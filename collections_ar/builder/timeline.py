@@ -48,6 +48,7 @@ class Entry:
     scheduled: dt.date | None = None  # when it moved off a non-working day
     moved_because: str = ""
     skipped: str = ""  # why it would not happen at all
+    before_start: bool = False  # a due-date action whose date has passed
     subject: str = ""
     text: str = ""
     html: str = ""
@@ -74,6 +75,16 @@ class Timeline:
     def happening(self) -> list[Entry]:
         return [e for e in self.entries if not e.skipped]
 
+    @property
+    def shown(self) -> list[Entry]:
+        """Return the entries from the assigned date on (done or not, with why)."""
+        return [e for e in self.entries if not e.before_start]
+
+    @property
+    def left_out(self) -> list[Entry]:
+        """Return the due-date actions whose dates were already past."""
+        return [e for e in self.entries if e.before_start]
+
 
 def _who(user: User | None) -> str:
     return (user.full_name or user.email) if user else ""
@@ -81,9 +92,7 @@ def _who(user: User | None) -> str:
 
 def _chain(workflow: ARWorkflow) -> list[ARWorkflow]:
     chain, seen = [workflow], {workflow.pk}
-    by_pk = {
-        w.pk: w for w in ARWorkflow.objects.filter(practice=workflow.practice_id)
-    }
+    by_pk = {w.pk: w for w in ARWorkflow.objects.filter(practice=workflow.practice_id)}
     current = workflow
     while current.continue_with_id and len(chain) < MAX_CHAIN:
         nxt = by_pk.get(current.continue_with_id)
@@ -132,7 +141,7 @@ class _Builder:
 
     def describe(self, e: Entry) -> None:
         a, contact, specialist = e.action, self.contact, _who(self.specialist)
-        about = f"invoice {e.invoice.number}" if e.invoice else "the account"
+        about = f"invoice {e.invoice.number}" if e.invoice else "each open invoice"
         if a.kind == K.EMAIL:
             e.what = "Email"
             if contact is None or not contact.email:
@@ -232,6 +241,7 @@ def build_timeline(
                         f"Its date, {format_date(due_day)}, is before the workflow starts."
                     )
                     entry.date, entry.scheduled, entry.moved_because = due_day, None, ""
+                    entry.before_start = True
                 else:
                     last = max(last, entry.date)
                 entries.append(entry)

@@ -46,9 +46,7 @@ class ARWorkflow(models.Model):
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=120)
     description = models.CharField(max_length=500, blank=True)
-    state = models.CharField(
-        max_length=3, choices=State.choices, default=State.OFF, db_index=True
-    )
+    state = models.CharField(max_length=3, choices=State.choices, default=State.OFF, db_index=True)
     continue_with = models.ForeignKey(
         "self",
         verbose_name="continue with",

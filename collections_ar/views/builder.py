@@ -49,7 +49,8 @@ def _day_labels(actions: list[ARAction]) -> dict[int, str]:
 
 def _others(membership: Membership, workflow: ARWorkflow) -> list[ARWorkflow]:
     return [
-        w for w in ARWorkflow.objects.filter(practice=membership.practice_id).order_by("name")
+        w
+        for w in ARWorkflow.objects.filter(practice=membership.practice_id).order_by("name")
         if w.pk != workflow.pk
     ]
 

@@ -77,7 +77,10 @@ def workflow_switch(request: HtmxHttpRequest, workflow_id: int) -> HttpResponse:
     try:
         engine.switch_workflow(workflow, actor=request.user, on=on)
     except ARError as exc:
-        messages.error(request, f"“{workflow.name}” stays {'off' if on else 'on'}: " + " ".join(exc.errors.values()))
+        messages.error(
+            request,
+            f"“{workflow.name}” stays {'off' if on else 'on'}: " + " ".join(exc.errors.values()),
+        )
     else:
         if on:
             messages.success(request, f"“{workflow.name}” is ON: it can be assigned to customers.")
