@@ -210,7 +210,8 @@ class IsolationTests(BaseTestCase):
 
 
 def _rival_receivables(practice, client, owner) -> dict[str, int]:
-    """Another practice's AR customer, one of its invoices, and one of its statuses."""
+    """Another practice's AR customer, one of its invoices, one of its statuses, and one of
+    its AR workflows with an action."""
     import datetime as dt
     from decimal import Decimal
 
@@ -225,10 +226,18 @@ def _rival_receivables(practice, client, owner) -> dict[str, int]:
         due_date=dt.date(2026, 10, 31),
         total=Decimal("100.00"),
     )
+    from collections_ar.builder import editing as ar_editing
+
+    workflow = ar_editing.create_workflow(practice, actor=owner, name="Rival Secret chase")
+    action = ar_editing.add_action(
+        workflow, actor=owner, kind="note", base="assigned", days=0, body="Rival Secret note"
+    )
     return {
         "customer_id": customer.pk,
         "invoice_id": invoice.pk,
         "status_id": invoice.collection_status_id,
+        "workflow_id": workflow.pk,
+        "action_id": action.pk,
     }
 
 
