@@ -96,7 +96,7 @@ def get_customer_for_user(membership: Membership, customer_id: int) -> Customer:
     """Return the customer if the member may see it; Http404 otherwise."""
     customer = (
         customers_for_user(membership)
-        .select_related("client", "specialist", "contact")
+        .select_related("client", "specialist", "contact", "workflow")
         .filter(pk=customer_id)
         .first()
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from django_scopes import scopes_disabled
 
-from collections_ar.models import Customer
+from collections_ar.models import ARWorkflow, Customer
 from sodium import demo
 from sodium.models import Client, OutboundMessage, Recurrence, Task
 from workflows.models import ContentBlock, WorkflowTemplate
@@ -31,6 +31,8 @@ def tour():
         message = OutboundMessage.objects.filter(practice=practice).order_by("pk").first()
         vat = Recurrence.objects.get(practice=practice, name="Quarterly VAT")
         customer = Customer.objects.filter(practice=practice).order_by("pk").first()
+        workflow = ARWorkflow.objects.filter(practice=practice).order_by("pk").first()
+        action = workflow.actions.order_by("position").first()
     pages = [
         "/",
         "/clients/",
@@ -69,6 +71,11 @@ def tour():
         "/ar/statuses/",
         "/ar/invoices/new/",
         "/ar/import/",
+        "/ar/workflows/",
+        "/ar/workflows/new/",
+        f"/ar/workflows/{workflow.pk}/?customer={customer.pk}",
+        f"/ar/workflows/{workflow.pk}/actions/new/?kind=sms",
+        f"/ar/workflows/{workflow.pk}/actions/{action.pk}/",
     ]
     if template:
         pages.append(f"/workflows/templates/{template.pk}/")
@@ -96,7 +103,11 @@ def test_every_staff_page_passes_axe_and_the_csp(live_server, browser, screensho
         ):
             # The demo's recurring work, and a client's page with a year of it.
             page.locator("#recurrence-preview .rec-summary, h1").first.wait_for()
-            parts = ["detail" if p.isdigit() else p for p in path.split("/") if p]
+            parts = [
+                "detail" if p.isdigit() else p.replace("?", "_").replace("=", "_")
+                for p in path.split("/")
+                if p and not p.startswith("?customer")
+            ]
             name = "tour_" + "_".join(parts)
             screenshot(page, name)
     context.close()
