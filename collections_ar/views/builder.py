@@ -90,7 +90,8 @@ def workflow_builder(request: HtmxHttpRequest, workflow_id: int) -> HttpResponse
     workflow = queries.get_workflow_for_user(request.membership, workflow_id)
     template = "collections_ar/workflow_builder.html"
     if request.method == "GET":
-        if request.htmx and request.GET.get("part") == "timeline":
+        restoring = request.htmx and request.htmx.history_restore_request
+        if request.htmx and not restoring and request.GET.get("part") == "timeline":
             template += "#timeline"
         return render(request, template, _page_context(request, workflow))
     form = GeneralSettingsForm(
