@@ -175,6 +175,13 @@ class ActionRefusalTests(BuilderTestCase):
         message = self.refused(wf, "body", kind=K.SMS, days=0, body=LONG_SMS)
         self.assertIn("keep it to 6", message)
 
+    def test_an_sms_block_over_six_segments_is_refused_too(self) -> None:
+        # The six-segment limit is the action's, whichever way its text is given.
+        wf = self.workflow()
+        block = self.block("Essay", ContentBlock.Channel.SMS, LONG_SMS)
+        message = self.refused(wf, "content_block", kind=K.SMS, days=0, content_block=block)
+        self.assertIn("segments", message)
+
     def test_six_segments_are_allowed(self) -> None:
         wf = self.workflow()
         editing.add_action(wf, actor=self.owner, kind=K.SMS, days=0, body="x" * (153 * 6))
@@ -234,7 +241,9 @@ class CloneTests(BuilderTestCase):
     def test_clone_copies_the_actions_in_order_off_with_no_customers(self) -> None:
         wf = self.workflow("X", description="The X one")
         self.email(wf, days=0)
-        editing.add_action(wf, actor=self.owner, kind=K.STATUS, days=2, collection_status=self.status())
+        editing.add_action(
+            wf, actor=self.owner, kind=K.STATUS, days=2, collection_status=self.status()
+        )
         editing.add_action(
             wf, actor=self.owner, kind=K.NOTIFY, days=5, base=B.AFTER_DUE, user=self.ar_manager
         )
@@ -364,6 +373,7 @@ class SwitchTests(BuilderTestCase):
         self.assertEqual(ActivityEvent.objects.filter(practice=self.practice).count(), before + 1)
         self.assertEqual(event.object_id, wf.pk)
         self.assertEqual(event.actor, self.owner)
+        self.assertEqual(event.verb, "ar.workflow.state")
         self.assertEqual(event.new_status, W.ON)
         self.assertIn("ON", event.summary)
         engine.switch_workflow(wf, actor=self.owner, on=False)
