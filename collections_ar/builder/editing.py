@@ -224,8 +224,11 @@ def set_default_workflow(
     workflow: ARWorkflow | None, practice: Practice, *, actor: User | None
 ) -> None:
     """Make `workflow` the one new customers get (None: no default)."""
-    if workflow is not None and not workflow.is_on:
-        raise ARError({"__all__": f"Switch “{workflow.name}” on before making it the default."})
+    if workflow is not None:
+        # Read it again, locked: one switched OFF meanwhile must not become the default.
+        workflow = ARWorkflow.objects.select_for_update().get(pk=workflow.pk)
+        if not workflow.is_on:
+            raise ARError({"__all__": f"Switch “{workflow.name}” on before making it the default."})
     ARWorkflow.objects.filter(practice=practice, is_default=True).update(is_default=False)
     if workflow is not None:
         ARWorkflow.objects.filter(pk=workflow.pk).update(is_default=True)

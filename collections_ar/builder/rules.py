@@ -42,6 +42,15 @@ def _liquid(errors: dict[str, str], field: str, source: str, kind: str, label: s
         errors.setdefault(field, (label + " ".join(problems)).strip())
 
 
+def _segments(errors: dict[str, str], field: str, text: str, label: str = "") -> None:
+    segments = count_segments(text).segments
+    if segments > MAX_SMS_SEGMENTS:
+        errors.setdefault(
+            field,
+            f"{label}The text is {segments} segments long; keep it to {MAX_SMS_SEGMENTS}.",
+        )
+
+
 def action_errors(practice: Practice, fields: dict[str, Any]) -> dict[str, str]:
     """Return field → message for an action's fields (empty when it may be saved).
 
@@ -80,15 +89,12 @@ def action_errors(practice: Practice, fields: dict[str, Any]) -> dict[str, str]:
                 errors["content_block"] = f"“{block.name}” is an email, not a text message."
             else:
                 _liquid(errors, "content_block", block.body, kind, f"“{block.name}”:")
+                _segments(errors, "content_block", block.body, f"“{block.name}”: ")
         elif not body:
             errors["body"] = "Choose a content block or write the text: it has no template."
         else:
             _liquid(errors, "body", body, kind)
-            segments = count_segments(body).segments
-            if segments > MAX_SMS_SEGMENTS:
-                errors["body"] = (
-                    f"The text is {segments} segments long; keep it to {MAX_SMS_SEGMENTS}."
-                )
+            _segments(errors, "body", body)
     elif kind == K.NOTE:
         if not body:
             errors["body"] = "Write the note."

@@ -153,7 +153,9 @@ def test_an_ar_manager_builds_a_workflow_from_a_prebuilt_one(
         assert copy.state == ARWorkflow.State.ON
         assert copy.continue_with.name == "Final notice"
         kinds = list(
-            ARAction.objects.filter(workflow=copy).order_by("position").values_list("kind", flat=True)
+            ARAction.objects.filter(workflow=copy)
+            .order_by("position")
+            .values_list("kind", flat=True)
         )
         assert kinds[-3:] == ["email", "sms", "status"]
     context.close()
