@@ -80,7 +80,7 @@ class NewUseTests(BaseTestCase):
     def test_it_is_gone_once_unregistered(self) -> None:
         throwaway.unregister()
         self.assertNotIn(throwaway.USE, [u.key for u in variables.uses()])
-        self.assertNotIn("invoice.number", variables.known_paths(None))
+        self.assertNotIn("invoice.amount_due", variables.known_paths(None))
 
 
 class EditorUseTests(BaseTestCase):

@@ -4,6 +4,7 @@ from io import StringIO
 
 from django.core.management import call_command
 
+from collections_ar.messages import EMAIL_USE, NOTE_USE, SMS_USE
 from sodium.messaging.docs import variables_markdown
 from sodium.messaging.variables import uses, variables_of
 from sodium.recurring import TASK_NAME_USE
@@ -16,11 +17,15 @@ from workflows.context import KNOWN_PATHS, VARIABLES, build_context
 
 def built_by_build_context():
     """Return the variables of every use whose context build_context builds: all but the
-    contact composer's texts, recurring task names and the flows digest, which have their
-    own builders (sodium.sms.messages, sodium.recurring, checks.flows.digest)."""
-    own_builders = {CONTACT_SMS, TASK_NAME_USE, "checks.flow_digest"}
+    contact composer's texts, recurring task names, the flows digest and AR messages, which
+    have their own builders (sodium.sms.messages, sodium.recurring, checks.flows.digest,
+    collections_ar.messages)."""
+    own_builders = {CONTACT_SMS, TASK_NAME_USE, "checks.flow_digest", *AR_USES}
     paths = {v.path for u in uses() if u.key not in own_builders for v in variables_of(u)}
     return [v for v in VARIABLES if v.path in paths]
+
+
+AR_USES = (EMAIL_USE, SMS_USE, NOTE_USE)
 
 
 class LiquidVariablesTests(BaseTestCase):
