@@ -17,6 +17,8 @@ class CollectionsArConfig(AppConfig):
         register_practice_setup(ensure_default_statuses)  # every practice starts with them
         register_practice_setup(ensure_prebuilt_workflows)  # after the statuses they name
         messages.register()
+        from collections_ar import running  # noqa: F401  (registers the sweep's AR part)
+
         # Email and SMS actions may use content blocks: the library names them when a
         # delete is refused.
         from collections_ar.models import ARAction

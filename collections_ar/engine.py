@@ -18,13 +18,18 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from collections_ar import assigning
 from collections_ar.builder.rules import not_ready
 from collections_ar.errors import ARError
 from collections_ar.models import (
+    ASSIGNMENT_MACHINE,
     INVOICE_MACHINE,
     WORKFLOW_MACHINE,
+    ActionRun,
     ARAction,
+    ARSettings,
     ARWorkflow,
+    Assignment,
     CollectionStatus,
     Customer,
     Invoice,
@@ -35,7 +40,6 @@ from collections_ar.statuses import default_status
 from sodium import activity, notifications
 from sodium.models import Client, Contact, User
 from sodium.money import format_money
-from sodium.schedules.practice import today_for
 from sodium.statemachine import InvalidTransition
 
 S = Invoice.Status
@@ -203,27 +207,14 @@ def create_invoice(
 
 def _give_default_workflow(customer: Customer, *, actor: User | None) -> None:
     # A customer's first invoice puts it on the practice's default workflow (when it is ON);
-    # one already on a workflow keeps it.
-    if customer.workflow_id is not None:
+    # one already on a workflow keeps it, and the new invoice gets its due-date runs.
+    if assigning.plan_invoice_of(customer):
         return
     workflow = ARWorkflow.objects.filter(
         practice=customer.practice_id, is_default=True, state=ARWorkflow.State.ON
     ).first()
-    if workflow is None:
-        return
-    assigned = Customer.objects.filter(pk=customer.pk, workflow__isnull=True).update(
-        workflow=workflow, workflow_assigned_on=today_for(customer.practice)
-    )
-    if assigned:
-        customer.workflow = workflow
-        activity.record(
-            practice=customer.practice_id,
-            actor=actor,
-            verb="ar.customer.workflow",
-            summary=f"{customer.client.name} is on the default AR workflow “{workflow.name}”",
-            client=customer.client,
-            obj=customer,
-        )
+    if workflow is not None and customer.workflow_id is None:
+        assigning.assign_workflow([customer], workflow, actor=actor, check_reach=False)
 
 
 def _lock(invoice: Invoice) -> Invoice:
@@ -395,3 +386,158 @@ def switch_workflow(workflow: ARWorkflow, *, actor: User | None, on: bool) -> AR
         fields=["updated_at"],
         summary=f"AR workflow “{workflow.name}” switched {'ON' if on else 'OFF'}",
     )
+
+
+# --- assignments: pause, resume, unassign, finish, stop --------------------------------------
+
+A = Assignment.State
+RS = ActionRun.State
+
+
+def _close_runs(assignment: Assignment, why: str) -> int:
+    # Compare-and-set: a run a sweep is doing right now keeps its own outcome.
+    return ActionRun.objects.filter(
+        practice=assignment.practice_id,
+        assignment=assignment,
+        state__in=(RS.PENDING, RS.HELD),
+    ).update(state=RS.CANCELLED, detail=why[:300], done_at=timezone.now())
+
+
+def _off_customer(assignment: Assignment) -> None:
+    Customer.objects.filter(pk=assignment.customer_id, workflow=assignment.workflow_id).update(
+        workflow=None, workflow_assigned_on=None
+    )
+
+
+@transaction.atomic
+def unassign(assignment: Assignment, *, actor: User | None, note: str = "") -> Assignment:
+    """End the assignment for good: its pending and held actions are cancelled."""
+    assignment = ASSIGNMENT_MACHINE.lock(assignment)
+    if not assignment.is_live:
+        return assignment
+    assignment.closed_at = timezone.now()
+    assignment = ASSIGNMENT_MACHINE.transition(
+        assignment, to=A.ENDED, actor=actor, note=note, fields=["closed_at"], locked=True
+    )
+    _close_runs(assignment, "Unassigned" + (f": {note}" if note else ""))
+    _off_customer(assignment)
+    return assignment
+
+
+@transaction.atomic
+def pause_assignment(assignment: Assignment, *, actor: User | None, reason: str = "") -> Assignment:
+    """Stop every action of the assignment until it is resumed (its runs are held)."""
+    assignment = ASSIGNMENT_MACHINE.lock(assignment)
+    if assignment.state != A.ACTIVE:
+        raise ARError({"__all__": "Only a running workflow can be paused."})
+    assignment.paused_at = timezone.now()
+    assignment.paused_reason = reason[:200]
+    assignment = ASSIGNMENT_MACHINE.transition(
+        assignment,
+        to=A.PAUSED,
+        actor=actor,
+        note=reason,
+        fields=["paused_at", "paused_reason"],
+        locked=True,
+    )
+    ActionRun.objects.filter(
+        practice=assignment.practice_id, assignment=assignment, state=RS.PENDING
+    ).update(state=RS.HELD)
+    return assignment
+
+
+def resume_rule(practice_id: int) -> str:
+    """Return the practice's rule for what fell due while paused (shift or skip)."""
+    found = ARSettings.objects.filter(practice=practice_id).values_list("resume", flat=True)
+    return found.first() or ARSettings.Resume.SHIFT
+
+
+@transaction.atomic
+def resume_assignment(
+    assignment: Assignment, *, actor: User | None, now: dt.datetime | None = None
+) -> Assignment:
+    """Resume a paused assignment by the practice's rule, never in a burst.
+
+    *shift*: every held action moves later by the time the assignment was paused, so the
+    sequence continues where it left off with its spacing kept. *skip*: what fell due while
+    paused is skipped, the rest keeps its dates.
+    """
+    from django.db.models import F
+
+    now = now or timezone.now()
+    assignment = ASSIGNMENT_MACHINE.lock(assignment)
+    if assignment.state != A.PAUSED:
+        raise ARError({"__all__": "Only a paused workflow can be resumed."})
+    held = ActionRun.objects.filter(
+        practice=assignment.practice_id, assignment=assignment, state=RS.HELD
+    )
+    rule = resume_rule(assignment.practice_id)
+    if rule == ARSettings.Resume.SKIP:
+        skipped = held.filter(due_at__lt=now).update(
+            state=RS.SKIPPED, detail="Fell due while the workflow was paused.", done_at=now
+        )
+        note = f"{skipped} action{'s' if skipped != 1 else ''} that fell due while paused skipped"
+        held.update(state=RS.PENDING)
+    else:
+        paused_for = now - (assignment.paused_at or now)
+        held.update(state=RS.PENDING, due_at=F("due_at") + paused_for)
+        days = paused_for.days
+        note = f"the remaining actions move {days} day{'s' if days != 1 else ''} later"
+    assignment.paused_at = None
+    assignment.paused_reason = ""
+    assignment = ASSIGNMENT_MACHINE.transition(
+        assignment,
+        to=A.ACTIVE,
+        actor=actor,
+        note=note,
+        fields=["paused_at", "paused_reason"],
+        locked=True,
+    )
+    return assignment
+
+
+@transaction.atomic
+def stop_assignment(assignment: Assignment, *, reason: str) -> Assignment:
+    """Stop a live assignment whose customer has nothing left to chase."""
+    assignment = ASSIGNMENT_MACHINE.lock(assignment)
+    if not assignment.is_live:
+        return assignment
+    assignment.closed_at = timezone.now()
+    assignment = ASSIGNMENT_MACHINE.transition(
+        assignment, to=A.STOPPED, actor=None, note=reason, fields=["closed_at"], locked=True
+    )
+    _close_runs(assignment, reason)
+    _off_customer(assignment)
+    return assignment
+
+
+@transaction.atomic
+def finish_assignment(assignment: Assignment, *, on: dt.date) -> Assignment | None:
+    """Finish an active assignment whose every run is over; continue with the next workflow
+    from `on` when it names one and the customer still owes. Return the next assignment."""
+    assignment = ASSIGNMENT_MACHINE.lock(assignment)
+    if assignment.state != A.ACTIVE:
+        return None
+    if ActionRun.objects.filter(
+        practice=assignment.practice_id,
+        assignment=assignment,
+        state__in=(RS.PENDING, RS.HELD),
+    ).exists():
+        return None
+    assignment.closed_at = timezone.now()
+    assignment = ASSIGNMENT_MACHINE.transition(
+        assignment, to=A.FINISHED, actor=None, fields=["closed_at"], locked=True
+    )
+    _off_customer(assignment)
+    workflow = ARWorkflow.objects.select_related("continue_with").get(pk=assignment.workflow_id)
+    nxt = workflow.continue_with
+    customer = Customer.objects.select_related("client", "contact").get(pk=assignment.customer_id)
+    if nxt is None or not assigning.chaseable(customer.pk, customer.practice_id):
+        return None
+    try:
+        assigning.assign_workflow(
+            [customer], nxt, actor=None, on=on, chained_from=assignment, check_reach=False
+        )
+    except ARError:
+        return None  # the next workflow has no actions left: the chain ends here
+    return assigning.live_assignment(customer)

@@ -48,6 +48,37 @@ def record(
     return event
 
 
+def build(
+    *,
+    practice: Practice | int,
+    verb: str,
+    summary: str,
+    actor_label: str = "",
+    client_id: int | None = None,
+    obj: models.Model | None = None,
+    old_status: str = "",
+    new_status: str = "",
+) -> ActivityEvent:
+    """Return an unsaved event, for work that records many at once (`bulk_record`)."""
+    return ActivityEvent(
+        practice_id=getattr(practice, "pk", practice),
+        actor_label=actor_label,
+        verb=verb,
+        summary=summary[:300],
+        client_id=client_id,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=obj.pk if obj is not None else None,
+        old_status=old_status,
+        new_status=new_status,
+    )
+
+
+def bulk_record(events: list[ActivityEvent]) -> None:
+    """Write many built events in one statement (an AR sweep batch)."""
+    if events:
+        ActivityEvent.objects.bulk_create(events)
+
+
 def changed_fields(instance: models.Model, cleaned: dict[str, Any]) -> list[str]:
     """Return the verbose names of fields in `cleaned` whose value differs on `instance`."""
     names = []

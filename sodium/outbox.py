@@ -187,6 +187,59 @@ def queue_message(
     return message, True
 
 
+DELIVERY_BATCH = 100  # messages one delivery task sends, for messages queued in bulk
+
+
+def queue_messages(practice: Practice, messages: Sequence[OutboundMessage]) -> list[int]:
+    """Write many built messages of one practice at once; deliver them after the commit.
+
+    For work that writes hundreds of messages in one transaction (an AR sweep batch): one
+    multi-row INSERT … ON CONFLICT DO NOTHING on the idempotency key instead of one each,
+    one "queued" event per new message, and one delivery task per `DELIVERY_BATCH` messages.
+    A message whose key exists already is left as it is (not enqueued). Each message must
+    carry `practice`, `channel`, `idempotency_key`, recipients and bodies; status and the
+    times are set here. Return the ids of the messages written now.
+    """
+    if not messages:
+        return []
+    now = timezone.now()
+    for message in messages:
+        if message.practice_id != practice.pk:
+            raise ValueError(f"{message!r} belongs to another practice.")
+        message.status = Status.QUEUED
+        message.created_at = message.queued_at = message.status_changed_at = now
+    keys = [m.idempotency_key for m in messages]
+    with practice_scope(practice):
+        OutboundMessage.objects.bulk_create(messages, ignore_conflicts=True)
+        # ignore_conflicts leaves pks unset: read back which keys are ours and new.
+        written = dict(
+            OutboundMessage.objects.filter(
+                idempotency_key__in=keys, created_at=now, status=Status.QUEUED
+            ).values_list("idempotency_key", "pk")
+        )
+        ids = [written[k] for k in keys if k in written]
+        MessageEvent.objects.bulk_create(
+            [MessageEvent(practice=practice, message_id=i, event="queued") for i in ids]
+        )
+    for message in messages:
+        message.pk = written.get(message.idempotency_key)
+    practice_id = practice.pk
+    for start in range(0, len(ids), DELIVERY_BATCH):
+        chunk = ids[start : start + DELIVERY_BATCH]
+        transaction.on_commit(lambda chunk=chunk: _deliver_many_after_commit(chunk, practice_id))
+    return ids
+
+
+def _deliver_many_after_commit(message_ids: list[int], practice_id: int) -> None:
+    pending = _sent_here.get()
+    if pending is not None:
+        pending.extend((i, practice_id) for i in message_ids)
+        return
+    from sodium import tasks
+
+    tasks.deliver_messages_task.delay(message_ids, practice_id)
+
+
 def _deliver_after_commit(message_id: int, practice_id: int) -> None:
     pending = _sent_here.get()
     if pending is not None:

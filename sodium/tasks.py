@@ -20,6 +20,13 @@ def deliver_message_task(message_id: int, practice_id: int | None = None) -> Non
     outbox.deliver(message_id, practice_id)
 
 
+@shared_task(acks_late=True)
+def deliver_messages_task(message_ids: list[int], practice_id: int) -> None:
+    """Deliver queued messages of one practice (written in bulk); each only if still queued."""
+    for message_id in message_ids:
+        outbox.deliver(message_id, practice_id)
+
+
 # A sweep claims up to 50 batches of due rows: more than a minute's work after downtime.
 SWEEP_SOFT_TIME_LIMIT = 240
 SWEEP_TIME_LIMIT = 300

@@ -19,11 +19,11 @@ from typing import Any
 
 from collections_ar.messages import ar_context, invoice_values, open_invoices
 from collections_ar.models import ARAction, ARWorkflow, Customer, Invoice
+from collections_ar.schedule import Slot, last_day, slots
 from sodium import liquid
 from sodium.messaging.context import format_date
 from sodium.models import Practice, User
 from sodium.schedules.practice import today_for, working_calendar
-from sodium.schedules.working_days import Rule, apply_rule
 from sodium.sms.messages import refusal as sms_refusal
 from sodium.sms.numbers import display_mobile
 from sodium.sms.segments import count_segments
@@ -129,14 +129,22 @@ class _Builder:
         context["today"] = format_date(day)
         return context
 
-    def entry(self, wf: ARWorkflow, action: ARAction, n: int, day: dt.date, inv) -> Entry:
-        moved = apply_rule(day, Rule.AFTER, self.calendar)
+    def entry(self, wf: ARWorkflow, slot: Slot, wf_start: dt.date) -> Entry:
         entry = Entry(
-            date=moved.date, workflow=wf, action=action, number=n, invoice=inv, to="", what=""
+            date=slot.date,
+            workflow=wf,
+            action=slot.action,
+            number=slot.number,
+            invoice=slot.invoice,
+            to="",
+            what="",
         )
-        if moved.reason:
-            entry.scheduled, entry.moved_because = moved.scheduled, moved.reason
+        if slot.moved_because:
+            entry.scheduled, entry.moved_because = slot.scheduled, slot.moved_because
         self.describe(entry)
+        if slot.before_start:
+            entry.before_start = True
+            entry.skipped = f"Its date, {format_date(slot.date)}, is before the workflow starts."
         return entry
 
     def describe(self, e: Entry) -> None:
@@ -222,29 +230,9 @@ def build_timeline(
     entries: list[Entry] = []
     wf_start = start
     for wf in chain:
-        day, last = wf_start, wf_start
-        for n, action in enumerate(actions_of[wf.pk], start=1):
-            if action.base == B.ASSIGNED:
-                day = day + dt.timedelta(days=action.days)
-                entry = builder.entry(wf, action, n, day, None)
-                entries.append(entry)
-                last = max(last, entry.date)
-                continue
-            sign = -1 if action.base == B.BEFORE_DUE else 1
-            if not builder.invoices:
-                continue
-            for invoice in builder.invoices:
-                due_day = invoice.due_date + dt.timedelta(days=sign * action.days)
-                entry = builder.entry(wf, action, n, max(due_day, wf_start), invoice)
-                if due_day < wf_start:
-                    entry.skipped = (
-                        f"Its date, {format_date(due_day)}, is before the workflow starts."
-                    )
-                    entry.date, entry.scheduled, entry.moved_because = due_day, None, ""
-                    entry.before_start = True
-                else:
-                    last = max(last, entry.date)
-                entries.append(entry)
-        wf_start = last
+        planned = slots(actions_of[wf.pk], builder.invoices, wf_start, builder.calendar)
+        for slot in planned:
+            entries.append(builder.entry(wf, slot, wf_start))
+        wf_start = last_day(planned, wf_start)
     entries.sort(key=lambda e: (e.date, chain.index(e.workflow), e.number))
     return Timeline(customer=customer, start=start, entries=entries, workflows=chain)
