@@ -24,6 +24,7 @@ from collections_ar.errors import ARError
 from collections_ar.models import (
     ASSIGNMENT_MACHINE,
     INVOICE_MACHINE,
+    PROMISE_MACHINE,
     WORKFLOW_MACHINE,
     ActionRun,
     ARAction,
@@ -34,12 +35,14 @@ from collections_ar.models import (
     Customer,
     Invoice,
     Payment,
+    Promise,
 )
 from collections_ar.people import SPECIALIST_ROLES, member_role
 from collections_ar.statuses import default_status
 from sodium import activity, notifications
 from sodium.models import Client, Contact, User
 from sodium.money import format_money
+from sodium.schedules.practice import today_for
 from sodium.statemachine import InvalidTransition
 
 S = Invoice.Status
@@ -284,6 +287,7 @@ def record_payment(
             client=invoice.customer.client,
             obj=invoice,
         )
+    check_promise(invoice.customer, actor=actor)
     return payment
 
 
@@ -454,7 +458,11 @@ def resume_rule(practice_id: int) -> str:
 
 @transaction.atomic
 def resume_assignment(
-    assignment: Assignment, *, actor: User | None, now: dt.datetime | None = None
+    assignment: Assignment,
+    *,
+    actor: User | None,
+    now: dt.datetime | None = None,
+    rule: str | None = None,
 ) -> Assignment:
     """Resume a paused assignment by the practice's rule, never in a burst.
 
@@ -471,7 +479,7 @@ def resume_assignment(
     held = ActionRun.objects.filter(
         practice=assignment.practice_id, assignment=assignment, state=RS.HELD
     )
-    rule = resume_rule(assignment.practice_id)
+    rule = rule or resume_rule(assignment.practice_id)
     if rule == ARSettings.Resume.SKIP:
         skipped = held.filter(due_at__lt=now).update(
             state=RS.SKIPPED, detail="Fell due while the workflow was paused.", done_at=now
@@ -541,3 +549,164 @@ def finish_assignment(assignment: Assignment, *, on: dt.date) -> Assignment | No
     except ARError:
         return None  # the next workflow has no actions left: the chain ends here
     return assigning.live_assignment(customer)
+
+
+# --- promises to pay ----------------------------------------------------------------------------
+
+PROMISE_TIMER = "ar.promise"
+MAX_PROMISE_DAYS = 90
+
+
+def _chased_balance(customer: Customer) -> Decimal:
+    return sum((i.balance for i in assigning.open_invoices_of(customer)), start=ZERO)
+
+
+def _promise_due_at(promise: Promise) -> dt.datetime:
+    from collections_ar.schedule import due_at
+
+    settings = assigning.settings_for(promise.customer.practice)
+    grace = settings.promise_grace_days if settings else 3
+    return due_at(
+        promise.customer.practice, promise.promised_on + dt.timedelta(days=grace), settings
+    )
+
+
+@transaction.atomic
+def record_promise(
+    customer: Customer,
+    *,
+    actor: User | None,
+    amount: Decimal,
+    promised_on: dt.date,
+    note: str = "",
+) -> Promise:
+    """Record the customer's promise to pay `amount` by `promised_on`; pause its chasing.
+
+    Raises ARError for a bad amount, more than it owes, a date in the past or more than 90
+    days ahead, or a promise already open.
+    """
+    from sodium import timers
+
+    errors: dict[str, str] = {}
+    try:
+        amount = _money(amount, "amount", positive=True)
+    except ARError as exc:
+        errors.update(exc.errors)
+    today = today_for(customer.practice)
+    if promised_on < today:
+        errors["promised_on"] = "The promised date cannot be in the past."
+    elif promised_on > today + dt.timedelta(days=MAX_PROMISE_DAYS):
+        errors["promised_on"] = f"Keep the promised date within {MAX_PROMISE_DAYS} days."
+    owed = _chased_balance(customer)
+    if not errors and amount > owed:
+        errors["amount"] = f"That is more than the {format_money(owed)} owed."
+    if Promise.objects.filter(
+        practice=customer.practice_id, customer=customer, state=Promise.State.OPEN
+    ).exists():
+        errors["__all__"] = "This customer already has an open promise to pay."
+    if errors:
+        raise ARError(errors)
+    promise = Promise.objects.create(
+        practice_id=customer.practice_id,
+        customer=customer,
+        amount=amount,
+        promised_on=promised_on,
+        balance_then=owed,
+        note=(note or "").strip()[:300],
+        recorded_by=actor,
+    )
+    words = f"{format_money(amount)} by {promised_on:%-d %b %Y}"
+    activity.record(
+        practice=customer.practice_id,
+        actor=actor,
+        verb="ar.promise.recorded",
+        summary=f"{customer.client.name} promised to pay {words}",
+        client=customer.client,
+        obj=promise,
+        new_status=promise.state,
+    )
+    live = assigning.live_assignment(customer)
+    if live is not None and live.state == A.ACTIVE:
+        pause_assignment(live, actor=actor, reason=f"Promise to pay {words}")
+    timers.schedule(
+        practice=customer.practice_id,
+        kind=PROMISE_TIMER,
+        target_id=promise.pk,
+        due_at=_promise_due_at(promise),
+        key=f"ar:promise:{promise.pk}",
+    )
+    return promise
+
+
+def _settle(promise: Promise, to: str, *, actor: User | None, note: str = "") -> Promise:
+    from sodium import timers
+
+    promise.settled_at = timezone.now()
+    promise = PROMISE_MACHINE.transition(
+        promise, to=to, actor=actor, note=note, fields=["settled_at"], locked=True
+    )
+    timers.cancel(f"ar:promise:{promise.pk}")
+    customer = Customer.objects.select_related("client", "specialist").get(pk=promise.customer_id)
+    live = assigning.live_assignment(customer)
+    if live is not None and live.state == A.PAUSED and live.paused_reason.startswith("Promise"):
+        if assigning.chaseable(customer.pk, customer.practice_id):
+            # The sequence continues where it stopped, whatever the practice's resume rule.
+            resume_assignment(live, actor=actor, rule=ARSettings.Resume.SHIFT)
+        else:
+            stop_assignment(live, reason="Nothing left to chase: the promise was kept.")
+    return promise
+
+
+@transaction.atomic
+def check_promise(customer: Customer, *, actor: User | None) -> Promise | None:
+    """Mark the customer's open promise kept if its money has arrived; return it."""
+    promise = (
+        Promise.objects.select_for_update()
+        .filter(practice=customer.practice_id, customer=customer, state=Promise.State.OPEN)
+        .first()
+    )
+    if promise is None:
+        return None
+    if _chased_balance(customer) <= promise.balance_then - promise.amount:
+        return _settle(promise, Promise.State.KEPT, actor=actor, note="the money arrived")
+    return promise
+
+
+@transaction.atomic
+def withdraw_promise(promise: Promise, *, actor: User | None) -> Promise:
+    """Withdraw an open promise (recorded in error); chasing resumes."""
+    promise = PROMISE_MACHINE.lock(promise)
+    if promise.state != Promise.State.OPEN:
+        raise ARError({"__all__": "Only an open promise can be withdrawn."})
+    return _settle(promise, Promise.State.CANCELLED, actor=actor)
+
+
+def _on_promise_timer(timer) -> None:
+    # The promised date and its grace days have passed: kept if the money is in, else broken.
+    promise = Promise.objects.select_for_update().filter(pk=timer.target_id).first()
+    if promise is None or promise.state != Promise.State.OPEN:
+        return
+    customer = Customer.objects.select_related("client", "specialist", "practice").get(
+        pk=promise.customer_id
+    )
+    if _chased_balance(customer) <= promise.balance_then - promise.amount:
+        _settle(promise, Promise.State.KEPT, actor=None, note="the money arrived")
+        return
+    _settle(promise, Promise.State.BROKEN, actor=None, note="no payment by the date")
+    notifications.notify(
+        practice=customer.practice,
+        user=customer.specialist,
+        text=f"{customer.client.name} broke its promise to pay "
+        f"{format_money(promise.amount, promise.currency)} by {promise.promised_on:%-d %b}.",
+        url=reverse("collections_ar:customer", args=[customer.pk]),
+        key=f"ar:promise:{promise.pk}:broken",
+    )
+
+
+def _register_timers() -> None:
+    from sodium import timers
+
+    timers.register(PROMISE_TIMER, _on_promise_timer)
+
+
+_register_timers()

@@ -12,6 +12,7 @@ from collections_ar.models.assignments import (
 )
 from collections_ar.models.customers import Customer
 from collections_ar.models.invoices import INVOICE_MACHINE, OUTSTANDING, Invoice, Payment
+from collections_ar.models.promises import PROMISE_MACHINE, Promise
 from collections_ar.models.statuses import CollectionStatus
 from collections_ar.models.workflows import WORKFLOW_MACHINE, ARAction, ARWorkflow
 
@@ -23,6 +24,7 @@ __all__ = [
     "ActionRun",
     "Assignment",
     "OUTSTANDING",
+    "PROMISE_MACHINE",
     "WORKFLOW_MACHINE",
     "ARAction",
     "ARWorkflow",
@@ -30,4 +32,5 @@ __all__ = [
     "Customer",
     "Invoice",
     "Payment",
+    "Promise",
 ]
