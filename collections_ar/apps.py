@@ -32,7 +32,7 @@ class CollectionsArConfig(AppConfig):
             nav.NavEntry(
                 "receivables",
                 "Receivables",
-                "collections_ar:customers",
+                "collections_ar:dashboard",
                 order=57,
                 permission=Perm.WORK_AR,
                 current=("/ar/",),

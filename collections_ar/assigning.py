@@ -226,7 +226,7 @@ def assign_workflow(
             assigned_by=actor,
         )
         assignment.practice = practice
-        plan_runs(assignment, actions, open_invoices_of(customer), settings)
+        runs = plan_runs(assignment, actions, open_invoices_of(customer), settings)
         Customer.objects.filter(pk=customer.pk).update(workflow=workflow, workflow_assigned_on=on)
         customer.workflow, customer.workflow_assigned_on = workflow, on
         (summary.moved if current is not None else summary.assigned).append(customer)
@@ -240,6 +240,10 @@ def assign_workflow(
             client=customer.client,
             obj=assignment,
         )
+        if not any(r.state == ActionRun.State.PENDING for r in runs):
+            # Every action fell before the start: nothing to wait for, so the next
+            # workflow (if any) starts today.
+            engine.finish_assignment(assignment, on=on)
     return summary
 
 

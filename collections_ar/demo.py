@@ -98,3 +98,37 @@ def build(practice: Practice, *, owner: User, manager: User) -> None:
             engine.void_invoice(invoice, actor=owner, note="Raised in error")
         if status_key and status_key in by_key:
             engine.set_collection_status(invoice, by_key[status_key], actor=owner)
+    _run_the_morning(practice, workflows, customers, owner)
+
+
+def _run_the_morning(practice: Practice, workflows, customers, owner: User) -> None:
+    # Two long-overdue customers went on "Firm" ten days ago; the last working morning's sweep has
+    # done what fell due since, so the demo opens with calls, notes and sent messages.
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from collections_ar import assigning, running
+    from collections_ar.models import ActionRun
+    from sodium.schedules.practice import working_calendar
+
+    firm = next((w for w in workflows if w.prebuilt_key == "firm"), None)
+    if firm is None:
+        return
+    today = today_for(practice)
+    chosen = [customers[i] for i in (2, 5) if i < len(customers)]
+    for customer in chosen:
+        live = assigning.live_assignment(customer)
+        if live is not None:
+            engine.unassign(live, actor=owner, note="restarted ten days ago for the demo")
+    assigning.assign_workflow(
+        chosen, firm, actor=owner, on=today - dt.timedelta(days=10), check_reach=False
+    )
+    morning = dt.datetime.combine(
+        working_calendar(practice).working_day_on_or_before(today),
+        dt.time(10, 30),
+        tzinfo=ZoneInfo(practice.time_zone),
+    )
+    due = ActionRun.objects.filter(
+        practice=practice, state=ActionRun.State.PENDING, due_at__lte=morning
+    )
+    running.run_batch(list(due.values_list("pk", flat=True)), now=morning)

@@ -551,6 +551,38 @@ def finish_assignment(assignment: Assignment, *, on: dt.date) -> Assignment | No
     return assigning.live_assignment(customer)
 
 
+# --- call tasks -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def complete_call(run: ActionRun, *, actor: User | None, outcome: str) -> ActionRun:
+    """Record the outcome of a call a workflow asked for; the task leaves the dashboard.
+
+    Raises ARError for an empty outcome or a call completed already.
+    """
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise ARError({"outcome": "Say how the call went."})
+    if len(outcome) > 500:
+        raise ARError({"outcome": "Keep the outcome to 500 characters."})
+    done = ActionRun.objects.filter(
+        pk=run.pk, kind=ARAction.Kind.CALL, completed_at__isnull=True
+    ).update(completed_at=timezone.now(), outcome=outcome)
+    if not done:
+        raise ARError({"__all__": "This call has been completed already."})
+    run.refresh_from_db()
+    customer = Customer.objects.select_related("client").get(pk=run.assignment.customer_id)
+    activity.record(
+        practice=run.practice_id,
+        actor=actor,
+        verb="ar.call.completed",
+        summary=f"Called {customer.client.name}: {outcome}",
+        client=customer.client,
+        obj=run,
+    )
+    return run
+
+
 # --- promises to pay ----------------------------------------------------------------------------
 
 PROMISE_TIMER = "ar.promise"

@@ -415,12 +415,12 @@ def _note(batch, run, who, action, invoice, contact) -> None:
 
 def _call(batch, run, who, action, invoice, contact) -> None:
     who_to_call = contact.full_name if contact else who.customer.client.name
-    number = (contact.mobile or contact.phone) if contact else ""
+    number = ""
+    if contact is not None:
+        number = display_mobile(contact.mobile) if contact.mobile else contact.phone
     text = _render(batch, who, invoice, contact, "", action.body).text if action.body else ""
-    detail = (
-        f"Call {who_to_call}" + (f" on {number}" if number else "") + (f": {text}" if text else "")
-    )
-    batch.set(run, RS.DONE, detail)
+    reach = f"{who_to_call}" + (f", {number}" if number else "")
+    batch.set(run, RS.DONE, f"{reach} — {text}" if text else f"Call {reach}")
 
 
 def _status(batch, run, who, action, invoice, contact) -> None:

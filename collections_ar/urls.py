@@ -2,12 +2,22 @@ from __future__ import annotations
 
 from django.urls import path
 
-from collections_ar.views import builder, customers, imports, invoices, statuses, workflows
+from collections_ar.views import (
+    builder,
+    customers,
+    dashboard,
+    imports,
+    invoices,
+    statuses,
+    workflows,
+)
 
 app_name = "collections_ar"
 
 urlpatterns = [
     path("", customers.customer_list, name="customers"),
+    path("dashboard/", dashboard.ar_dashboard, name="dashboard"),
+    path("calls/<int:run_id>/complete/", dashboard.call_complete, name="call-complete"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
     path(
         "customers/<int:customer_id>/payments/",
