@@ -8,6 +8,7 @@ from collections_ar.views import (
     dashboard,
     imports,
     invoices,
+    settings,
     statuses,
     workflows,
 )
@@ -17,6 +18,7 @@ app_name = "collections_ar"
 urlpatterns = [
     path("", customers.customer_list, name="customers"),
     path("dashboard/", dashboard.ar_dashboard, name="dashboard"),
+    path("settings/", settings.ar_settings, name="settings"),
     path("calls/<int:run_id>/complete/", dashboard.call_complete, name="call-complete"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
     path(

@@ -54,10 +54,7 @@ class Entry:
     html: str = ""
     segments: str = ""
     problem: str = ""  # a render failure
-
-    @property
-    def time(self) -> dt.time:
-        return SEND_TIME
+    time: dt.time = SEND_TIME  # the practice's sending window opens
 
     @property
     def has_message(self) -> bool:
@@ -234,5 +231,11 @@ def build_timeline(
         for slot in planned:
             entries.append(builder.entry(wf, slot, wf_start))
         wf_start = last_day(planned, wf_start)
+    from collections_ar.assigning import settings_for
+    from collections_ar.schedule import send_window
+
+    opens, _ = send_window(settings_for(practice))
+    for entry in entries:
+        entry.time = opens
     entries.sort(key=lambda e: (e.date, chain.index(e.workflow), e.number))
     return Timeline(customer=customer, start=start, entries=entries, workflows=chain)

@@ -127,4 +127,3 @@ class DashboardTests(RunTestCase):
     def test_staff_are_refused(self) -> None:
         self.client.force_login(self.staff)
         self.assertEqual(self.client.get("/ar/dashboard/").status_code, 403)
-
