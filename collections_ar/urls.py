@@ -2,13 +2,43 @@ from __future__ import annotations
 
 from django.urls import path
 
-from collections_ar.views import builder, customers, imports, invoices, statuses, workflows
+from collections_ar.views import (
+    assignments,
+    builder,
+    customers,
+    imports,
+    invoices,
+    statuses,
+    workflows,
+)
 
 app_name = "collections_ar"
 
 urlpatterns = [
     path("", customers.customer_list, name="customers"),
+    path("customers.csv", customers.customer_csv, name="customers-csv"),
+    path("customers/assign/", assignments.customers_assign, name="customers-assign"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
+    path(
+        "customers/<int:customer_id>/workflow/assign/",
+        assignments.customer_workflow_assign,
+        name="customer-workflow-assign",
+    ),
+    path(
+        "customers/<int:customer_id>/workflow/pause/",
+        assignments.assignment_pause,
+        name="assignment-pause",
+    ),
+    path(
+        "customers/<int:customer_id>/workflow/resume/",
+        assignments.assignment_resume,
+        name="assignment-resume",
+    ),
+    path(
+        "customers/<int:customer_id>/workflow/unassign/",
+        assignments.assignment_unassign,
+        name="assignment-unassign",
+    ),
     path(
         "customers/<int:customer_id>/payments/",
         customers.payment_record,
