@@ -75,6 +75,7 @@ AGE_BANDS: list[tuple[str, str]] = [
 ]
 # Each band's overdue days, inclusive (None: no upper end); "current" is nothing overdue.
 _BAND_DAYS = {"1-30": (1, 30), "31-60": (31, 60), "61-90": (61, 90), "90+": (91, None)}
+CENTS = Decimal("0.01")
 NONE = "none"  # the filter value of "no specialist" and "no workflow"
 
 
@@ -187,7 +188,7 @@ def customer_rows(
         CustomerRow(
             customer=c,
             open_invoices=c.n_open,
-            balance=c.open_balance,
+            balance=Decimal(c.open_balance).quantize(CENTS),
             oldest_overdue_days=(today - c.oldest_due).days if c.oldest_due else None,
             paused=c.is_paused,
         )
