@@ -29,6 +29,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
 from collections_ar.models import (
     OUTSTANDING,
@@ -451,10 +452,23 @@ class WorkflowCard:
     runs: list[ActionRun]
     resume_rule: str
 
+    def _left_out(self, run: ActionRun) -> bool:
+        return (
+            run.state == RS.SKIPPED
+            and self.assignment is not None
+            and timezone.localtime(run.due_at).date() < self.assignment.assigned_on
+        )
+
+    @property
+    def left_out(self) -> list[ActionRun]:
+        """Return the due-date runs skipped at once: their dates were before the assignment."""
+        return [r for r in self.runs if self._left_out(r)]
+
     @property
     def past(self) -> list[ActionRun]:
-        """Return the runs already over (done, skipped, failed, cancelled), oldest first."""
-        return [r for r in self.runs if r.state not in UPCOMING]
+        """Return the runs already over (done, skipped, failed, cancelled), oldest first,
+        without those left out."""
+        return [r for r in self.runs if r.state not in UPCOMING and not self._left_out(r)]
 
     @property
     def upcoming(self) -> list[ActionRun]:

@@ -220,6 +220,31 @@ class WorkflowCardTests(AssignmentViewTestCase):
         self.assertIn("Scheduled", timeline)
         self.assertIn("Remind the AR specialist to call", timeline)
 
+    def test_due_date_actions_already_past_are_folded_away(self) -> None:
+        from collections_ar.builder import editing
+
+        due = editing.create_workflow(self.practice, actor=self.owner, name="Due dates")
+        for days in (1, 60):
+            editing.add_action(
+                due,
+                actor=self.owner,
+                kind="email",
+                base="after_due",
+                days=days,
+                subject="Hi",
+                body="Pay",
+            )
+        engine.switch_workflow(due, actor=self.owner, on=True)
+        assigning.assign_workflow([self.customer], due, actor=self.owner)
+        r = self.client.get(self.page)
+        card = r.context["card"]
+        self.assertEqual(len(card.left_out), 1)  # a day after a due date ten days ago
+        self.assertEqual(len(card.upcoming), 1)  # sixty days after it
+        self.assertEqual(card.past, [])
+        self.assertContains(r, "1 action left out: its date was before the workflow was assigned")
+        timeline = r.content.decode().split('id="ar-timeline"')[1].split("</section>")[0]
+        self.assertEqual(timeline.count("ar-tl-item"), 1)
+
 
 class TimelineAndHistoryTests(ClockMixin, AssignTestCase):
     """With the clock moved: runs done by the sweep, their messages' delivery status."""
