@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from collections_ar.models import OUTSTANDING, Customer, Invoice
+from collections_ar.queries import AGE_BANDS, NONE, CustomerFilter
 from sodium.models import Client
 from sodium.money import format_money
 
@@ -62,3 +63,31 @@ class InvoiceForm(forms.Form):
         self.fields["client"].queryset = Client.objects.filter(
             practice=practice, status=Client.Status.ACTIVE
         ).order_by("name")
+
+
+class CustomerFilterForm(forms.Form):
+    """The customers tab's filters (GET); an unknown value is ignored, not an error page."""
+
+    specialist = forms.ChoiceField(label="AR specialist", required=False)
+    workflow = forms.ChoiceField(label="Workflow", required=False)
+    status = forms.ChoiceField(label="Collection status", required=False)
+    band = forms.ChoiceField(label="Overdue", required=False)
+
+    def __init__(self, data, *, specialists, workflows, statuses) -> None:
+        super().__init__(data)
+        self.fields["specialist"].choices = [("", "Anyone"), (NONE, "Nobody")] + [
+            (str(u.pk), str(u)) for u in specialists
+        ]
+        self.fields["workflow"].choices = [("", "Any workflow"), (NONE, "None")] + [
+            (str(w.pk), w.name) for w in workflows
+        ]
+        self.fields["status"].choices = [("", "Any status")] + [
+            (str(s.pk), s.name) for s in statuses
+        ]
+        self.fields["band"].choices = [("", "Any age")] + AGE_BANDS
+
+    def filters(self) -> CustomerFilter:
+        """Return the valid filters as a `queries.CustomerFilter`."""
+        self.is_valid()
+        data = self.cleaned_data
+        return CustomerFilter(**{name: data.get(name) or "" for name in self.fields})

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from collections_ar.views import (
+    assignments,
     builder,
     customers,
     dashboard,
@@ -20,7 +21,29 @@ urlpatterns = [
     path("dashboard/", dashboard.ar_dashboard, name="dashboard"),
     path("settings/", settings.ar_settings, name="settings"),
     path("calls/<int:run_id>/complete/", dashboard.call_complete, name="call-complete"),
+    path("customers.csv", customers.customer_csv, name="customers-csv"),
+    path("customers/assign/", assignments.customers_assign, name="customers-assign"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
+    path(
+        "customers/<int:customer_id>/workflow/assign/",
+        assignments.customer_workflow_assign,
+        name="customer-workflow-assign",
+    ),
+    path(
+        "customers/<int:customer_id>/workflow/pause/",
+        assignments.assignment_pause,
+        name="assignment-pause",
+    ),
+    path(
+        "customers/<int:customer_id>/workflow/resume/",
+        assignments.assignment_resume,
+        name="assignment-resume",
+    ),
+    path(
+        "customers/<int:customer_id>/workflow/unassign/",
+        assignments.assignment_unassign,
+        name="assignment-unassign",
+    ),
     path(
         "customers/<int:customer_id>/payments/",
         customers.payment_record,

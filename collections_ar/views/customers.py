@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from collections_ar import engine, queries
-from collections_ar.forms import PaymentForm
+from collections_ar.forms import CustomerFilterForm, PaymentForm
 from collections_ar.models import INVOICE_MACHINE, CollectionStatus, Invoice
+from sodium.csv_export import csv_response
 from sodium.roles import Perm, role_can
 from sodium.schedules.practice import today_for
 from sodium.tenancy import role_required
@@ -23,22 +26,76 @@ INVOICE_ACTIONS = {
 }
 
 
+def _filter_form(request: HtmxHttpRequest, data) -> CustomerFilterForm:
+    membership = request.membership
+    return CustomerFilterForm(
+        data,
+        specialists=queries.specialists_for(membership),
+        workflows=queries.workflow_choices_for(membership),
+        statuses=queries.statuses_for_user(membership),
+    )
+
+
 @require_GET
 @role_required(Perm.WORK_AR)
 def customer_list(request: HtmxHttpRequest) -> HttpResponse:
-    """List the customers that owe money, with their balance and oldest overdue invoice."""
+    """List the customers that owe money, filtered, with their balance, oldest overdue
+    invoice, specialist and workflow; managers pick some (or all that match) to assign."""
     today = today_for(request.practice)
-    rows = queries.customers_with_open_balance(request.membership, today)
+    form = _filter_form(request, request.GET)
+    filters = form.filters()
+    rows = queries.customer_rows(request.membership, today, filters)
+    can_manage = role_can(request.membership.role, Perm.MANAGE_AR)
     return render(
         request,
         "collections_ar/customer_list.html",
         {
             "rows": rows,
             "today": today,
+            "form": form,
+            "filters": filters,
+            "query": urlencode(filters.as_params()),
             "sees_all": queries.sees_every_customer(request.membership),
-            "can_manage": role_can(request.membership.role, Perm.MANAGE_AR),
+            "can_manage": can_manage,
+            "on_workflows": queries.on_workflows_for(request.membership) if can_manage else [],
         },
     )
+
+
+@require_GET
+@role_required(Perm.WORK_AR)
+def customer_csv(request: HtmxHttpRequest) -> HttpResponse:
+    """Download the filtered customers tab as CSV (cells neutralised against formulas)."""
+    today = today_for(request.practice)
+    filters = _filter_form(request, request.GET).filters()
+    rows = queries.customer_rows(request.membership, today, filters)
+    table = [
+        [
+            "Customer",
+            "AR specialist",
+            "Workflow",
+            "Workflow paused",
+            "Open invoices",
+            "Balance",
+            "Oldest overdue (days)",
+            "Age band",
+        ]
+    ]
+    for row in rows:
+        c = row.customer
+        table.append(
+            [
+                c.client.name,
+                str(c.specialist) if c.specialist else "",
+                c.workflow.name if c.workflow else "",
+                "yes" if row.paused else "",
+                row.open_invoices,
+                row.balance,
+                row.oldest_overdue_days or 0,
+                row.band_label,
+            ]
+        )
+    return csv_response(f"receivables-{today.isoformat()}.csv", table)
 
 
 def _invoice_actions(invoice: Invoice) -> list[tuple[str, str]]:
@@ -68,6 +125,7 @@ def _customer_page(request: HtmxHttpRequest, customer, form: PaymentForm | None 
     if form is None:
         form = PaymentForm(customer=customer, initial={"date": today})
     can_manage = role_can(membership.role, Perm.MANAGE_AR)
+    card = queries.workflow_card_for(customer)
     context = {
         "customer": customer,
         "invoices": invoices,
@@ -79,6 +137,10 @@ def _customer_page(request: HtmxHttpRequest, customer, form: PaymentForm | None 
         "can_manage": can_manage,
         "specialists": queries.specialists_for(membership) if can_manage else [],
         "contact": customer.contact_for_collections(),
+        "card": card,
+        "history": queries.history_of(customer),
+        "may_assign": can_manage,
+        "on_workflows": queries.on_workflows_for(membership) if can_manage else [],
     }
     return render(request, "collections_ar/customer_detail.html", context)
 

@@ -67,6 +67,7 @@ def tour():
         "/checks/flows/creator/",
         "/checks/flows/templates/",
         "/ar/",
+        "/ar/?band=1-30",
         f"/ar/customers/{customer.pk}/",
         "/ar/statuses/",
         "/ar/invoices/new/",
