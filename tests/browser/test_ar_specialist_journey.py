@@ -2,7 +2,7 @@
 outcome and the customer's promise to pay — then pauses another customer from its page.
 
 Screenshots: var/screenshots/ar_dashboard_<width>.png, ar_call_form_<width>.png,
-ar_dashboard_after_<width>.png, ar_customer_paused_<width>.png.
+ar_dashboard_after_<width>.png, ar_customer_paused_by_specialist_<width>.png.
 """
 
 from __future__ import annotations
@@ -118,7 +118,16 @@ def test_a_specialist_works_todays_calls(live_server, browser, screenshot, world
     assert "£625.00 by" in page.locator(".ar-promises").inner_text()
     screenshot(page, "ar_dashboard_after")
 
+    # Bolt asks for a week's grace: the specialist pauses its chasing from its page.
+    page.locator(".ar-call", has_text="Bolt Ltd").get_by_role("link", name="Bolt Ltd").click()
+    page.get_by_label("Reason for pausing").fill("Owner in hospital, call back next week")
+    page.get_by_role("button", name="Pause", exact=True).click()
+    assert "Owner in hospital" in page.content()
+    screenshot(page, "ar_customer_paused_by_specialist")
+
     with scopes_disabled():
+        bolt = Assignment.objects.get(customer__client__name="Bolt Ltd")
+        assert bolt.state == Assignment.State.PAUSED
         promise = Promise.objects.get()
         assert promise.amount == Decimal("625.00") and promise.promised_on == promised
         acme = Assignment.objects.get(customer__client__name="Acme Widgets")
