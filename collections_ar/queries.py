@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
@@ -62,6 +63,13 @@ class CustomerRow:
 
 def customers_with_open_balance(membership: Membership, today: dt.date) -> list[CustomerRow]:
     """Return the member's customers that owe money, most overdue first (one query)."""
+    return customer_rows(open_balance_customers(membership, today), today)
+
+
+def open_balance_customers(membership: Membership, today: dt.date) -> QuerySet[Customer]:
+    """The member's customers that owe money, most overdue first, annotated with their open
+    invoices (`n_open`), balance (`open_balance`) and oldest overdue due date (`oldest_due`);
+    a queryset, to paginate."""
     outstanding = Q(invoices__status__in=OUTSTANDING)
     money = DecimalField(max_digits=14, decimal_places=2)
     rows = (
@@ -79,8 +87,12 @@ def customers_with_open_balance(membership: Membership, today: dt.date) -> list[
             ),
         )
         .filter(n_open__gt=0)
-        .order_by(F("oldest_due").asc(nulls_last=True), "client__name")
+        .order_by(F("oldest_due").asc(nulls_last=True), "client__name", "pk")
     )
+
+
+def customer_rows(customers: Iterable[Customer], today: dt.date) -> list[CustomerRow]:
+    """Return a row per customer of `open_balance_customers`."""
     return [
         CustomerRow(
             customer=c,
@@ -88,7 +100,7 @@ def customers_with_open_balance(membership: Membership, today: dt.date) -> list[
             balance=c.open_balance,
             oldest_overdue_days=(today - c.oldest_due).days if c.oldest_due else None,
         )
-        for c in rows
+        for c in customers
     ]
 
 

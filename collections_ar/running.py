@@ -247,28 +247,39 @@ def _run_practice(practice_id: int, run_ids: list[int], now: dt.datetime) -> int
         ActionRun.objects.filter(pk__in=ids, state=RS.PENDING).update(
             state=state, detail=detail, done_at=now
         )
-    for run_id, message in batch.message_of.items():
-        if message.pk:
-            ActionRun.objects.filter(pk=run_id).update(message=message.pk)
-    _record(practice, runs, batch)
+    linked = [
+        ActionRun(pk=run_id, message_id=message.pk)
+        for run_id, message in batch.message_of.items()
+        if message.pk
+    ]
+    ActionRun.objects.bulk_update(linked, ["message"], batch_size=1000)  # one UPDATE
+    _record(practice, runs, batch, people)
     for assignment_id in batch.stopped:
         assignment = Assignment.objects.get(pk=assignment_id)
         engine.stop_assignment(
             assignment, reason="Nothing left to chase: every invoice is settled."
         )
-    for assignment in {r.assignment_id: r.assignment for r in runs}.values():
-        if assignment.pk not in batch.stopped:
+    assignments = {r.assignment_id: r.assignment for r in runs}
+    # One query for the assignments with runs still to come: finishing those would find
+    # them and do nothing, so only the others are offered to finish_assignment.
+    unfinished = set(
+        ActionRun.objects.filter(
+            practice=practice,
+            assignment__in=list(assignments),
+            state__in=(RS.PENDING, RS.HELD),
+        ).values_list("assignment_id", flat=True)
+    )
+    for assignment in assignments.values():
+        if assignment.pk not in batch.stopped and assignment.pk not in unfinished:
             engine.finish_assignment(assignment, on=batch.today)
     return sum(1 for state, _ in batch.outcome.values() if state == RS.DONE)
 
 
-def _record(practice: Practice, runs: list[ActionRun], batch: _Batch) -> None:
+def _record(
+    practice: Practice, runs: list[ActionRun], batch: _Batch, people: dict[int, _Customer]
+) -> None:
     # One activity row per run done: the customer's history (bulk, not one INSERT each).
-    client_of = dict(
-        Customer.objects.filter(
-            practice=practice, pk__in={r.assignment.customer_id for r in runs}
-        ).values_list("pk", "client_id")
-    )
+    client_of = {pk: who.customer.client_id for pk, who in people.items()}
     events = []
     for run in runs:
         state, detail = batch.outcome.get(run.pk, ("", ""))

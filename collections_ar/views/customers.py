@@ -13,7 +13,9 @@ from collections_ar.models import INVOICE_MACHINE, CollectionStatus, Invoice
 from sodium.roles import Perm, role_can
 from sodium.schedules.practice import today_for
 from sodium.tenancy import role_required
-from sodium.views.common import HtmxHttpRequest
+from sodium.views.common import HtmxHttpRequest, paginate, query_without_page
+
+CUSTOMERS_PER_PAGE = 50
 
 # An invoice's actions on its row: the POSTed "action", the status it leads to, the label.
 INVOICE_ACTIONS = {
@@ -26,14 +28,19 @@ INVOICE_ACTIONS = {
 @require_GET
 @role_required(Perm.WORK_AR)
 def customer_list(request: HtmxHttpRequest) -> HttpResponse:
-    """List the customers that owe money, with their balance and oldest overdue invoice."""
+    """List the customers that owe money, with their balance and oldest overdue invoice,
+    most overdue first, `CUSTOMERS_PER_PAGE` a page."""
     today = today_for(request.practice)
-    rows = queries.customers_with_open_balance(request.membership, today)
+    page = paginate(
+        request, queries.open_balance_customers(request.membership, today), CUSTOMERS_PER_PAGE
+    )
     return render(
         request,
         "collections_ar/customer_list.html",
         {
-            "rows": rows,
+            "rows": queries.customer_rows(page.object_list, today),
+            "page": page,
+            "query": query_without_page(request),
             "today": today,
             "sees_all": queries.sees_every_customer(request.membership),
             "can_manage": role_can(request.membership.role, Perm.MANAGE_AR),
