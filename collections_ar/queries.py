@@ -72,7 +72,7 @@ def open_balance_customers(membership: Membership, today: dt.date) -> QuerySet[C
     a queryset, to paginate."""
     outstanding = Q(invoices__status__in=OUTSTANDING)
     money = DecimalField(max_digits=14, decimal_places=2)
-    rows = (
+    return (
         customers_for_user(membership)
         .select_related("client", "specialist")
         .annotate(
