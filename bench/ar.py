@@ -240,6 +240,8 @@ def start_worker(log_path: str, shift: dt.timedelta) -> subprocess.Popen:
     deadline = time.monotonic() + 120
     while "ready." not in open(log_path).read():
         if proc.poll() is not None or time.monotonic() > deadline:
+            if proc.poll() is None:
+                os.killpg(proc.pid, 9)  # a worker left behind would take the next run's tasks
             raise RuntimeError("celery worker did not start:\n" + open(log_path).read())
         time.sleep(0.2)
     return proc
