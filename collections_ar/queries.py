@@ -155,12 +155,13 @@ def _band_filter(rows: QuerySet[Customer], band: str, today: dt.date) -> QuerySe
     return rows
 
 
-def customer_rows(
+def customer_queryset(
     membership: Membership, today: dt.date, filters: CustomerFilter | None = None
-) -> list[CustomerRow]:
+) -> QuerySet[Customer]:
     """Return the member's customers that owe money and match `filters`, most overdue first,
-    each with its balance, open invoices, oldest overdue days, specialist, workflow and
-    whether that workflow is paused (one query, whatever the rows)."""
+    annotated with open invoices (`n_open`), balance (`open_balance`), oldest overdue due
+    date (`oldest_due`) and whether its workflow is paused (`is_paused`); a queryset, to
+    paginate."""
     filters = filters or CustomerFilter()
     outstanding = Q(invoices__status__in=OUTSTANDING)
     money = DecimalField(max_digits=14, decimal_places=2)
@@ -184,7 +185,11 @@ def customer_rows(
         .filter(n_open__gt=0)
         .order_by(F("oldest_due").asc(nulls_last=True), "client__name", "pk")
     )
-    rows = _band_filter(rows, filters.band, today)
+    return _band_filter(rows, filters.band, today)
+
+
+def rows_of(customers, today: dt.date) -> list[CustomerRow]:
+    """Return `customer_queryset` rows (or one page of them) as CustomerRows."""
     return [
         CustomerRow(
             customer=c,
@@ -193,8 +198,15 @@ def customer_rows(
             oldest_overdue_days=(today - c.oldest_due).days if c.oldest_due else None,
             paused=c.is_paused,
         )
-        for c in rows
+        for c in customers
     ]
+
+
+def customer_rows(
+    membership: Membership, today: dt.date, filters: CustomerFilter | None = None
+) -> list[CustomerRow]:
+    """Return every row of `customer_queryset` (the CSV, "all that match"; one query)."""
+    return rows_of(customer_queryset(membership, today, filters), today)
 
 
 def customers_with_open_balance(membership: Membership, today: dt.date) -> list[CustomerRow]:

@@ -33,8 +33,8 @@ from collections import defaultdict
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -43,6 +43,7 @@ from collections_ar import engine
 from collections_ar.assigning import settings_for
 from collections_ar.messages import invoice_values
 from collections_ar.models import (
+    ASSIGNMENT_MACHINE,
     ActionRun,
     ARAction,
     ARSettings,
@@ -52,7 +53,7 @@ from collections_ar.models import (
     Invoice,
 )
 from collections_ar.schedule import next_window_start
-from sodium import activity, liquid, notifications, outbox, timers
+from sodium import activity, liquid, notifications, outbox, sql, timers
 from sodium.messaging import context as core_context
 from sodium.models import Contact, OutboundMessage, Practice, User
 from sodium.money import format_money
@@ -71,6 +72,7 @@ BATCH = 500
 MAX_DISPATCH = 200_000  # runs handed out by one sweep
 REDISPATCH_AFTER = dt.timedelta(minutes=5)
 MAX_SMS_SEGMENTS = 6
+SETTLE_ROWS = 500  # runs per UPDATE that settles them
 
 
 # --- the sweep ---------------------------------------------------------------------------------
@@ -110,6 +112,13 @@ class _Customer:
         self.contacts = contacts
         self.invoices = invoices  # every invoice, any status
         self.specialist: User | None = customer.specialist
+        # (invoice, contact, specialist) → the context built for them: a customer's runs in
+        # one batch share it (rendering reads it, never changes it); emptied when a run
+        # changes what it holds.
+        self._contexts: dict[tuple[int | None, int | None, int | None], dict[str, Any]] = {}
+
+    def forget_context(self) -> None:
+        self._contexts.clear()
 
     def contact(self, assignment: Assignment) -> Contact | None:
         wanted = assignment.contact_id or self.customer.contact_id
@@ -130,6 +139,17 @@ class _Customer:
         )
 
     def context(self, practice: Practice, today: dt.date, invoice: Invoice | None, contact):
+        key = (
+            invoice.pk if invoice else None,
+            contact.pk if contact else None,
+            self.specialist.pk if self.specialist else None,
+        )
+        ctx = self._contexts.get(key)
+        if ctx is None:
+            ctx = self._contexts[key] = self._build_context(practice, today, invoice, contact)
+        return ctx
+
+    def _build_context(self, practice: Practice, today: dt.date, invoice: Invoice | None, contact):
         chased = self.chased()
         invoice = invoice or (chased[0] if chased else None)
         currency = invoice.currency if invoice else "GBP"
@@ -240,35 +260,123 @@ def _run_practice(practice_id: int, run_ids: list[int], now: dt.datetime) -> int
     for run in runs:
         _do(batch, run, people.get(run.assignment.customer_id))
     outbox.queue_messages(practice, batch.messages)
-    by_state: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for run_id, outcome in batch.outcome.items():
-        by_state[outcome].append(run_id)
-    for (state, detail), ids in by_state.items():
-        ActionRun.objects.filter(pk__in=ids, state=RS.PENDING).update(
-            state=state, detail=detail, done_at=now
+    _settle(practice, batch.outcome, now)
+    linked = [run_id for run_id, message in batch.message_of.items() if message.pk]
+    if linked:
+        # One UPDATE: each run written now gets the message under its key (bulk_update's
+        # CASE per row costs more to build than the database spends running this).
+        ActionRun.objects.filter(pk__in=linked).update(
+            message=Subquery(
+                OutboundMessage.objects.filter(
+                    practice=practice, idempotency_key=OuterRef("key")
+                ).values("pk")[:1]
+            )
         )
-    for run_id, message in batch.message_of.items():
-        if message.pk:
-            ActionRun.objects.filter(pk=run_id).update(message=message.pk)
-    _record(practice, runs, batch)
+    _record(practice, runs, batch, people)
     for assignment_id in batch.stopped:
         assignment = Assignment.objects.get(pk=assignment_id)
         engine.stop_assignment(
             assignment, reason="Nothing left to chase: every invoice is settled."
         )
-    for assignment in {r.assignment_id: r.assignment for r in runs}.values():
-        if assignment.pk not in batch.stopped:
-            engine.finish_assignment(assignment, on=batch.today)
+    _finish(
+        practice, [r.assignment_id for r in runs if r.assignment_id not in batch.stopped], batch
+    )
     return sum(1 for state, _ in batch.outcome.values() if state == RS.DONE)
 
 
-def _record(practice: Practice, runs: list[ActionRun], batch: _Batch) -> None:
-    # One activity row per run done: the customer's history (bulk, not one INSERT each).
-    client_of = dict(
-        Customer.objects.filter(
-            practice=practice, pk__in={r.assignment.customer_id for r in runs}
-        ).values_list("pk", "client_id")
+def _settle(practice: Practice, outcome: dict[int, tuple[str, str]], now: dt.datetime) -> None:
+    """Move each run still pending to its state with its detail: one UPDATE per state and
+    `SETTLE_ROWS` runs (the details differ run by run: "Emailed <address>")."""
+    by_state: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for run_id, (state, detail) in outcome.items():
+        by_state[state].append((run_id, detail))
+    r = sql.Table(ActionRun)
+    for state, rows in by_state.items():
+        for start in range(0, len(rows), SETTLE_ROWS):
+            chunk = rows[start : start + SETTLE_ROWS]
+            values = ", ".join(["(%s, %s)"] * len(chunk))
+            # VALUES names its columns column1, column2 on PostgreSQL and SQLite alike.
+            statement, params = sql.scoped(
+                f"UPDATE {r} SET {r.state} = %s, {r.detail} = v.column2, {r.done_at} = %s"
+                f" FROM (VALUES {values}) AS v WHERE {r.id} = v.column1 AND {r.state} = %s",
+                [state, now, *(x for row in chunk for x in row), RS.PENDING],
+                practice.pk,
+                r,
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(statement, params)
+
+
+def _finish(practice: Practice, assignment_ids: list[int], batch: _Batch) -> None:
+    """Finish the active assignments among `assignment_ids` whose every run is over, as
+    `engine.finish_assignment` does one at a time, in a few statements for the batch: lock
+    them, move them to finished (each move checked by the machine, one history row each, its
+    hooks run), take them off their customers. One whose workflow continues with another goes
+    through `engine.finish_assignment`, which assigns the next."""
+    if not assignment_ids:
+        return
+    locked = list(
+        Assignment.objects.select_for_update(of=("self",))
+        .filter(practice=practice, pk__in=set(assignment_ids), state=Assignment.State.ACTIVE)
+        .select_related("workflow", "customer__client")
+        .order_by("pk")
     )
+    unfinished = set(
+        ActionRun.objects.filter(
+            practice=practice,
+            assignment__in=[a.pk for a in locked],
+            state__in=(RS.PENDING, RS.HELD),
+        ).values_list("assignment_id", flat=True)
+    )
+    over = [a for a in locked if a.pk not in unfinished]
+    chained = [a for a in over if a.workflow.continue_with_id is not None]
+    plain = [a for a in over if a.workflow.continue_with_id is None]
+    if plain:
+        machine, old, to = ASSIGNMENT_MACHINE, Assignment.State.ACTIVE, Assignment.State.FINISHED
+        closed_at = timezone.now()
+        for assignment in plain:
+            machine.check(assignment, to)
+            assignment.state, assignment.closed_at = to, closed_at
+        Assignment.objects.filter(pk__in=[a.pk for a in plain], state=old).update(
+            state=to, closed_at=closed_at
+        )
+        activity.bulk_record(
+            [
+                activity.build(
+                    practice=practice,
+                    verb=machine.verb,
+                    summary=f"{machine.label(a)}: {machine.status_label(old)} → "
+                    + machine.status_label(to),
+                    actor_label="System",
+                    client_id=a.customer.client_id,
+                    obj=a,
+                    old_status=old,
+                    new_status=to,
+                )
+                for a in plain
+            ]
+        )
+        for assignment in plain:
+            for hook in machine.after:
+                hook(assignment, old, to)
+            for hook in machine.on_commit:
+                transaction.on_commit(lambda hook=hook, a=assignment: hook(a, old, to))
+        by_workflow: dict[int, list[int]] = defaultdict(list)
+        for assignment in plain:
+            by_workflow[assignment.workflow_id].append(assignment.customer_id)
+        for workflow_id, customer_ids in by_workflow.items():
+            Customer.objects.filter(pk__in=customer_ids, workflow=workflow_id).update(
+                workflow=None, workflow_assigned_on=None
+            )
+    for assignment in chained:
+        engine.finish_assignment(assignment, on=batch.today)
+
+
+def _record(
+    practice: Practice, runs: list[ActionRun], batch: _Batch, people: dict[int, _Customer]
+) -> None:
+    # One activity row per run done: the customer's history (bulk, not one INSERT each).
+    client_of = {pk: who.customer.client_id for pk, who in people.items()}
     events = []
     for run in runs:
         state, detail = batch.outcome.get(run.pk, ("", ""))
@@ -431,6 +539,7 @@ def _status(batch, run, who, action, invoice, contact) -> None:
     targets = [invoice] if invoice is not None else who.chased()
     for target in targets:
         engine.set_collection_status(target, status, actor=None)
+    who.forget_context()
     numbers = ", ".join(t.number for t in targets)
     batch.set(run, RS.DONE, f"Collection status “{status.name}” on {numbers}")
 
@@ -465,6 +574,7 @@ def _assign(batch, run, who, action, invoice, contact) -> None:
         batch.set(run, RS.SKIPPED, " ".join(exc.errors.values()))
         return
     who.specialist = user
+    who.forget_context()
     batch.set(run, RS.DONE, f"AR specialist is now {user.full_name or user.email}")
 
 

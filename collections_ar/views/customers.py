@@ -16,7 +16,7 @@ from sodium.csv_export import csv_response
 from sodium.roles import Perm, role_can
 from sodium.schedules.practice import today_for
 from sodium.tenancy import role_required
-from sodium.views.common import HtmxHttpRequest
+from sodium.views.common import HtmxHttpRequest, paginate
 
 # An invoice's actions on its row: the POSTed "action", the status it leads to, the label.
 INVOICE_ACTIONS = {
@@ -36,6 +36,9 @@ def _filter_form(request: HtmxHttpRequest, data) -> CustomerFilterForm:
     )
 
 
+CUSTOMERS_PER_PAGE = 50
+
+
 @require_GET
 @role_required(Perm.WORK_AR)
 def customer_list(request: HtmxHttpRequest) -> HttpResponse:
@@ -44,13 +47,16 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
     today = today_for(request.practice)
     form = _filter_form(request, request.GET)
     filters = form.filters()
-    rows = queries.customer_rows(request.membership, today, filters)
+    page = paginate(
+        request, queries.customer_queryset(request.membership, today, filters), CUSTOMERS_PER_PAGE
+    )
     can_manage = role_can(request.membership.role, Perm.MANAGE_AR)
     return render(
         request,
         "collections_ar/customer_list.html",
         {
-            "rows": rows,
+            "rows": queries.rows_of(page.object_list, today),
+            "page": page,
             "today": today,
             "form": form,
             "filters": filters,

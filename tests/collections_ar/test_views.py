@@ -106,6 +106,29 @@ class CustomerListViewTests(ARTestCase):
             r = self.client.get("/ar/")
         self.assertEqual(len(r.context["rows"]), 6)
 
+    def test_it_shows_fifty_customers_a_page_most_overdue_first(self) -> None:
+        today = today_for(self.practice)
+        for n in range(51):  # customer n is n + 1 days overdue
+            customer = engine.get_or_create_customer(
+                f.ClientFactory(practice=self.practice, name=f"Owes {n:02d}"), actor=self.owner
+            )
+            self.invoice(
+                number=f"P-{n}",
+                customer=customer,
+                issue_date=today - dt.timedelta(days=90),
+                due_date=today - dt.timedelta(days=n + 1),
+            )
+        self.client.force_login(self.owner)
+        first = self.client.get("/ar/")
+        names = [row.customer.client.name for row in first.context["rows"]]
+        self.assertEqual(names, [f"Owes {n:02d}" for n in range(50, 0, -1)])
+        self.assertContains(first, "Page 1 of 2 · 51 in all")
+        self.assertContains(first, 'href="?page=2"')
+        second = self.client.get("/ar/?page=2")
+        self.assertEqual([row.customer.client.name for row in second.context["rows"]], ["Owes 00"])
+        self.assertEqual(second.context["rows"][0].oldest_overdue_days, 1)
+        self.assertContains(second, "Page 2 of 2 · 51 in all")
+
 
 class CustomerDetailViewTests(ARTestCase):
     def setUp(self) -> None:
