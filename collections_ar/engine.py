@@ -520,6 +520,47 @@ def stop_assignment(assignment: Assignment, *, reason: str) -> Assignment:
 
 
 @transaction.atomic
+def finish_assignments(practice, assignment_ids: list[int], *, on: dt.date) -> None:
+    """Finish the active assignments among `assignment_ids` whose every run is over, as
+    `finish_assignment` does one at a time, in a few statements (a sweep batch): lock them,
+    move them through the machine together, take them off their customers. One whose
+    workflow continues with another goes through `finish_assignment`, which assigns the
+    next."""
+    from collections import defaultdict
+
+    if not assignment_ids:
+        return
+    locked = list(
+        Assignment.objects.select_for_update(of=("self",))
+        .filter(practice=practice, pk__in=set(assignment_ids), state=A.ACTIVE)
+        .select_related("workflow", "customer__client")
+        .order_by("pk")
+    )
+    unfinished = set(
+        ActionRun.objects.filter(
+            practice=practice,
+            assignment__in=[a.pk for a in locked],
+            state__in=(RS.PENDING, RS.HELD),
+        ).values_list("assignment_id", flat=True)
+    )
+    over = [a for a in locked if a.pk not in unfinished]
+    plain = [a for a in over if a.workflow.continue_with_id is None]
+    moved = ASSIGNMENT_MACHINE.transition_many(
+        plain, to=A.FINISHED, old=A.ACTIVE, fields={"closed_at": timezone.now()}
+    )
+    by_workflow: dict[int, list[int]] = defaultdict(list)
+    for assignment in moved:
+        by_workflow[assignment.workflow_id].append(assignment.customer_id)
+    for workflow_id, customer_ids in by_workflow.items():
+        Customer.objects.filter(pk__in=customer_ids, workflow=workflow_id).update(
+            workflow=None, workflow_assigned_on=None
+        )
+    for assignment in over:
+        if assignment.workflow.continue_with_id is not None:
+            finish_assignment(assignment, on=on)
+
+
+@transaction.atomic
 def finish_assignment(assignment: Assignment, *, on: dt.date) -> Assignment | None:
     """Finish an active assignment whose every run is over; continue with the next workflow
     from `on` when it names one and the customer still owes. Return the next assignment."""

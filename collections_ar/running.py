@@ -43,7 +43,6 @@ from collections_ar import engine
 from collections_ar.assigning import settings_for
 from collections_ar.messages import invoice_values
 from collections_ar.models import (
-    ASSIGNMENT_MACHINE,
     ActionRun,
     ARAction,
     ARSettings,
@@ -308,68 +307,7 @@ def _settle(practice: Practice, outcome: dict[int, tuple[str, str]], now: dt.dat
 
 
 def _finish(practice: Practice, assignment_ids: list[int], batch: _Batch) -> None:
-    """Finish the active assignments among `assignment_ids` whose every run is over, as
-    `engine.finish_assignment` does one at a time, in a few statements for the batch: lock
-    them, move them to finished (each move checked by the machine, one history row each, its
-    hooks run), take them off their customers. One whose workflow continues with another goes
-    through `engine.finish_assignment`, which assigns the next."""
-    if not assignment_ids:
-        return
-    locked = list(
-        Assignment.objects.select_for_update(of=("self",))
-        .filter(practice=practice, pk__in=set(assignment_ids), state=Assignment.State.ACTIVE)
-        .select_related("workflow", "customer__client")
-        .order_by("pk")
-    )
-    unfinished = set(
-        ActionRun.objects.filter(
-            practice=practice,
-            assignment__in=[a.pk for a in locked],
-            state__in=(RS.PENDING, RS.HELD),
-        ).values_list("assignment_id", flat=True)
-    )
-    over = [a for a in locked if a.pk not in unfinished]
-    chained = [a for a in over if a.workflow.continue_with_id is not None]
-    plain = [a for a in over if a.workflow.continue_with_id is None]
-    if plain:
-        machine, old, to = ASSIGNMENT_MACHINE, Assignment.State.ACTIVE, Assignment.State.FINISHED
-        closed_at = timezone.now()
-        for assignment in plain:
-            machine.check(assignment, to)
-            assignment.state, assignment.closed_at = to, closed_at
-        Assignment.objects.filter(pk__in=[a.pk for a in plain], state=old).update(
-            state=to, closed_at=closed_at
-        )
-        activity.bulk_record(
-            [
-                activity.build(
-                    practice=practice,
-                    verb=machine.verb,
-                    summary=f"{machine.label(a)}: {machine.status_label(old)} → "
-                    + machine.status_label(to),
-                    actor_label="System",
-                    client_id=a.customer.client_id,
-                    obj=a,
-                    old_status=old,
-                    new_status=to,
-                )
-                for a in plain
-            ]
-        )
-        for assignment in plain:
-            for hook in machine.after:
-                hook(assignment, old, to)
-            for hook in machine.on_commit:
-                transaction.on_commit(lambda hook=hook, a=assignment: hook(a, old, to))
-        by_workflow: dict[int, list[int]] = defaultdict(list)
-        for assignment in plain:
-            by_workflow[assignment.workflow_id].append(assignment.customer_id)
-        for workflow_id, customer_ids in by_workflow.items():
-            Customer.objects.filter(pk__in=customer_ids, workflow=workflow_id).update(
-                workflow=None, workflow_assigned_on=None
-            )
-    for assignment in chained:
-        engine.finish_assignment(assignment, on=batch.today)
+    engine.finish_assignments(practice, assignment_ids, on=batch.today)
 
 
 def _record(

@@ -162,6 +162,65 @@ class Machine:
             transaction.on_commit(lambda hook=hook: hook(obj, old, to))
         return obj
 
+    def transition_many(
+        self,
+        objs: list[Any],
+        *,
+        to: str,
+        old: str,
+        fields: dict[str, Any] | None = None,
+        actor_label: str = "System",
+    ) -> list[Any]:
+        """Move many rows that are all in status `old` to `to` at once; return those moved.
+
+        For sweeps that settle hundreds of rows in one transaction: each move is checked
+        against the table, written by one compare-and-set UPDATE (rows no longer in `old`
+        are left alone), recorded as one activity event each in one INSERT, and the hooks
+        run as `transition` runs them. `fields` are other columns set on every row. The
+        caller should hold the rows' locks.
+        """
+        from django.db.models import Q
+
+        if not objs:
+            return []
+        for obj in objs:
+            self.check(obj, to)
+        values = {self.field: to, **(fields or {})}
+        moved_pks = set(
+            self.model._default_manager.filter(
+                Q(pk__in=[o.pk for o in objs]), **{self.field: old}
+            ).values_list("pk", flat=True)
+        )
+        self.model._default_manager.filter(pk__in=moved_pks, **{self.field: old}).update(**values)
+        moved = [o for o in objs if o.pk in moved_pks]
+        events = []
+        for obj in moved:
+            for name, value in values.items():
+                setattr(obj, name, value)
+            name = self.label(obj)
+            subject = self.subject(obj)
+            client = subject.get("client")
+            events.append(
+                activity.build(
+                    practice=subject["practice"],
+                    verb=self.verb,
+                    summary=f"{f'{name}: ' if name else ''}{self.status_label(old)} → "
+                    + self.status_label(to),
+                    actor_label=actor_label,
+                    client_id=getattr(client, "pk", client),
+                    obj=obj,
+                    old_status=old,
+                    new_status=to,
+                )
+            )
+        activity.bulk_record(events)
+        for obj in moved:
+            for hook in self.after:
+                hook(obj, old, to)
+            for hook in self.on_commit:
+                transaction.on_commit(lambda hook=hook, obj=obj: hook(obj, old, to))
+        return moved
+
     # --- the generated page --------------------------------------------------------------
 
     def markdown(self) -> str:
