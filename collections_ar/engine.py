@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +24,7 @@ from collections_ar.errors import ARError
 from collections_ar.models import (
     ASSIGNMENT_MACHINE,
     INVOICE_MACHINE,
+    OUTSTANDING,
     PROMISE_MACHINE,
     WORKFLOW_MACHINE,
     ActionRun,
@@ -204,6 +205,7 @@ def create_invoice(
         obj=invoice,
         new_status=invoice.status,
     )
+    refresh_totals([customer.pk])
     _give_default_workflow(customer, actor=actor)
     return invoice
 
@@ -226,9 +228,32 @@ def _lock(invoice: Invoice) -> Invoice:
 
 def _move(invoice: Invoice, to: str, *, actor: User | None, note: str = "", **kw) -> Invoice:
     try:
-        return INVOICE_MACHINE.transition(invoice, to=to, actor=actor, note=note, **kw)
+        moved = INVOICE_MACHINE.transition(invoice, to=to, actor=actor, note=note, **kw)
     except InvalidTransition as exc:
         raise ARError({"status": str(exc)}) from exc
+    refresh_totals([moved.customer_id])
+    return moved
+
+
+def refresh_totals(customer_ids) -> None:
+    """Recompute the customers' stored open invoices, balance and oldest open due date."""
+    from django.db.models import Count, DecimalField, F, Min, OuterRef, Subquery, Sum, Value
+    from django.db.models.functions import Coalesce
+
+    outstanding = Invoice.objects.filter(customer=OuterRef("pk"), status__in=OUTSTANDING)
+    totals = outstanding.order_by().values("customer")
+
+    def sub(aggregate, field):
+        return Subquery(totals.annotate(v=aggregate).values("v")[:1], output_field=field)
+
+    money = DecimalField(max_digits=14, decimal_places=2)
+    Customer.objects.filter(pk__in=list(customer_ids)).update(
+        open_invoices=Coalesce(sub(Count("pk"), models.IntegerField()), Value(0)),
+        open_balance=Coalesce(
+            sub(Sum(F("total") - F("amount_paid")), money), Value(ZERO), output_field=money
+        ),
+        oldest_open_due=sub(Min("due_date"), models.DateField()),
+    )
 
 
 @transaction.atomic
@@ -287,6 +312,7 @@ def record_payment(
             client=invoice.customer.client,
             obj=invoice,
         )
+    refresh_totals([invoice.customer_id])
     check_promise(invoice.customer, actor=actor)
     return payment
 

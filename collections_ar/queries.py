@@ -16,18 +16,16 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
+    Case,
     Count,
-    DecimalField,
+    DateField,
     Exists,
     F,
-    Min,
     OuterRef,
     Q,
     QuerySet,
-    Sum,
-    Value,
+    When,
 )
-from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -146,12 +144,12 @@ def _filtered(customers: QuerySet[Customer], filters: CustomerFilter, today: dt.
 
 def _band_filter(rows: QuerySet[Customer], band: str, today: dt.date) -> QuerySet[Customer]:
     if band == "current":
-        return rows.filter(oldest_due__isnull=True)
+        return rows.filter(oldest_open_due__gte=today)
     if band in _BAND_DAYS:
         low, high = _BAND_DAYS[band]
-        rows = rows.filter(oldest_due__lte=today - dt.timedelta(days=low))
+        rows = rows.filter(oldest_open_due__lte=today - dt.timedelta(days=low))
         if high is not None:
-            rows = rows.filter(oldest_due__gte=today - dt.timedelta(days=high))
+            rows = rows.filter(oldest_open_due__gte=today - dt.timedelta(days=high))
     return rows
 
 
@@ -161,29 +159,25 @@ def customer_queryset(
     """Return the member's customers that owe money and match `filters`, most overdue first,
     annotated with open invoices (`n_open`), balance (`open_balance`), oldest overdue due
     date (`oldest_due`) and whether its workflow is paused (`is_paused`); a queryset, to
-    paginate."""
+    paginate. The totals are the customer's stored ones (`engine.refresh_totals`): one
+    indexed query, not a sum over every invoice."""
     filters = filters or CustomerFilter()
-    outstanding = Q(invoices__status__in=OUTSTANDING)
-    money = DecimalField(max_digits=14, decimal_places=2)
     rows = (
         _filtered(customers_for_user(membership), filters, today)
+        .filter(open_invoices__gt=0)
         .select_related("client", "specialist", "workflow", "contact")
         .annotate(
-            n_open=Count("invoices", filter=outstanding),
-            open_balance=Coalesce(
-                Sum(F("invoices__total") - F("invoices__amount_paid"), filter=outstanding),
-                Value(Decimal("0.00")),
-                output_field=money,
-            ),
-            oldest_due=Min(
-                "invoices__due_date", filter=outstanding & Q(invoices__due_date__lt=today)
+            n_open=F("open_invoices"),
+            oldest_due=Case(
+                When(oldest_open_due__lt=today, then=F("oldest_open_due")),
+                default=None,
+                output_field=DateField(),
             ),
             is_paused=Exists(
                 Assignment.objects.filter(customer=OuterRef("pk"), state=Assignment.State.PAUSED)
             ),
         )
-        .filter(n_open__gt=0)
-        .order_by(F("oldest_due").asc(nulls_last=True), "client__name", "pk")
+        .order_by("oldest_open_due", "pk")
     )
     return _band_filter(rows, filters.band, today)
 

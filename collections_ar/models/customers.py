@@ -59,6 +59,12 @@ class Customer(models.Model):
         related_name="customers",
     )
     workflow_assigned_on = models.DateField(null=True, blank=True)
+    # Kept by `collections_ar.engine.refresh_totals` whenever an invoice is made, paid,
+    # voided or disputed: what the customers tab sorts and shows without totalling every
+    # customer's invoices on each view. Outstanding = open, part paid or disputed.
+    open_invoices = models.PositiveIntegerField(default=0)
+    open_balance = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    oldest_open_due = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = TenantManager()
@@ -68,6 +74,7 @@ class Customer(models.Model):
             models.UniqueConstraint(fields=["practice", "client"], name="ar_customer_client_once")
         ]
         indexes = [
+            models.Index(fields=["practice", "oldest_open_due", "id"]),
             models.Index(fields=["practice", "specialist"]),
             models.Index(fields=["practice", "workflow"]),
         ]
