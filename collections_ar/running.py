@@ -192,7 +192,8 @@ class _Batch:
         self.messages: list[OutboundMessage] = []
         self.message_of: dict[int, OutboundMessage] = {}  # run id → its message
         self.outcome: dict[int, tuple[str, str]] = {}  # run id → (state, detail)
-        self.postponed: dict[int, dt.datetime] = {}
+        self.postponed: dict[int, tuple[dt.datetime, str]] = {}
+        self.bounced: set[tuple[int, str]] = set()  # (client id, address) that bounced
         self.stopped: set[int] = set()
 
     def set(self, run: ActionRun, state: str, detail: str = "") -> None:
@@ -215,6 +216,36 @@ def _load(practice: Practice, runs: list[ActionRun]) -> dict[int, _Customer]:
     for invoice in Invoice.objects.filter(practice=practice, customer__in=customer_ids):
         invoices[invoice.customer_id].append(invoice)
     return {pk: _Customer(c, contacts[c.client_id], invoices[pk]) for pk, c in customers.items()}
+
+
+BOUNCE_RETRY = dt.timedelta(days=1)
+
+
+def _bounced(practice: Practice, people: dict[int, _Customer]) -> set[tuple[int, str]]:
+    """Return (client id, address) of the batch's collections addresses whose last AR email
+    bounced: the next email to such an address waits until it is corrected."""
+    addresses = {
+        (who.customer.client_id, c.email.lower())
+        for who in people.values()
+        for c in who.contacts
+        if c.email
+    }
+    if not addresses:
+        return set()
+    latest: dict[tuple[int, str], str] = {}
+    for client_id, to, status in (
+        OutboundMessage.objects.filter(
+            practice=practice,
+            source_type="ar.run",
+            channel=OutboundMessage.Channel.EMAIL,
+            client__in={client for client, _ in addresses},
+        )
+        .order_by("pk")
+        .values_list("client_id", "to", "status")
+    ):
+        for address in to or []:
+            latest[(client_id, address.lower())] = status
+    return {k for k in addresses if latest.get(k) == OutboundMessage.Status.BOUNCED}
 
 
 def run_batch(run_ids: list[int], now: dt.datetime | None = None) -> int:
@@ -256,10 +287,15 @@ def _run_practice(practice_id: int, run_ids: list[int], now: dt.datetime) -> int
         )
         return 0
     people = _load(practice, runs)
+    batch.bounced = _bounced(practice, people)
     for run in runs:
         _do(batch, run, people.get(run.assignment.customer_id))
     outbox.queue_messages(practice, batch.messages)
     _settle(practice, batch.outcome, now)
+    for run_id, (until, why) in batch.postponed.items():
+        ActionRun.objects.filter(pk=run_id, state=RS.PENDING).update(
+            due_at=until, dispatched_at=None, detail=why[:300]
+        )
     linked = [run_id for run_id, message in batch.message_of.items() if message.pk]
     if linked:
         # One UPDATE: each run written now gets the message under its key (bulk_update's
@@ -384,6 +420,12 @@ def _texts(action: ARAction) -> tuple[str, str]:
 def _email(batch, run, who, action, invoice, contact) -> None:
     if contact is None or not contact.email:
         batch.set(run, RS.SKIPPED, "The collections contact has no email address.")
+        return
+    if (who.customer.client_id, contact.email.lower()) in batch.bounced:
+        batch.postponed[run.pk] = (
+            batch.now + BOUNCE_RETRY,
+            f"Waiting: email to {contact.email} bounced; correct the address to send it.",
+        )
         return
     subject, body = _texts(action)
     rendered = _render(batch, who, invoice, contact, subject, body)

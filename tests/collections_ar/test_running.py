@@ -255,3 +255,30 @@ class NewInvoiceTests(RunTestCase):
         run = ActionRun.objects.get(invoice=later)
         self.assertEqual(run.done_at.astimezone(LONDON).date(), dt.date(2026, 12, 18))
         self.assertEqual(Invoice.objects.count(), 2)
+
+
+class BounceTests(RunTestCase):
+    def test_the_next_email_to_a_bounced_address_waits_for_a_fix(self) -> None:
+        editing.add_action(
+            self.workflow,
+            actor=self.owner,
+            kind="email",
+            base="assigned",
+            days=1,
+            subject="Second",
+            body="Still {{ customer.balance }}",
+        )
+        self.assign()
+        self.sweep(at(MON, 10))
+        first = self.sent()[0]
+        OutboundMessage.objects.filter(pk=first.pk).update(status="bounced")
+        self.days(MON + dt.timedelta(days=1), 10, hours=(10,))
+        self.assertEqual([m.subject for m in self.sent() if m.channel == "email"], [first.subject])
+        waiting = ActionRun.objects.get(action__subject="Second")
+        self.assertEqual(waiting.state, RS.PENDING)
+        self.assertIn("bounced; correct the address", waiting.detail)
+        self.contact.email = "accounts@acme.example"
+        self.contact.save(update_fields=["email"])
+        self.days(MON + dt.timedelta(days=11), 2, hours=(10,))
+        second = [m for m in self.sent() if m.subject == "Second"]
+        self.assertEqual([m.to for m in second], [["accounts@acme.example"]])
