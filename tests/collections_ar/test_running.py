@@ -282,3 +282,17 @@ class BounceTests(RunTestCase):
         self.days(MON + dt.timedelta(days=11), 2, hours=(10,))
         second = [m for m in self.sent() if m.subject == "Second"]
         self.assertEqual([m.to for m in second], [["accounts@acme.example"]])
+
+
+class SwitchedOffTests(RunTestCase):
+    def test_switching_off_hides_the_workflow_but_running_customers_carry_on(self) -> None:
+        other = f.ClientFactory(practice=self.practice, name="Other Ltd")
+        f.ContactFactory(client=other, email="o@other.example", mobile="07700 900999")
+        later = engine.get_or_create_customer(other, actor=self.owner)
+        self.assign()
+        self.sweep(at(MON, 10))
+        engine.switch_workflow(self.workflow, actor=self.owner, on=False)
+        with self.assertRaises(engine.ARError):
+            assigning.assign_workflow([later], self.workflow, actor=self.owner, on=MON)
+        self.days(MON + dt.timedelta(days=1), 3, hours=(10,))
+        self.assertEqual([m.channel for m in self.sent()], ["email", "sms"])
