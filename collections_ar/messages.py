@@ -196,18 +196,28 @@ def ar_context(
     today: dt.date,
     invoices: list[Invoice] | None = None,
     invoice: Invoice | None = None,
+    contacts: list[Contact] | None = None,
+    contact: Contact | None = None,
+    specialist: User | None = None,
 ) -> dict[str, Any]:
     """Return the variables of an AR message to `customer` on `today`.
 
     `invoices` are its open invoices (read when None); `invoice` the one the action is about
-    (the most overdue open one when None).
+    (the most overdue open one when None). A caller that has read them already (the sweep's
+    batch, the timeline) passes the client's `contacts`, the `contact` addressed and the
+    `specialist`; otherwise they are read (the collections contact, the customer's
+    specialist).
     """
     if invoices is None:
         invoices = open_invoices(customer)
     if invoice is None and invoices:
         invoice = invoices[0]
+    if contacts is not None and contact is None:
+        contact = customer.contact_for_collections()
     currency = invoice.currency if invoice else "GBP"
-    context = core_context.client_context(practice=practice, client=customer.client)
+    context = core_context.client_context(
+        practice=practice, client=customer.client, contacts=contacts
+    )
     context.update(
         {
             "customer": {
@@ -216,10 +226,12 @@ def ar_context(
                 "balance": format_money(sum((i.balance for i in invoices), start=0), currency),
                 "open_invoices": len(invoices),
             },
-            "contact": _contact(customer.contact_for_collections()),
+            "contact": _contact(
+                contact if contacts is not None else customer.contact_for_collections()
+            ),
             "invoice": invoice_values(invoice, today) if invoice else {},
             "invoices": [invoice_values(i, today) for i in invoices],
-            "specialist": _person(customer.specialist),
+            "specialist": _person(specialist if contacts is not None else customer.specialist),
             "payment_link": "",
             "today": core_context.format_date(today),
         }

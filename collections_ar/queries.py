@@ -203,11 +203,6 @@ def customer_rows(
     return rows_of(customer_queryset(membership, today, filters), today)
 
 
-def customers_with_open_balance(membership: Membership, today: dt.date) -> list[CustomerRow]:
-    """Return the member's customers that owe money, most overdue first (one query)."""
-    return customer_rows(membership, today)
-
-
 def customers_to_assign(
     membership: Membership, ids: list[int], today: dt.date, filters: CustomerFilter | None
 ) -> list[Customer]:

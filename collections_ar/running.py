@@ -41,7 +41,7 @@ from django_scopes import scopes_disabled
 
 from collections_ar import engine
 from collections_ar.assigning import settings_for
-from collections_ar.messages import invoice_values
+from collections_ar.messages import ar_context
 from collections_ar.models import (
     ActionRun,
     ARAction,
@@ -53,9 +53,7 @@ from collections_ar.models import (
 )
 from collections_ar.schedule import next_window_start
 from sodium import activity, liquid, notifications, outbox, sql, timers
-from sodium.messaging import context as core_context
 from sodium.models import Contact, OutboundMessage, Practice, User
-from sodium.money import format_money
 from sodium.schedules.practice import today_for, working_calendar
 from sodium.sms.messages import refusal as sms_refusal
 from sodium.sms.numbers import display_mobile, e164
@@ -149,37 +147,16 @@ class _Customer:
         return ctx
 
     def _build_context(self, practice: Practice, today: dt.date, invoice: Invoice | None, contact):
-        chased = self.chased()
-        invoice = invoice or (chased[0] if chased else None)
-        currency = invoice.currency if invoice else "GBP"
-        client = self.customer.client
-        ctx = core_context.client_context(practice=practice, client=client, contacts=self.contacts)
-        specialist = self.specialist
-        name = (specialist.full_name or specialist.email) if specialist else ""
-        ctx.update(
-            {
-                "customer": {
-                    "name": client.name,
-                    "reference": client.reference,
-                    "balance": format_money(sum((i.balance for i in chased), start=0), currency),
-                    "open_invoices": len(chased),
-                },
-                "contact": {
-                    **core_context.contact_values(contact),
-                    "mobile": display_mobile(contact.mobile) if contact and contact.mobile else "",
-                },
-                "invoice": invoice_values(invoice, today) if invoice else {},
-                "invoices": [invoice_values(i, today) for i in chased],
-                "specialist": {
-                    "name": name,
-                    "first_name": name.split(" ")[0] if name else "",
-                    "email": specialist.email if specialist else "",
-                },
-                "payment_link": "",
-                "today": core_context.format_date(today),
-            }
+        return ar_context(
+            practice=practice,
+            customer=self.customer,
+            today=today,
+            invoices=self.chased(),
+            invoice=invoice,
+            contacts=self.contacts,
+            contact=contact,
+            specialist=self.specialist,
         )
-        return ctx
 
 
 class _Batch:

@@ -17,12 +17,12 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from collections_ar.messages import ar_context, invoice_values, open_invoices
+from collections_ar.messages import ar_context, open_invoices
 from collections_ar.models import ARAction, ARWorkflow, Customer, Invoice
-from collections_ar.schedule import Slot, last_day, slots
+from collections_ar.schedule import DEFAULT_SEND_FROM, Slot, last_day, slots
 from sodium import liquid
 from sodium.messaging.context import format_date
-from sodium.models import Practice, User
+from sodium.models import Contact, Practice, User
 from sodium.schedules.practice import today_for, working_calendar
 from sodium.sms.messages import refusal as sms_refusal
 from sodium.sms.numbers import display_mobile
@@ -30,7 +30,6 @@ from sodium.sms.segments import count_segments
 
 K = ARAction.Kind
 B = ARAction.Base
-SEND_TIME = dt.time(9, 0)  # the start of the sending window (a practice setting later)
 MAX_CHAIN = 10  # workflows followed through "Continue with"; a loop is refused at save
 
 
@@ -54,7 +53,7 @@ class Entry:
     html: str = ""
     segments: str = ""
     problem: str = ""  # a render failure
-    time: dt.time = SEND_TIME  # the practice's sending window opens
+    time: dt.time = DEFAULT_SEND_FROM  # the practice's sending window opens
 
     @property
     def has_message(self) -> bool:
@@ -107,24 +106,21 @@ class _Builder:
         self.customer = customer
         self.calendar = working_calendar(practice)
         self.invoices = open_invoices(customer)
+        self.contacts = list(Contact.objects.filter(practice=practice, client=customer.client_id))
         self.contact = customer.contact_for_collections()
         self.specialist: User | None = customer.specialist
-        self.base = ar_context(
-            practice=practice, customer=customer, today=start, invoices=self.invoices
-        )
 
     def context(self, day: dt.date, invoice: Invoice | None) -> dict[str, Any]:
-        context = dict(self.base)
-        invoice = invoice or (self.invoices[0] if self.invoices else None)
-        context["invoice"] = invoice_values(invoice, day) if invoice else {}
-        context["invoices"] = [invoice_values(i, day) for i in self.invoices]
-        context["specialist"] = {
-            "name": _who(self.specialist),
-            "first_name": _who(self.specialist).split(" ")[0] if self.specialist else "",
-            "email": self.specialist.email if self.specialist else "",
-        }
-        context["today"] = format_date(day)
-        return context
+        return ar_context(
+            practice=self.practice,
+            customer=self.customer,
+            today=day,
+            invoices=self.invoices,
+            invoice=invoice,
+            contacts=self.contacts,
+            contact=self.contact,
+            specialist=self.specialist,
+        )
 
     def entry(self, wf: ARWorkflow, slot: Slot, wf_start: dt.date) -> Entry:
         entry = Entry(
