@@ -296,3 +296,32 @@ class SwitchedOffTests(RunTestCase):
             assigning.assign_workflow([later], self.workflow, actor=self.owner, on=MON)
         self.days(MON + dt.timedelta(days=1), 3, hours=(10,))
         self.assertEqual([m.channel for m in self.sent()], ["email", "sms"])
+
+
+class NotifyAndAssignTests(RunTestCase):
+    def test_a_notification_reaches_the_specialist_and_an_assign_action_changes_them(self) -> None:
+        from sodium.models import Notification
+
+        engine.assign_specialist(self.customer, self.ar_specialist, actor=self.owner)
+        flow = editing.create_workflow(self.practice, actor=self.owner, name="Hand over")
+        editing.add_action(
+            flow,
+            actor=self.owner,
+            kind="notify",
+            base="assigned",
+            days=0,
+            body="{{ customer.name }} owes {{ customer.balance }}",
+        )
+        editing.add_action(
+            flow, actor=self.owner, kind="assign", base="assigned", days=1, user=self.ar_manager
+        )
+        editing.add_action(flow, actor=self.owner, kind="notify", base="assigned", days=0)
+        engine.switch_workflow(flow, actor=self.owner, on=True)
+        assigning.assign_workflow([self.customer], flow, actor=self.owner, on=MON)
+        self.days(MON, 2, hours=(10,))
+        first = Notification.objects.get(user=self.ar_specialist)
+        self.assertEqual(first.text, "Acme Widgets owes £900.00")
+        self.customer.refresh_from_db()
+        self.assertEqual(self.customer.specialist, self.ar_manager)
+        # The later notification, with no one named, reaches the new specialist.
+        self.assertTrue(Notification.objects.filter(user=self.ar_manager).exists())
