@@ -72,6 +72,8 @@ def tour():
         "/ar/statuses/",
         "/ar/invoices/new/",
         "/ar/import/",
+        "/ar/dashboard/",
+        "/ar/settings/",
         "/ar/workflows/",
         "/ar/workflows/new/",
         f"/ar/workflows/{workflow.pk}/?customer={customer.pk}",
