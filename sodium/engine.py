@@ -58,6 +58,17 @@ TASK_STARTED_HOOKS: list[Callable[[Task], None]] = []
 START_TIMER = "task.start"
 
 
+# Apps whose dates follow a task's (workflows' step due dates and scheduled sends) register
+# here; hooks run inside the updating transaction when the start or due date changes.
+TASK_DATES_HOOKS: list[Callable[[Task], None]] = []
+
+
+def register_task_dates_changed(hook: Callable[[Task], None]) -> None:
+    """Call `hook(task)` whenever a task's start or due date changes."""
+    if hook not in TASK_DATES_HOOKS:
+        TASK_DATES_HOOKS.append(hook)
+
+
 def register_task_started(hook: Callable[[Task], None]) -> None:
     """Call `hook(task)` whenever a task starts."""
     if hook not in TASK_STARTED_HOOKS:
@@ -226,6 +237,9 @@ def update_task(task: Task, *, actor: User, **fields: Any) -> Task:
         )
     if "start_date" in fields:
         _schedule_start(task)
+    if {"start_date", "due_date"} & set(fields):
+        for hook in TASK_DATES_HOOKS:
+            hook(task)
     return task
 
 

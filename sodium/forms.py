@@ -390,6 +390,8 @@ class PracticeSettingsForm(forms.ModelForm):
             "logo",
             "time_zone",
             "bank_holiday_nation",
+            "send_from",
+            "send_until",
             "country",
             "require_two_factor",
         ]
@@ -402,6 +404,12 @@ class PracticeSettingsForm(forms.ModelForm):
             "sender_name": 'The name clients see on emails, e.g. "Ledger & Co Accountants".',
             "reply_to": "Where client replies go. Leave empty to use the sender's address.",
             "country": "Two-letter country code, e.g. GB.",
+            "send_from": "Workflow emails scheduled for a day go out from this time.",
+            "send_until": "None go out after it; they wait for the next working day.",
+        }
+        widgets = {
+            "send_from": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "send_until": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
 
     def __init__(self, *args, can_require_two_factor: bool = False, **kwargs) -> None:

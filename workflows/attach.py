@@ -15,11 +15,13 @@ from django.utils import timezone
 from sodium import engine as core_engine
 from sodium.models import ActivityEvent, ClientService, Task, User
 from sodium.sql import Table, columns, scoped, table
-from workflows import assignment
+from workflows import assignment, scheduling
 from workflows.models import (
     AssignmentRule,
     ChecklistItem,
+    DueRule,
     Mode,
+    SendRule,
     Step,
     StepDependency,
     StepGroup,
@@ -60,6 +62,10 @@ _COPIED = (
     "to_recipients",
     "cc_recipients",
     "assignment_rule",
+    "due_rule",
+    "due_days",
+    "send_rule",
+    "send_days",
 )
 # The task's step's own fields, in the order the INSERT … SELECT below writes them.
 _PER_STEP = (
@@ -112,7 +118,7 @@ def attach_template_to_tasks(
     tsteps = list(
         TemplateStep.objects.filter(group__template=template)
         .select_related("specific_assignee")
-        .only("id", "group_id", "assignment_rule", "specific_assignee", "mode")
+        .only("id", "group_id", "assignment_rule", "specific_assignee", "mode", "due_rule")
         .order_by("position", "id")
     )
     if not tsteps:
@@ -168,6 +174,8 @@ def attach_template_to_tasks(
             )
     _insert_steps(practice_id, rows, now)
     _copy_dependencies_and_checklists(practice_id, group_ids)
+    if any(ts.due_rule != DueRule.NONE for ts in tsteps):
+        scheduling.fill_deadlines(group_ids, now)
 
     ActivityEvent.objects.bulk_create(
         ActivityEvent(
@@ -293,12 +301,19 @@ def _service_managers(tasks: list[Task]) -> dict[tuple[int, int], User | None]:
 
 
 def _run_started(group_ids: list[int]) -> None:
+    from workflows import engine  # it imports this module's neighbours; not at load
     from workflows import tasks as celery_tasks
 
-    ids = list(
-        Step.objects.filter(
-            group_id__in=group_ids, status=S.READY, mode=Mode.AUTOMATIC
-        ).values_list("pk", flat=True)
-    )
+    ready = Step.objects.filter(
+        group_id__in=group_ids, status=S.READY, mode=Mode.AUTOMATIC
+    ).values_list("pk", "practice_id", "send_rule")
+    ids, held = [], []
+    for pk, practice_id, rule in ready:
+        if rule == SendRule.NOW:
+            ids.append(pk)
+        else:  # locked and held one by one (few: only steps with a send rule)
+            held.append(Step(pk=pk, practice_id=practice_id))
+    if held:
+        ids += engine.dispatch_held(held, timezone.now())
     if ids:
         transaction.on_commit(lambda: [celery_tasks.run_step_task.delay(pk) for pk in ids])

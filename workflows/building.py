@@ -213,6 +213,10 @@ STEP_FIELDS = (
     "cc_recipients",
     "assignment_rule",
     "specific_assignee",
+    "due_rule",
+    "due_days",
+    "send_rule",
+    "send_days",
 )
 
 

@@ -20,12 +20,13 @@ from sodium import engine as core_engine
 from sodium.models import Service, Task, User
 from sodium.sql import Table, scoped, scoped_sql
 from sodium.tenancy import current_practice_id
-from workflows import handlers, step_types
+from workflows import handlers, scheduling, step_types
 from workflows.handlers import Draft, StepFailure
 from workflows.models import (
     ChecklistItem,
     ContentBlock,
     Mode,
+    SendRule,
     Step,
     StepDependency,
     StepGroup,
@@ -210,6 +211,13 @@ def _transition(
     if to == S.READY:
         step.ready_at = now
         written.append("ready_at")
+        if scheduling.deadline_when_ready(step, now):
+            written.append("deadline")
+    elif step.scheduled_for is not None:
+        # Sent, skipped or failed while it waited for its send date: the wait is over.
+        step.scheduled_for = None
+        written.append("scheduled_for")
+        timers.cancel(scheduling.send_key(step))
     if to == S.IN_PROGRESS:
         step.started_at = now
         written.append("started_at")
@@ -242,8 +250,14 @@ def _transition(
         handlers.finished(step)  # the type's own clean-up, if it has any
         _unblock_dependents(step)
     if to == S.READY and step.mode == Mode.AUTOMATIC and core_engine.is_started(step.task):
-        _enqueue_run(step)
+        _dispatch(step, now)
     return step
+
+
+def _dispatch(step: Step, now: dt.datetime) -> None:
+    # A ready automatic step on a started task runs now, unless its send rule holds it.
+    if not scheduling.schedule_if_due_later(step, now):
+        _enqueue_run(step)
 
 
 def _unblock_dependents(step: Step) -> None:
@@ -331,7 +345,7 @@ def _runnable(step_id: int) -> Step | None:
     # Whether a type may run by itself is its declaration's (no database rule names types).
     if step_types.mode_errors(step.type, step.mode):
         return None
-    if not core_engine.is_started(step.task):
+    if not core_engine.is_started(step.task) or scheduling.is_held(step, timezone.now()):
         return None
     _load_for_handler(step)
     return step
@@ -622,7 +636,7 @@ def add_step(
         summary=f"Added the step {step.name} to this task",
     )
     if step.status == S.READY and step.mode == Mode.AUTOMATIC and core_engine.is_started(task):
-        _enqueue_run(step)
+        _dispatch(step, timezone.now())
     return step
 
 
@@ -630,12 +644,20 @@ def add_step(
 
 
 def run_automatic_steps(task: Task) -> int:
-    """Enqueue every ready automatic step of a task that has just started."""
-    runnable = Step.objects.filter(task=task, status=S.READY, mode=Mode.AUTOMATIC)
-    ids = list(runnable.values_list("pk", flat=True))
+    """Enqueue every ready automatic step of a task that has just started.
+
+    Steps with a send rule are held until their moment instead (one already held, on a
+    task resumed from hold, keeps its moment).
+    """
+    now = timezone.now()
+    runnable = Step.objects.filter(task=task, status=S.READY, mode=Mode.AUTOMATIC).exclude(
+        scheduled_for__gt=now
+    )
+    ids = list(runnable.filter(send_rule=SendRule.NOW).values_list("pk", flat=True))
     # They become runnable now: the sweep's safety net counts its minute from here, so the
     # sweep that starts the task does not enqueue them a second time.
-    runnable.update(ready_at=timezone.now())
+    runnable.filter(send_rule=SendRule.NOW).update(ready_at=now)
+    ids += dispatch_held(list(runnable.exclude(send_rule=SendRule.NOW)), now)
     from workflows import tasks
 
     for step_id in ids:
@@ -643,7 +665,54 @@ def run_automatic_steps(task: Task) -> int:
     return len(ids)
 
 
+def dispatch_held(steps: list[Step], now: dt.datetime) -> list[int]:
+    """Hold each ready automatic step with a send rule until its moment; return the ids of
+    those whose moment has come (the caller enqueues them)."""
+    due = []
+    for step in steps:
+        step = _lock(step)
+        if not scheduling.schedule_if_due_later(step, now):
+            due.append(step.pk)
+    return due
+
+
 core_engine.register_task_started(run_automatic_steps)
+core_engine.register_task_dates_changed(scheduling.follow_task_dates)
+
+
+# --- scheduled sends: send now, reschedule, and the send timer ---------------------------------
+
+
+@transaction.atomic
+def send_scheduled_now(step: Step, *, actor: User) -> Step:
+    """Send a step that waits for its send date now ("Send now").
+
+    Raises scheduling.ScheduleRefused unless the step is ready and waiting.
+    """
+    step = scheduling.release(_lock(step), actor=actor)
+    _enqueue_run(step)
+    return step
+
+
+@transaction.atomic
+def reschedule_send(step: Step, *, moment: dt.datetime, actor: User) -> Step:
+    """Move the moment a waiting step goes out.
+
+    Raises scheduling.ScheduleRefused unless the step is ready and waiting, or for a moment
+    in the past.
+    """
+    return scheduling.reschedule(_lock(step), moment, actor=actor)
+
+
+def _on_send_timer(timer: timers.Timer) -> None:
+    # The step's moment has come: run it (run_step re-checks that it still waits to run).
+    from workflows import tasks
+
+    step_id = timer.target_id
+    transaction.on_commit(lambda: tasks.run_step_task.delay(step_id))
+
+
+timers.register(scheduling.SEND_TIMER, _on_send_timer)
 
 
 def redispatch_ready_steps(now: dt.datetime, limit: int = 500) -> int:

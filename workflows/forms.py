@@ -19,7 +19,9 @@ from workflows.building import TemplateError
 from workflows.models import (
     AssignmentRule,
     ContentBlock,
+    DueRule,
     Mode,
+    SendRule,
     StepType,
     TemplateStep,
 )
@@ -98,6 +100,24 @@ class StepForm(forms.Form):
     specific_assignee = forms.TypedChoiceField(
         label="Member", required=False, coerce=int, empty_value=None
     )
+    # Timing (workflows.timing)
+    due_rule = forms.ChoiceField(label="Due", choices=DueRule.choices)
+    due_days = forms.IntegerField(
+        label="Working days",
+        required=False,
+        min_value=0,
+        max_value=250,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    send_rule = forms.ChoiceField(label="Goes out", choices=SendRule.choices)
+    send_days = forms.IntegerField(
+        label="Days",
+        required=False,
+        min_value=0,
+        max_value=365,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text="Moved off weekends and bank holidays, inside the practice's sending hours.",
+    )
     # Structure
     depends_on = forms.TypedMultipleChoiceField(
         label="Starts after", required=False, coerce=int, widget=forms.CheckboxSelectMultiple
@@ -156,6 +176,8 @@ class StepForm(forms.Form):
         self.fields["content_source"].choices = sources
         if not self.type_spec.may_run_automatically:
             del self.fields["mode"]
+        if not (self.type_spec.may_run_automatically and self.type_spec.sends_email):
+            del self.fields["send_rule"], self.fields["send_days"]
         if not self.type_spec.sends_email:
             for name in self.EMAIL_FIELDS:
                 del self.fields[name]
@@ -202,6 +224,10 @@ class StepForm(forms.Form):
             ),
             "assignment_rule": step.assignment_rule,
             "specific_assignee": step.specific_assignee_id,
+            "due_rule": step.due_rule,
+            "due_days": step.due_days,
+            "send_rule": step.send_rule,
+            "send_days": step.send_days,
             **step.type_spec.edit_initial(settings),
             "depends_on": list(depends_on),
             "checklist": "\n".join(checklist),
@@ -229,6 +255,10 @@ class StepForm(forms.Form):
                 else None
             ),
             "settings": self._settings(),
+            "due_rule": data["due_rule"],
+            "due_days": data.get("due_days") or 0,
+            "send_rule": data.get("send_rule", SendRule.NOW),
+            "send_days": data.get("send_days") or 0,
         }
         if "content_source" in self.fields:
             source = data["content_source"]

@@ -29,8 +29,27 @@ class Mode(models.TextChoices):
     MANUAL = "manual", "Manual"
 
 
+class DueRule(models.TextChoices):
+    """When a step is due (its `deadline`), counted in the practice's working days."""
+
+    NONE = "none", "No due date of its own"
+    AFTER_READY = "after_ready", "Working days after it becomes ready"
+    AFTER_START = "after_start", "Working days after the task starts"
+    BEFORE_DUE = "before_due", "Working days before the task is due"
+
+
+class SendRule(models.TextChoices):
+    """When an automatic step that sends goes out, once it may start."""
+
+    NOW = "now", "As soon as it may start"
+    BEFORE_DUE = "before_due", "Days before the task is due"
+    ON_START = "on_start", "On the task's start date"
+    AFTER_READY = "after_ready", "Days after the step before it finished"
+
+
 class StepConfig(models.Model):
-    """What a template step and its per-task copy share: type, mode, content, recipients."""
+    """What a template step and its per-task copy share: type, mode, content, recipients,
+    when it is due and when it sends."""
 
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -50,6 +69,12 @@ class StepConfig(models.Model):
     assignment_rule = models.CharField(
         max_length=20, choices=AssignmentRule.choices, default=AssignmentRule.TASK_OWNER
     )
+    # Worked out into the task step's `deadline` (workflows.timing).
+    due_rule = models.CharField(max_length=12, choices=DueRule.choices, default=DueRule.NONE)
+    due_days = models.PositiveSmallIntegerField(default=0)
+    # Automatic steps that send may wait for a date (workflows.timing); manual ones never do.
+    send_rule = models.CharField(max_length=12, choices=SendRule.choices, default=SendRule.NOW)
+    send_days = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         abstract = True
@@ -277,7 +302,11 @@ class Step(StepConfig):
     # Why nobody is assigned, e.g. "The client has no client manager."
     assignment_note = models.CharField(max_length=200, blank=True)
     failure_reason = models.TextField(blank=True)
+    # When the step is due: its due rule's date, or a document request's client deadline.
     deadline = models.DateField(null=True, blank=True)
+    # When an automatic step waiting for its send date goes out (its `step.send` timer's
+    # moment); empty once it has gone, or for steps that go as soon as they may start.
+    scheduled_for = models.DateTimeField(null=True, blank=True)
     chase_count = models.PositiveSmallIntegerField(default=0)
     ready_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

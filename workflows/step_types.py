@@ -396,4 +396,8 @@ def config_errors(config) -> dict[str, list[str]]:
             errors["cc_recipients"] = cc_problems
     for key, problems in settings_errors(config.type, config.settings or {}).items():
         errors.setdefault(f"settings.{key}", []).extend(problems)
+    from workflows.timing import timing_errors  # timing reads the models this module does
+
+    for key, problems in timing_errors(config).items():
+        errors.setdefault(key, []).extend(problems)
     return errors

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -32,6 +34,9 @@ class Practice(models.Model):
         help_text="Schedules treat these bank holidays, and weekends, as non-working days.",
     )
     country = models.CharField(max_length=2, default="GB")
+    # Scheduled workflow emails go out inside these hours, local time (sodium.schedules).
+    send_from = models.TimeField("send scheduled emails from", default=dt.time(9, 0))
+    send_until = models.TimeField("until", default=dt.time(17, 30))
     logo = models.ImageField(upload_to="logos/", blank=True)
     primary_colour = models.CharField(max_length=7, default="#1f5fbf", validators=[hex_colour])
     sender_name = models.CharField(max_length=120, blank=True)
@@ -46,6 +51,13 @@ class Practice(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(send_until__gt=models.F("send_from")),
+                name="practice_send_hours_in_order",
+                violation_error_message="The sending hours must end after they start.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
