@@ -21,7 +21,6 @@ from sodium.schedules.practice import sending_moment
 from tests import factories as f
 from tests.base import BaseTestCase
 from workflows import attach, building, engine, scheduling
-from workflows.models import Step
 
 LONDON = ZoneInfo("Europe/London")
 RUN = "workflows.tasks.run_step_task.delay"
