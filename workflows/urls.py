@@ -4,7 +4,7 @@ from django.urls import path
 
 from sodium.messaging.urls import content_block_urls
 from sodium.views import messaging
-from workflows.views import scheduled, task_panel, templates_editor
+from workflows.views import scheduled, task_panel, templates_editor, timeline
 
 app_name = "workflows"
 
@@ -17,6 +17,12 @@ urlpatterns = [
     path("steps/<int:step_id>/retry/", task_panel.step_retry, name="step-retry"),
     path("steps/<int:step_id>/skip/", task_panel.step_skip, name="step-skip"),
     path("steps/<int:step_id>/restore/", task_panel.step_restore, name="step-restore"),
+    path("tasks/<int:task_id>/timeline/", timeline.task_timeline, name="task-timeline"),
+    path(
+        "templates/<int:template_id>/timeline/",
+        timeline.template_timeline,
+        name="template-timeline",
+    ),
     path("steps/<int:step_id>/send-now/", scheduled.step_send_now, name="step-send-now"),
     path("steps/<int:step_id>/reschedule/", scheduled.step_reschedule, name="step-reschedule"),
     # Template editor and content blocks

@@ -21,6 +21,7 @@ from sodium.schedules.practice import sending_moment
 from tests import factories as f
 from tests.base import BaseTestCase
 from workflows import attach, building, engine, scheduling
+from workflows.models import Step
 
 LONDON = ZoneInfo("Europe/London")
 RUN = "workflows.tasks.run_step_task.delay"
@@ -343,3 +344,150 @@ class SendingMomentTests(BaseTestCase):
         self.assertEqual(sending_moment(p, dt.date(2026, 12, 7), at(7, 8)), at(7, 9))
         self.assertEqual(sending_moment(p, dt.date(2026, 12, 7), at(7, 12)), at(7, 12))
         self.assertEqual(sending_moment(p, dt.date(2026, 12, 24), at(24, 18)), at(29, 9))
+
+
+class DryRunTimelineTests(TimingCase):
+    """The timeline of a five-step template is what goes out when the clock runs through it."""
+
+    def five_step_template(self):
+        return self.make_template(
+            {**EMAIL, "name": "Welcome", "subject": "Welcome, {{ client.name }}"},
+            {
+                **EMAIL,
+                "name": "Records reminder",
+                "subject": "Your records",
+                "send_rule": "after_ready",
+                "send_days": 3,
+                "after": [0],
+            },
+            {
+                "name": "Confirm entries",
+                "type": "client_confirmation",
+                "mode": "automatic",
+                "to_recipients": ["contact:main"],
+                "after": [1],
+                "settings": {
+                    "message": "All entries are in.",
+                    "button_text": "Confirm",
+                    "thank_you": "Thanks!",
+                    "chase": {"enabled": True, "every_days": 3, "max_times": 2},
+                },
+            },
+            {"name": "Prepare accounts", "type": "simple"},
+            {**EMAIL, "name": "Accounts ready", "subject": "Accounts ready", "after": [3]},
+        )
+
+    def run_clock(self, start, end, step_by=dt.timedelta(hours=1)):
+        """Sweep every hour like beat, run what is enqueued like a worker; return
+        {outbox key: the tick it first appeared at}."""
+        seen: dict[str, dt.datetime] = {}
+        tick = start
+        while tick <= end:
+            with clock(tick), mock.patch(DELIVER):
+                pending = []
+                with (
+                    mock.patch(RUN, side_effect=pending.append),
+                    self.captureOnCommitCallbacks(execute=True),
+                ):
+                    timers.sweep(tick)
+                while pending:
+                    step_id = pending.pop(0)
+                    with (
+                        mock.patch(RUN, side_effect=pending.append),
+                        self.captureOnCommitCallbacks(execute=True),
+                    ):
+                        engine.run_step(step_id)
+            for key in OutboundMessage.objects.values_list("idempotency_key", flat=True):
+                seen.setdefault(key, tick)
+            tick += step_by
+        return seen
+
+    def test_the_timeline_matches_what_is_sent(self) -> None:
+        template = self.five_step_template()
+        task = self.task(due_date=dt.date(2026, 12, 31))
+        t0 = at(7, 10)
+        with clock(t0):
+            from workflows import timeline
+
+            predicted = timeline.for_template(template, task)
+        words = [(e.step.name, e.kind, e.when or f"after {e.after}") for e in predicted]
+        self.assertEqual(
+            words,
+            [
+                ("Welcome", "send", "Mon 7 Dec, 10:00"),
+                ("Records reminder", "send", "Thu 10 Dec, 09:00"),
+                ("Confirm entries", "send", "Thu 10 Dec, 09:00"),
+                ("Confirm entries", "chase", "Sun 13 Dec, 09:00"),
+                ("Confirm entries", "chase", "Wed 16 Dec, 09:00"),
+                ("Prepare accounts", "person", "after it is ready"),
+                ("Accounts ready", "send", "after “Prepare accounts” is done"),
+            ],
+        )
+        self.assertEqual(predicted[0].draft.subject, "Welcome, Acme Ltd")
+        self.assertEqual(predicted[0].draft.to, ["ann@acme.example"])
+
+        # Attach for real at t0 and let the clock run for ten days.
+        pending = []
+        with (
+            clock(t0),
+            mock.patch(RUN, side_effect=pending.append),
+            self.captureOnCommitCallbacks(execute=True),
+        ):
+            steps = attach.attach_template(task, template, actor=self.manager)
+        with clock(t0), mock.patch(DELIVER), mock.patch(RUN, side_effect=pending.append):
+            while pending:
+                with self.captureOnCommitCallbacks(execute=True):
+                    engine.run_step(pending.pop(0))
+        by_source = {s.source_id: s for s in steps}
+        seen = self.run_clock(t0, at(17, 10))
+
+        expected = {}
+        for e in predicted:
+            if e.moment is None:
+                continue
+            step = by_source[e.step.pk]
+            suffix = {
+                "send": "open" if step.is_client_facing else "send",
+                "chase": f"chase:{e.number}",
+            }[e.kind]
+            expected[f"step:{step.pk}:{suffix}"] = e.moment
+        self.assertEqual({k: v for k, v in seen.items() if k.startswith("step:")}, expected)
+        for e in predicted:
+            if e.kind == "send" and e.moment:
+                message = OutboundMessage.objects.get(
+                    idempotency_key__startswith=f"step:{by_source[e.step.pk].pk}:",
+                    idempotency_key__regex=r":(send|open)$",
+                )
+                self.assertEqual((message.subject, message.to), (e.draft.subject, e.draft.to))
+        # What waits on a person sent nothing; once done, the task's timeline has it next.
+        accounts_ready = by_source[predicted[-1].step.pk]
+        self.assertFalse(self.sent(accounts_ready).exists())
+        with clock(at(17, 11)):
+            engine.complete_step(by_source[predicted[-2].step.pk], actor=self.staff)
+            from workflows import timeline
+
+            after = [e for e in timeline.for_task(task) if e.step.pk == accounts_ready.pk]
+        self.assertEqual([(e.kind, e.when) for e in after], [("send", "Thu 17 Dec, 11:00")])
+
+    def test_the_pages_show_the_timeline_and_hide_other_practices(self) -> None:
+        template = self.five_step_template()
+        task = self.task(due_date=dt.date(2026, 12, 31))
+        with clock(at(7, 10)):
+            self.client.force_login(self.manager)
+            page = self.client.get(f"/workflows/templates/{template.pk}/timeline/?task={task.pk}")
+            self.assertContains(page, "Thu 10 Dec, 09:00")
+            self.assertContains(page, "After “Prepare accounts” is done")
+            self.assertContains(page, "Welcome, Acme Ltd")
+            empty = self.client.get(f"/workflows/templates/{template.pk}/timeline/")
+            self.assertContains(empty, "Choose a task")
+            self.assertFalse(Step.objects.filter(task=task).exists())  # a dry run writes nothing
+            rival = f.TaskFactory(client=self.other_client)
+            r = self.client.get(f"/workflows/templates/{template.pk}/timeline/?task={rival.pk}")
+            self.assertEqual(r.status_code, 404)
+            self.client.force_login(self.outsider)
+            self.assertEqual(
+                self.client.get(f"/workflows/templates/{template.pk}/timeline/").status_code, 404
+            )
+            self.assertEqual(
+                self.client.get(f"/workflows/tasks/{task.pk}/timeline/").status_code, 404
+            )
