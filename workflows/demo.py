@@ -55,6 +55,8 @@ def build(practice: Practice, *, owner: User, manager: User) -> None:
         type="simple",
         mode="manual",
         assignment_rule="task_owner",
+        due_rule="after_ready",
+        due_days=10,
         depends_on=[request],
         checklist=[
             "Bank reconciliation",
@@ -84,6 +86,8 @@ def build(practice: Practice, *, owner: User, manager: User) -> None:
         type="simple",
         mode="manual",
         assignment_rule="client_partner",
+        due_rule="before_due",
+        due_days=5,
     )
     building.add_step(
         filing,
@@ -112,6 +116,8 @@ def build(practice: Practice, *, owner: User, manager: User) -> None:
         name="Remind the client to finish their bookkeeping",
         type="email",
         mode="automatic",
+        send_rule="before_due",
+        send_days=21,
         to_recipients=["contact:accounts", "contact:main"],
         subject="VAT quarter end: {{ client.name }}",
         body="Dear {{ contacts.main.first_name | default: 'client' }},\n\nYour VAT quarter has "
@@ -124,6 +130,8 @@ def build(practice: Practice, *, owner: User, manager: User) -> None:
         name="Prepare the VAT return",
         type="simple",
         mode="manual",
+        due_rule="before_due",
+        due_days=7,
         depends_on=[remind],
         checklist=["Reconcile the VAT control account", "Check EC sales"],
     )
@@ -134,6 +142,8 @@ def build(practice: Practice, *, owner: User, manager: User) -> None:
         type="simple",
         mode="manual",
         assignment_rule="client_manager",
+        due_rule="before_due",
+        due_days=2,
         depends_on=[prepare],
     )
     payroll = _payroll_template(practice, manager)
