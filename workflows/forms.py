@@ -101,7 +101,7 @@ class StepForm(forms.Form):
         label="Member", required=False, coerce=int, empty_value=None
     )
     # Timing (workflows.timing)
-    due_rule = forms.ChoiceField(label="Due", choices=DueRule.choices)
+    due_rule = forms.ChoiceField(label="Due", choices=DueRule.choices, required=False)
     due_days = forms.IntegerField(
         label="Working days",
         required=False,
@@ -109,7 +109,7 @@ class StepForm(forms.Form):
         max_value=250,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
-    send_rule = forms.ChoiceField(label="Goes out", choices=SendRule.choices)
+    send_rule = forms.ChoiceField(label="Goes out", choices=SendRule.choices, required=False)
     send_days = forms.IntegerField(
         label="Days",
         required=False,
@@ -255,9 +255,9 @@ class StepForm(forms.Form):
                 else None
             ),
             "settings": self._settings(),
-            "due_rule": data["due_rule"],
+            "due_rule": data.get("due_rule") or DueRule.NONE,
             "due_days": data.get("due_days") or 0,
-            "send_rule": data.get("send_rule", SendRule.NOW),
+            "send_rule": data.get("send_rule") or SendRule.NOW,
             "send_days": data.get("send_days") or 0,
         }
         if "content_source" in self.fields:

@@ -303,6 +303,7 @@ ROW_FIELDS = (
     "status",
     "sub_status",
     "deadline",
+    "scheduled_for",
     "chase_count",
     "started_at",
     "ready_at",

@@ -49,10 +49,18 @@ class Entry:
     note: str = ""
     draft: Draft | None = None
     number: int = 0  # a chase's number
+    ready: dt.datetime | None = None  # when a person's step becomes theirs, if known
 
     @property
     def when(self) -> str:
         return timing.describe_moment(self.moment, self.step.task.practice) if self.moment else ""
+
+    @property
+    def ready_when(self) -> str:
+        """When a person's step is theirs: "" (now, or unknown), else "Mon 7 Dec, 09:00"."""
+        if self.ready is None or self.ready <= timezone.now():
+            return ""
+        return timing.describe_moment(self.ready, self.step.task.practice)
 
 
 @dataclasses.dataclass
@@ -151,6 +159,7 @@ def _play(
 ) -> list[Entry]:
     finish: dict[int, _Finish] = {}
     entries: list[Entry] = []
+    place = {s.pk: i for i, s in enumerate(steps)}  # the workflow's own order
     start = _start(task, now)
     for step in _in_dependency_order(steps, depends):
         waits = [finish[d] for d in depends[step.pk] if d in finish]
@@ -169,13 +178,10 @@ def _play(
             ready = max([w.moment for w in waits] + [start.moment]) if start.moment else None
             unknown = None if start.moment else start
         finish[step.pk] = _entries_for(step, ready, unknown, entries, now)
-    entries.sort(key=_order)
-    return entries
-
-
-def _order(entry: Entry):
     # Known moments first, in time; then what waits on people, in the workflow's order.
-    return (entry.moment is None, entry.moment or dt.datetime.max.replace(tzinfo=dt.UTC))
+    latest = dt.datetime.max.replace(tzinfo=dt.UTC)
+    entries.sort(key=lambda e: (e.moment is None, e.moment or latest, place[e.step.pk], e.number))
+    return entries
 
 
 def _in_dependency_order(steps: list[Step], depends: dict[int, list[int]]) -> list[Step]:
@@ -211,7 +217,7 @@ def _entries_for(
         who = step.assignee.full_name if step.assignee else "someone"
         doing = "sends it" if spec.sends_email else "does it"
         entries.append(
-            Entry(step, "person", after=after or "it is ready", note=f"{who} {doing}", draft=draft)
+            Entry(step, "person", after=after, note=f"{who} {doing}", draft=draft, ready=ready)
         )
         return _Finish(None, f"“{step.name}” is done")
     # An automatic step that sends.

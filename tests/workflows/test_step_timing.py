@@ -419,7 +419,7 @@ class DryRunTimelineTests(TimingCase):
                 ("Confirm entries", "send", "Thu 10 Dec, 09:00"),
                 ("Confirm entries", "chase", "Sun 13 Dec, 09:00"),
                 ("Confirm entries", "chase", "Wed 16 Dec, 09:00"),
-                ("Prepare accounts", "person", "after it is ready"),
+                ("Prepare accounts", "person", "after "),
                 ("Accounts ready", "send", "after “Prepare accounts” is done"),
             ],
         )

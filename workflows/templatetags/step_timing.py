@@ -27,9 +27,13 @@ def _today(context):
 
 
 @register.simple_tag(takes_context=True)
-def step_due(context, step: Step) -> dict[str, str] | None:
-    """Return {"label", "tone", "title"} for an open step with a due date, else None."""
-    due = getattr(step, "deadline", None)
+def step_due(context, step: Step, day=None) -> dict[str, str] | None:
+    """Return {"label", "tone", "title"} for an open step's due date, else None.
+
+    The date is the step's own (`deadline`) unless `day` gives another (My steps falls back
+    on the task's due date).
+    """
+    due = day or getattr(step, "deadline", None)
     today = _today(context)
     if due is None or today is None or step.status in Step.FINISHED:
         return None
@@ -63,3 +67,15 @@ def step_scheduled(context, step: Step) -> dict[str, str] | None:
         "value": f"{local:%Y-%m-%dT%H:%M}",
         "rule": timing.describe_send_rule(step),
     }
+
+
+@register.filter
+def due_words(step) -> str:
+    """A step's due rule in words, for the template editor's step row ("" without one)."""
+    return timing.describe_due_rule(step)
+
+
+@register.filter
+def send_words(step) -> str:
+    """A step's send rule in words ("" when it goes as soon as it may)."""
+    return timing.describe_send_rule(step) if step.mode == "automatic" else ""
