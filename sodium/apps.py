@@ -9,7 +9,7 @@ class SodiumConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import tracking
 
-        from sodium import engine, nav, outbox, timers  # noqa: F401 - engine registers task.start
+        from sodium import engine, nav, outbox, reminders, timers  # noqa: F401 - they register
         from sodium.messaging import context  # noqa: F401 - the groups every message has
         from sodium.sms import messages as sms_messages
 

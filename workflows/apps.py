@@ -58,6 +58,11 @@ class WorkflowsConfig(AppConfig):
 
         register_demo_builder(demo.build)
 
+        from sodium import reminders
+        from workflows import due_reminder
+
+        reminders.register_section("workflows.steps", due_reminder.due_steps_section)
+
         # Steps use content blocks: the library counts template steps and names both kinds
         # when a delete is refused; a practice's own blocks are written as step emails.
         from sodium.messaging import blocks

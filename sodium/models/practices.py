@@ -76,6 +76,8 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAFF)
     created_at = models.DateTimeField(default=timezone.now)
+    # When the member's next morning reminder is due (sodium.reminders); empty while off.
+    next_reminder_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantManager()
 
@@ -83,7 +85,15 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["practice", "user"], name="membership_unique_user")
         ]
-        indexes = [models.Index(fields=["practice", "role"])]
+        indexes = [
+            models.Index(fields=["practice", "role"]),
+            # The reminder sweep's claim: only members who asked for reminders are in it.
+            models.Index(
+                fields=["next_reminder_at"],
+                condition=models.Q(next_reminder_at__isnull=False),
+                name="membership_reminder_due_idx",
+            ),
+        ]
         ordering = ["user__full_name"]
 
     def __str__(self) -> str:

@@ -37,6 +37,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False,
         help_text="Also send in-app notifications (client responses, chases) by email.",
     )
+    morning_reminder = models.BooleanField(
+        "email me each working morning what is due",
+        default=False,
+        help_text="At 08:00 on working days: your steps due today and overdue, in one email "
+        "(none when nothing is due).",
+    )
     # Set with the user's confirmed two-factor devices (sodium/services/two_factor.py), so the
     # staff gate knows without a query per request that this session needs a code.
     two_factor_enabled = models.BooleanField(default=False, editable=False)

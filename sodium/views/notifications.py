@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from sodium import reminders
 from sodium.models import Notification, User
 from sodium.roles import Perm
 from sodium.tenancy import role_required
@@ -36,7 +37,7 @@ def notifications_read(request: HtmxHttpRequest) -> HttpResponse:
 class AccountForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["full_name", "email_notifications"]
+        fields = ["full_name", "email_notifications", "morning_reminder"]
 
 
 @require_http_methods(["GET", "POST"])
@@ -46,6 +47,7 @@ def account(request: HtmxHttpRequest) -> HttpResponse:
     form = AccountForm(request.POST if request.method == "POST" else None, instance=user)
     if request.method == "POST" and form.is_valid():
         User.objects.filter(pk=user.pk).update(**form.cleaned_data)
+        reminders.set_morning_reminder(user, on=form.cleaned_data["morning_reminder"])
         messages.success(request, "Saved your preferences.")
         return redirect("sodium:account")
     return render(request, "sodium/account.html", {"form": form})
