@@ -643,7 +643,23 @@ def run_automatic_steps(task: Task) -> int:
     return len(ids)
 
 
-core_engine.register_task_started(run_automatic_steps)
+def run_automatic_steps_of_tasks(tasks: list[Task]) -> int:
+    """Do `run_automatic_steps` for many tasks started at once (a bulk action): one read and
+    one write whatever their number."""
+    runnable = Step.objects.filter(
+        task__in=[t.pk for t in tasks], status=S.READY, mode=Mode.AUTOMATIC
+    )
+    ids = list(runnable.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    Step.objects.filter(pk__in=ids).update(ready_at=timezone.now())
+    from workflows import tasks as celery_tasks
+
+    transaction.on_commit(lambda: [celery_tasks.run_step_task.delay(pk) for pk in ids])
+    return len(ids)
+
+
+core_engine.register_task_started(run_automatic_steps, many=run_automatic_steps_of_tasks)
 
 
 def redispatch_ready_steps(now: dt.datetime, limit: int = 500) -> int:
