@@ -10,11 +10,12 @@ from typing import Any
 
 from django import forms
 
-from sodium import bulk, engine, formfields, queries
+from sodium import bulk, engine, queries
 from sodium.models import Task, User
 
 S = Task.Status
 FINISHED = (S.DONE, S.CANCELLED)
+NOBODY = "nobody"
 
 
 def _finished(task: Task) -> str | None:
@@ -24,17 +25,27 @@ def _finished(task: Task) -> str | None:
 
 
 class ReassignForm(forms.Form):
-    owner = formfields.ModelChoiceField(
-        queryset=User.objects.none(),
-        required=False,
+    # A choice, not a model field: "nobody" must be chosen on purpose, never be the default.
+    owner = forms.ChoiceField(
         label="New owner",
-        empty_label="Nobody (unassigned)",
-        error_messages={"invalid_choice": "Choose a member of this practice."},
+        error_messages={
+            "required": "Choose who the tasks go to.",
+            "invalid_choice": "Choose a member of this practice.",
+        },
     )
 
     def __init__(self, *args: Any, practice: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = queries.members_of(practice)
+        self.members = {str(u.pk): u for u in queries.members_of(practice)}
+        self.fields["owner"].choices = [
+            ("", "Choose a person…"),
+            (NOBODY, "Nobody (unassigned)"),
+            *((pk, str(u)) for pk, u in self.members.items()),
+        ]
+
+    def clean_owner(self) -> User | None:
+        value = self.cleaned_data["owner"]
+        return None if value == NOBODY else self.members[value]
 
 
 def _reassign(tasks: list[Task], cleaned: dict[str, Any], *, actor: User) -> bulk.Result:
@@ -58,7 +69,11 @@ def _describe_reassign(cleaned: dict[str, Any]) -> str:
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(label="New status", choices=S.choices)
+    status = forms.ChoiceField(
+        label="New status",
+        choices=[("", "Choose a status…"), *S.choices],
+        error_messages={"required": "Choose the status to move the tasks to."},
+    )
 
 
 def _change_status(tasks: list[Task], cleaned: dict[str, Any], *, actor: User) -> bulk.Result:
