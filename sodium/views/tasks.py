@@ -14,7 +14,7 @@ from sodium import bulk, engine, queries
 from sodium.forms import TaskFilterForm, TaskForm
 from sodium.models import Client
 from sodium.panels import render_task_list_extensions, render_task_panels
-from sodium.roles import Perm
+from sodium.roles import Perm, role_can
 from sodium.tenancy import role_required
 from sodium.views.common import PAGE_SIZE, HtmxHttpRequest, partial
 
@@ -71,6 +71,7 @@ def list_context(
             (action, forms.get(action.key) or action.make_form(request.practice))
             for action in bulk.actions()
         ]
+        context["bulk_own_only"] = not role_can(request.membership.role, Perm.BULK_EDIT_TASKS)
         context["bulk_errors"] = bulk_errors or []
         context["selected"] = selected or set()
         context["bulk_filter"] = [(name, query.get(name)) for name in ("q", "status", "owner")]

@@ -111,3 +111,27 @@ def test_a_manager_attaches_a_template_to_ten_tasks_at_once(
     screenshot(page, "bulk_after")
     assert errors == []
     context.close()
+
+
+def test_the_bulk_form_works_without_javascript(live_server, browser, world):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/sign-in/")
+    page.get_by_label("Email").fill("maya@hartleyfinch.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/tasks/")
+    # The page box is a field the server reads: ticking it alone chooses the whole page.
+    page.get_by_label("All 10 on this page").check()
+    assert page.locator('input[name="task"]:checked').count() == 0
+    page.get_by_label("New due date").fill("2027-01-31")
+    page.get_by_role("button", name="Set due date").click()
+    page.wait_for_url(f"{live_server.url}/tasks/bulk/summary/")
+    assert page.locator(".bulk-headline").inner_text() == "Set 10 tasks due on 31 Jan 2027."
+    with scopes_disabled():
+        ids = [t.pk for t in world["tasks"]]
+        assert Task.objects.filter(pk__in=ids, due_date="2027-01-31").count() == 10
+    context.close()
