@@ -54,15 +54,21 @@ def build(
     verb: str,
     summary: str,
     actor_label: str = "",
+    actor: User | None = None,
     client_id: int | None = None,
+    task_id: int | None = None,
     obj: models.Model | None = None,
     old_status: str = "",
     new_status: str = "",
+    data: dict[str, Any] | None = None,
 ) -> ActivityEvent:
     """Return an unsaved event, for work that records many at once (`bulk_record`)."""
     return ActivityEvent(
         practice_id=getattr(practice, "pk", practice),
+        actor=actor,
         actor_label=actor_label,
+        task_id=task_id,
+        data=data or {},
         verb=verb,
         summary=summary[:300],
         client_id=client_id,
@@ -74,7 +80,7 @@ def build(
 
 
 def bulk_record(events: list[ActivityEvent]) -> None:
-    """Write many built events in one statement (an AR sweep batch)."""
+    """Write many built events in one statement (an AR sweep batch, a bulk task action)."""
     if events:
         ActivityEvent.objects.bulk_create(events)
 

@@ -17,6 +17,11 @@ class SodiumConfig(AppConfig):
 
         nav.register_core_entries()
 
+        # The task list's bulk actions (apps add theirs in their own ready()).
+        from sodium import bulk_actions
+
+        bulk_actions.register()
+
         # Provider webhooks (delivered, opened, bounced) move outbound messages forward.
         tracking.connect(outbox.on_tracking, dispatch_uid="sodium.outbox.on_tracking")
         # The sweep re-dispatches messages whose on_commit enqueue was lost.

@@ -55,24 +55,49 @@ MACHINE = statemachine.Machine(
 # Apps that run work when a task starts (workflows runs its automatic steps) register here,
 # so the core never imports them. Hooks run inside the starting transaction.
 TASK_STARTED_HOOKS: list[Callable[[Task], None]] = []
+# The same hooks' bulk forms, `many(tasks)`, for tasks started many at once (a bulk action);
+# a hook without one is called task by task.
+TASKS_STARTED_HOOKS: dict[Callable[[Task], None], Callable[[list[Task]], None]] = {}
 START_TIMER = "task.start"
 
 
 # Apps whose dates follow a task's (workflows' step due dates and scheduled sends) register
 # here; hooks run inside the updating transaction when the start or due date changes.
-TASK_DATES_HOOKS: list[Callable[[Task], None]] = []
+# Each hook takes the tasks whose dates changed (one, or many from a bulk action).
+TASK_DATES_HOOKS: list[Callable[[list[Task]], None]] = []
 
 
-def register_task_dates_changed(hook: Callable[[Task], None]) -> None:
-    """Call `hook(task)` whenever a task's start or due date changes."""
+def register_task_dates_changed(hook: Callable[[list[Task]], None]) -> None:
+    """Call `hook(tasks)` whenever tasks' start or due dates change."""
     if hook not in TASK_DATES_HOOKS:
         TASK_DATES_HOOKS.append(hook)
 
 
-def register_task_started(hook: Callable[[Task], None]) -> None:
-    """Call `hook(task)` whenever a task starts."""
+def _run_dates_hooks(tasks: list[Task]) -> None:
+    for hook in TASK_DATES_HOOKS:
+        hook(tasks)
+
+
+def register_task_started(
+    hook: Callable[[Task], None], *, many: Callable[[list[Task]], None] | None = None
+) -> None:
+    """Call `hook(task)` whenever a task starts, or `many(tasks)` when many start at once."""
     if hook not in TASK_STARTED_HOOKS:
         TASK_STARTED_HOOKS.append(hook)
+    if many is not None:
+        TASKS_STARTED_HOOKS[hook] = many
+
+
+def _run_started_hooks(tasks: list[Task]) -> None:
+    if not tasks:
+        return
+    for hook in TASK_STARTED_HOOKS:
+        many = TASKS_STARTED_HOOKS.get(hook)
+        if many is not None:
+            many(tasks)
+        else:
+            for task in tasks:
+                hook(task)
 
 
 def is_started(task: Task) -> bool:
@@ -159,6 +184,35 @@ def create_task(*, practice: Practice, client: Client, actor: User, **fields: An
 _TIMER_FIELDS = ["practice", "kind", "target_id", "due_at", "attempts", "last_error"]
 
 
+def _schedule_starts(practice_id: int, tasks: list[Task]) -> None:
+    """Do `_schedule_start` for many tasks in at most two statements: one upsert on the key
+    of the start timers of planned tasks with a start date (what `timers.schedule` does),
+    one delete of the others' start keys."""
+    timed = [task for task in tasks if _has_start_timer(task)]
+    untimed = [_start_key(task) for task in tasks if not _has_start_timer(task)]
+    with scopes_disabled():  # timers are keyed across practices, as timers.schedule reads them
+        if timed:
+            Timer.objects.bulk_create(
+                [
+                    Timer(
+                        practice_id=practice_id,
+                        kind=START_TIMER,
+                        target_id=task.pk,
+                        due_at=start_moment(task),
+                        key=_start_key(task),
+                        attempts=0,
+                        last_error="",
+                    )
+                    for task in timed
+                ],
+                update_conflicts=True,
+                unique_fields=["key"],
+                update_fields=_TIMER_FIELDS,
+            )
+        if untimed:
+            Timer.objects.filter(key__in=untimed).delete()
+
+
 @transaction.atomic
 def create_tasks(*, practice: Practice, actor: User | None, tasks: list[Task]) -> list[Task]:
     """Create many tasks at once, writing for each exactly what `create_task` writes.
@@ -192,29 +246,7 @@ def create_tasks(*, practice: Practice, actor: User | None, tasks: list[Task]) -
         )
         for task in tasks
     )
-    timed = [task for task in tasks if _has_start_timer(task)]
-    untimed = [_start_key(task) for task in tasks if not _has_start_timer(task)]
-    with scopes_disabled():  # timers are keyed across practices, as timers.schedule reads them
-        if timed:
-            Timer.objects.bulk_create(
-                [
-                    Timer(
-                        practice_id=practice.pk,
-                        kind=START_TIMER,
-                        target_id=task.pk,
-                        due_at=start_moment(task),
-                        key=_start_key(task),
-                        attempts=0,
-                        last_error="",
-                    )
-                    for task in timed
-                ],
-                update_conflicts=True,
-                unique_fields=["key"],
-                update_fields=_TIMER_FIELDS,
-            )
-        if untimed:
-            Timer.objects.filter(key__in=untimed).delete()
+    _schedule_starts(practice.pk, tasks)
     return tasks
 
 
@@ -238,8 +270,7 @@ def update_task(task: Task, *, actor: User, **fields: Any) -> Task:
     if "start_date" in fields:
         _schedule_start(task)
     if {"start_date", "due_date"} & set(fields):
-        for hook in TASK_DATES_HOOKS:
-            hook(task)
+        _run_dates_hooks([task])
     return task
 
 
@@ -266,6 +297,117 @@ def change_task_status(task: Task, *, to: str, actor: User | None, note: str = "
         for hook in TASK_STARTED_HOOKS:
             hook(task)
     return task
+
+
+# --- many tasks at once (the task list's bulk actions) -------------------------------------
+
+
+def _lock_many(tasks: list[Task]) -> list[Task]:
+    """Return the tasks' rows again (client, owner and practice loaded), locked, by id."""
+    return list(
+        Task.objects.select_for_update(of=("self",))
+        .filter(pk__in=[t.pk for t in tasks])
+        .select_related("practice", "client", "owner")
+        .order_by("pk")
+    )
+
+
+@transaction.atomic
+def change_task_statuses(
+    tasks: list[Task], *, to: str, actor: User | None, note: str = ""
+) -> tuple[list[Task], dict[int, str]]:
+    """Move many tasks (of one practice) to status `to` at once.
+
+    Returns (the tasks moved, {task id: why not} for the others: already there, or a move
+    TRANSITIONS forbids; the reason follows the task's name, "is done and cannot become
+    on hold"). What `change_task_status` writes for one task, in a fixed number of
+    statements whatever their number: one lock, one UPDATE, one INSERT of their events, their
+    start timers, and the task-started hooks' bulk forms.
+    """
+    if to not in S.values:
+        raise InvalidTransition("Unknown task status.")
+    locked = _lock_many(tasks)
+    refused: dict[int, str] = {}
+    movable = []
+    for task in locked:
+        if task.status == to:
+            refused[task.pk] = f"is already {S(to).label.lower()}"
+            continue
+        if to not in TRANSITIONS.get(task.status, set()):
+            refused[task.pk] = (
+                f"is {task.get_status_display().lower()} and cannot become {S(to).label.lower()}"
+            )
+            continue
+        movable.append(task)
+    if not movable:
+        return [], refused
+    moved = MACHINE.transition_many(
+        movable,
+        to=to,
+        fields={"completed_at": timezone.now() if to == S.DONE else None},
+        actor=actor,
+        note=note,
+        data={"bulk": True},
+    )
+    _schedule_starts(moved[0].practice_id, moved)
+    if to == S.IN_PROGRESS:
+        _run_started_hooks(moved)
+    return moved, refused
+
+
+# The task fields a bulk action may set, and how an event words each one's value.
+BULK_FIELDS: dict[str, Callable[[Any], str]] = {
+    "owner": lambda user: str(user) if user else "nobody",
+    "due_date": lambda day: f"{day.day} {day:%b %Y}" if day else "no date",
+}
+
+
+@transaction.atomic
+def update_tasks(tasks: list[Task], *, actor: User, **fields: Any) -> list[Task]:
+    """Give many tasks (of one practice) the same owner or due date at once.
+
+    Tasks that already have those values are left alone. One lock, one UPDATE and one
+    INSERT of their `task.updated` events ("Owner: Sam → Priya"), whatever their number.
+    Returns the tasks changed. Raises ValueError for a field not in BULK_FIELDS.
+    """
+    unknown = set(fields) - set(BULK_FIELDS)
+    if unknown:
+        raise ValueError(f"Bulk updates cannot set {sorted(unknown)}")
+    locked = _lock_many(tasks)
+    changed: list[Task] = []
+    events = []
+    for task in locked:
+        words = []
+        for name, value in fields.items():
+            current = getattr(task, name)
+            if current != value:
+                label = str(Task._meta.get_field(name).verbose_name).capitalize()
+                shown = BULK_FIELDS[name]
+                words.append(f"{label}: {shown(current)} → {shown(value)}")
+        if not words:
+            continue
+        changed.append(task)
+        events.append(
+            activity.build(
+                practice=task.practice_id,
+                actor=actor,
+                verb="task.updated",
+                summary="; ".join(words),
+                client_id=task.client_id,
+                task_id=task.pk,
+                obj=task,
+                data={"bulk": True},
+            )
+        )
+    if changed:
+        Task.objects.filter(pk__in=[t.pk for t in changed]).update(**fields)
+        for task in changed:
+            for name, value in fields.items():
+                setattr(task, name, value)
+        activity.bulk_record(events)
+        if {"start_date", "due_date"} & set(fields):
+            _run_dates_hooks(changed)
+    return changed
 
 
 # --- clients: active or archived ---------------------------------------------------------

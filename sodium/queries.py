@@ -301,3 +301,18 @@ def clients_with_messages(practice: Practice) -> list[Client]:
     return list(
         Client.objects.filter(practice=practice).filter(Exists(sent_to)).order_by("name", "id")
     )
+
+
+def task_ids_matching(tasks: QuerySet[Task], limit: int) -> list[int]:
+    """Return the ids of up to `limit` tasks of a task-list query (one query), so a bulk
+    action over "all that match" knows when a filter matches more than it may change."""
+    return list(tasks.order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+def tasks_chosen(practice: Practice, ids: list[int]) -> QuerySet[Task]:
+    """Return the practice's tasks among `ids` (another practice's ids match nothing)."""
+    return (
+        Task.objects.filter(practice=practice, pk__in=ids)
+        .select_related("client", "owner")
+        .order_by("pk")
+    )

@@ -25,6 +25,11 @@ class Perm(models.TextChoices):
     VIEW_PRACTICE = "view_practice", "See clients, contacts and tasks"
     EDIT_CLIENTS = "edit_clients", "Add and edit clients, contacts and their services"
     EDIT_TASKS = "edit_tasks", "Add and edit tasks"
+    BULK_EDIT_OWN_TASKS = (
+        "bulk_edit_own_tasks",
+        "Change many of their own or unassigned tasks at once from the task list",
+    )
+    BULK_EDIT_TASKS = "bulk_edit_tasks", "Change many tasks at once, whoever owns them"
     MANAGE_SERVICES = "manage_services", "Edit the service catalogue and teams"
     MANAGE_TEMPLATES = (
         "manage_templates",
@@ -48,6 +53,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Perm.VIEW_PRACTICE: _EVERYONE,
     Perm.EDIT_CLIENTS: _PRACTICE_STAFF | {Role.AR_MANAGER},
     Perm.EDIT_TASKS: _PRACTICE_STAFF,
+    Perm.BULK_EDIT_OWN_TASKS: _PRACTICE_STAFF,
+    Perm.BULK_EDIT_TASKS: _MANAGERS,
     Perm.MANAGE_SERVICES: _MANAGERS,
     Perm.MANAGE_TEMPLATES: _MANAGERS,
     Perm.MANAGE_RECURRING: _MANAGERS,

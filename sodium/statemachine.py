@@ -167,17 +167,22 @@ class Machine:
         objs: list[Any],
         *,
         to: str,
-        old: str,
+        old: str | None = None,
         fields: dict[str, Any] | None = None,
-        actor_label: str = "System",
+        actor: Any = None,
+        actor_label: str | None = None,
+        note: str = "",
+        data: dict[str, Any] | None = None,
     ) -> list[Any]:
-        """Move many rows that are all in status `old` to `to` at once; return those moved.
+        """Move many rows to `to` at once; return those moved.
 
-        For sweeps that settle hundreds of rows in one transaction: each move is checked
-        against the table, written by one compare-and-set UPDATE (rows no longer in `old`
-        are left alone), recorded as one activity event each in one INSERT, and the hooks
-        run as `transition` runs them. `fields` are other columns set on every row. The
-        caller should hold the rows' locks.
+        For sweeps that settle hundreds of rows in one transaction, and bulk actions: each
+        move is checked against the table, written by one UPDATE, recorded as one activity
+        event each in one INSERT, and the hooks run as `transition` runs them. `fields` are
+        other columns set on every row. With `old`, every row is in status `old` and the
+        UPDATE is a compare-and-set (rows no longer in `old` are left alone); without it the
+        rows may be in different statuses, each moving from its own, and the caller must hold
+        their locks (`select_for_update`). The caller should hold the rows' locks either way.
         """
         from django.db.models import Q
 
@@ -186,39 +191,54 @@ class Machine:
         for obj in objs:
             self.check(obj, to)
         values = {self.field: to, **(fields or {})}
-        moved_pks = set(
-            self.model._default_manager.filter(
-                Q(pk__in=[o.pk for o in objs]), **{self.field: old}
-            ).values_list("pk", flat=True)
-        )
-        self.model._default_manager.filter(pk__in=moved_pks, **{self.field: old}).update(**values)
+        manager = self.model._default_manager
+        if old is not None:
+            moved_pks = set(
+                manager.filter(Q(pk__in=[o.pk for o in objs]), **{self.field: old}).values_list(
+                    "pk", flat=True
+                )
+            )
+            manager.filter(pk__in=moved_pks, **{self.field: old}).update(**values)
+        else:
+            moved_pks = {o.pk for o in objs}
+            manager.filter(pk__in=moved_pks).update(**values)
         moved = [o for o in objs if o.pk in moved_pks]
+        olds = {o.pk: getattr(o, self.field) if old is None else old for o in moved}
+        if actor_label is None:
+            actor_label = "" if actor else "System"
         events = []
         for obj in moved:
             for name, value in values.items():
                 setattr(obj, name, value)
             name = self.label(obj)
             subject = self.subject(obj)
-            client = subject.get("client")
+            client, task = subject.get("client"), subject.get("task")
             events.append(
                 activity.build(
                     practice=subject["practice"],
                     verb=self.verb,
-                    summary=f"{f'{name}: ' if name else ''}{self.status_label(old)} → "
-                    + self.status_label(to),
+                    summary=f"{f'{name}: ' if name else ''}{self.status_label(olds[obj.pk])} → "
+                    + self.status_label(to)
+                    + (f" · {note}" if note else ""),
+                    actor=actor,
                     actor_label=actor_label,
-                    client_id=getattr(client, "pk", client),
+                    client_id=getattr(client, "pk", client)
+                    if client is not None
+                    else getattr(task, "client_id", None),
+                    task_id=getattr(task, "pk", task),
                     obj=obj,
-                    old_status=old,
+                    old_status=olds[obj.pk],
                     new_status=to,
+                    data=data,
                 )
             )
         activity.bulk_record(events)
         for obj in moved:
+            was = olds[obj.pk]
             for hook in self.after:
-                hook(obj, old, to)
+                hook(obj, was, to)
             for hook in self.on_commit:
-                transaction.on_commit(lambda hook=hook, obj=obj: hook(obj, old, to))
+                transaction.on_commit(lambda hook=hook, obj=obj, was=was: hook(obj, was, to))
         return moved
 
     # --- the generated page --------------------------------------------------------------

@@ -5,6 +5,7 @@ from django.urls import include, path
 from sodium.messaging.urls import content_block_urls
 from sodium.views import (
     auth,
+    bulk,
     clients,
     dashboard,
     messages,
@@ -67,6 +68,8 @@ core = [
     # Tasks
     path("tasks/", tasks.task_list, name="task-list"),
     path("tasks/new/", tasks.task_create, name="task-create"),
+    path("tasks/bulk/", bulk.task_bulk, name="task-bulk"),
+    path("tasks/bulk/summary/", bulk.task_bulk_summary, name="task-bulk-summary"),
     path("tasks/<int:task_id>/", tasks.task_detail, name="task-detail"),
     path("tasks/<int:task_id>/edit/", tasks.task_edit, name="task-edit"),
     path("tasks/<int:task_id>/status/", tasks.task_status, name="task-status"),

@@ -76,6 +76,12 @@ class WorkflowsConfig(AppConfig):
         blocks.register_library_link("Workflow templates", "workflows:template-list")
         blocks.register_own_block_use(STEP_EMAIL)
 
+        # The task list's bulk actions: attach a template to many tasks; no bulk "done" while
+        # steps are open.
+        from workflows import bulk
+
+        bulk.register()
+
         # Recurrences that name a template get it attached to the tasks they generate.
         from workflows import recurring
 

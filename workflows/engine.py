@@ -644,24 +644,38 @@ def add_step(
 
 
 def run_automatic_steps(task: Task) -> int:
-    """Enqueue every ready automatic step of a task that has just started.
+    """Enqueue every ready automatic step of a task that has just started."""
+    return run_automatic_steps_of_tasks([task])
 
-    Steps with a send rule are held until their moment instead (one already held, on a
-    task resumed from hold, keeps its moment).
+
+def run_automatic_steps_of_tasks(tasks: list[Task]) -> int:
+    """Enqueue the ready automatic steps of tasks that have just started (one, or many from a
+    bulk action): one read and one write whatever their number.
+
+    Steps with a send rule are held until their moment instead, one by one (one already
+    held, on a task resumed from hold, keeps its moment).
     """
     now = timezone.now()
-    runnable = Step.objects.filter(task=task, status=S.READY, mode=Mode.AUTOMATIC).exclude(
-        scheduled_for__gt=now
+    runnable = (
+        Step.objects.filter(task__in=[t.pk for t in tasks], status=S.READY, mode=Mode.AUTOMATIC)
+        .exclude(scheduled_for__gt=now)
+        .values_list("pk", "practice_id", "send_rule")
     )
-    ids = list(runnable.filter(send_rule=SendRule.NOW).values_list("pk", flat=True))
+    ids, held = [], []
+    for pk, practice_id, rule in runnable:
+        if rule == SendRule.NOW:
+            ids.append(pk)
+        else:
+            held.append(Step(pk=pk, practice_id=practice_id))
     # They become runnable now: the sweep's safety net counts its minute from here, so the
     # sweep that starts the task does not enqueue them a second time.
-    runnable.filter(send_rule=SendRule.NOW).update(ready_at=now)
-    ids += dispatch_held(list(runnable.exclude(send_rule=SendRule.NOW)), now)
-    from workflows import tasks
+    if ids:
+        Step.objects.filter(pk__in=ids).update(ready_at=now)
+    ids += dispatch_held(held, now)
+    from workflows import tasks as celery_tasks
 
     for step_id in ids:
-        transaction.on_commit(lambda step_id=step_id: tasks.run_step_task.delay(step_id))
+        transaction.on_commit(lambda step_id=step_id: celery_tasks.run_step_task.delay(step_id))
     return len(ids)
 
 
@@ -676,7 +690,7 @@ def dispatch_held(steps: list[Step], now: dt.datetime) -> list[int]:
     return due
 
 
-core_engine.register_task_started(run_automatic_steps)
+core_engine.register_task_started(run_automatic_steps, many=run_automatic_steps_of_tasks)
 core_engine.register_task_dates_changed(scheduling.follow_task_dates)
 
 

@@ -187,28 +187,32 @@ def _write_deadlines(steps: list[Step], now: dt.datetime) -> int:
     return len(changed)
 
 
-def follow_task_dates(task: Task) -> None:
-    """Move the due dates and waiting sends that count from a task's dates (a task-dates hook).
+def follow_task_dates(tasks: list[Task]) -> None:
+    """Move the due dates and waiting sends that count from tasks' dates (a task-dates hook).
 
     Open steps only: a finished step's due date is history. Sends that already went out
-    are not touched; a waiting one whose new moment has passed goes out now.
+    are not touched; a waiting one whose new moment has passed goes out now. Two reads and
+    one bulk write for any number of tasks, plus a write for each waiting send it moves.
     """
+    by_id = {t.pk: t for t in tasks}
     steps = list(
-        Step.objects.filter(task=task, status__in=(S.BLOCKED, S.READY, S.IN_PROGRESS, S.FAILED))
+        Step.objects.filter(
+            task_id__in=by_id, status__in=(S.BLOCKED, S.READY, S.IN_PROGRESS, S.FAILED)
+        )
         .filter(due_rule__in=timing.TASK_DATE_DUE_RULES)
         .select_related("task", "task__practice")
     )
     now = timezone.now()
     _write_deadlines(steps, now)
     waiting = Step.objects.select_for_update().filter(
-        task=task,
+        task_id__in=by_id,
         status=S.READY,
         scheduled_for__isnull=False,
         send_rule__in=timing.TASK_DATE_SEND_RULES,
     )
     for step in waiting:
-        step.task = task
-        plan = timing.send_plan(step, task=task, practice=task.practice, now=now)
+        task = step.task = by_id[step.task_id]
+        plan = timing.send_plan(step, task=task, practice=practice_of(step), now=now)
         if plan.moment is None or plan.moment <= now:
             release(step, actor=None)
             from workflows import tasks as celery_tasks  # tasks imports the engine

@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from sodium import engine, queries
+from sodium import bulk, engine, queries
 from sodium.forms import TaskFilterForm, TaskForm
 from sodium.models import Client
 from sodium.panels import render_task_list_extensions, render_task_panels
-from sodium.roles import Perm
+from sodium.roles import Perm, role_can
 from sodium.tenancy import role_required
-from sodium.views.common import HtmxHttpRequest, paginate, partial, query_without_page
+from sodium.views.common import PAGE_SIZE, HtmxHttpRequest, partial
 
 
-@require_GET
-@vary_on_headers("HX-Request")
-@role_required(Perm.VIEW_PRACTICE)
-def task_list(request: HtmxHttpRequest) -> HttpResponse:
+def list_filters(request: HtmxHttpRequest, params: QueryDict) -> tuple[TaskFilterForm, QuerySet]:
+    """Return the task list's filter form over `params` and the tasks it matches."""
     practice = request.practice
-    filters = TaskFilterForm(request.GET or None, practice=practice)
+    filters = TaskFilterForm(params or None, practice=practice)
     owner = None
     status, search = "open", ""
     if filters.is_valid():
@@ -33,20 +33,59 @@ def task_list(request: HtmxHttpRequest) -> HttpResponse:
             owner = request.user
         elif chosen:
             owner = queries.members_of(practice).filter(pk=chosen).first()
-    tasks = queries.tasks_for_list(practice, search=search, status=status, owner=owner)
-    page = paginate(request, tasks)
+    return filters, queries.tasks_for_list(practice, search=search, status=status, owner=owner)
+
+
+def list_context(
+    request: HtmxHttpRequest,
+    params: QueryDict,
+    *,
+    bulk_forms: dict | None = None,
+    bulk_errors: list[str] | None = None,
+    selected: set[int] | None = None,
+) -> dict:
+    """Return the task list page's context for the filters and page in `params`.
+
+    The bulk action view shows the same page again, with its errors, when its input is bad.
+    """
+    filters, tasks = list_filters(request, params)
+    page = Paginator(tasks, PAGE_SIZE).get_page(params.get("page"))
     page.object_list = list(page.object_list)
     # Columns apps add (the workflow's progress), loaded once for the whole page.
     extra_headings = render_task_list_extensions(request, page.object_list)
+    query = params.copy()
+    for name in list(query):
+        if name not in ("q", "status", "owner"):
+            query.pop(name)
+    can_bulk = bulk.may_bulk_edit(request.membership.role)
+    context = {
+        "page": page,
+        "extra_headings": extra_headings,
+        "filters": filters,
+        "query": query.urlencode(),
+        "can_bulk": can_bulk,
+    }
+    if can_bulk:
+        forms = bulk_forms or {}
+        context["bulk_actions"] = [
+            (action, forms.get(action.key) or action.make_form(request.practice))
+            for action in bulk.actions()
+        ]
+        context["bulk_own_only"] = not role_can(request.membership.role, Perm.BULK_EDIT_TASKS)
+        context["bulk_errors"] = bulk_errors or []
+        context["selected"] = selected or set()
+        context["bulk_filter"] = [(name, query.get(name)) for name in ("q", "status", "owner")]
+    return context
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@role_required(Perm.VIEW_PRACTICE)
+def task_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(
         request,
         partial(request, "sodium/task_list.html", "task-table"),
-        {
-            "page": page,
-            "extra_headings": extra_headings,
-            "filters": filters,
-            "query": query_without_page(request),
-        },
+        list_context(request, request.GET),
     )
 
 
