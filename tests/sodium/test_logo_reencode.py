@@ -56,6 +56,8 @@ class LogoReencodingTests(BaseTestCase):
                 "time_zone": "Europe/London",
                 "bank_holiday_nation": "england_wales",
                 "country": "GB",
+                "send_from": "09:00",
+                "send_until": "17:30",
                 "logo": SimpleUploadedFile(filename, content, content_type="image/png"),
             },
         )

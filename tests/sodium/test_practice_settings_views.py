@@ -42,6 +42,8 @@ class PracticeSettingsViewTests(BaseTestCase):
             "time_zone": "Europe/London",
             "bank_holiday_nation": "england_wales",
             "country": "GB",
+            "send_from": "09:00",
+            "send_until": "17:30",
         }
         data.update(overrides)
         return data
@@ -132,6 +134,8 @@ class PracticeLogoUploadTests(BaseTestCase):
             "time_zone": "Europe/London",
             "bank_holiday_nation": "england_wales",
             "country": "GB",
+            "send_from": "09:00",
+            "send_until": "17:30",
         }
         if content is not None:
             fields["logo"] = SimpleUploadedFile(filename, content, content_type="image/png")

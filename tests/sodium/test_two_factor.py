@@ -262,6 +262,8 @@ class PracticeRequiresTwoFactorTests(BaseTestCase):
             "time_zone": "Europe/London",
             "bank_holiday_nation": "england_wales",
             "country": "GB",
+            "send_from": "09:00",
+            "send_until": "17:30",
         }
         data.update(overrides)
         return data
