@@ -57,7 +57,7 @@ class BounceShownTests(BounceViewsBase):
         self.client.force_login(self.staff)
         r = self.client.get(self.focus_url, headers=HTMX)
         self.assertContains(r, SHOWN, html=False)
-        self.assertContains(r, 'hx-target="#focus-step-%d"' % self.letter.pk)
+        self.assertContains(r, f'hx-target="#focus-step-{self.letter.pk}"')
 
     def test_others_see_the_bounce_but_no_form(self) -> None:
         other = f.MembershipFactory(practice=self.practice, role=Role.STAFF).user
@@ -93,6 +93,7 @@ class ResendTests(BounceViewsBase):
         self.assertContains(r, f'id="focus-step-{self.letter.pk}"')
         self.assertContains(r, f"Email to {NEW}")
         self.assertNotContains(r, "Bounced</strong>")
+        self.assertContains(r, f"Saved {NEW} and sent")
         self.assertNotContains(r, "<html")
         self.assertEqual([m.to for m in mail.outbox], [[NEW]])
         self.assertIn("task-progress", r["HX-Trigger"])

@@ -50,23 +50,26 @@ def step_resend(request: HtmxHttpRequest, step_id: int) -> HttpResponse:
         else:
             messages.success(request, flash)
         return focus.back(request, step.task)
-    return _fragment(request, step, error=error, typed=typed if error else "")
+    return _fragment(request, step, error=error, typed=typed if error else "", note=flash)
 
 
-def _fragment(request: HtmxHttpRequest, step: Step, *, error: str, typed: str) -> HttpResponse:
+def _fragment(
+    request: HtmxHttpRequest, step: Step, *, error: str, typed: str, note: str
+) -> HttpResponse:
     if request.POST.get("from") == "card":
         context = task_panel._card_context(request, step.task)
-        _show_error(context, step, error, typed)
+        _annotate(context, step, error, typed, note)
         return render(request, f"{task_panel.CARD}#workflow-body", context)
     context = focus.panel_context(request, step.task)
-    context["step"] = _show_error(context, step, error, typed)
+    context["step"] = _annotate(context, step, error, typed, note)
     response = render(request, f"{focus.PANEL}#focus-step", context)
     if not error:  # the task page's workflow card (under the panel) shows the new email too
         response["HX-Trigger"] = focus.task_changed_header(step.task)
     return response
 
 
-def _show_error(context: dict, step: Step, error: str, typed: str) -> Step:
+def _annotate(context: dict, step: Step, error: str, typed: str, note: str) -> Step:
+    # The form's error and what was typed, or the note that it was sent, on the step shown.
     shown = next(s for g in context["groups"] for s in g.step_list if s.pk == step.pk)
-    shown.bounce_error, shown.bounce_typed = error, typed
+    shown.bounce_error, shown.bounce_typed, shown.resent_note = error, typed, note
     return shown
