@@ -72,6 +72,7 @@ class BounceShownTests(BounceViewsBase):
         r = self.client.get(self.task_url)
         self.assertNotContains(r, "Bounced</strong>")
         self.assertContains(r, f"Email to {NEW}")
+        self.assertContains(r, f"from {OLD} to {NEW} after a bounce")  # the activity card
 
 
 class ResendTests(BounceViewsBase):
