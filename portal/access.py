@@ -150,6 +150,31 @@ def secret_for_message(message: OutboundMessage, ref: str, sending: bool) -> str
     return _derive_again(found)
 
 
+def renew_for_resend(message: OutboundMessage, ref: str, new_address: str) -> str | None:
+    """Revoke the token of placeholder `ref` in a bounced `message` and return the ref of a
+    fresh one (same contact, step and purpose) for the email sent again to `new_address`.
+
+    None (the resend is refused) when the ref names no token of the message's practice, or its
+    contact's address is not `new_address` (the link would not be joined in). The old token
+    is revoked whatever its state: the bounced email's link must not open the portal.
+    """
+    token_id, _, nonce = ref.partition(".")
+    if not token_id.isdigit() or not nonce:
+        return None
+    old = (
+        AccessToken.objects.filter(pk=int(token_id), practice_id=message.practice_id)
+        .select_related("contact")
+        .first()
+    )
+    if old is None or not hmac.compare_digest(old.nonce, nonce):
+        return None
+    AccessToken.objects.filter(pk=old.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if old.contact.email.lower() != new_address.strip().lower():
+        return None
+    fresh = _issue(old.contact, purpose=old.purpose, step=old.step)
+    return f"{fresh.pk}.{fresh.nonce}"
+
+
 def find_token(token: str, request: HttpRequest | None = None) -> AccessToken | None:
     """Return the usable token matching `token`, or None (unknown, expired or revoked).
 

@@ -44,3 +44,9 @@ class PortalConfig(AppConfig):
         from sodium import outbox
 
         outbox.register_secret(access.SECRET_KIND, access.secret_for_message)
+
+        # A bounced email sent again to a corrected address gets a fresh link (the old one
+        # is revoked).
+        from sodium import bounces
+
+        bounces.register_renewer(access.SECRET_KIND, access.renew_for_resend)

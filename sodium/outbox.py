@@ -279,6 +279,11 @@ def secret_placeholder(kind: str, ref: str) -> str:
     return placeholder
 
 
+def replace_secrets(text: str, replace: Callable[[str, str], str]) -> str:
+    """Return `text` with each placeholder replaced by `replace(kind, ref)` (a resend)."""
+    return _SECRET.sub(lambda m: replace(m.group(1), m.group(2)), text)
+
+
 def join_secrets(message: OutboundMessage, text: str) -> str:
     """Return `text` with every placeholder replaced by its secret, for sending `message`.
 

@@ -30,6 +30,10 @@ class Perm(models.TextChoices):
         "Change many of their own or unassigned tasks at once from the task list",
     )
     BULK_EDIT_TASKS = "bulk_edit_tasks", "Change many tasks at once, whoever owns them"
+    RESEND_ANY_BOUNCE = (
+        "resend_any_bounce",
+        "Correct a bounced address and resend on anyone's step (assignees can on their own)",
+    )
     MANAGE_SERVICES = "manage_services", "Edit the service catalogue and teams"
     MANAGE_TEMPLATES = (
         "manage_templates",
@@ -55,6 +59,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Perm.EDIT_TASKS: _PRACTICE_STAFF,
     Perm.BULK_EDIT_OWN_TASKS: _PRACTICE_STAFF,
     Perm.BULK_EDIT_TASKS: _MANAGERS,
+    Perm.RESEND_ANY_BOUNCE: _MANAGERS,
     Perm.MANAGE_SERVICES: _MANAGERS,
     Perm.MANAGE_TEMPLATES: _MANAGERS,
     Perm.MANAGE_RECURRING: _MANAGERS,

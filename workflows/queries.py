@@ -5,13 +5,16 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass, field
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import dateformat, timezone
 
+from sodium import bounces
 from sodium import engine as core_engine
-from sodium.models import OutboundMessage, Practice, Task, Team, User
+from sodium.models import Membership, OutboundMessage, Practice, Task, Team, User
+from sodium.roles import Perm, role_can
 from workflows import step_types
 from workflows.models import (
     ChecklistItem,
@@ -100,15 +103,12 @@ def task_workflow(practice: Practice, task: Task) -> list[StepGroup]:
         .prefetch_related("checklist")
         .order_by("position", "id")
     )
-    messages = {}
-    for m in OutboundMessage.objects.filter(
-        practice=practice, source_type="workflows.step", source_id__in=[s.pk for s in steps]
-    ).order_by("created_at"):
-        messages[m.source_id] = m
+    messages = bounces.last_messages(practice, "workflows.step", [s.pk for s in steps])
     for group in groups:
         group.step_list = [s for s in steps if s.group_id == group.pk]
     for step in steps:
         step.last_message = messages.get(step.pk)
+        step.bounce = step.last_message.bounce if step.last_message else None
         items = list(step.checklist.all())
         step.checklist_done = sum(1 for i in items if i.done)
         step.checklist_total = len(items)
@@ -237,6 +237,42 @@ def focus_panel(practice: Practice, task: Task) -> tuple[list[StepGroup], list[S
     for step in steps:
         step.checklist_items = list(step.checklist.all())
     return groups, steps
+
+
+def may_resend(step: Step, user: User, membership: Membership, team_ids: list[int]) -> bool:
+    """Return whether `user` may correct a bounced address and resend on `step`: its
+    assignee (or a member of its team) or whoever may do so on anyone's step."""
+    return (
+        (step.assignee_id is not None and step.assignee_id == user.pk)
+        or (step.assignee_team_id is not None and step.assignee_team_id in team_ids)
+        or role_can(membership.role, Perm.RESEND_ANY_BOUNCE)
+    )
+
+
+def mark_resendable(
+    practice: Practice, steps: list[Step], user: User, membership: Membership
+) -> None:
+    """Set `.may_resend` on the bounced steps of a page (a query only for team steps)."""
+    bounced = [s for s in steps if getattr(s, "bounce", None)]
+    if not bounced:
+        return
+    teams = team_ids_of(practice, user) if any(s.assignee_team_id for s in bounced) else []
+    for step in bounced:
+        step.may_resend = may_resend(step, user, membership, teams)
+
+
+def get_bounced_step_for_user(
+    practice: Practice, user: User, membership: Membership, step_id: int
+) -> tuple[Step, OutboundMessage | None]:
+    """Return the practice's step `step_id` and its last message when that bounced (else None).
+
+    Raises Http404 for another practice's step, PermissionDenied unless `may_resend`.
+    """
+    step = get_step(practice, step_id)
+    if not may_resend(step, user, membership, team_ids_of(practice, user)):
+        raise PermissionDenied("Only the step's assignee or a manager can resend its email.")
+    message = bounces.last_messages(practice, "workflows.step", [step.pk]).get(step.pk)
+    return step, message if message is not None and message.bounce else None
 
 
 def get_checklist_item(step: Step, item_id: int) -> ChecklistItem:

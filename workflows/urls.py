@@ -4,7 +4,7 @@ from django.urls import path
 
 from sodium.messaging.urls import content_block_urls
 from sodium.views import messaging
-from workflows.views import scheduled, task_panel, templates_editor, timeline
+from workflows.views import bounces, scheduled, task_panel, templates_editor, timeline
 
 app_name = "workflows"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("steps/<int:step_id>/retry/", task_panel.step_retry, name="step-retry"),
     path("steps/<int:step_id>/skip/", task_panel.step_skip, name="step-skip"),
     path("steps/<int:step_id>/restore/", task_panel.step_restore, name="step-restore"),
+    path("steps/<int:step_id>/resend/", bounces.step_resend, name="step-resend"),
     path("tasks/<int:task_id>/timeline/", timeline.task_timeline, name="task-timeline"),
     path(
         "templates/<int:template_id>/timeline/",

@@ -72,6 +72,7 @@ def panel_context(request: HtmxHttpRequest, task: Task, **extra: Any) -> dict[st
     groups, steps = queries.focus_panel(request.practice, task)
     for step in steps:
         step.composable = can_compose(step)
+    queries.mark_resendable(request.practice, steps, request.user, request.membership)
     added = extend_focus_panel(request, task, steps)
     progress = queries.progress_of_steps(steps)
     return {

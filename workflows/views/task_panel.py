@@ -30,7 +30,9 @@ CARD = "workflows/_task_workflow.html"
 def _card_context(request: HttpRequest, task: Task) -> dict:
     practice = request.practice
     groups = queries.task_workflow(practice, task)
-    progress = queries.progress_of_steps([s for g in groups for s in g.step_list])
+    steps = [s for g in groups for s in g.step_list]
+    queries.mark_resendable(practice, steps, request.user, request.membership)
+    progress = queries.progress_of_steps(steps)
     return {
         "task": task,
         "groups": groups,
