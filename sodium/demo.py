@@ -171,8 +171,15 @@ def _user(name: str, email: str) -> User:
 
 
 @transaction.atomic
-def build_demo(seed: int = 2026) -> Practice:
-    """Create the demo practice with members, teams, services, tags, clients and tasks."""
+def build_demo(
+    seed: int = 2026, *, history_months: int = demo_recurring.HISTORY_MONTHS
+) -> Practice:
+    """Create the demo practice with members, teams, services, tags, clients and tasks.
+
+    `history_months` is how far back its recurrences start: a year for the demo people see;
+    a browser journey that needs the practice, not its past, asks for one month (a year's
+    history is most of the build's time).
+    """
     rng = random.Random(seed)
     users = {role: _user(name, email) for name, email, role in PEOPLE}
     owner = users[Role.OWNER]
@@ -263,7 +270,7 @@ def build_demo(seed: int = 2026) -> Practice:
         # Quarterly VAT, annual accounts, monthly payroll and confirmation statements, with a
         # year of generated tasks behind them (the app builders attach their templates).
         demo_recurring.build_recurring_history(
-            practice, actor=users[Role.MANAGER], now=timezone.now()
+            practice, actor=users[Role.MANAGER], now=timezone.now(), months=history_months
         )
         for builder in DEMO_BUILDERS:
             builder(practice, owner=owner, manager=users[Role.MANAGER])

@@ -140,11 +140,12 @@ def settle(practice: Practice, *, today: dt.date) -> None:
 
 
 def build_recurring_history(
-    practice: Practice, *, actor: User, now: dt.datetime
+    practice: Practice, *, actor: User, now: dt.datetime, months: int = HISTORY_MONTHS
 ) -> list[Recurrence]:
-    """Create the demo's recurrences a year back and their tasks up to `now` (in its scope)."""
+    """Create the demo's recurrences `months` back (a year) and their tasks up to `now` (in
+    its scope)."""
     today = today_for(practice, now)
-    since_day = client_dates.months_after(today, -HISTORY_MONTHS)
+    since_day = client_dates.months_after(today, -months)
     since = dt.datetime.combine(since_day, dt.time(8), tzinfo=ZoneInfo(practice.time_zone))
     recurrences = [
         create_recurrence(practice=practice, actor=actor, now=since, **spec)

@@ -36,7 +36,7 @@ def demo_practice():
         mock.patch("sodium.tasks.deliver_message_task.delay"),
         scopes_disabled(),
     ):
-        yield demo.build_demo()
+        yield demo.build_demo(history_months=1)
 
 
 def _stage_url(stage: str) -> re.Pattern[str]:

@@ -23,7 +23,7 @@ OWNER_EMAIL = "olivia@hartleyfinch.example"
 @pytest.fixture
 def tour():
     with scopes_disabled():
-        practice = demo.build_demo()
+        practice = demo.build_demo(history_months=1)
         client = Client.objects.filter(practice=practice).order_by("name").first()
         task = Task.objects.filter(practice=practice).order_by("pk").first()
         template = WorkflowTemplate.objects.filter(practice=practice).order_by("pk").first()

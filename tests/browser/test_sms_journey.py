@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def demo_practice():
     with scopes_disabled():
-        return demo.build_demo()
+        return demo.build_demo(history_months=1)
 
 
 @pytest.mark.parametrize("width", [1280, 390])

@@ -66,7 +66,7 @@ def brokerless():
 @pytest.fixture
 def demo_practice(brokerless):
     with scopes_disabled():
-        return demo.build_demo()
+        return demo.build_demo(history_months=1)
 
 
 # --- helpers -----------------------------------------------------------------------------------

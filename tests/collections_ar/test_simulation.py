@@ -1,4 +1,4 @@
-"""Ninety days of AR workflows for 200 customers with the clock moved day by day.
+"""Ninety days of AR workflows for 100 customers with the clock moved day by day.
 
 Sweeps run three times a day (08:00, before the sending window; 11:00, inside it; 19:00,
 after it), except for a five-day outage of the beat. Customers in groups pay, are voided,
@@ -30,7 +30,7 @@ START = dt.date(2026, 11, 2)  # a Monday
 DAYS = 90
 OUTAGE = range(30, 35)  # days with no sweep at all
 HOURS = (8, 11, 19)
-N = 200
+N = 100
 RS = ActionRun.State
 
 

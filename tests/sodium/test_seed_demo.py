@@ -30,9 +30,15 @@ from workflows.models import Step, WorkflowTemplate
 
 
 class SeedDemoTests(TestCase):
-    def test_it_builds_a_realistic_practice_and_says_how_to_sign_in(self) -> None:
+    """`seed_demo` once for the class (building the demo is most of its time)."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
         out = StringIO()
         call_command("seed_demo", stdout=out)
+        cls.output = out.getvalue()
+
+    def test_it_builds_a_realistic_practice_and_says_how_to_sign_in(self) -> None:
         practice = Practice.objects.get(slug=demo.DEMO_SLUG)
         with scopes_disabled():
             clients = Client.objects.filter(practice=practice)
@@ -48,15 +54,14 @@ class SeedDemoTests(TestCase):
             statuses = set(Task.objects.filter(practice=practice).values_list("status", flat=True))
             self.assertTrue({"planned", "in_progress", "done"} <= statuses)
             self.assertGreater(Contact.objects.filter(practice=practice, is_main=True).count(), 39)
-        self.assertIn(demo.DEMO_MANAGER_EMAIL, out.getvalue())
-        self.assertIn(demo.DEMO_PASSWORD, out.getvalue())
+        self.assertIn(demo.DEMO_MANAGER_EMAIL, self.output)
+        self.assertIn(demo.DEMO_PASSWORD, self.output)
         manager = Membership.objects.with_scopes_disabled().get(
             practice=practice, user__email=demo.DEMO_MANAGER_EMAIL
         )
         self.assertEqual(manager.role, Role.MANAGER)
 
     def test_running_it_again_changes_nothing(self) -> None:
-        call_command("seed_demo", stdout=StringIO())
         with scopes_disabled():
             counts = (Practice.objects.count(), Client.objects.count(), Task.objects.count())
         out = StringIO()
@@ -68,7 +73,6 @@ class SeedDemoTests(TestCase):
             )
 
     def test_the_demo_manager_can_sign_in_and_see_clients(self) -> None:
-        call_command("seed_demo", stdout=StringIO())
         # Through the sign-in form: django-axes wants the request that authenticate() gets.
         r = self.client.post(
             "/sign-in/", {"username": demo.DEMO_MANAGER_EMAIL, "password": demo.DEMO_PASSWORD}
@@ -79,7 +83,6 @@ class SeedDemoTests(TestCase):
         self.assertEqual(r.context["page"].paginator.count, 42)
 
     def test_every_demo_person_signs_in_with_the_password_alone(self) -> None:
-        call_command("seed_demo", stdout=StringIO())
         with scopes_disabled():
             emails = set(
                 Membership.objects.filter(practice__slug=demo.DEMO_SLUG).values_list(
@@ -96,12 +99,9 @@ class SeedDemoTests(TestCase):
                 r = self.client.get("/")
                 self.assertEqual(r.status_code, 200, "no two-factor code or set-up asked")
 
-
-class SeedDemoDatesTests(TestCase):
     def test_every_demo_year_end_is_a_real_date(self) -> None:
         import calendar
 
-        call_command("seed_demo", stdout=StringIO())
         with scopes_disabled():
             for day, month in Client.objects.values_list("year_end_day", "year_end_month"):
                 self.assertLessEqual(day, calendar.monthrange(2023, month)[1], (day, month))

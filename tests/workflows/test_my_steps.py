@@ -134,9 +134,10 @@ class MyStepsTests(BaseTestCase):
         html = r.content.decode()
         row = html[html.index(f'id="my-step-{self.deadline.pk}"') :]
         row = row[: row.index("</tr>")]
-        self.assertIn('class="nowrap text-danger"', row)
-        self.assertIn("(overdue)", row)
-        self.assertIn("step deadline", row)
+        # Overdue in words and in the danger colour, and whose date it is (the step's own).
+        self.assertIn("chip-due-overdue", row)
+        self.assertRegex(row, r">Overdue \d+ days?<")
+        self.assertIn("· this step", row)
 
     def test_it_returns_only_the_table_for_htmx_and_refreshes_on_panel_actions(self) -> None:
         self.client.force_login(self.staff)
