@@ -80,6 +80,16 @@
     }
   }
 
+  // Sortable leaves style attributes (emptied transforms) on the rows it animated. htmx's
+  // settle copies an old element's attributes onto its new copy with setAttribute, which the
+  // Content-Security-Policy refuses for style: drop them before the swap.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!(target instanceof Element) || !target.closest("[data-sort-groups]")) return;
+    target.removeAttribute("style");
+    target.querySelectorAll("[style]").forEach(function (el) { el.removeAttribute("style"); });
+  });
+
   // After a Move to group (or any swap that lost the focus), keep the keyboard at the step moved.
   document.addEventListener("htmx:afterSettle", function (event) {
     if (!(event.target instanceof Element) || event.target.id !== "template-groups") return;
