@@ -90,12 +90,18 @@
     target.querySelectorAll("[style]").forEach(function (el) { el.removeAttribute("style"); });
   });
 
-  // After a Move to group (or any swap that lost the focus), keep the keyboard at the step moved.
+  // After a Move to group (the keyboard path) the form is replaced: keep the focus at the step
+  // moved, on its select. A drag leaves the focus alone.
+  var fromKeyboard = false;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    fromKeyboard = elt instanceof Element && !!elt.closest(".tpl-move-group");
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
     if (!(event.target instanceof Element) || event.target.id !== "template-groups") return;
     var moved = event.target.querySelector(".tpl-step.is-moved");
-    if (!moved) return;
-    if (document.activeElement && document.activeElement !== document.body && document.body.contains(document.activeElement)) return;
+    if (!moved || !fromKeyboard) return;
+    fromKeyboard = false;
     var select = moved.querySelector(".tpl-move-group select");
     (select || moved).focus();
   });
