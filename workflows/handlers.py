@@ -157,7 +157,9 @@ def render_draft(
         extra=extra,
     )
     try:
-        rendered = liquid.render_message(subject, body, context)
+        # Blocks it includes ({% render %}) are the step's practice's, scope or no scope.
+        with liquid.blocks_of(step.practice_id):
+            rendered = liquid.render_message(subject, body, context)
     except liquid.TemplateError as exc:
         draft.problems.append(f"The email could not be written: {exc}")
         return draft
