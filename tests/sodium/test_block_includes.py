@@ -6,7 +6,10 @@ from sodium import liquid
 from sodium.messaging import blocks
 from sodium.models import ContentBlock
 from sodium.tenancy import practice_scope
+from tests import factories as f
 from tests.base import BaseTestCase
+from tests.workflows.wf_factories import chain_template, email_step
+from workflows import attach, handlers
 
 SIGNATURE = "Kind regards,\n{{ practice.name }}"
 
@@ -33,7 +36,8 @@ class BlockIncludeTests(BaseTestCase):
 
     def test_a_block_renders_the_block_it_includes(self) -> None:
         reminder = self.save(
-            "VAT reminder", 'Dear {{ client.name }},\n\nYour VAT is due.\n\n{% render "signature" %}'
+            "VAT reminder",
+            'Dear {{ client.name }},\n\nYour VAT is due.\n\n{% render "signature" %}',
         )
         context = {"client": {"name": "Acorn <Bakery>"}, "practice": {"name": "Ledger & Co"}}
         with practice_scope(self.practice):
@@ -78,7 +82,9 @@ class BlockIncludeTests(BaseTestCase):
         self.save("Footer", '{% render "Signature" %}')
         with self.assertRaises(blocks.BlockError) as caught:
             self.save("Sign-off", SIGNATURE, block=self.signature)
-        self.assertIn("“Footer” includes this block as “Signature”", caught.exception.errors["body"][0])
+        self.assertIn(
+            "“Footer” includes this block as “Signature”", caught.exception.errors["body"][0]
+        )
 
     def test_a_loop_that_got_in_anyway_fails_the_render_with_a_message(self) -> None:
         ContentBlock.objects.create(practice=self.practice, name="A", body='{% render "B" %}')
@@ -90,3 +96,52 @@ class BlockIncludeTests(BaseTestCase):
     def test_include_is_still_refused_and_a_variable_name_is_refused(self) -> None:
         self.assertIn("not supported", self.refused("X", '{% include "signature" %}')[0])
         self.assertIn("by its name in quotes", self.refused("Y", "{% render signature %}")[0])
+
+
+class BlockIncludeEditorTests(BaseTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        blocks.save_content_block(
+            practice=self.practice,
+            actor=self.manager,
+            name="Signature",
+            subject="",
+            body=SIGNATURE,
+        )
+        self.client.force_login(self.manager)
+
+    def test_the_editor_saves_an_include_and_shows_a_loop_under_the_body(self) -> None:
+        r = self.client.post(
+            "/content-blocks/new/",
+            {"name": "Footer", "subject": "Hi", "body": 'Thanks.\n{% render "Signature" %}'},
+        )
+        self.assertEqual(r.status_code, 302)
+        signature = ContentBlock.objects.get(practice=self.practice, name="Signature")
+        r = self.client.post(
+            f"/content-blocks/{signature.pk}/",
+            {"name": "Signature", "subject": "Sign-off", "body": '{% render "Footer" %}'},
+        )
+        self.assertEqual(r.status_code, 200)
+        self.assertContains(r, 'class="field has-error"')
+        self.assertContains(r, "That would make a loop")
+        self.assertEqual(ContentBlock.objects.get(pk=signature.pk).body, SIGNATURE)
+
+
+class StepEmailIncludeTests(BaseTestCase):
+    def test_a_step_email_sends_the_block_it_includes(self) -> None:
+        blocks.save_content_block(
+            practice=self.practice,
+            actor=self.manager,
+            name="Signature",
+            subject="S",
+            body=SIGNATURE,
+        )
+        # Another practice's block of the same name is never the one included.
+        ContentBlock.objects.create(practice=self.other_practice, name="Signature", body="Rival")
+        body = 'Welcome aboard.\n\n{% render "Signature" %}'
+        template = chain_template(self.practice, self.manager, second=email_step(body=body))
+        task = f.TaskFactory(practice=self.practice)
+        email = attach.attach_template(task, template, actor=self.manager)[1]
+        draft = handlers.render_draft(email)  # scopes are off here: blocks_of names the practice
+        self.assertEqual(draft.problems, [])
+        self.assertTrue(draft.body.endswith(f"Kind regards,\n{self.practice.name}"), draft.body)

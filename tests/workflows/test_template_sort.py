@@ -124,7 +124,9 @@ class PlaceStepTests(BaseTestCase):
         before = list(TemplateStep.objects.values_list("pk", "group_id", "position"))
         for url in (self.url(self.free), f"/workflows/templates/groups/{self.review.pk}/place/"):
             self.assertEqual(self.client.get(url, {"group": self.review.pk}).status_code, 405)
-        self.assertEqual(list(TemplateStep.objects.values_list("pk", "group_id", "position")), before)
+        self.assertEqual(
+            list(TemplateStep.objects.values_list("pk", "group_id", "position")), before
+        )
 
     def test_staff_cannot_place_steps(self) -> None:
         self.client.force_login(self.staff)
