@@ -71,14 +71,16 @@ def place_step(
     Locks both groups' steps. Raises TemplateError (a sentence for people) when the move would
     break a dependency.
     """
-    problem = group_move_problem(step, group)
-    if problem:
-        raise TemplateError(problem)
     source = step.group
     locked = TemplateStep.objects.select_for_update().filter(
         practice_id=step.practice_id, group_id__in={source.pk, group.pk}
     )
     rows = list(locked.order_by("position", "id"))
+    # Checked with the rows locked, so a move and an edit of the step's dependencies (which
+    # locks nothing itself) are not both judged against the state before the other.
+    problem = group_move_problem(step, group)
+    if problem:
+        raise TemplateError(problem)
     if group.pk != source.pk:
         TemplateStep.objects.filter(pk=step.pk).update(group=group)
         step.group = group
