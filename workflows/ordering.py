@@ -71,13 +71,17 @@ def place_step(
     Locks both groups' steps. Raises TemplateError (a sentence for people) when the move would
     break a dependency.
     """
+    # Re-read under a lock: a concurrent move of the same step may have changed its group.
+    step = (
+        TemplateStep.objects.select_for_update()
+        .select_related("group__template")
+        .get(practice_id=step.practice_id, pk=step.pk)
+    )
     source = step.group
     locked = TemplateStep.objects.select_for_update().filter(
         practice_id=step.practice_id, group_id__in={source.pk, group.pk}
     )
     rows = list(locked.order_by("position", "id"))
-    # Checked with the rows locked, so a move and an edit of the step's dependencies (which
-    # locks nothing itself) are not both judged against the state before the other.
     problem = group_move_problem(step, group)
     if problem:
         raise TemplateError(problem)
