@@ -11,11 +11,11 @@ render, ranges no longer than the loop limit (a filter would otherwise walk a bi
 range), and `replace` / `join` refused before they build a string over the output limit. A
 template that hits a limit fails with a message saying which, like any other render error.
 `{% render "signature" %}` includes the practice's content block of that name (its body): the
-loader looks blocks up in the practice given by `blocks_of(...)`, else the practice in scope, so
-a practice only ever includes its own. The included block renders inside the same budget (loop
-passes, time, output, depth: a loop of blocks including each other fails with "nests too
-deeply"), and each parsed once per text like every template. Saving a block refuses an unknown
-name and a loop (`sodium.messaging.includes`). `{% include %}` is refused when parsed.
+loader reads blocks of the practice `liquid_blocks.blocks_of(...)` names, else the one in
+scope, so a practice only ever includes its own. The included block renders inside the same
+budget (loop passes, time, output, depth: a loop of blocks including each other fails with
+"nests too deeply"), each parsed once per text like every template. Saving a block refuses an
+unknown name and a loop (`sodium.messaging.includes`). `{% include %}` is refused when parsed.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache, wraps
 from typing import Any
@@ -47,6 +46,8 @@ from liquid.exceptions import (
     ResourceLimitError,
 )
 from liquid.tag import Tag
+
+from sodium.liquid_blocks import block_source, blocks_practice_id
 
 LOOP_LIMIT = 10_000  # loop passes in one render, nested or not; also the longest range
 OUTPUT_LIMIT = 200_000  # bytes one render may write (an email body is a few KB)
@@ -263,49 +264,6 @@ if not getattr(RangeLiteral.evaluate, "__wrapped__", None):
     RangeLiteral.evaluate = _bounded_range(RangeLiteral.evaluate)
     RangeLiteral.evaluate_async = _bounded_range_async(RangeLiteral.evaluate_async)
 
-_BLOCKS_PRACTICE: ContextVar[int | None] = ContextVar("liquid_blocks_practice", default=None)
-
-
-@contextmanager
-def blocks_of(practice: Any) -> Iterator[None]:
-    """Let renders in the block include content blocks of `practice` (a Practice or its id).
-
-    Without it, the practice in scope (`sodium.tenancy`) is used.
-    """
-    token = _BLOCKS_PRACTICE.set(getattr(practice, "pk", practice))
-    try:
-        yield
-    finally:
-        _BLOCKS_PRACTICE.reset(token)
-
-
-def _blocks_practice_id() -> int | None:
-    from django_scopes import ScopeError
-
-    from sodium.tenancy import current_practice_id
-
-    explicit = _BLOCKS_PRACTICE.get()
-    if explicit is not None:
-        return explicit
-    try:
-        return current_practice_id()
-    except ScopeError:
-        return None
-
-
-def block_source(name: str) -> str | None:
-    """Return the body of the practice's content block `name` (any case), None if unknown."""
-    from sodium.models import ContentBlock
-
-    practice_id = _blocks_practice_id()
-    if practice_id is None:
-        return None
-    return (
-        ContentBlock.objects.filter(practice_id=practice_id, name__iexact=name.strip())
-        .values_list("body", flat=True)
-        .first()
-    )
-
 
 def rendered_blocks(source: str) -> list[str]:
     """Return the block names `source` includes with {% render "…" %}, in order, once each.
@@ -487,7 +445,7 @@ def _limit_reached(digest: str, source: str) -> str:
 def _block_problems(names: list[str], blocks: Iterable[str] | None) -> list[str]:
     problems = []
     allowed = {b.strip().casefold() for b in blocks} if blocks is not None else None
-    checkable = allowed is not None or _blocks_practice_id() is not None
+    checkable = allowed is not None or blocks_practice_id() is not None
     for name in names:
         if not name:
             problems.append('Include a content block by its name in quotes: {% render "Name" %}.')

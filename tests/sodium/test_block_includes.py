@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sodium import liquid
+from sodium import liquid, liquid_blocks
 from sodium.messaging import blocks
 from sodium.models import ContentBlock
 from sodium.tenancy import practice_scope
@@ -51,7 +51,7 @@ class BlockIncludeTests(BaseTestCase):
     def test_includes_nest_and_use_the_practice_given_to_blocks_of(self) -> None:
         self.save("Footer", '{% render "Signature" %}\nRegistered in England.')
         context = {"practice": {"name": "Ledger & Co"}}
-        with liquid.blocks_of(self.practice):
+        with liquid_blocks.blocks_of(self.practice):
             text = liquid.render_string('Bye.\n{% render "footer" %}', context)
         self.assertEqual(text, "Bye.\nKind regards,\nLedger & Co\nRegistered in England.")
 
