@@ -10,7 +10,12 @@ and context depth, plus what they leave open — a total of loop passes and a ti
 render, ranges no longer than the loop limit (a filter would otherwise walk a billion-number
 range), and `replace` / `join` refused before they build a string over the output limit. A
 template that hits a limit fails with a message saying which, like any other render error.
-`{% include %}` and `{% render %}` are refused when parsed: there are no templates to include.
+`{% render "signature" %}` includes the practice's content block of that name (its body): the
+loader reads blocks of the practice `liquid_blocks.blocks_of(...)` names, else the one in
+scope, so a practice only ever includes its own. The included block renders inside the same
+budget (loop passes, time, output, depth: a loop of blocks including each other fails with
+"nests too deeply"), each parsed once per text like every template. Saving a block refuses an
+unknown name and a loop (`sodium.messaging.includes`). `{% include %}` is refused when parsed.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from typing import Any
 
 from django.templatetags.static import static
 from liquid import BoundTemplate, Environment, RenderContext
-from liquid.builtin.expressions.primitive import RangeLiteral
+from liquid.builtin.expressions.primitive import RangeLiteral, StringLiteral
+from liquid.builtin.tags.render_tag import RenderNode
 from liquid.exceptions import (
     BlockNestingError,
     ContextDepthError,
@@ -40,6 +46,8 @@ from liquid.exceptions import (
     ResourceLimitError,
 )
 from liquid.tag import Tag
+
+from sodium.liquid_blocks import block_source, blocks_practice_id
 
 LOOP_LIMIT = 10_000  # loop passes in one render, nested or not; also the longest range
 OUTPUT_LIMIT = 200_000  # bytes one render may write (an email body is a few KB)
@@ -57,6 +65,10 @@ class _RangeTooLong(ResourceLimitError):
 
 
 class _Unsupported(LiquidSyntaxError):
+    pass
+
+
+class _NoSuchBlock(LiquidError):
     pass
 
 
@@ -87,6 +99,7 @@ class _Budget:
     def __init__(self) -> None:
         self.passes = 0
         self.deadline = time.monotonic() + RENDER_SECONDS
+        self.blocks: dict[str, BoundTemplate] = {}  # included blocks, loaded once per render
 
     def count(self, items: Iterator[Any]) -> Iterator[Any]:
         for item in items:
@@ -128,6 +141,12 @@ class _BoundedContext(RenderContext):
         with super().loop(namespace, forloop) as context:
             yield context
 
+    def copy(self, *args: Any, **kwargs: Any) -> RenderContext:
+        # A {% render %} renders in a copy: it spends the budget of the render it is part of.
+        ctx = super().copy(*args, **kwargs)
+        ctx.budget = self.budget
+        return ctx
+
     def get_size_of_locals(self) -> int:
         limit = self.env.local_namespace_limit or 0
         return _size(list(self.locals.values()), limit) + self.local_namespace_size_carry
@@ -146,8 +165,8 @@ class _Refused(Tag):
 
     def parse(self, stream):
         raise _Unsupported(
-            f"“{{% {self.name} %}}” is not supported: a message cannot include other "
-            "templates. Write the text here, or use a content block.",
+            f"“{{% {self.name} %}}” is not supported. To include a content block, write "
+            '{% render "the block\'s name" %}.',
             token=stream.current,
         )
 
@@ -190,10 +209,26 @@ class _Environment(Environment):
     template_class = _BoundedTemplate
     range_limit = LOOP_LIMIT
 
+    def get_template(
+        self, name: str, *, globals=None, context: RenderContext | None = None, **kwargs: Any
+    ) -> BoundTemplate:
+        """Return the practice's content block `name` for a {% render %} tag, parsed once."""
+        budget = getattr(context, "budget", None)
+        key = name.casefold()
+        if budget is not None and key in budget.blocks:
+            return budget.blocks[key]
+        source = block_source(name)
+        if source is None:
+            raise _NoSuchBlock(f"There is no content block named “{name}”.", token=None)
+        kind = "html" if self.autoescape else "text"
+        template = _compile_block(kind, hashlib.sha256(source.encode()).hexdigest(), name, source)
+        if budget is not None:
+            budget.blocks[key] = template
+        return template
+
     def setup_tags_and_filters(self, *, extra: bool = False) -> None:
         super().setup_tags_and_filters(extra=extra)
-        for name in ("include", "render"):
-            self.tags[name] = _Refused(self, name)
+        self.tags["include"] = _Refused(self, "include")
         self.filters["replace"] = _bounded_replace(self.filters["replace"])
         self.filters["join"] = _bounded_join(self.filters["join"])
 
@@ -229,6 +264,29 @@ if not getattr(RangeLiteral.evaluate, "__wrapped__", None):
     RangeLiteral.evaluate = _bounded_range(RangeLiteral.evaluate)
     RangeLiteral.evaluate_async = _bounded_range_async(RangeLiteral.evaluate_async)
 
+
+def rendered_blocks(source: str) -> list[str]:
+    """Return the block names `source` includes with {% render "…" %}, in order, once each.
+
+    A render of a variable (not a quoted name) is listed as "" so validation can refuse it.
+    Raises TemplateError when `source` does not parse.
+    """
+    template = compile_template(source)
+    context = RenderContext(template)
+    names: list[str] = []
+
+    def walk(nodes) -> None:
+        for node in nodes:
+            if isinstance(node, RenderNode):
+                name = node.name.value if isinstance(node.name, StringLiteral) else ""
+                if name not in names:
+                    names.append(name)
+            walk(node.children(context, include_partials=False))
+
+    walk(template.nodes)
+    return names
+
+
 _TEXT = _Environment(autoescape=False)
 _HTML = _Environment(autoescape=True)
 
@@ -255,6 +313,15 @@ class Rendered:
 def _compile(kind: str, digest: str, source: str):
     env = _HTML if kind == "html" else _TEXT
     return env.from_string(source)
+
+
+@lru_cache(maxsize=1024)
+def _compile_block(kind: str, digest: str, name: str, source: str):
+    env = _HTML if kind == "html" else _TEXT
+    try:
+        return env.from_string(source, name=name)
+    except LiquidError as exc:
+        raise _NoSuchBlock(f"The content block “{name}” has an error: {_error(exc)}") from None
 
 
 def compile_template(source: str, *, kind: str = "text"):
@@ -325,24 +392,37 @@ def render_message(subject: str, body: str, context: Mapping[str, Any]) -> Rende
     return Rendered(subject=subject_out, text=text, html=html_body)
 
 
-def validate(source: str, known: Iterable[str]) -> list[str]:
-    """Return readable problems with `source`: syntax errors, unknown filters and variables.
+def validate(
+    source: str, known: Iterable[str], *, blocks: Iterable[str] | None = None
+) -> list[str]:
+    """Return readable problems with `source`: syntax errors, unknown filters, variables and
+    content blocks.
 
     `known` holds the variable paths a message may use ("client.name", "contacts.main.name").
-    A path is accepted when it, or a path it extends, is known.
+    A path is accepted when it, or a path it extends, is known. `blocks` holds the names a
+    {% render %} may use; when None, each is looked up in the practice (skipped when no
+    practice is known). An included block's own variables are checked when it is saved.
     """
     try:
         template = compile_template(source)
     except TemplateError as exc:
         return [f"Syntax error: {exc}" if exc.syntax else str(exc)]
     problems = []
-    unknown_filters = sorted(set(template.filter_names()) - set(_TEXT.filters))
+    unknown_filters = sorted(
+        set(template.filter_names(include_partials=False)) - set(_TEXT.filters)
+    )
     problems += [f"Unknown filter “{name}”." for name in unknown_filters]
     known_set = set(known)
-    for path in sorted(set(template.global_variable_paths())):
+    for path in sorted(set(template.global_variable_paths(include_partials=False))):
         if not _is_known(path, known_set):
             problems.append(f"Unknown variable “{path}”.")
-    limit = _limit_reached(hashlib.sha256(source.encode()).hexdigest(), source)
+    included = rendered_blocks(source)
+    problems += _block_problems(included, blocks)
+    if included:
+        # The trial render reads the practice's blocks: its answer is not the text's alone.
+        limit = _limit_reached.__wrapped__("", source)
+    else:
+        limit = _limit_reached(hashlib.sha256(source.encode()).hexdigest(), source)
     return problems + ([limit] if limit else [])
 
 
@@ -360,6 +440,22 @@ def _limit_reached(digest: str, source: str) -> str:
     except LiquidError:
         pass
     return ""
+
+
+def _block_problems(names: list[str], blocks: Iterable[str] | None) -> list[str]:
+    problems = []
+    allowed = {b.strip().casefold() for b in blocks} if blocks is not None else None
+    checkable = allowed is not None or blocks_practice_id() is not None
+    for name in names:
+        if not name:
+            problems.append('Include a content block by its name in quotes: {% render "Name" %}.')
+        elif checkable and (
+            name.strip().casefold() not in allowed
+            if allowed is not None
+            else block_source(name) is None
+        ):
+            problems.append(f"There is no content block named “{name}”.")
+    return problems
 
 
 def _is_known(path: str, known: set[str]) -> bool:

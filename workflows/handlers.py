@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from sodium import liquid, outbox, rows
+from sodium import liquid, liquid_blocks, outbox, rows
 from sodium.models import Contact
 from sodium.sql import Table, scoped_sql
 from workflows import context as ctx
@@ -157,7 +157,9 @@ def render_draft(
         extra=extra,
     )
     try:
-        rendered = liquid.render_message(subject, body, context)
+        # Blocks it includes ({% render %}) are the step's practice's, scope or no scope.
+        with liquid_blocks.blocks_of(step.practice_id):
+            rendered = liquid.render_message(subject, body, context)
     except liquid.TemplateError as exc:
         draft.problems.append(f"The email could not be written: {exc}")
         return draft

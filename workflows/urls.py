@@ -4,7 +4,14 @@ from django.urls import path
 
 from sodium.messaging.urls import content_block_urls
 from sodium.views import messaging
-from workflows.views import bounces, scheduled, task_panel, templates_editor, timeline
+from workflows.views import (
+    bounces,
+    scheduled,
+    task_panel,
+    template_sort,
+    templates_editor,
+    timeline,
+)
 
 app_name = "workflows"
 
@@ -74,6 +81,16 @@ urlpatterns = [
         "templates/steps/<int:template_step_id>/delete/",
         templates_editor.step_delete,
         name="template-step-delete",
+    ),
+    path(
+        "templates/steps/<int:template_step_id>/place/",
+        template_sort.step_place,
+        name="template-step-place",
+    ),
+    path(
+        "templates/groups/<int:group_id>/place/",
+        template_sort.group_place,
+        name="template-group-place",
     ),
     # The content library is the core's (/content-blocks/); its old addresses still answer.
     *content_block_urls,

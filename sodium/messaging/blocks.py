@@ -12,6 +12,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from sodium import liquid
+from sodium.messaging import includes
 from sodium.messaging.variables import EMAIL, SMS, known_paths
 from sodium.models import ContentBlock, Practice, User
 
@@ -25,14 +26,20 @@ class BlockError(Exception):
 
 
 def block_errors(
-    subject: str, body: str, *, use: str | None = None, channel: str = EMAIL
+    subject: str,
+    body: str,
+    *,
+    use: str | None = None,
+    channel: str = EMAIL,
+    blocks: list[str] | None = None,
 ) -> dict[str, list[str]]:
     """Return field → problems for a block's Liquid against the variables of `use` (every
-    registered variable when None). An SMS block has no subject."""
+    registered variable when None). An SMS block has no subject. `blocks`: the names it may
+    include (looked up in the practice when None)."""
     errors: dict[str, list[str]] = {}
     known = known_paths(use)
     for field, source in (("subject", subject), ("body", body)):
-        problems = liquid.validate(source, known)
+        problems = liquid.validate(source, known, blocks=blocks)
         if problems:
             errors[field] = problems
     if channel == SMS and subject:
@@ -58,7 +65,14 @@ def save_content_block(
     concurrent first copy is edited instead. Raises BlockError.
     """
     channel = channel or (block.channel if block is not None else EMAIL)
-    errors = block_errors(subject, body, use=use, channel=channel)
+    # Its own name counts as known here: including itself gets its own message below.
+    names = includes.practice_block_names(practice, exclude=block) + [name]
+    errors = block_errors(subject, body, use=use, channel=channel, blocks=names)
+    problems = includes.include_errors(
+        practice=practice, name=name, subject=subject, body=body, block=block
+    )
+    if problems:
+        errors.setdefault("body", []).extend(problems)
     clash = ContentBlock.objects.filter(practice=practice, name__iexact=name)
     if block is not None and block.pk:
         clash = clash.exclude(pk=block.pk)

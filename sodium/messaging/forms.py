@@ -16,7 +16,7 @@ class ContentBlockForm(forms.Form):
     body = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 16, "class": "mono", **_TOKEN_DEFAULT}),
         help_text="Plain text with Liquid. A blank line starts a new paragraph; links become "
-        "clickable.",
+        'clickable. {% render "Signature" %} puts in the body of your block named Signature.',
     )
 
     def add_block_errors(self, exc: BlockError) -> None:

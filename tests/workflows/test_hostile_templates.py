@@ -66,23 +66,29 @@ class ContentBlockFormTests(QuickTestCase):
         self.assertFalse(ContentBlock.objects.filter(name="Hostile").exists())
 
     def test_include_and_render_are_field_errors_not_a_500(self) -> None:
-        for tag in ("include", "render"):
+        for tag, message in (
+            ("include", "“{% include %}” is not supported"),
+            ("render", "There is no content block named “footer”."),
+        ):
             with self.subTest(tag=tag):
                 r = self.post_block(f"Hello {{% {tag} 'footer' %}}")
                 self.assertEqual(r.status_code, 200)
-                self.assertContains(r, f"“{{% {tag} %}}” is not supported")
+                self.assertContains(r, message)
                 self.assertContains(r, 'class="field has-error"')
                 self.assertFalse(ContentBlock.objects.filter(name="Hostile").exists())
 
 
 class StepEditorTests(EditorTestCase):
-    def test_include_and_render_are_refused_under_the_body(self) -> None:
-        for tag in ("include", "render"):
+    def test_include_and_render_of_an_unknown_block_are_refused_under_the_body(self) -> None:
+        for tag, message in (
+            ("include", "“{% include %}” is not supported"),
+            ("render", "There is no content block named “sig”."),
+        ):
             with self.subTest(tag=tag):
                 data = self.step_data(self.email, body=f"Dear client {{% {tag} 'sig' %}}")
                 r = self.client.post(self.edit_url(self.email), data, headers=HTMX)
                 self.assertEqual(r.status_code, 200)
-                self.assertContains(r, f"“{{% {tag} %}}” is not supported")
+                self.assertContains(r, message)
                 self.email.refresh_from_db()
                 self.assertNotIn(tag, self.email.body)
 

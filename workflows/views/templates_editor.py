@@ -101,6 +101,10 @@ def load_groups(
         group.is_only = len(all_groups) == 1
         group.add_step_url = _wizard_url(group.pk)
         group.step_list = []
+    # The Move to group select of each step: every group of the template, in order.
+    choices = [(g.pk, g.name) for g in all_groups]
+    for group in all_groups:
+        group.move_choices = choices
     groups = [g for g in all_groups if only is None or g.pk == only.pk]
     by_pk = {g.pk: g for g in groups}
     steps = list(

@@ -213,7 +213,7 @@ def preview(draft: dict, ctx: WizardContext, form: ContentForm) -> Preview:
         empty = set()
         for text in (subject, body):
             try:
-                paths = liquid.compile_template(text).global_variable_paths()
+                paths = liquid.compile_template(text).global_variable_paths(include_partials=False)
             except liquid.TemplateError:
                 continue
             known = [p for p in paths if not liquid.validate("{{ " + p + " }}", known_paths)]
