@@ -31,7 +31,7 @@ def demo_practice():
         mock.patch("sodium.tasks.deliver_message_task.delay"),
         scopes_disabled(),
     ):
-        yield demo.build_demo(history_months=1)
+        yield demo.build_demo()
 
 
 @pytest.mark.parametrize("width", [1280, 390])
