@@ -207,3 +207,45 @@ class ApprovalChaseTests(ChaseClockTestCase):
         (step,) = self.attach((approval_step(), []))
         self.send_version(step, self.t0)
         self.assertIsNone(self.timer(step))
+
+
+class TimelineChaseTests(ChaseClockTestCase):
+    """The task's timeline plans the chases of requests and approvals like confirmations'."""
+
+    def planned(self) -> list[tuple[str, int]]:
+        from workflows import timeline
+
+        with self.at(self.t0 + dt.timedelta(hours=1)):
+            entries = timeline.for_task(self.task)
+        return [(e.step.name, e.number) for e in entries if e.kind == "chase"]
+
+    def test_it_plans_a_request_and_an_approval_chase_until_the_client_answers(self) -> None:
+        request, approval = self.attach(
+            (request_step(settings={"title": "Statements", "chase": chase(2, 2)}), []),
+            (approval_step(settings={"chase": chase(3, 1)}), []),
+        )
+        with self.at(self.t0):
+            self.run_step(request)
+        with mock.patch(DELIVER), mock.patch(RUN), self.at(self.t0):
+            version = portal_engine.send_document_for_approval(
+                approval, actor=self.staff, title="Draft accounts", upload=pdf()
+            )
+        self.assertEqual(
+            self.planned(),
+            [  # in time order: days 2, 3 and 4
+                ("Request bank statements", 1),
+                ("Approve draft accounts", 1),
+                ("Request bank statements", 2),
+            ],
+        )
+        with mock.patch(DELIVER), mock.patch(RUN), self.at(self.t0):
+            portal_engine.respond_to_approval(
+                version, contact=self.ann, approve=False, comment="Typo."
+            )
+            portal_engine.submit(
+                DocumentRequest.objects.get(step=request),
+                contact=self.ann,
+                uploads=[pdf()],
+                message="",
+            )
+        self.assertEqual(self.planned(), [])
