@@ -27,7 +27,7 @@ from portal import access, content, notices
 from portal.models import Approval, ApprovalVersion, Confirmation, DocumentRequest
 from portal.step_types import CHASE_TIMER, ClientStepType
 from sodium import activity, timers
-from sodium.models import OutboundMessage, Timer
+from sodium.models import Timer
 from workflows import engine as wf_engine
 from workflows import handlers as wf
 from workflows.models import ContentBlock, Step
@@ -205,42 +205,6 @@ def send(step: Step, chase: dict[str, Any], number: int, *, extra: dict[str, Any
     if "{{ action_link }}" not in body and link not in draft.body:
         draft.body = f"{draft.body.rstrip()}\n\n{link}"
     wf.queue_step_email(step, draft, key=f"step:{step.pk}:chase:{number}")
-
-
-# --- what the step shows ------------------------------------------------------------------------
-
-# The outbox's delivery statuses → chip colour (the words are the model's labels).
-DELIVERY_TONE = {
-    OutboundMessage.Status.QUEUED: "muted",
-    OutboundMessage.Status.SENDING: "info",
-    OutboundMessage.Status.SENT: "info",
-    OutboundMessage.Status.DELIVERED: "ok",
-    OutboundMessage.Status.OPENED: "ok",
-    OutboundMessage.Status.BOUNCED: "danger",
-    OutboundMessage.Status.FAILED: "danger",
-}
-
-
-def chases_by_step(practice_id: int, step_ids: list[int]) -> dict[int, list[OutboundMessage]]:
-    """Return the chase emails sent for each of `step_ids`, oldest first (one query, none
-    without steps); each carries `tone` for its delivery status chip."""
-    out: dict[int, list[OutboundMessage]] = {pk: [] for pk in step_ids}
-    if not step_ids:
-        return out
-    rows = (
-        OutboundMessage.objects.filter(
-            practice_id=practice_id,
-            source_type="workflows.step",
-            source_id__in=step_ids,
-            idempotency_key__contains=":chase:",
-        )
-        .only("pk", "to", "status", "created_at", "sent_at", "source_id", "idempotency_key")
-        .order_by("created_at", "id")
-    )
-    for message in rows:
-        message.tone = DELIVERY_TONE.get(message.status, "muted")
-        out.setdefault(message.source_id, []).append(message)
-    return out
 
 
 timers.register(CHASE_TIMER, chase_step)

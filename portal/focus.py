@@ -40,12 +40,23 @@ from workflows.views.focus import back, render_panel, respond
 
 def focus_extension(request: HtmxHttpRequest, task: Task, steps: list[Step]) -> dict[str, Any]:
     """Give the panel's steps what the portal shows of them (`can_send_approval`,
-    `pending_submissions`, `approval_versions`) and return the files of the client the approval
-    form offers to pick; a fixed number of queries whatever the steps."""
+    `pending_submissions`, `approval_versions`, `chases`) and return the files of the client
+    the approval form offers to pick; a fixed number of queries whatever the steps."""
     practice = request.practice
     pending = _pending_submissions(practice, steps)
     versions = _approval_versions(practice, steps)
+    # Two queries, only when a step has chased or may chase now.
+    chases = staff_queries.chases_of_steps(
+        practice,
+        [
+            s.pk
+            for s in steps
+            if s.chase_count
+            or (s.status == Step.Status.IN_PROGRESS and ((s.settings or {}).get("chase") or {}))
+        ],
+    )
     for step in steps:
+        step.chases = chases.get(step.pk)
         step.can_send_approval = staff_queries.can_send_for_approval(step)
         step.pending_submissions = pending.get(step.pk, [])
         step.approval_versions = versions.get(step.pk, [])

@@ -418,6 +418,7 @@ CLIENT_CONFIRMATION = StepTypeSpec(
     edit_template="portal/step_types/_edit_confirmation.html",
     variables=("confirmation.message", "action_link"),
     behaviour_use=CHASE,  # the chase subject and body
+    focus_template="portal/focus/_confirmation.html",
     sub_statuses=(SS.AWAITING_RESPONSE, SS.CONFIRMED),
     timers=(CHASE_TIMER,),
 )
