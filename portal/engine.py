@@ -273,16 +273,22 @@ def send_document_for_approval(
     document: Document | None = None,
     note: str = "",
 ) -> ApprovalVersion:
-    """Send a new upload or one of the client's documents for approval (the approval page
-    and the focus panel both send through here).
+    """Send a new upload, or a copy of a document picked from the task's files and the
+    client's uploads, for approval (the approval page and the focus panel both send through
+    here).
 
-    The upload is checked and stored (files.atomic_with_upload) in the transaction that
-    creates the version, so a refused file or a refused send leaves no row; the bytes already
-    written to storage are removed then too. Raises files.UploadRejected for a refused file,
-    PortalError for a refused send (the message is for people).
+    The upload (or the picked file's copy) is checked and stored like any upload
+    (files.atomic_with_upload) in the transaction that creates the version, so a refused file
+    or a refused send leaves no row; the bytes already written to storage are removed then
+    too. Raises files.UploadRejected for a refused file, PortalError for a refused send (the
+    message is for people).
     """
     if (upload is None) == (document is None):
         raise PortalError("Upload a file, or pick one the client already has.")
+    if document is not None:
+        if (document.practice_id, document.client_id) != (step.practice_id, step.task.client_id):
+            raise PortalError("Choose a document of this client.")
+        upload = files.copy_as_upload(document)
     try:
         with files.atomic_with_upload(
             upload,
@@ -296,7 +302,7 @@ def send_document_for_approval(
             return send_for_approval(
                 step,
                 actor=actor,
-                document=document if stored is None else stored,
+                document=stored,
                 title=title,
                 category=category,
                 note=note,

@@ -65,9 +65,7 @@ def focus_extension(request: HtmxHttpRequest, task: Task, steps: list[Step]) -> 
     if role_can(request.membership.role, Perm.EDIT_TASKS) and any(
         s.can_send_approval for s in steps
     ):
-        pick = list(
-            staff_queries.documents_of_client(practice, task.client_id)[: staff_queries.PICK_LIMIT]
-        )
+        pick = list(staff_queries.pickable_documents(practice, task)[: staff_queries.PICK_LIMIT])
     return {"pick_documents": pick, "categories": CATEGORIES, "accept": files.ACCEPT}
 
 
@@ -164,7 +162,10 @@ def approval_send(request: HtmxHttpRequest, step_id: int) -> HttpResponse:
     step = queries.get_step(request.practice, step_id)
     if step.type != ClientStepType.DOCUMENT_APPROVAL:
         raise Http404("This step does not send documents for approval.")
-    documents = staff_queries.documents_of_client(request.practice, step.task.client_id)
+    if request.POST.get("document"):
+        # Another practice's, client's or task's file answers 404, like any id from outside.
+        staff_queries.get_pickable_document(request.practice, step.task, request.POST["document"])
+    documents = staff_queries.pickable_documents(request.practice, step.task)
     form = SendForApprovalForm(request.POST, request.FILES, documents=documents, panel=True)
     if not form.is_valid():
         return _approval_refused(request, step, form.error_text())

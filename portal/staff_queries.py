@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from portal.models import (
@@ -25,7 +26,7 @@ CLIENT_FACING = (
     ClientStepType.DOCUMENT_APPROVAL,
     ClientStepType.CLIENT_CONFIRMATION,
 )
-# How many of a client's files the approval page offers to pick from, newest first.
+# How many files the approval page and the focus panel offer to pick from, newest first.
 PICK_LIMIT = 50
 
 # Status → chip colour (the words come from the models' labels).
@@ -70,13 +71,6 @@ def get_approval_step(practice: Practice, step_id: int) -> Step:
     )
 
 
-def documents_of_client(practice: Practice, client_id: int) -> QuerySet[Document]:
-    """Return the client's documents, newest first, with who uploaded them."""
-    return Document.objects.filter(practice=practice, client_id=client_id).select_related(
-        "uploaded_by_contact", "uploaded_by_user"
-    )
-
-
 @dataclass
 class StepChases:
     """The chase emails a step sent (oldest first; each with its `number`) and when the next
@@ -108,6 +102,35 @@ def chases_of_steps(practice: Practice, step_ids: list[int]) -> dict[int, StepCh
     ).values_list("target_id", "due_at"):
         out[target_id].next_due = due_at
     return out
+
+
+def pickable_documents(practice: Practice, task: Task, search: str = "") -> QuerySet[Document]:
+    """Return the files staff may pick to send for approval on `task`, newest first: the
+    task's own files and everything its client uploaded, whose title, file name or category
+    contains `search`."""
+    documents = (
+        Document.objects.filter(practice=practice, client_id=task.client_id)
+        .filter(Q(task=task) | Q(uploaded_by_contact__isnull=False))
+        .select_related("uploaded_by_contact", "uploaded_by_user", "task")
+    )
+    search = search.strip()
+    if search:
+        documents = documents.filter(
+            Q(title__icontains=search)
+            | Q(original_name__icontains=search)
+            | Q(category__icontains=search)
+        )
+    return documents
+
+
+def get_pickable_document(practice: Practice, task: Task, document_id: str) -> Document:
+    """Return the pickable document `document_id` (see pickable_documents), or raise Http404:
+    another practice's, another client's or another task's staff file is not offered."""
+    try:
+        pk = int(document_id)
+    except (TypeError, ValueError):
+        raise Http404("No such document.") from None
+    return get_object_or_404(pickable_documents(practice, task), pk=pk)
 
 
 def _versions() -> QuerySet[ApprovalVersion]:
