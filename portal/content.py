@@ -92,6 +92,16 @@ USES: dict[str, tuple[str, tuple[str, ...], str]] = {
         (*STEP_GROUPS, "confirmation"),
         "Confirmation chases without content of their own.",
     ),
+    "portal.request_chase": (
+        "Portal notice: documents reminder",
+        STEP_GROUPS,
+        "Document request chases without content of their own.",
+    ),
+    "portal.approval_chase": (
+        "Portal notice: approval reminder",
+        (*STEP_GROUPS, "document"),
+        "Document approval chases without content of their own.",
+    ),
 }
 
 DEFAULTS: dict[str, tuple[str, str, str]] = {
@@ -139,6 +149,21 @@ DEFAULTS: dict[str, tuple[str, str, str]] = {
         "A quick reminder: we are still waiting for your confirmation.\n\n"
         "{{ confirmation.message }}\n\n{{ action_link }}" + _SIGN_OFF,
     ),
+    "portal.request_chase": (
+        "Portal: documents reminder",
+        "Reminder: documents needed for {{ step.title }}",
+        "Dear {{ contacts.main.first_name | default: 'client' }},\n\n"
+        "A quick reminder: we are still waiting for some documents from you for "
+        "{{ task.name }}{% if step.deadline != '' %}, needed by {{ step.deadline }}{% endif %}. "
+        "You can upload them securely here:\n\n{{ action_link }}" + _SIGN_OFF,
+    ),
+    "portal.approval_chase": (
+        "Portal: approval reminder",
+        "Reminder: please approve {{ document.title }}",
+        "Dear {{ contacts.main.first_name | default: 'client' }},\n\n"
+        "A quick reminder: {{ document.title }} is still waiting for your approval. Please "
+        "review it and approve it, or tell us what should change:\n\n{{ action_link }}" + _SIGN_OFF,
+    ),
 }
 
 
@@ -155,7 +180,7 @@ def register() -> None:
     # The portal's step types write their own step emails with their documents and
     # confirmations in them.
     extend_use(STEP_EMAIL, ("document", "confirmation"))
-    extend_use(CHASE, ("confirmation",))
+    extend_use(CHASE, ("confirmation", "document"))
     builtins.register_builtins(
         [
             Builtin(key, name, subject, body, use=key, purpose=USES[key][2])

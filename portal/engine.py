@@ -10,14 +10,13 @@ The emails and notices around these moves are portal.notices; storing uploads, p
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from portal import files, notices
+from portal import chasing, files, notices
 from portal.errors import PortalError
 from portal.models import (
     CONFIRMATION_MACHINE,
@@ -31,20 +30,14 @@ from portal.models import (
     DocumentRequest,
     Submission,
 )
-from portal.step_types import CHASE_TIMER  # the confirmation type declares it
-from sodium import activity, timers
-from sodium.models import Contact, Timer, User
+from sodium import activity
+from sodium.models import Contact, User
 from workflows import engine as wf_engine
 from workflows.context import client_title
 from workflows.handlers import Draft, StepFailure
 from workflows.models import Step
 
 SS = Step.SubStatus
-
-
-def chase_key(step: Step) -> str:
-    """Return the key of the step's chase timer (one per step)."""
-    return f"step:{step.pk}:chase"
 
 
 # --- document requests -------------------------------------------------------------------------
@@ -173,6 +166,7 @@ def submit(
     REQUEST_MACHINE.transition(
         request, to=DocumentRequest.Status.SUBMITTED, actor=None, locked=True, record=False
     )
+    chasing.stop(step)  # the client answered; a returned submission starts a new round
     wf_engine.set_sub_status(
         step,
         sub_status=SS.SUBMITTED,
@@ -254,6 +248,7 @@ def reject_submission(submission: Submission, *, actor: User, reason: str) -> Su
         actor=actor,
         note=f"Submission returned: {reason[:120]}",
     )
+    chasing.start(step)  # the client is asked again: chase them again
     if submission.contact and submission.contact.email:
         notices.email_contact(
             step,
@@ -278,16 +273,22 @@ def send_document_for_approval(
     document: Document | None = None,
     note: str = "",
 ) -> ApprovalVersion:
-    """Send a new upload or one of the client's documents for approval (the approval page
-    and the focus panel both send through here).
+    """Send a new upload, or a copy of a document picked from the task's files and the
+    client's uploads, for approval (the approval page and the focus panel both send through
+    here).
 
-    The upload is checked and stored (files.atomic_with_upload) in the transaction that
-    creates the version, so a refused file or a refused send leaves no row; the bytes already
-    written to storage are removed then too. Raises files.UploadRejected for a refused file,
-    PortalError for a refused send (the message is for people).
+    The upload (or the picked file's copy) is checked and stored like any upload
+    (files.atomic_with_upload) in the transaction that creates the version, so a refused file
+    or a refused send leaves no row; the bytes already written to storage are removed then
+    too. Raises files.UploadRejected for a refused file, PortalError for a refused send (the
+    message is for people).
     """
     if (upload is None) == (document is None):
         raise PortalError("Upload a file, or pick one the client already has.")
+    if document is not None:
+        if (document.practice_id, document.client_id) != (step.practice_id, step.task.client_id):
+            raise PortalError("Choose a document of this client.")
+        upload = files.copy_as_upload(document)
     try:
         with files.atomic_with_upload(
             upload,
@@ -301,7 +302,7 @@ def send_document_for_approval(
             return send_for_approval(
                 step,
                 actor=actor,
-                document=document if stored is None else stored,
+                document=stored,
                 title=title,
                 category=category,
                 note=note,
@@ -378,6 +379,7 @@ def send_for_approval(
     if document.uploaded_by_contact_id is None:  # a client's own upload keeps its labels
         Document.objects.filter(pk=document.pk).update(title=title, category=category)
     notices.email_approval(step, approval, version, draft)
+    chasing.start(step)  # each version is chased until the client answers it
     if first:
         wf_engine.mark_in_progress(
             step, actor=actor, sub_status=SS.AWAITING_RESPONSE, note=f"Sent {title} for approval"
@@ -420,6 +422,7 @@ def respond_to_approval(
         raise PortalError("Tell us what should change, so we can fix it.")
     step = version.approval.step
     title = version.approval.title
+    chasing.stop(step)  # answered: no more chases for this version
     version.responded_by, version.responded_at, version.comment = contact, timezone.now(), comment
     # The client's answer is the version's own event (verb portal.approval), as before.
     VERSION_MACHINE.transition(
@@ -508,49 +511,3 @@ def confirm(confirmation: Confirmation, *, contact: Contact) -> bool:
             key=f"confirmation:{confirmation.pk}",
         )
     return True
-
-
-def chase_confirmation(timer: Timer) -> None:
-    """Timer handler: send the next chase, or tell the assignee the chases ran out.
-
-    Runs once per due timer; after an outage the next chase is scheduled from now, so a
-    missed week of daily chases sends one email, not seven.
-    """
-    step = (
-        Step.objects.select_related("task", "task__practice", "task__client", "assignee")
-        .filter(pk=timer.target_id)
-        .first()
-    )
-    if step is None or step.status != Step.Status.IN_PROGRESS:
-        return
-    confirmation = Confirmation.objects.select_for_update().filter(step=step).first()
-    if confirmation is None or confirmation.status != Confirmation.Status.PENDING:
-        return
-    chase = (step.settings or {}).get("chase") or {}
-    if not chase.get("enabled"):
-        return
-    limit, every = chase["max_times"], chase["every_days"]
-    if confirmation.chases_sent >= limit:
-        return
-    number = confirmation.chases_sent + 1
-    notices.send_chase(step, confirmation, chase, number)
-    confirmation.chases_sent, confirmation.last_chased_at = number, timezone.now()
-    confirmation.save(update_fields=["chases_sent", "last_chased_at"])
-    wf_engine.record_chase(step, number=number, limit=limit)
-    if number < limit:
-        timers.schedule(
-            practice=step.practice_id,
-            kind=timer.kind,
-            target_id=step.pk,
-            due_at=timezone.now() + dt.timedelta(days=every),
-            key=timer.key,
-        )
-    else:
-        notices.tell_assignee(
-            step,
-            f"No confirmation from {step.task.client.name} for “{step.name}” after {limit} chases",
-            key=f"step:{step.pk}:chases-exhausted",
-        )
-
-
-timers.register(CHASE_TIMER, chase_confirmation)

@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import PurePath
 
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
@@ -281,6 +281,22 @@ def store(
         title=title or original,
         category=category,
     )
+
+
+def copy_as_upload(document: Document) -> UploadedFile:
+    """Return the bytes of a stored document as a new upload, to be checked and stored again
+    (under a new random name) like any upload: picking a file for an approval sends a copy,
+    so the client's original is never relabelled or removed with the approval.
+
+    Raises UploadRejected when the file is missing from storage.
+    """
+    try:
+        with document.file.open("rb") as handle:
+            # One byte past the limit is enough for the size check to refuse it.
+            data = handle.read(max_bytes() + 1)
+    except FileNotFoundError:
+        raise UploadRejected(f"{document.original_name} is missing from storage.") from None
+    return SimpleUploadedFile(document.original_name, data, content_type=document.content_type)
 
 
 def store_all(uploads: Sequence[UploadedFile], **fields) -> list[Document]:

@@ -40,12 +40,23 @@ from workflows.views.focus import back, render_panel, respond
 
 def focus_extension(request: HtmxHttpRequest, task: Task, steps: list[Step]) -> dict[str, Any]:
     """Give the panel's steps what the portal shows of them (`can_send_approval`,
-    `pending_submissions`, `approval_versions`) and return the files of the client the approval
-    form offers to pick; a fixed number of queries whatever the steps."""
+    `pending_submissions`, `approval_versions`, `chases`) and return the files of the client
+    the approval form offers to pick; a fixed number of queries whatever the steps."""
     practice = request.practice
     pending = _pending_submissions(practice, steps)
     versions = _approval_versions(practice, steps)
+    # Two queries, only when a step has chased or may chase now.
+    chases = staff_queries.chases_of_steps(
+        practice,
+        [
+            s.pk
+            for s in steps
+            if s.chase_count
+            or (s.status == Step.Status.IN_PROGRESS and ((s.settings or {}).get("chase") or {}))
+        ],
+    )
     for step in steps:
+        step.chases = chases.get(step.pk)
         step.can_send_approval = staff_queries.can_send_for_approval(step)
         step.pending_submissions = pending.get(step.pk, [])
         step.approval_versions = versions.get(step.pk, [])
@@ -54,9 +65,7 @@ def focus_extension(request: HtmxHttpRequest, task: Task, steps: list[Step]) -> 
     if role_can(request.membership.role, Perm.EDIT_TASKS) and any(
         s.can_send_approval for s in steps
     ):
-        pick = list(
-            staff_queries.documents_of_client(practice, task.client_id)[: staff_queries.PICK_LIMIT]
-        )
+        pick = list(staff_queries.pickable_documents(practice, task)[: staff_queries.PICK_LIMIT])
     return {"pick_documents": pick, "categories": CATEGORIES, "accept": files.ACCEPT}
 
 
@@ -153,7 +162,10 @@ def approval_send(request: HtmxHttpRequest, step_id: int) -> HttpResponse:
     step = queries.get_step(request.practice, step_id)
     if step.type != ClientStepType.DOCUMENT_APPROVAL:
         raise Http404("This step does not send documents for approval.")
-    documents = staff_queries.documents_of_client(request.practice, step.task.client_id)
+    if request.POST.get("document"):
+        # Another practice's, client's or task's file answers 404, like any id from outside.
+        staff_queries.get_pickable_document(request.practice, step.task, request.POST["document"])
+    documents = staff_queries.pickable_documents(request.practice, step.task)
     form = SendForApprovalForm(request.POST, request.FILES, documents=documents, panel=True)
     if not form.is_valid():
         return _approval_refused(request, step, form.error_text())

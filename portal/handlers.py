@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from portal import access
+from portal import access, chasing
 from portal import engine as portal_engine
-from portal.step_types import CHASE_TIMER, ClientStepType  # the type declares its timer
-from sodium import timers
+from portal.step_types import ClientStepType
 from sodium.models import Contact
 from workflows import handlers as wf
 from workflows.handlers import LINK_PLACEHOLDER, Draft, Outcome, StepFailure
@@ -114,7 +113,7 @@ class ClientStepHandler:
         )
 
     def after_send(self, step: Step) -> None:
-        pass
+        chasing.start(step)  # the client was just asked (nothing when the step does not chase)
 
     def withdraw(self, step: Step) -> None:
         """Close the portal item of a step that was skipped (see workflows.handlers)."""
@@ -148,17 +147,6 @@ class ConfirmationHandler(ClientStepHandler):
 
     def open(self, step: Step) -> None:
         portal_engine.open_confirmation(step)
-
-    def after_send(self, step: Step) -> None:
-        chase = (step.settings or {}).get("chase") or {}
-        if chase.get("enabled"):
-            timers.schedule(
-                practice=step.practice_id,
-                kind=CHASE_TIMER,
-                target_id=step.pk,
-                due_at=timezone.now() + dt.timedelta(days=chase["every_days"]),
-                key=portal_engine.chase_key(step),
-            )
 
 
 class ApprovalHandler(ClientStepHandler):

@@ -115,6 +115,10 @@ class DocumentRequest(models.Model):
     deadline = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(default=timezone.now)
+    # Chases since the client was last asked (the request sent, or a submission returned);
+    # portal.chasing counts them against the step's "at most" and starts again at 0.
+    chases_sent = models.PositiveSmallIntegerField(default=0)
+    last_chased_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantManager()
 
@@ -224,6 +228,9 @@ class Approval(models.Model):
     title = models.CharField(max_length=200)
     category = models.CharField(max_length=60, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Chases of the version waiting for the client (portal.chasing); 0 again with each version.
+    chases_sent = models.PositiveSmallIntegerField(default=0)
+    last_chased_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantManager()
 

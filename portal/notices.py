@@ -11,13 +11,13 @@ from django.urls import reverse
 
 from portal import access, content
 from portal.errors import PortalError
-from portal.models import Approval, ApprovalVersion, Confirmation
-from sodium import activity, notifications, outbox
+from portal.models import Approval, ApprovalVersion
+from sodium import notifications, outbox
 from sodium.models import Contact
 from workflows import handlers as wf
 from workflows.context import build_context
 from workflows.handlers import LINK_PLACEHOLDER, Draft, StepFailure
-from workflows.models import ContentBlock, Step
+from workflows.models import Step
 
 
 def _task_url(step: Step) -> str:
@@ -92,42 +92,3 @@ def email_approval(
         raise PortalError(str(exc)) from None
     draft.body = with_link(draft.body, access.step_link(contact, step))
     wf.queue_step_email(step, draft, key=f"step:{step.pk}:approval:{version.number}")
-
-
-def send_chase(step: Step, confirmation: Confirmation, chase: dict, number: int) -> None:
-    """Queue chase `number` of a confirmation, or record that it could not be sent.
-
-    The text is the chase's content block, else its own subject and body, else the
-    practice's `portal.confirmation_chase`; the confirm link is appended when the text
-    does not place it.
-    """
-    # portal.handlers imports portal.engine, which imports this module: import it when used.
-    from portal.handlers import recipient_contact
-
-    block_id = chase.get("content_block_id")
-    block = ContentBlock.objects.filter(pk=block_id).first() if block_id else None
-    if block is not None:
-        subject, body = block.subject, block.body
-    elif chase.get("subject") and chase.get("body"):
-        subject, body = chase["subject"], chase["body"]
-    else:
-        subject, body = content.system_text(step.task.practice, "portal.confirmation_chase")
-    extra = {"confirmation": {"message": confirmation.message}}
-    draft = wf.render_draft(step, action_link="", subject=subject, body=body, extra=extra)
-    if draft.problems or not draft.to:
-        activity.record(
-            practice=step.task.practice,
-            actor=None,
-            actor_label="System",
-            verb="step.chase_failed",
-            task=step.task,
-            obj=step,
-            summary=f"{step.name}: chase {number} could not be sent",
-        )
-        return
-    contact = recipient_contact(step, draft)
-    link = access.confirm_link(contact, step)
-    draft = wf.render_draft(step, action_link=link, subject=subject, body=body, extra=extra)
-    if "{{ action_link }}" not in body and link not in draft.body:
-        draft.body = f"{draft.body.rstrip()}\n\n{link}"
-    wf.queue_step_email(step, draft, key=f"step:{step.pk}:chase:{number}")

@@ -13,7 +13,8 @@ CATEGORIES = ["Accounts", "Tax", "Payroll", "VAT", "Engagement letter", "Other"]
 
 
 class SendForApprovalForm(forms.Form):
-    """Upload a new file or pick one the client already has, with its title and category.
+    """Upload a new file or pick an existing one (the task's files and the client's uploads;
+    a copy is sent), with its title and category.
 
     The approval page and the focus panel both use it. The panel's short form (`panel=True`)
     keeps its own wording: the category is optional there (any the step suggests) and a
@@ -31,7 +32,7 @@ class SendForApprovalForm(forms.Form):
     document = formfields.ModelChoiceField(
         queryset=Document._base_manager.none(),
         required=False,
-        label="Or pick a file the client already has",
+        label="Or pick an existing document",
         error_messages={"invalid_choice": "Choose a document of this client."},
     )
     title = forms.CharField(max_length=200, label="Title", help_text="What the client sees.")

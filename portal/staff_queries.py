@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from portal.models import (
@@ -16,8 +17,8 @@ from portal.models import (
     DocumentRequest,
     Submission,
 )
-from portal.step_types import ClientStepType
-from sodium.models import Practice, Task
+from portal.step_types import CHASE_TIMER, ClientStepType
+from sodium.models import OutboundMessage, Practice, Task, Timer
 from workflows.models import Step
 
 CLIENT_FACING = (
@@ -25,7 +26,7 @@ CLIENT_FACING = (
     ClientStepType.DOCUMENT_APPROVAL,
     ClientStepType.CLIENT_CONFIRMATION,
 )
-# How many of a client's files the approval page offers to pick from, newest first.
+# How many files the approval page and the focus panel offer to pick from, newest first.
 PICK_LIMIT = 50
 
 # Status → chip colour (the words come from the models' labels).
@@ -70,11 +71,66 @@ def get_approval_step(practice: Practice, step_id: int) -> Step:
     )
 
 
-def documents_of_client(practice: Practice, client_id: int) -> QuerySet[Document]:
-    """Return the client's documents, newest first, with who uploaded them."""
-    return Document.objects.filter(practice=practice, client_id=client_id).select_related(
-        "uploaded_by_contact", "uploaded_by_user"
+@dataclass
+class StepChases:
+    """The chase emails a step sent (oldest first; each with its `number`) and when the next
+    one is due (None: no more planned)."""
+
+    sent: list[OutboundMessage] = field(default_factory=list)
+    next_due: object = None  # a datetime
+
+
+def chases_of_steps(practice: Practice, step_ids: list[int]) -> dict[int, StepChases]:
+    """Return the chases of each of `step_ids`: two queries, none without steps."""
+    out = {pk: StepChases() for pk in step_ids}
+    if not step_ids:
+        return out
+    for message in (
+        OutboundMessage.objects.filter(
+            practice=practice,
+            source_type="workflows.step",
+            source_id__in=step_ids,
+            idempotency_key__contains=":chase:",
+        )
+        .only("pk", "to", "status", "created_at", "source_id", "idempotency_key")
+        .order_by("created_at", "id")
+    ):
+        message.number = message.idempotency_key.rpartition(":")[2]
+        out[message.source_id].sent.append(message)
+    for target_id, due_at in Timer.objects.filter(
+        practice=practice, kind=CHASE_TIMER, target_id__in=step_ids
+    ).values_list("target_id", "due_at"):
+        out[target_id].next_due = due_at
+    return out
+
+
+def pickable_documents(practice: Practice, task: Task, search: str = "") -> QuerySet[Document]:
+    """Return the files staff may pick to send for approval on `task`, newest first: the
+    task's own files and everything its client uploaded, whose title, file name or category
+    contains `search`."""
+    documents = (
+        Document.objects.filter(practice=practice, client_id=task.client_id)
+        .filter(Q(task=task) | Q(uploaded_by_contact__isnull=False))
+        .select_related("uploaded_by_contact", "uploaded_by_user", "task")
     )
+    search = search.strip()
+    if search:
+        documents = documents.filter(
+            Q(title__icontains=search)
+            | Q(original_name__icontains=search)
+            | Q(category__icontains=search)
+        )
+    return documents
+
+
+def get_pickable_document(practice: Practice, task: Task, document_id: str) -> Document:
+    """Return the pickable document `document_id` (see pickable_documents), or raise Http404:
+    another practice's, another client's or another task's staff file is not offered."""
+    try:
+        pk = int(document_id)
+    except (TypeError, ValueError):
+        raise Http404("No such document.") from None
+    return get_object_or_404(pickable_documents(practice, task), pk=pk)
 
 
 def _versions() -> QuerySet[ApprovalVersion]:
@@ -154,6 +210,7 @@ class RequestRow:
     step: Step
     request: DocumentRequest | None
     submissions: list[Submission] = field(default_factory=list)
+    chases: StepChases = field(default_factory=StepChases)
 
     @property
     def tone(self) -> str:
@@ -169,6 +226,7 @@ class ApprovalRow:
     step: Step
     approval: Approval | None
     versions: list[ApprovalVersion] = field(default_factory=list)
+    chases: StepChases = field(default_factory=StepChases)
 
     @property
     def can_send(self) -> bool:
@@ -179,6 +237,7 @@ class ApprovalRow:
 class ConfirmationRow:
     step: Step
     confirmation: Confirmation | None
+    chases: StepChases = field(default_factory=StepChases)
 
 
 @dataclass
@@ -204,7 +263,7 @@ def task_documents(practice: Practice, task: Task) -> TaskDocuments | None:
     task; None when the task has neither.
 
     A fixed number of queries whatever the number of steps, submissions, versions and files
-    (at most eight).
+    (at most ten).
     """
     steps = list(
         Step.objects.filter(practice=practice, task=task, type__in=CLIENT_FACING).order_by(
@@ -253,23 +312,29 @@ def task_documents(practice: Practice, task: Task) -> TaskDocuments | None:
             ).select_related("confirmed_by")
         }
 
+    chases = chases_of_steps(practice, [s.pk for s in steps])
     request_rows = []
     for step in by_type[ClientStepType.DOCUMENT_REQUEST]:
         request = requests.get(step.pk)
         submissions = list(request.submissions.all()) if request else []
         for s in submissions:
             s.tone = SUBMISSION_TONE.get(s.status, "muted")
-        request_rows.append(RequestRow(step, request, submissions))
+        request_rows.append(
+            RequestRow(step, request, submissions, chases.get(step.pk, StepChases()))
+        )
     approval_rows = []
     for step in by_type[ClientStepType.DOCUMENT_APPROVAL]:
         approval = approvals.get(step.pk)
         approval_rows.append(
             ApprovalRow(
-                step, approval, _with_tones(list(approval.versions.all())) if approval else []
+                step,
+                approval,
+                _with_tones(list(approval.versions.all())) if approval else [],
+                chases.get(step.pk, StepChases()),
             )
         )
     confirmation_rows = [
-        ConfirmationRow(step, confirmations.get(step.pk))
+        ConfirmationRow(step, confirmations.get(step.pk), chases.get(step.pk, StepChases()))
         for step in by_type[ClientStepType.CLIENT_CONFIRMATION]
     ]
     return TaskDocuments(request_rows, approval_rows, confirmation_rows, files)

@@ -79,12 +79,17 @@ def submission_reject(request: HttpRequest, submission_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(Perm.EDIT_TASKS)
 def approval_send(request: HttpRequest, step_id: int) -> HttpResponse:
-    """Send a document for approval: a new upload or one of the client's files
-    (engine.send_document_for_approval stores the upload and creates the version)."""
+    """Send a document for approval: a new upload, or a copy of a file picked from the task's
+    files and the client's uploads, searched with ?q= (engine.send_document_for_approval
+    stores the file and creates the version)."""
     practice = request.practice
     step = staff_queries.get_approval_step(practice, step_id)
     state = staff_queries.approval_state(practice, step)
-    documents = staff_queries.documents_of_client(practice, step.task.client_id)
+    search = request.GET.get("q", "").strip()[:100]
+    documents = staff_queries.pickable_documents(practice, step.task, search)
+    if request.method == "POST" and request.POST.get("document"):
+        # Another practice's, client's or task's file answers 404, like any id from outside.
+        staff_queries.get_pickable_document(practice, step.task, request.POST["document"])
     # The first version starts from the category the step suggests (set in the wizard).
     initial = {"category": (step.settings or {}).get("category", "")}
     if state.approval is not None:
@@ -92,7 +97,7 @@ def approval_send(request: HttpRequest, step_id: int) -> HttpResponse:
     form = SendForApprovalForm(
         request.POST if request.method == "POST" else None,
         request.FILES if request.method == "POST" else None,
-        documents=documents,
+        documents=staff_queries.pickable_documents(practice, step.task),
         initial=initial,
     )
     # When it cannot be sent now, the page says why instead of showing the form.
@@ -127,6 +132,7 @@ def approval_send(request: HttpRequest, step_id: int) -> HttpResponse:
             "state": state,
             "form": form,
             "documents": documents[: staff_queries.PICK_LIMIT],
+            "search": search,
             "accept": files.ACCEPT,
         },
     )

@@ -16,9 +16,7 @@ from django import forms
 from django.db import models
 from django.utils import timezone
 
-from sodium import liquid
-from sodium.formfields import NeededInt
-from sodium.messaging.variables import known_paths
+from portal import chase_settings as chase
 from workflows import step_types
 from workflows.context import CHASE
 from workflows.models import Step
@@ -33,7 +31,6 @@ class ClientStepType(models.TextChoices):
 
 CHASE_TIMER = "step.chase"
 _WHOLE_NUMBER = {"invalid": "Enter a whole number."}
-_TOKEN_FIELD = {"data-token-field": True, "autocomplete": "off"}
 SS = Step.SubStatus
 
 
@@ -59,7 +56,7 @@ def _request_errors(data: dict) -> dict[str, list[str]]:
     days = data.get("deadline_days")
     if days is not None and not int_between(days, 0, 365):
         errors["deadline_days"] = ["The deadline is a number of days from 0 to 365."]
-    return errors
+    return chase.chase_errors(data, errors)
 
 
 def _request_wizard_settings(name: dict, behaviour: dict) -> dict[str, Any]:
@@ -69,6 +66,8 @@ def _request_wizard_settings(name: dict, behaviour: dict) -> dict[str, Any]:
     }
     if behaviour.get("deadline_days") is not None:
         settings["deadline_days"] = behaviour["deadline_days"]
+    if behaviour.get("chase_enabled"):  # stored only when on (confirmations always store it)
+        settings["chase"] = chase.wizard_chase(behaviour)
     return settings
 
 
@@ -82,8 +81,10 @@ def _request_name_lines(settings: dict) -> list[str]:
 def _request_behaviour_lines(settings: dict) -> list[str]:
     days = settings.get("deadline_days")
     if days is None:
-        return ["No deadline for the client."]
-    return [f"The client has {days} day{'s' if days != 1 else ''} to upload."]
+        lines = ["No deadline for the client."]
+    else:
+        lines = [f"The client has {days} day{'s' if days != 1 else ''} to upload."]
+    return [*lines, chase.review_line(settings, "upload")]
 
 
 def _request_preview(settings: dict) -> dict[str, Any]:
@@ -97,6 +98,7 @@ def _request_edit_initial(settings: dict) -> dict[str, Any]:
         "title": settings.get("title", ""),
         "request_description": settings.get("request_description", ""),
         "deadline_days": settings.get("deadline_days"),
+        **chase.edit_initial(settings),
     }
 
 
@@ -108,6 +110,8 @@ def _request_edit_settings(old: dict, data: dict) -> dict[str, Any]:
         settings.pop("deadline_days", None)
     else:
         settings["deadline_days"] = data["deadline_days"]
+    if data["chase_enabled"] or "chase" in old:  # stored once chasing was ever on
+        settings["chase"] = chase.edit_chase(old, data)
     return settings
 
 
@@ -147,6 +151,7 @@ DOCUMENT_REQUEST = StepTypeSpec(
             error_messages=_WHOLE_NUMBER,
             widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         ),
+        **chase.wizard_fields("upload"),
     },
     field_stages={"settings.title": "name", "settings.request_description": "name"},
     wizard_settings=_request_wizard_settings,
@@ -171,26 +176,54 @@ DOCUMENT_REQUEST = StepTypeSpec(
             min_value=0,
             max_value=365,
         ),
+        **chase.edit_fields("upload"),
     },
     edit_initial=_request_edit_initial,
     edit_settings=_request_edit_settings,
     edit_template="portal/step_types/_edit_request.html",
     variables=("step.title", "step.deadline", "action_link"),
+    behaviour_use=CHASE,  # the chase subject and body
     focus_template="portal/focus/_request.html",
     sub_statuses=(SS.AWAITING_RESPONSE, SS.SUBMITTED, SS.REJECTED, SS.ACCEPTED),
     waits_when_rejected=True,
+    timers=(CHASE_TIMER,),
 )
 
 
 # --- document approval ------------------------------------------------------------------------
 
 
+def _approval_errors(data: dict) -> dict[str, list[str]]:
+    return chase.chase_errors(data, {})
+
+
 def _approval_wizard_settings(name: dict, behaviour: dict) -> dict[str, Any]:
-    return {"category": _text(behaviour, "category")} if _text(behaviour, "category") else {}
+    settings: dict[str, Any] = {}
+    if behaviour.get("chase_enabled"):
+        settings["chase"] = chase.wizard_chase(behaviour)
+    if _text(behaviour, "category"):
+        settings["category"] = _text(behaviour, "category")
+    return settings
 
 
 def _approval_behaviour_lines(settings: dict) -> list[str]:
-    return [f"Usual category: {settings['category']}."] if settings.get("category") else []
+    lines = [f"Usual category: {settings['category']}."] if settings.get("category") else []
+    return [*lines, chase.review_line(settings, "answer")]
+
+
+def _approval_edit_initial(settings: dict) -> dict[str, Any]:
+    return {"category": settings.get("category", ""), **chase.edit_initial(settings)}
+
+
+def _approval_edit_settings(old: dict, data: dict) -> dict[str, Any]:
+    settings = dict(old)
+    if data["category"].strip():
+        settings["category"] = data["category"].strip()
+    else:
+        settings.pop("category", None)
+    if data["chase_enabled"] or "chase" in old:  # stored once chasing was ever on
+        settings["chase"] = chase.edit_chase(old, data)
+    return settings
 
 
 def _approval_preview(settings: dict) -> dict[str, Any]:
@@ -225,6 +258,7 @@ DOCUMENT_APPROVAL = StepTypeSpec(
     manual_reason="Document approval steps are always manual: someone picks the document.",
     client_facing=True,
     default_content="portal.approval_waiting",
+    settings_errors=_approval_errors,
     behaviour_fields={
         "category": forms.CharField(
             max_length=60,
@@ -232,6 +266,7 @@ DOCUMENT_APPROVAL = StepTypeSpec(
             label="Usual category",
             help_text="A hint for whoever sends the document, e.g. “Accounts”.",
         ),
+        **chase.wizard_fields("answer"),
     },
     wizard_settings=_approval_wizard_settings,
     manual_note="<strong>Always manual.</strong> When the step is ready, the assignee uploads "
@@ -242,10 +277,19 @@ DOCUMENT_APPROVAL = StepTypeSpec(
     edit_manual="someone picks the document to send",
     review_behaviour_lines=_approval_behaviour_lines,
     preview_values=_approval_preview,
+    edit_fields={
+        "category": forms.CharField(label="Usual category", max_length=60, required=False),
+        **chase.edit_fields("answer"),
+    },
+    edit_initial=_approval_edit_initial,
+    edit_settings=_approval_edit_settings,
+    edit_template="portal/step_types/_edit_approval.html",
     variables=("document.title", "document.category", "action_link"),
+    behaviour_use=CHASE,  # the chase subject and body
     focus_template="portal/focus/_approval.html",
     sub_statuses=(SS.AWAITING_RESPONSE, SS.APPROVED, SS.REJECTED),
     task_action=_approval_task_action,
+    timers=(CHASE_TIMER,),
 )
 
 
@@ -257,40 +301,16 @@ def _confirmation_errors(data: dict) -> dict[str, list[str]]:
     _need_text(errors, data, "message", "message the client confirms")
     _need_text(errors, data, "button_text", "button text")
     _need_text(errors, data, "thank_you", "thank-you message")
-    chase = data.get("chase") or {}
-    if chase.get("enabled"):
-        if not int_between(chase.get("every_days"), 1, 90):
-            errors["chase.every_days"] = ["Chase every 1 to 90 days."]
-        if not int_between(chase.get("max_times"), 1, 20):
-            errors["chase.max_times"] = ["Chase at most 1 to 20 times."]
-        # Without content of its own, a chase uses the practice's built-in reminder.
-        if bool(str(chase.get("subject") or "").strip()) != bool(
-            str(chase.get("body") or "").strip()
-        ):
-            errors["chase.body"] = ["Write both the chase subject and body, or neither."]
-        chase_paths = known_paths(CHASE)
-        for key in ("subject", "body"):
-            problems = liquid.validate(str(chase.get(key) or ""), chase_paths)
-            if problems:
-                errors.setdefault(f"chase.{key}", []).extend(problems)
-    return errors
+    return chase.chase_errors(data, errors)
 
 
 def _confirmation_wizard_settings(name: dict, behaviour: dict) -> dict[str, Any]:
-    chase: dict[str, Any] = {
-        "enabled": bool(behaviour.get("chase_enabled")),
-        "every_days": behaviour.get("chase_every_days"),
-        "max_times": behaviour.get("chase_max_times"),
-    }
-    if _text(behaviour, "chase_subject") or _text(behaviour, "chase_body"):
-        chase["subject"] = _text(behaviour, "chase_subject")
-        chase["body"] = _text(behaviour, "chase_body")
     return {
         "message": _text(behaviour, "message"),
         "button_text": _text(behaviour, "button_text"),
         "thank_you": _text(behaviour, "thank_you"),
         "notify_assignee": bool(behaviour.get("notify_assignee")),
-        "chase": chase,
+        "chase": chase.wizard_chase(behaviour),
     }
 
 
@@ -300,15 +320,7 @@ def _confirmation_behaviour_lines(settings: dict) -> list[str]:
         f"{_quote(settings['button_text'])}, then thanks them: "
         f"{_quote(settings['thank_you'])}"
     ]
-    chase = settings.get("chase") or {}
-    if chase.get("enabled"):
-        content = "its own chase email" if chase.get("subject") else "the built-in reminder"
-        lines.append(
-            f"Chases every {chase.get('every_days')} days, at most {chase.get('max_times')} "
-            f"times, with {content}; chasing stops when the client confirms."
-        )
-    else:
-        lines.append("Does not chase the client.")
+    lines.append(chase.review_line(settings, "confirm"))
     if settings.get("notify_assignee"):
         lines.append("Tells the assignee when the client confirms.")
     return lines
@@ -318,22 +330,13 @@ def _confirmation_preview(settings: dict) -> dict[str, Any]:
     return {"confirmation": {"message": settings.get("message", "")}}
 
 
-def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _confirmation_edit_initial(settings: dict) -> dict[str, Any]:
-    chase = settings.get("chase") or {}
     return {
         "message": settings.get("message", ""),
         "button_text": settings.get("button_text", ""),
         "thank_you": settings.get("thank_you", ""),
         "notify_assignee": bool(settings.get("notify_assignee")),
-        "chase_enabled": bool(chase.get("enabled")),
-        "chase_every_days": chase.get("every_days"),
-        "chase_max_times": chase.get("max_times"),
-        "chase_subject": chase.get("subject", ""),
-        "chase_body": chase.get("body", ""),
+        **chase.edit_initial(settings),
     }
 
 
@@ -344,13 +347,7 @@ def _confirmation_edit_settings(old: dict, data: dict) -> dict[str, Any]:
     settings["button_text"] = data["button_text"].strip()
     settings["thank_you"] = data["thank_you"].strip()
     settings["notify_assignee"] = data["notify_assignee"]
-    chase = dict(settings.get("chase") or {})
-    chase["enabled"] = data["chase_enabled"]
-    chase["every_days"] = _int_or_none(data["chase_every_days"])
-    chase["max_times"] = _int_or_none(data["chase_max_times"])
-    chase["subject"] = data["chase_subject"].strip()
-    chase["body"] = data["chase_body"]
-    settings["chase"] = chase
+    settings["chase"] = chase.edit_chase(old, data)
     return settings
 
 
@@ -392,29 +389,7 @@ CLIENT_CONFIRMATION = StepTypeSpec(
         "notify_assignee": forms.BooleanField(
             required=False, label="Tell the assignee when the client confirms", initial=True
         ),
-        "chase_enabled": forms.BooleanField(
-            required=False, label="Chase the client until they confirm"
-        ),
-        "chase_every_days": NeededInt(
-            label="Every (days)", initial=3, error_messages=_WHOLE_NUMBER
-        ),
-        "chase_max_times": NeededInt(
-            label="At most (times)", initial=3, error_messages=_WHOLE_NUMBER
-        ),
-        "chase_subject": forms.CharField(
-            max_length=300,
-            required=False,
-            label="Chase subject",
-            widget=forms.TextInput(attrs={"data-token-field": ""}),
-        ),
-        "chase_body": forms.CharField(
-            required=False,
-            label="Chase body",
-            widget=forms.Textarea(
-                attrs={"rows": 5, "data-token-field": "", "data-token-default": ""}
-            ),
-            help_text="Leave both empty to send the practice's built-in reminder.",
-        ),
+        **chase.wizard_fields("confirm"),
     },
     wizard_settings=_confirmation_wizard_settings,
     behaviour_intro="How and when the step runs, what the client confirms, and how they are "
@@ -436,29 +411,14 @@ CLIENT_CONFIRMATION = StepTypeSpec(
         "notify_assignee": forms.BooleanField(
             label="Tell the assignee when the client confirms", required=False
         ),
-        "chase_enabled": forms.BooleanField(
-            label="Chase the client until they confirm", required=False
-        ),
-        "chase_every_days": forms.IntegerField(label="Every (days)", required=False),
-        "chase_max_times": forms.IntegerField(label="At most (times)", required=False),
-        "chase_subject": forms.CharField(
-            label="Chase subject",
-            max_length=300,
-            required=False,
-            widget=forms.TextInput(attrs=_TOKEN_FIELD),
-        ),
-        "chase_body": forms.CharField(
-            label="Chase body",
-            required=False,
-            widget=forms.Textarea(attrs={"rows": 5, "class": "mono", "data-token-field": True}),
-            help_text="Leave both empty to use the practice's built-in reminder.",
-        ),
+        **chase.edit_fields("confirm"),
     },
     edit_initial=_confirmation_edit_initial,
     edit_settings=_confirmation_edit_settings,
     edit_template="portal/step_types/_edit_confirmation.html",
     variables=("confirmation.message", "action_link"),
     behaviour_use=CHASE,  # the chase subject and body
+    focus_template="portal/focus/_confirmation.html",
     sub_statuses=(SS.AWAITING_RESPONSE, SS.CONFIRMED),
     timers=(CHASE_TIMER,),
 )

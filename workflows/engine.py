@@ -562,8 +562,9 @@ def lock_step(step: Step) -> Step:
 
 
 @transaction.atomic
-def record_chase(step: Step, *, number: int, limit: int) -> Step:
-    """Record that chase `number` of `limit` was sent for an in-progress step.
+def record_chase(step: Step, *, number: int, limit: int, in_round: int | None = None) -> Step:
+    """Record that chase `number` of the step was sent, `in_round` of `limit` since the
+    client was last asked (a returned submission starts a new round; default: `number`).
 
     Locks the step, writes its chase count and logs the chase. Raises InvalidTransition
     unless the step is in progress (a step that finished meanwhile is not chased).
@@ -580,7 +581,7 @@ def record_chase(step: Step, *, number: int, limit: int) -> Step:
         verb="step.chased",
         task=step.task,
         obj=step,
-        summary=f"{step.name}: chase {number} of {limit} sent",
+        summary=f"{step.name}: chase {in_round or number} of {limit} sent",
     )
     return step
 

@@ -210,7 +210,8 @@ def _entries_for(
         entries.append(Entry(step, "person", note=f"Failed: {step.failure_reason} Retry it."))
         return _Finish(None, f"“{step.name}” is retried")
     if step.status == S.IN_PROGRESS:  # sent; the client (or a review) answers next
-        _chases(step, step.started_at or now, entries)
+        if _waits_on_client(step):  # not once they submitted, or rejected a document
+            _chases(step, step.started_at or now, entries)
         return _Finish(None, f"the client answers “{step.name}”")
     if not spec.sends_email or step.mode == Mode.MANUAL:
         draft = _draft(step) if spec.sends_email and spec.composable else None
@@ -235,6 +236,15 @@ def _entries_for(
             _chases(step, moment, entries)
         return _Finish(None, f"the client answers “{step.name}”")
     return _Finish(moment, after)
+
+
+def _waits_on_client(step: Step) -> bool:
+    """Return whether an in-progress client-facing step is chased: the client owes the
+    answer (a type that `waits_when_rejected` was sent back to the client)."""
+    sub = step.sub_status
+    if sub == Step.SubStatus.AWAITING_RESPONSE:
+        return True
+    return sub == Step.SubStatus.REJECTED and step.type_spec.waits_when_rejected
 
 
 def _chases(step: Step, sent: dt.datetime, entries: list[Entry]) -> None:

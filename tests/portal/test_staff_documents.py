@@ -280,11 +280,20 @@ class ApprovalPageTests(PortalStaffTestCase):
         )
         self.assertRedirects(r, self.task_url(), fetch_redirect_response=False)
         version = ApprovalVersion.objects.get()
-        self.assertEqual(version.document, existing)
-        self.assertEqual(Document.objects.count(), 1)
+        # A copy is sent, stored like an upload under a new random name.
+        copy = version.document
+        self.assertNotEqual(copy, existing)
+        self.assertEqual(Document.objects.count(), 2)
+        self.assertEqual(
+            (copy.sha256, copy.original_name), (existing.sha256, existing.original_name)
+        )
+        self.assertNotEqual(copy.file.name, existing.file.name)
+        self.assertEqual((copy.uploaded_by_user, copy.task), (self.staff, self.task))
+        self.assertEqual((copy.title, copy.category), ("Engagement letter", "Engagement letter"))
         self.assertEqual(version.approval.title, "Engagement letter")
         # The client's own upload keeps its name where it appears under their submission.
-        self.assertEqual(Document.objects.get().title, existing.title)
+        existing.refresh_from_db()
+        self.assertEqual(existing.title, "signed-engagement.pdf")
 
     def test_a_document_of_another_client_is_refused(self) -> None:
         theirs = self.client_document(f.ClientFactory(practice=self.practice))
@@ -293,8 +302,7 @@ class ApprovalPageTests(PortalStaffTestCase):
         )
         for document in (theirs, rival):
             r = self.post({"document": document.pk, "title": "Accounts", "category": "Accounts"})
-            self.assertEqual(r.status_code, 200)
-            self.assertContains(r, "Choose a document of this client.")
+            self.assertEqual(r.status_code, 404)
         self.assertNothingSent()
 
     def test_it_needs_exactly_one_document_and_a_title(self) -> None:
@@ -561,4 +569,4 @@ class TaskDocumentsPanelTests(PortalStaffTestCase):
         self.assertEqual(Document.objects.filter(task=self.task).count(), 10)
         large = count_queries()
         self.assertEqual(large, small)
-        self.assertEqual(small[1], 8)
+        self.assertEqual(small[1], 10)

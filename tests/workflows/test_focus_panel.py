@@ -495,24 +495,33 @@ class FocusPanelActionTests(BaseTestCase):
 
     def test_sending_one_of_the_clients_files_for_approval(self) -> None:
         document = files.store(
-            pdf("signed.pdf"), practice_id=self.practice.pk, client_id=self.world.client.pk
+            pdf("signed.pdf"),
+            practice_id=self.practice.pk,
+            client_id=self.world.client.pk,
+            task=self.s["approval"].task,
         )
         r = self._post(
             "step-approval", self.s["approval"], {"document": document.pk, "title": "Signed"}
         )
         self.assert_panel_with_progress(r, finished=0)
         version = ApprovalVersion.objects.get(approval__step=self.s["approval"])
-        self.assertEqual(version.document, document)
+        # A copy is sent: the picked file stays as it was.
+        self.assertNotEqual(version.document, document)
+        self.assertEqual(version.document.sha256, document.sha256)
 
-    def test_a_refused_approval_keeps_the_form_open_with_the_reason(self) -> None:
+    def test_picking_another_practices_file_answers_404(self) -> None:
         other = files.store(
             pdf("rival.pdf"), practice_id=self.other_practice.pk, client_id=self.other_client.pk
         )
+        r = self._post("step-approval", self.s["approval"], {"document": other.pk, "title": "D"})
+        self.assertEqual(r.status_code, 404)
+        self.assertFalse(ApprovalVersion.objects.exists())
+
+    def test_a_refused_approval_keeps_the_form_open_with_the_reason(self) -> None:
         before = ActivityEvent.objects.count()
         for data, reason in (
             ({"title": "Draft"}, "Upload a file, or pick one the client already has."),
             ({"file": pdf(), "title": ""}, "Give the document a title."),
-            ({"document": other.pk, "title": "Draft"}, "Choose a document of this client."),
             (
                 {"file": SimpleUploadedFile("x.exe", b"MZ\x90\x00binary"), "title": "Draft"},
                 "",

@@ -572,6 +572,36 @@ class StepEditTests(EditorTestCase):
         r = self.client.post(self.edit_url(step), data, headers=HTMX)
         self.assertContains(r, "Give the request title.")
 
+    def test_approval_chasing_is_saved(self) -> None:
+        step = building.add_step(
+            self.group,
+            actor=self.manager,
+            name="Approve accounts",
+            type="document_approval",
+            mode="manual",
+            to_recipients=["contact:main"],
+        )
+        page = self.client.get(self.edit_url(step), headers=HTMX)
+        self.assertContains(page, "Chase the client until they answer")
+        data = self.step_data(
+            step,
+            content_source="default",
+            category="Accounts",
+            chase_enabled="on",
+            chase_every_days="5",
+            chase_max_times="2",
+            chase_subject="",
+            chase_body="",
+        )
+        r = self.client.post(self.edit_url(step), data, headers=HTMX)
+        self.assertContains(r, "Saved the step")
+        step.refresh_from_db()
+        self.assertEqual(step.settings["category"], "Accounts")
+        self.assertEqual(
+            step.settings["chase"],
+            {"enabled": True, "every_days": 5, "max_times": 2, "subject": "", "body": ""},
+        )
+
     def test_confirmation_settings_and_chasing_are_saved(self) -> None:
         step = building.add_step(
             self.group,
