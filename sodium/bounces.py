@@ -126,7 +126,7 @@ def resend_bounced(message: OutboundMessage, *, new_address: str, actor: User) -
     """
     address = clean_address(new_address)
     message = (
-        OutboundMessage.objects.select_for_update()
+        OutboundMessage.objects.select_for_update(of=("self",))
         .filter(practice_id=message.practice_id)
         .select_related("practice", "client", "task")
         .get(pk=message.pk)
