@@ -373,14 +373,24 @@ def overdue_steps(practice: Practice, *, limit: int = 100) -> tuple[list[Step], 
     overdue tasks are read apart (each through its partial index over open steps, see
     migration 0003) and merged here.
     """
+    return _open_steps_due(practice, "lt", limit)
+
+
+def steps_due_today(practice: Practice, *, limit: int = 100) -> tuple[list[Step], int]:
+    """Return the practice's open steps due today (their deadline, else their task's due
+    date), and how many there are in all; four queries, as `overdue_steps`."""
+    return _open_steps_due(practice, "exact", limit)
+
+
+def _open_steps_due(practice: Practice, lookup: str, limit: int) -> tuple[list[Step], int]:
     today = timezone.localdate()
     base = Step.objects.filter(
         practice=practice, status__in=OPEN, task__status__in=Task.OPEN_STATUSES
     )
-    past_deadline = base.filter(deadline__lt=today)
-    of_late_tasks = base.filter(deadline__isnull=True, task__due_date__lt=today)
+    by_deadline = base.filter(**{f"deadline__{lookup}": today})
+    by_task = base.filter(deadline__isnull=True, **{f"task__due_date__{lookup}": today})
     rows: list[Step] = []
-    for qs, due in ((past_deadline, "deadline"), (of_late_tasks, "task__due_date")):
+    for qs, due in ((by_deadline, "deadline"), (by_task, "task__due_date")):
         rows += (
             qs.annotate(due=F(due))
             .select_related("task", "task__client", "assignee", "assignee_team")
@@ -388,7 +398,7 @@ def overdue_steps(practice: Practice, *, limit: int = 100) -> tuple[list[Step], 
             .order_by(due, "id")[:limit]
         )
     rows.sort(key=lambda s: (s.due, s.pk))
-    return rows[:limit], past_deadline.count() + of_late_tasks.count()
+    return rows[:limit], by_deadline.count() + by_task.count()
 
 
 def steps_awaiting_clients(practice: Practice, *, limit: int = 100) -> tuple[list[Step], int]:

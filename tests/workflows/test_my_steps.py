@@ -233,6 +233,26 @@ class OverviewTests(BaseTestCase):
         self.assertContains(r, "10 days late")
         self.assertContains(r, self.staff.full_name)
 
+    def test_managers_see_steps_due_today_apart_from_the_overdue(self) -> None:
+        today = TODAY()
+        own = make_steps(self.practice, self.staff, 2, name="Today job")
+        set_step(own[0], deadline=today)  # its own deadline is today
+        set_step(own[1], deadline=today + dt.timedelta(days=1))  # tomorrow: not listed
+        of_task = make_steps(self.practice, self.manager, 1, task_due=today, name="Task today")
+        done = make_steps(self.practice, self.staff, 1, name="Done today")
+        set_step(done[0], deadline=today, status="done")
+        self.client.force_login(self.manager)
+        r = self.client.get(OVERVIEW)
+        self.assertEqual(
+            sorted(s.name for s in r.context["due_today"]), [of_task[0].name, own[0].name]
+        )
+        self.assertEqual(r.context["due_today_total"], 2)
+        self.assertNotIn(own[0].name, [s.name for s in r.context["overdue"]])
+        section = r.content.decode().split('id="overview-today"')[1].split("</section>")[0]
+        self.assertIn('<span class="chip chip-due chip-due-today">Due today</span>', section)
+        self.assertIn("this step", section)
+        self.assertIn("the task", section)
+
     def test_managers_see_what_awaits_clients_longest_first(self) -> None:
         self.client.force_login(self.manager)
         r = self.client.get(OVERVIEW)
@@ -270,3 +290,7 @@ class OverviewTests(BaseTestCase):
             r = self.client.get(OVERVIEW)
         self.assertEqual(r.context["overdue_total"], 23)
         self.assertEqual(r.context["waiting_total"], 22)
+        make_steps(self.practice, self.staff, 20, task_due=today, name="Today")
+        with self.assertNumQueries(len(small)):
+            r = self.client.get(OVERVIEW)
+        self.assertEqual(r.context["due_today_total"], 20)
