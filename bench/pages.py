@@ -9,12 +9,15 @@ Prints one figure a line: `name value unit`.
                            floor set by Django, the middleware and the session/user/practice
                            lookups every page pays
   task_list_median_ms      GET the task list (25 rows with their workflow progress)
-  overview_median_ms       GET the managers' overview (overdue steps, steps awaiting clients)
+  overview_median_ms       GET the managers' overview (overdue steps, steps due today, steps
+                           awaiting clients)
 
 The world: one practice of 100,000 tasks (90 % finished), each with 10 steps in 2 groups:
 1,000,000 steps, 91 % of them done. 50 members share the open work; the measured user has
 200 open steps (ready, in progress, failed) spread over 40 tasks, 18,000 done steps of their
-own, and belongs to a team with 18,000 more. Medians over --requests requests (server time as
+own, and belongs to a team with 18,000 more. Every open step has a due date of its own (a
+"5 working days after ready" rule) from ten days ago to 29 days ahead, so the pages show
+overdue, due-today and coming due chips. Medians over --requests requests (server time as
 django.test.Client sees it, with persistent database connections as in docker-compose.yml).
 
 Usage: python bench/pages.py [--requests 50]
@@ -91,7 +94,8 @@ def seed() -> dict:
         cur.execute(
             """
             INSERT INTO sodium_task (practice_id, client_id, service_id, name, description,
-                owner_id, team_id, start_date, due_date, status, created_at, completed_at)
+                owner_id, team_id, start_date, due_date, status, created_at, completed_at,
+                period_label)
             SELECT %(p)s, (%(clients)s::bigint[])[1 + g %% %(nc)s], NULL,
                    CASE WHEN g %% 3 = 0 THEN 'VAT return ' ELSE 'Year-end accounts ' END || g,
                    '', (%(members)s::bigint[])[1 + g %% %(nm)s], NULL,
@@ -100,7 +104,7 @@ def seed() -> dict:
                         ELSE current_date - 20 + (g - %(done)s) / 83 END,
                    CASE WHEN g <= %(done)s THEN 'done' ELSE 'in_progress' END,
                    now() - interval '400 days',
-                   CASE WHEN g <= %(done)s THEN now() - interval '30 days' END
+                   CASE WHEN g <= %(done)s THEN now() - interval '30 days' END, ''
             FROM generate_series(1, %(n)s) AS g
             """,
             params,
@@ -126,7 +130,8 @@ def seed() -> dict:
                 content_block_id, subject, body, to_recipients, cc_recipients, assignment_rule,
                 practice_id, task_id, group_id, source_id, status, sub_status, assignee_id,
                 assignee_team_id, assignment_note, failure_reason, deadline, chase_count,
-                ready_at, started_at, completed_at, created_at)
+                ready_at, started_at, completed_at, created_at, due_rule, due_days,
+                send_rule, send_days)
             SELECT s.name, '', s.type, 'manual', s.pos, '{}'::jsonb, NULL,
                    CASE WHEN s.type = 'simple' THEN '' ELSE 'About {{ task.name }}' END,
                    CASE WHEN s.type = 'simple' THEN ''
@@ -141,14 +146,17 @@ def seed() -> dict:
                    CASE WHEN s.status = 'done' AND s.task_id %% %(nm)s = 1 THEN %(team)s END,
                    '',
                    CASE WHEN s.status = 'failed' THEN 'Nobody to send to.' ELSE '' END,
-                   CASE WHEN s.type = 'document_request' AND s.status <> 'done'
-                        THEN current_date + (s.task_id %% 40)::int - 10 END,
+                   CASE WHEN s.status <> 'done'
+                        THEN current_date + ((s.task_id + s.pos) %% 40)::int - 10 END,
                    0,
                    CASE WHEN s.status <> 'blocked' THEN now() - interval '20 days' END,
                    CASE WHEN s.status IN ('in_progress', 'done')
                         THEN now() - interval '10 days' END,
                    CASE WHEN s.status = 'done' THEN now() - interval '5 days' END,
-                   now() - interval '400 days'
+                   now() - interval '400 days',
+                   CASE WHEN s.status <> 'done' THEN 'after_ready' ELSE 'none' END,
+                   CASE WHEN s.status <> 'done' THEN 5 ELSE 0 END,
+                   'now', 0
             FROM (
                 SELECT g.task_id, g.id AS group_id, (g.position - 1) * %(per)s + j AS pos,
                        (g.task_id >= %(open0)s AND g.task_id < %(open0)s + %(mine)s
