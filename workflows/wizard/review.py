@@ -111,7 +111,7 @@ def _timing_lines(parsed: Parsed, type_spec: step_types.StepTypeSpec) -> list[st
     if send:
         lines.append(f"{send}.")
     elif f["mode"] == Mode.AUTOMATIC and type_spec.sends_email:
-        lines.append("Goes out as soon as it is ready.")
+        lines.append("Goes out as soon as it may start.")
     return lines
 
 
