@@ -56,49 +56,63 @@ def _email_tokens(text: str) -> list[str]:
     return [f"email:{part}" for part in _EMAIL_SPLIT.split(text.strip()) if part]
 
 
+def _conditional(field: forms.Field) -> forms.Field:
+    # Its rule has a "none"/"now" choice (and the days follow the rule): no "optional" beside it.
+    field.conditional = True
+    return field
+
+
 class TimingFields(forms.Form):
     """A step's due rule and send rule (workflows.timing): the template editor's and the step
-    wizard's inputs, one definition. timing_errors checks what they give; its messages are the
-    fields' own, so a problem found by either shows once."""
+    wizard's inputs, one definition (shown by templates/workflows/_timing_fields.html).
+    timing_errors checks what they give; its messages are the fields' own, so a problem found
+    by either shows once."""
 
-    due_rule = forms.ChoiceField(
-        label="Due",
-        choices=DueRule.choices,
-        required=False,
-        initial=DueRule.NONE,
-        error_messages={"invalid_choice": "Choose when the step is due."},
+    due_rule = _conditional(
+        forms.ChoiceField(
+            label="Due",
+            choices=DueRule.choices,
+            required=False,
+            initial=DueRule.NONE,
+            error_messages={"invalid_choice": "Choose when the step is due."},
+        )
     )
-    due_days = forms.IntegerField(
-        label="Working days",
-        required=False,
-        min_value=0,
-        max_value=250,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        error_messages={
-            "invalid": "Give a number of working days from 0 to 250.",
-            "min_value": "Give a number of working days from 0 to 250.",
-            "max_value": "Give a number of working days from 0 to 250.",
-        },
+    due_days = _conditional(
+        forms.IntegerField(
+            label="Working days",
+            required=False,
+            min_value=0,
+            max_value=250,
+            widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+            error_messages={
+                "invalid": "Give a number of working days from 0 to 250.",
+                "min_value": "Give a number of working days from 0 to 250.",
+                "max_value": "Give a number of working days from 0 to 250.",
+            },
+        )
     )
-    send_rule = forms.ChoiceField(
-        label="Goes out",
-        choices=SendRule.choices,
-        required=False,
-        initial=SendRule.NOW,
-        error_messages={"invalid_choice": "Choose when the step goes out."},
+    send_rule = _conditional(
+        forms.ChoiceField(
+            label="Goes out",
+            choices=SendRule.choices,
+            required=False,
+            initial=SendRule.NOW,
+            error_messages={"invalid_choice": "Choose when the step goes out."},
+        )
     )
-    send_days = forms.IntegerField(
-        label="Days",
-        required=False,
-        min_value=0,
-        max_value=365,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        help_text="Moved off weekends and bank holidays, inside the practice's sending hours.",
-        error_messages={
-            "invalid": "Give a number of days from 0 to 365.",
-            "min_value": "Give a number of days from 0 to 365.",
-            "max_value": "Give a number of days from 0 to 365.",
-        },
+    send_days = _conditional(
+        forms.IntegerField(
+            label="Days",
+            required=False,
+            min_value=0,
+            max_value=365,
+            widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+            error_messages={
+                "invalid": "Give a number of days from 0 to 365.",
+                "min_value": "Give a number of days from 0 to 365.",
+                "max_value": "Give a number of days from 0 to 365.",
+            },
+        )
     )
 
     TIMING_NAMES = ("due_rule", "due_days", "send_rule", "send_days")

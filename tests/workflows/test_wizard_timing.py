@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.workflows.test_wizard import WizardTestCase
 from tests.workflows import test_wizard_validates_once as validates_once
+from tests.workflows.test_wizard import WizardTestCase
 from workflows.models import TemplateStep
 
 EMAIL = {
@@ -122,4 +122,3 @@ class WizardTimingTests(WizardTestCase):
         self.create(draft_id)
         step = TemplateStep.objects.get(name="Ask for records")
         self.assertEqual((step.mode, step.send_rule), ("automatic", "on_start"))
-
