@@ -115,8 +115,6 @@ class TimingFields(forms.Form):
         )
     )
 
-    TIMING_NAMES = ("due_rule", "due_days", "send_rule", "send_days")
-
 
 def timing_values(cleaned: dict[str, Any]) -> dict[str, Any]:
     """Return the step fields of TimingFields' cleaned values (a rule left out: none, now)."""
