@@ -56,8 +56,80 @@ def _email_tokens(text: str) -> list[str]:
     return [f"email:{part}" for part in _EMAIL_SPLIT.split(text.strip()) if part]
 
 
-class StepForm(forms.Form):
-    """Edit one template step: everything but its type (chosen in the wizard)."""
+def _conditional(field: forms.Field) -> forms.Field:
+    # Its rule has a "none"/"now" choice (and the days follow the rule): no "optional" beside it.
+    field.conditional = True
+    return field
+
+
+class TimingFields(forms.Form):
+    """A step's due rule and send rule (workflows.timing): the template editor's and the step
+    wizard's inputs, one definition (shown by templates/workflows/_timing_fields.html).
+    timing_errors checks what they give; its messages are the fields' own, so a problem found
+    by either shows once."""
+
+    due_rule = _conditional(
+        forms.ChoiceField(
+            label="Due",
+            choices=DueRule.choices,
+            required=False,
+            initial=DueRule.NONE,
+            error_messages={"invalid_choice": "Choose when the step is due."},
+        )
+    )
+    due_days = _conditional(
+        forms.IntegerField(
+            label="Working days",
+            required=False,
+            min_value=0,
+            max_value=250,
+            widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+            error_messages={
+                "invalid": "Give a number of working days from 0 to 250.",
+                "min_value": "Give a number of working days from 0 to 250.",
+                "max_value": "Give a number of working days from 0 to 250.",
+            },
+        )
+    )
+    send_rule = _conditional(
+        forms.ChoiceField(
+            label="Goes out",
+            choices=SendRule.choices,
+            required=False,
+            initial=SendRule.NOW,
+            error_messages={"invalid_choice": "Choose when the step goes out."},
+        )
+    )
+    send_days = _conditional(
+        forms.IntegerField(
+            label="Days",
+            required=False,
+            min_value=0,
+            max_value=365,
+            widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+            error_messages={
+                "invalid": "Give a number of days from 0 to 365.",
+                "min_value": "Give a number of days from 0 to 365.",
+                "max_value": "Give a number of days from 0 to 365.",
+            },
+        )
+    )
+
+
+def timing_values(cleaned: dict[str, Any]) -> dict[str, Any]:
+    """Return the step fields of TimingFields' cleaned values (a rule left out: none, now)."""
+    return {
+        "due_rule": cleaned.get("due_rule") or DueRule.NONE,
+        "due_days": cleaned.get("due_days") or 0,
+        "send_rule": cleaned.get("send_rule") or SendRule.NOW,
+        "send_days": cleaned.get("send_days") or 0,
+    }
+
+
+class StepForm(TimingFields):
+    """Edit one template step: everything but its type (chosen in the wizard).
+
+    Its timing inputs are TimingFields'."""
 
     CONTENT_BLOCK = "block"
     CONTENT_INLINE = "inline"
@@ -99,24 +171,6 @@ class StepForm(forms.Form):
     assignment_rule = forms.ChoiceField(label="Assigned to", choices=AssignmentRule.choices)
     specific_assignee = forms.TypedChoiceField(
         label="Member", required=False, coerce=int, empty_value=None
-    )
-    # Timing (workflows.timing)
-    due_rule = forms.ChoiceField(label="Due", choices=DueRule.choices, required=False)
-    due_days = forms.IntegerField(
-        label="Working days",
-        required=False,
-        min_value=0,
-        max_value=250,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-    )
-    send_rule = forms.ChoiceField(label="Goes out", choices=SendRule.choices, required=False)
-    send_days = forms.IntegerField(
-        label="Days",
-        required=False,
-        min_value=0,
-        max_value=365,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        help_text="Moved off weekends and bank holidays, inside the practice's sending hours.",
     )
     # Structure
     depends_on = forms.TypedMultipleChoiceField(
@@ -255,10 +309,7 @@ class StepForm(forms.Form):
                 else None
             ),
             "settings": self._settings(),
-            "due_rule": data.get("due_rule") or DueRule.NONE,
-            "due_days": data.get("due_days") or 0,
-            "send_rule": data.get("send_rule") or SendRule.NOW,
-            "send_days": data.get("send_days") or 0,
+            **timing_values(data),
         }
         if "content_source" in self.fields:
             source = data["content_source"]

@@ -2,7 +2,8 @@
 
 Signs in as the demo manager, creates "Client onboarding 2026" from the Workflows page, then
 adds one step of each type through the wizard: a simple step with a two-item checklist, an
-automatic email written inline (with a variable from the token picker), a document request
+automatic email written inline (with a variable from the token picker, due two working days
+after it is ready and sent five days before the task is due), a document request
 with a 14-day deadline, a document approval (manual only) and a client confirmation that
 chases and runs after the approval. Finally attaches the template to a demo task that has no
 workflow yet and checks the task's steps, on the page and in the database.
@@ -211,8 +212,18 @@ def test_manager_builds_a_template_with_the_wizard_and_attaches_it(
         _next(page, "behaviour", "Behaviour")
         page.get_by_role("radio", name=re.compile(r"^Automatic")).check()
         _next(page, "assignment", "Assignment")
+        # Timing: due 2 working days after it is ready, out 5 days before the task is due.
+        wizard = page.locator("#wizard")
+        wizard.locator("select[name=due_rule]").select_option("after_ready")
+        wizard.locator("input[name=due_days]").fill("2")
+        wizard.locator("select[name=send_rule]").select_option("before_due")
+        wizard.locator("input[name=send_days]").fill("5")
+        _shot(page, screenshot, "wizard_timing")
         _next(page, "review", "Review")
         expect(page.locator(".wz-summary")).to_contain_text("Main contact")
+        expect(page.locator(".wz-summary")).to_contain_text(
+            "Goes out 5 days before the task is due."
+        )
         _create(page, template_url, "Welcome email")
 
         # 2c. A document request with a title and a 14-day deadline.
@@ -310,6 +321,8 @@ def test_manager_builds_a_template_with_the_wizard_and_attaches_it(
             assert email.mode == Mode.AUTOMATIC
             assert email.subject == SUBJECT_START + "{{ client.name }}"
             assert email.to_recipients == ["contact:main"]
+            assert (email.due_rule, email.due_days) == ("after_ready", 2)
+            assert (email.send_rule, email.send_days) == ("before_due", 5)
             assert request.settings["deadline_days"] == 14
             assert request.settings["title"] == "Signed engagement documents"
             assert approval.mode == Mode.MANUAL

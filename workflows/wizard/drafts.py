@@ -11,7 +11,7 @@ from sodium import queries as core_queries
 from sodium.drafts import DraftNotFound, Progress, StageInfo  # noqa: F401 (wizard's names)
 from sodium.models import Client, Practice
 from workflows import step_types
-from workflows.models import ContentBlock, TemplateGroup, TemplateStep
+from workflows.models import ContentBlock, Mode, TemplateGroup, TemplateStep
 
 SESSION_KEY = "wizard"
 DRAFT_TTL_SECONDS = 24 * 60 * 60
@@ -40,6 +40,11 @@ _FIELD_STAGE: dict[str, str] = {
     "cc_recipients": "recipients",
     "assignment_rule": "assignment",
     "specific_assignee": "assignment",
+    # Timing is part of the assignment stage: who does the step, and by when.
+    "due_rule": "assignment",
+    "due_days": "assignment",
+    "send_rule": "assignment",
+    "send_days": "assignment",
 }
 
 
@@ -50,6 +55,15 @@ def step_type(draft: dict) -> str:
 def spec(draft: dict) -> step_types.StepTypeSpec:
     """Return the declaration of the draft's step type."""
     return step_types.get(step_type(draft))
+
+
+def saved_mode(draft: dict) -> str:
+    """Return how the step runs as the behaviour stage saved it (manual unless a type that may
+    run automatically was set to), read from the saved values without checking that stage."""
+    mode = draft["values"].get("behaviour", {}).get("mode")
+    if mode == Mode.AUTOMATIC and spec(draft).may_run_automatically:
+        return Mode.AUTOMATIC
+    return Mode.MANUAL
 
 
 def stages(draft: dict) -> list[str]:

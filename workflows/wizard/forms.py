@@ -14,9 +14,10 @@ from sodium.formfields import NeededChar
 from sodium.messaging.composer import validate_addresses
 from sodium.models import Client, User
 from workflows import step_types
+from workflows.forms import TimingFields
 from workflows.models import AssignmentRule, ContentBlock, Mode
 from workflows.step_types import CONTACT_RECIPIENTS, MEMBER_RECIPIENTS
-from workflows.wizard.drafts import WizardContext, spec, step_type
+from workflows.wizard.drafts import WizardContext, saved_mode, spec, step_type
 
 
 def _lines(text: str) -> list[str]:
@@ -206,7 +207,11 @@ class BehaviourForm(StageForm):
         return items
 
 
-class AssignmentForm(StageForm):
+class AssignmentForm(StageForm, TimingFields):
+    """Who does the step, and by when: the assignment rule, and the template editor's timing
+    inputs (TimingFields). The send rule is offered to an automatic step that sends; it is
+    always read, so one posted for any other step is refused (timing_errors) and shown."""
+
     assignment_rule = forms.ChoiceField(
         choices=AssignmentRule.choices,
         widget=forms.RadioSelect,
@@ -225,6 +230,15 @@ class AssignmentForm(StageForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["specific_assignee"].queryset = self.ctx.members()
+        sends = self.type_spec.sends_email and self.type_spec.may_run_automatically
+        self.may_send_later = sends
+        self.offers_send_rule = sends and saved_mode(self.draft) == Mode.AUTOMATIC
+
+    @property
+    def shows_send_rule(self) -> bool:
+        """Whether the page shows the send rule: offered, or refused and to be changed."""
+        refused = self.is_bound and bool(self["send_rule"].errors or self["send_days"].errors)
+        return self.offers_send_rule or refused
 
 
 ASSIGNMENT_HELP: dict[str, str] = {

@@ -10,8 +10,9 @@ from sodium.messaging import builtins
 from sodium.models import Client, Practice, Task
 from workflows import step_types
 from workflows.context import build_context, sample_context
-from workflows.models import AssignmentRule, ContentBlock, Mode
+from workflows.models import AssignmentRule, ContentBlock, Mode, TemplateStep
 from workflows.step_types import recipient_label
+from workflows.timing import describe_due_rule, describe_send_rule
 from workflows.wizard.drafts import WizardContext, spec, step_type
 from workflows.wizard.forms import ContentForm
 from workflows.wizard.steps import Parsed, parse
@@ -92,7 +93,26 @@ def summary(draft: dict, ctx: WizardContext) -> list[Section]:
         sections.append(Section("recipients", "Recipients", [line]))
     sections.append(Section("behaviour", "Behaviour", _behaviour_lines(parsed, kind, settings)))
     sections.append(Section("assignment", "Assignment", [_assignment_line(f)]))
+    sections.append(Section("assignment", "Timing", _timing_lines(parsed, type_spec)))
     return sections
+
+
+def _timing_lines(parsed: Parsed, type_spec: step_types.StepTypeSpec) -> list[str]:
+    """Return the due and send rules in the template editor's words (workflows.timing)."""
+    f = parsed.fields
+    config = TemplateStep(
+        due_rule=f["due_rule"],
+        due_days=f["due_days"],
+        send_rule=f["send_rule"],
+        send_days=f["send_days"],
+    )
+    lines = [(describe_due_rule(config) or "No due date of its own") + "."]
+    send = describe_send_rule(config)
+    if send:
+        lines.append(f"{send}.")
+    elif f["mode"] == Mode.AUTOMATIC and type_spec.sends_email:
+        lines.append("Goes out as soon as it may start.")
+    return lines
 
 
 def _behaviour_lines(parsed: Parsed, kind: str, settings: dict[str, Any]) -> list[str]:

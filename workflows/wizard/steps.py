@@ -10,9 +10,19 @@ from django import forms
 from sodium import liquid
 from sodium.models import User
 from workflows import building, step_types
-from workflows.models import AssignmentRule, Mode, TemplateStep
+from workflows.forms import timing_values
+from workflows.models import AssignmentRule, Mode, SendRule, TemplateStep
 from workflows.step_types import config_errors
-from workflows.wizard.drafts import CREATOR, WizardContext, form_field, stage_of, stages, step_type
+from workflows.timing import timing_errors
+from workflows.wizard.drafts import (
+    CREATOR,
+    WizardContext,
+    form_field,
+    saved_mode,
+    stage_of,
+    stages,
+    step_type,
+)
 from workflows.wizard.forms import StageForm, bound_form, raw_values
 
 
@@ -62,11 +72,14 @@ def parse(
     block = content.get("content_block") if source == "block" else None
     inline = source == "inline"
     rule = assignment.get("assignment_rule") or AssignmentRule.TASK_OWNER
+    # Checking another stage alone still needs to know how the step runs (a send rule is only
+    # for automatic steps): then it is read from the behaviour stage's saved values.
+    mode = behaviour.get("mode") if "behaviour" in data else saved_mode(draft)
     fields: dict[str, Any] = {
         "name": (name.get("name") or "").strip(),
         "description": (name.get("description") or "").strip(),
         "type": kind,
-        "mode": behaviour.get("mode") or Mode.MANUAL,
+        "mode": mode or Mode.MANUAL,
         "settings": step_types.get(kind).wizard_settings(name, behaviour),
         "content_block": block,
         "subject": (content.get("subject") or "").strip() if inline else "",
@@ -79,6 +92,7 @@ def parse(
         "specific_assignee": assignment.get("specific_assignee")
         if rule == AssignmentRule.SPECIFIC
         else None,
+        **timing_values(assignment),
     }
     wanted = {int(pk) for pk in behaviour.get("depends_on") or []}
     return Parsed(
@@ -172,7 +186,28 @@ def submit_stage(draft: dict, stage: str, data: Any, ctx: WizardContext) -> Stag
     form = check_stage(draft, stage, ctx, data)
     _store(draft, stage, form, data)
     _mark(draft, stage, form.is_valid())
+    if stage == "behaviour":
+        _recheck_send_rule(draft)
     return form
+
+
+def _recheck_send_rule(draft: dict) -> None:
+    """Send the user back to the assignment stage when its saved send rule no longer fits.
+
+    A step made manual after a send rule was chosen for it would be refused at creation;
+    saying so now, on that stage, is kinder. Reads the saved values only (that stage's form
+    is not built here: one form per request).
+    """
+    rule = draft["values"].get("assignment", {}).get("send_rule") or SendRule.NOW
+    refused = []
+    if rule in SendRule.values and rule != SendRule.NOW:
+        step = TemplateStep(type=step_type(draft), mode=saved_mode(draft), send_rule=rule)
+        refused = timing_errors(step).get("send_rule", [])
+    if refused:
+        draft["errors"]["assignment"] = {"send_rule": refused}
+        _mark(draft, "assignment", False)
+    elif set(draft["errors"].get("assignment", {})) == {"send_rule"}:
+        draft["errors"].pop("assignment")
 
 
 def keep_stage(draft: dict, stage: str, data: Any, ctx: WizardContext) -> None:
