@@ -2,7 +2,8 @@
 
 A block may include the practice's other blocks by name. Saving refuses a block that includes
 itself, a loop (a includes b, which includes a — at any length), and renaming a block other
-blocks include by its old name (they would stop rendering). Unknown names are refused by
+blocks include by its old name (they would stop rendering); `included_by` names the blocks
+a delete would break. Unknown names are refused by
 `liquid.validate`, given the practice's block names. Rendering stays bounded whatever is saved
 (`sodium.liquid`): a loop that got in some other way fails with a message.
 """
@@ -73,6 +74,19 @@ def include_errors(
                 "before renaming this one."
             )
     return problems
+
+
+def included_by(block: ContentBlock) -> list[str]:
+    """Return the names of the practice's other blocks that include `block` (deleting it
+    would break them). Reads the practice's blocks once."""
+    me = _fold(block.name)
+    others = (
+        ContentBlock.objects.filter(practice_id=block.practice_id)
+        .exclude(pk=block.pk)
+        .only("name", "subject", "body")
+        .order_by("name")
+    )
+    return [o.name for o in others if me in {_fold(n) for n in _includes(o.subject, o.body)}]
 
 
 def _loop_back_to(start: str, graph: dict[str, list[str]]) -> list[str] | None:

@@ -22,7 +22,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sodium.messaging import blocks, builtins, variables
+from sodium.messaging import blocks, builtins, includes, variables
 from sodium.messaging.blocks import BlockError
 from sodium.messaging.forms import ContentBlockForm
 from sodium.messaging.preview import Preview, preview_clients
@@ -259,6 +259,13 @@ def content_block_delete(request: HtmxHttpRequest, content_block_id: int) -> Htt
     if block.system_key:
         messages.error(
             request, f"{block.name} is a built-in email: you can change its wording, not delete it."
+        )
+        return redirect("sodium:content-block-edit", content_block_id=block.pk)
+    if includers := includes.included_by(block):
+        messages.error(
+            request,
+            f"{block.name} is included by {', '.join(f'“{n}”' for n in includers)}. Take "
+            "it out of them first, then delete the block.",
         )
         return redirect("sodium:content-block-edit", content_block_id=block.pk)
     try:

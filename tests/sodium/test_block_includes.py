@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from sodium import liquid, liquid_blocks
 from sodium.messaging import blocks
 from sodium.models import ContentBlock
@@ -85,6 +87,18 @@ class BlockIncludeTests(BaseTestCase):
         self.assertIn(
             "“Footer” includes this block as “Signature”", caught.exception.errors["body"][0]
         )
+
+    def test_deleting_a_block_others_include_is_refused_and_keeps_it(self) -> None:
+        self.save("Footer", '{% render "Signature" %}')
+        self.save("Letterhead", "Ledger & Co")  # includes nothing: deleted as before
+        letterhead = ContentBlock.objects.get(practice=self.practice, name="Letterhead")
+        self.client.force_login(self.manager)
+        url = reverse("sodium:content-block-delete", args=[self.signature.pk])
+        r = self.client.post(url, follow=True)
+        self.assertContains(r, "Signature is included by “Footer”.")
+        self.assertTrue(ContentBlock.objects.filter(pk=self.signature.pk).exists())
+        self.client.post(reverse("sodium:content-block-delete", args=[letterhead.pk]))
+        self.assertFalse(ContentBlock.objects.filter(pk=letterhead.pk).exists())
 
     def test_a_loop_that_got_in_anyway_fails_the_render_with_a_message(self) -> None:
         ContentBlock.objects.create(practice=self.practice, name="A", body='{% render "B" %}')
