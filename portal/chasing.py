@@ -30,6 +30,7 @@ from sodium import activity, timers
 from sodium.models import Timer
 from workflows import engine as wf_engine
 from workflows import handlers as wf
+from workflows import timeline as wf_timeline
 from workflows.models import ContentBlock, Step
 
 # The built-in reminder of each type (portal.content), and what the assignee is told is
@@ -207,4 +208,22 @@ def send(step: Step, chase: dict[str, Any], number: int, *, extra: dict[str, Any
     wf.queue_step_email(step, draft, key=f"step:{step.pk}:chase:{number}")
 
 
+def plan(step: Step) -> tuple[dt.datetime | None, int] | None:
+    """What the timeline shows of a step being chased: when its next chase is due (None when
+    none is waiting) and how many are left in this round; None when it does not chase. Two
+    queries."""
+    chase = settings_of(step)
+    model = _ITEM.get(step.type)
+    if chase is None or model is None:
+        return None
+    item = model.objects.filter(practice_id=step.practice_id, step=step).only("chases_sent").first()
+    if item is None:
+        return None
+    timer = Timer.objects.filter(practice_id=step.practice_id, key=chase_key(step)).first()
+    left = max(chase["max_times"] - item.chases_sent, 0)
+    return (timer.due_at if timer else None), (left if timer else 0)
+
+
 timers.register(CHASE_TIMER, chase_step)
+for _type in _ITEM:
+    wf_timeline.register_chase_plan(_type, plan)

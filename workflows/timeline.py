@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
@@ -67,6 +68,19 @@ class Entry:
 class _Finish:
     moment: dt.datetime | None
     waiting_on: str = ""  # why unknown: "“Prepare accounts” is done"
+
+
+# Step type → fn(step) -> (next chase at, chases left in this round) | None: how the app that
+# chases a type's steps counts them (portal registers its three; a round restarts when the
+# client is asked again, which the step's own chase_count cannot tell).
+CHASE_PLANS: dict[str, Callable[[Step], tuple[dt.datetime | None, int] | None]] = {}
+
+
+def register_chase_plan(
+    step_type: str, fn: Callable[[Step], tuple[dt.datetime | None, int] | None]
+) -> None:
+    """Let the timeline ask `fn` about the chases still to come of a step being chased."""
+    CHASE_PLANS[step_type] = fn
 
 
 def for_template(
@@ -211,7 +225,12 @@ def _entries_for(
         return _Finish(None, f"“{step.name}” is retried")
     if step.status == S.IN_PROGRESS:  # sent; the client (or a review) answers next
         if _waits_on_client(step):  # not once they submitted, or rejected a document
-            _chases(step, step.started_at or now, entries)
+            planner = CHASE_PLANS.get(step.type)
+            planned = planner(step) if planner else None
+            if planned is None:
+                _chases(step, step.started_at or now, entries)
+            else:
+                _planned_chases(step, *planned, entries)
         return _Finish(None, f"the client answers “{step.name}”")
     if not spec.sends_email or step.mode == Mode.MANUAL:
         draft = _draft(step) if spec.sends_email and spec.composable else None
@@ -245,6 +264,26 @@ def _waits_on_client(step: Step) -> bool:
     if sub == Step.SubStatus.AWAITING_RESPONSE:
         return True
     return sub == Step.SubStatus.REJECTED and step.type_spec.waits_when_rejected
+
+
+def _planned_chases(
+    step: Step, next_at: dt.datetime | None, left: int, entries: list[Entry]
+) -> None:
+    """The chases still to come of a step being chased, from its app's own count: `left` of
+    them in this round, the first at `next_at`, then every N days."""
+    every = ((step.settings or {}).get("chase") or {}).get("every_days")
+    if next_at is None or not isinstance(every, int):
+        return
+    for i in range(left):
+        entries.append(
+            Entry(
+                step,
+                "chase",
+                next_at + relativedelta(days=every * i),
+                note="if the client has not answered by then",
+                number=step.chase_count + 1 + i,
+            )
+        )
 
 
 def _chases(step: Step, sent: dt.datetime, entries: list[Entry]) -> None:

@@ -249,3 +249,30 @@ class TimelineChaseTests(ChaseClockTestCase):
                 message="",
             )
         self.assertEqual(self.planned(), [])
+
+    def test_a_new_round_after_a_returned_submission_is_planned_in_full(self) -> None:
+        (request,) = self.attach(
+            (request_step(settings={"title": "Statements", "chase": chase(2, 2)}), [])
+        )
+        with self.at(self.t0):
+            request = self.run_step(request)
+        self.sweep_at(self.t0 + 2 * DAY)
+        self.sweep_at(self.t0 + 4 * DAY + dt.timedelta(minutes=1))  # the round ran out
+        self.assertEqual(self.planned(), [])
+        with mock.patch(DELIVER), mock.patch(RUN), self.at(self.t0 + 5 * DAY):
+            submission = portal_engine.submit(
+                DocumentRequest.objects.get(step=request),
+                contact=self.ann,
+                uploads=[pdf()],
+                message="",
+            )
+        returned = self.t0 + 6 * DAY
+        with mock.patch(DELIVER), mock.patch(RUN), self.at(returned):
+            portal_engine.reject_submission(submission, actor=self.staff, reason="March?")
+        from workflows import timeline
+
+        with self.at(returned):
+            chases = [e for e in timeline.for_task(self.task) if e.kind == "chase"]
+        # Both chases of the new round, numbered on from the first round's two.
+        self.assertEqual([e.number for e in chases], [3, 4])
+        self.assertEqual([e.moment for e in chases], [returned + 2 * DAY, returned + 4 * DAY])
