@@ -15,3 +15,14 @@ def unscoped():
 
     with scopes_disabled():
         yield
+
+
+# The slowest groups run first: with `--dist loadscope` each worker takes whole modules or
+# classes in this order, so long ones started last would leave the other worker idle at the
+# end. Browser journeys and the tests that start a real Celery worker go first; the order
+# inside each part is the collected one.
+SLOW_FIRST = ("tests/browser/", "tests/workers/")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))
