@@ -6,11 +6,13 @@ Every journey is also a check of the Content-Security-Policy and of accessibilit
   `securitypolicyviolation` event, which an init script turns into a console error), or
 - axe-core finds a serious or critical violation on a page: axe runs at every `screenshot`,
   after every `page.goto`, when a context is closed, at the end of the journey on pages still
-  open, and wherever a journey calls the `axe` fixture.
+  open, and wherever a journey calls the `axe` fixture — once for each state of a page (its
+  address and markup): a check of a page unchanged since its last one is skipped.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -49,6 +51,7 @@ document.addEventListener("securitypolicyviolation", function (e) {
 });
 """
 AXE_CLEANUP = """document.querySelectorAll('[style=""]').forEach(e => e.removeAttribute("style"))"""
+PAGE_STATE = "() => location.href + '\\n' + document.documentElement.outerHTML"
 
 
 class JourneyWatch:
@@ -63,6 +66,7 @@ class JourneyWatch:
         # Contexts opened with java_script_enabled=False: axe is a script, so it cannot run
         # there (Playwright's evaluate would wait for ever); their pages get the CSP watch only.
         self.scriptless: list = []
+        self.checked: dict = {}  # page → the state (address and markup) axe last saw
 
     def watch(self, context, *, scripts: bool = True) -> None:
         self.contexts.append(context)
@@ -102,10 +106,17 @@ class JourneyWatch:
             return
         if any(page.context is context for context in self.scriptless):
             return
+        # A page whose address and markup have not changed since its last check would give
+        # the same findings (a screenshot right after a goto, a close after the last step):
+        # axe is the journeys' main cost, so it runs once per state a page is in.
+        state = hashlib.sha1(page.evaluate(PAGE_STATE).encode()).hexdigest()
+        if self.checked.get(page) == state:
+            return
         results = self.axe_runner.run(page, options=AXE_OPTIONS)
         # axe touches element.style while it measures and leaves style="" behind; htmx would
         # copy that attribute onto swapped-in elements, which the CSP then (rightly) refuses.
         page.evaluate(AXE_CLEANUP)
+        self.checked[page] = hashlib.sha1(page.evaluate(PAGE_STATE).encode()).hexdigest()
         for violation in results.response["violations"]:
             if violation["impact"] not in FAILING_IMPACTS:
                 continue

@@ -101,10 +101,10 @@ def test_every_staff_page_passes_axe_and_the_csp(live_server, browser, screensho
     for path in tour:
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 200, path
-        if path.startswith(("/recurring/", "/checks/", "/ar/")) or (
+        if path.startswith(("/recurring/", "/checks/", "/ar/", "/workflows/overview/")) or (
             path.startswith("/clients/") and path[-2].isdigit()
         ):
-            # The demo's recurring work, and a client's page with a year of it.
+            # The demo's recurring work, a client's page with it, and the managers' overview.
             page.locator("#recurrence-preview .rec-summary, h1").first.wait_for()
             parts = [
                 "detail" if p.isdigit() else p.replace("?", "_").replace("=", "_")
