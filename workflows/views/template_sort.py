@@ -37,10 +37,10 @@ def step_place(request: HtmxHttpRequest, template_step_id: int) -> HttpResponse:
     """Put a step at a place of a group of its template (POST `group`, optional `index`)."""
     step = _get_step(request.practice, template_step_id)
     template = step.group.template
-    group_id = request.POST.get("group") or step.group_id
+    group_id = str(request.POST.get("group") or step.group_id)
     group = get_object_or_404(
         TemplateGroup.objects.filter(practice=request.practice, template=template),
-        pk=group_id if str(group_id).isdigit() else 0,
+        pk=int(group_id) if group_id.isdigit() and len(group_id) <= 18 else 0,  # a bigint
     )
     moved_to_other = group.pk != step.group_id
     try:
