@@ -115,6 +115,13 @@ class PlaceStepTests(BaseTestCase):
         self.assertEqual(r.status_code, 404)
         self.assertEqual(TemplateStep.objects.get(pk=self.free.pk).group_id, self.group.pk)
 
+    def test_a_group_id_that_is_not_a_group_is_404(self) -> None:
+        for bad in ("9" * 30, "abc", "-1"):
+            with self.subTest(group=bad):
+                r = self.client.post(self.url(self.free), {"group": bad})
+                self.assertEqual(r.status_code, 404)
+        self.assertEqual(TemplateStep.objects.get(pk=self.free.pk).group_id, self.group.pk)
+
     def test_it_answers_404_for_a_group_of_another_template(self) -> None:
         other = building.create_template(practice=self.practice, actor=self.manager, name="VAT")
         r = self.client.post(self.url(self.free), {"group": other.groups.get().pk})
