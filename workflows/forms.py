@@ -62,6 +62,28 @@ def _conditional(field: forms.Field) -> forms.Field:
     return field
 
 
+def _rule_field(label: str, choices: list, initial: str, invalid: str) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label,
+        choices=choices,
+        required=False,
+        initial=initial,
+        error_messages={"invalid_choice": invalid},
+    )
+
+
+def _days_field(label: str, most: int, unit: str) -> forms.IntegerField:
+    message = f"Give a number of {unit} from 0 to {most}."
+    return forms.IntegerField(
+        label=label,
+        required=False,
+        min_value=0,
+        max_value=most,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={"invalid": message, "min_value": message, "max_value": message},
+    )
+
+
 class TimingFields(forms.Form):
     """A step's due rule and send rule (workflows.timing): the template editor's and the step
     wizard's inputs, one definition (shown by templates/workflows/_timing_fields.html).
@@ -69,51 +91,13 @@ class TimingFields(forms.Form):
     by either shows once."""
 
     due_rule = _conditional(
-        forms.ChoiceField(
-            label="Due",
-            choices=DueRule.choices,
-            required=False,
-            initial=DueRule.NONE,
-            error_messages={"invalid_choice": "Choose when the step is due."},
-        )
+        _rule_field("Due", DueRule.choices, DueRule.NONE, "Choose when the step is due.")
     )
-    due_days = _conditional(
-        forms.IntegerField(
-            label="Working days",
-            required=False,
-            min_value=0,
-            max_value=250,
-            widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-            error_messages={
-                "invalid": "Give a number of working days from 0 to 250.",
-                "min_value": "Give a number of working days from 0 to 250.",
-                "max_value": "Give a number of working days from 0 to 250.",
-            },
-        )
-    )
+    due_days = _conditional(_days_field("Working days", 250, "working days"))
     send_rule = _conditional(
-        forms.ChoiceField(
-            label="Goes out",
-            choices=SendRule.choices,
-            required=False,
-            initial=SendRule.NOW,
-            error_messages={"invalid_choice": "Choose when the step goes out."},
-        )
+        _rule_field("Goes out", SendRule.choices, SendRule.NOW, "Choose when the step goes out.")
     )
-    send_days = _conditional(
-        forms.IntegerField(
-            label="Days",
-            required=False,
-            min_value=0,
-            max_value=365,
-            widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-            error_messages={
-                "invalid": "Give a number of days from 0 to 365.",
-                "min_value": "Give a number of days from 0 to 365.",
-                "max_value": "Give a number of days from 0 to 365.",
-            },
-        )
-    )
+    send_days = _conditional(_days_field("Days", 365, "days"))
 
 
 def timing_values(cleaned: dict[str, Any]) -> dict[str, Any]:
