@@ -208,22 +208,32 @@ def send(step: Step, chase: dict[str, Any], number: int, *, extra: dict[str, Any
     wf.queue_step_email(step, draft, key=f"step:{step.pk}:chase:{number}")
 
 
-def plan(step: Step) -> tuple[dt.datetime | None, int] | None:
-    """What the timeline shows of a step being chased: when its next chase is due (None when
-    none is waiting) and how many are left in this round; None when it does not chase. Two
-    queries."""
-    chase = settings_of(step)
-    model = _ITEM.get(step.type)
-    if chase is None or model is None:
-        return None
-    item = model.objects.filter(practice_id=step.practice_id, step=step).only("chases_sent").first()
-    if item is None:
-        return None
-    timer = Timer.objects.filter(practice_id=step.practice_id, key=chase_key(step)).first()
-    left = max(chase["max_times"] - item.chases_sent, 0)
-    return (timer.due_at if timer else None), (left if timer else 0)
+def plans(steps: list[Step]) -> dict[int, tuple[dt.datetime | None, int]]:
+    """What the timeline shows of steps of one type being chased: for each that chases, when
+    its next chase is due (None when none is waiting) and how many are left in this round.
+    Two queries, whatever the steps."""
+    model = _ITEM[steps[0].type]
+    practice_id = steps[0].practice_id
+    sent = dict(
+        model.objects.filter(practice_id=practice_id, step__in=steps).values_list(
+            "step_id", "chases_sent"
+        )
+    )
+    due = dict(
+        Timer.objects.filter(
+            practice_id=practice_id, key__in=[chase_key(s) for s in steps]
+        ).values_list("key", "due_at")
+    )
+    out = {}
+    for step in steps:
+        chase = settings_of(step)
+        if chase is None or step.pk not in sent:
+            continue
+        at = due.get(chase_key(step))
+        out[step.pk] = (at, max(chase["max_times"] - sent[step.pk], 0) if at else 0)
+    return out
 
 
 timers.register(CHASE_TIMER, chase_step)
 for _type in _ITEM:
-    wf_timeline.register_chase_plan(_type, plan)
+    wf_timeline.register_chase_plan(_type, plans)

@@ -70,17 +70,28 @@ class _Finish:
     waiting_on: str = ""  # why unknown: "“Prepare accounts” is done"
 
 
-# Step type → fn(step) -> (next chase at, chases left in this round) | None: how the app that
-# chases a type's steps counts them (portal registers its three; a round restarts when the
-# client is asked again, which the step's own chase_count cannot tell).
-CHASE_PLANS: dict[str, Callable[[Step], tuple[dt.datetime | None, int] | None]] = {}
+# A chase plan: (when the next chase is due or None, how many are left in this round).
+ChasePlan = tuple[dt.datetime | None, int]
+# Step type → fn(steps of that type being chased) -> {step id: ChasePlan}: how the app that
+# chases them counts (portal registers its three; a round restarts when the client is asked
+# again, which a step's own chase_count cannot tell). One call per type, whatever the steps.
+CHASE_PLANS: dict[str, Callable[[list[Step]], dict[int, ChasePlan]]] = {}
 
 
-def register_chase_plan(
-    step_type: str, fn: Callable[[Step], tuple[dt.datetime | None, int] | None]
-) -> None:
-    """Let the timeline ask `fn` about the chases still to come of a step being chased."""
+def register_chase_plan(step_type: str, fn: Callable[[list[Step]], dict[int, ChasePlan]]) -> None:
+    """Let the timeline ask `fn` about the chases still to come of steps being chased."""
     CHASE_PLANS[step_type] = fn
+
+
+def _chase_plans(steps: list[Step]) -> dict[int, ChasePlan]:
+    by_type: dict[str, list[Step]] = defaultdict(list)
+    for step in steps:
+        if step.status == S.IN_PROGRESS and step.type in CHASE_PLANS:
+            by_type[step.type].append(step)
+    plans: dict[int, ChasePlan] = {}
+    for step_type, chased in by_type.items():
+        plans.update(CHASE_PLANS[step_type](chased))
+    return plans
 
 
 def for_template(
@@ -175,6 +186,7 @@ def _play(
     entries: list[Entry] = []
     place = {s.pk: i for i, s in enumerate(steps)}  # the workflow's own order
     start = _start(task, now)
+    plans = _chase_plans(steps)
     for step in _in_dependency_order(steps, depends):
         waits = [finish[d] for d in depends[step.pk] if d in finish]
         unknown = next((w for w in waits if w.moment is None), None)
@@ -191,7 +203,7 @@ def _play(
         else:
             ready = max([w.moment for w in waits] + [start.moment]) if start.moment else None
             unknown = None if start.moment else start
-        finish[step.pk] = _entries_for(step, ready, unknown, entries, now)
+        finish[step.pk] = _entries_for(step, ready, unknown, entries, now, plans.get(step.pk))
     # Known moments first, in time; then what waits on people, in the workflow's order.
     latest = dt.datetime.max.replace(tzinfo=dt.UTC)
     entries.sort(key=lambda e: (e.moment is None, e.moment or latest, place[e.step.pk], e.number))
@@ -216,7 +228,12 @@ def _in_dependency_order(steps: list[Step], depends: dict[int, list[int]]) -> li
 
 
 def _entries_for(
-    step: Step, ready: dt.datetime | None, unknown: _Finish | None, entries: list, now
+    step: Step,
+    ready: dt.datetime | None,
+    unknown: _Finish | None,
+    entries: list,
+    now: dt.datetime,
+    planned: ChasePlan | None = None,
 ) -> _Finish:
     spec = step.type_spec
     after = unknown.waiting_on if unknown else ""
@@ -225,8 +242,6 @@ def _entries_for(
         return _Finish(None, f"“{step.name}” is retried")
     if step.status == S.IN_PROGRESS:  # sent; the client (or a review) answers next
         if _waits_on_client(step):  # not once they submitted, or rejected a document
-            planner = CHASE_PLANS.get(step.type)
-            planned = planner(step) if planner else None
             if planned is None:
                 _chases(step, step.started_at or now, entries)
             else:

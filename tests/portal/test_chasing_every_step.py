@@ -276,3 +276,27 @@ class TimelineChaseTests(ChaseClockTestCase):
         # Both chases of the new round, numbered on from the first round's two.
         self.assertEqual([e.number for e in chases], [3, 4])
         self.assertEqual([e.moment for e in chases], [returned + 2 * DAY, returned + 4 * DAY])
+
+    def test_the_timeline_asks_about_chases_in_a_fixed_number_of_queries(self) -> None:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from tests import factories as f
+        from workflows import timeline
+
+        def sent_task(n: int):
+            task = f.TaskFactory(client=self.task.client, owner=self.staff, status="in_progress")
+            specs = [
+                (request_step(settings={"title": f"S{i}", "chase": chase(2, 2)}), [])
+                for i in range(n)
+            ]
+            for step in self.attach(*specs, task=task):
+                with self.at(self.t0):
+                    self.run_step(step)
+            with self.at(self.t0), CaptureQueriesContext(connection) as seen:
+                entries = timeline.for_task(task)
+            return len(seen), sum(e.kind == "chase" for e in entries)
+
+        one, three = sent_task(1), sent_task(3)
+        self.assertEqual((one[1], three[1]), (2, 6))  # two chases to come for each request
+        self.assertEqual(three[0], one[0])
