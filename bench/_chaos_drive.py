@@ -137,6 +137,7 @@ class Flow:
         self.stopping = threading.Event()
         self.completed: list[tuple[float, int, str]] = []  # (time, manual step, via)
         self.http_errors: collections.Counter[str] = collections.Counter()
+        self.http_error_times: list[float] = []
         self.threads = [threading.Thread(target=self._engine, daemon=True)]
         self.threads += [
             threading.Thread(target=self._http, args=(email,), daemon=True) for email in plan.users
@@ -214,12 +215,21 @@ class Flow:
                 if answer.status_code == 200 and "Marked" in answer.text:
                     self._done(pk, "http")
                 else:
-                    self.http_errors[f"{answer.status_code}"] += 1
+                    self._error(f"{answer.status_code}")
             except Exception as exc:  # noqa: BLE001 - refused while gunicorn's database is down
-                self.http_errors[type(exc).__name__] += 1
+                self._error(type(exc).__name__)
                 session = None
                 time.sleep(0.5)
             time.sleep(0.3)
+
+    def _error(self, what: str) -> None:
+        with self.lock:
+            self.http_errors[what] += 1
+            self.http_error_times.append(time.time())
+
+    def errors_between(self, start: float, end: float) -> int:
+        with self.lock:
+            return sum(1 for t in self.http_error_times if start <= t <= end)
 
     def _waves(self) -> None:
         tick = 0
@@ -262,7 +272,8 @@ def run_faults(plan: Plan, releases: Releases, ledger: Ledger, flow: Flow, stack
         print(f"# kill {n}: {name} killed with {sent} of {len(wave)} sent", file=sys.stderr)
         figures[f"chaos_kill_{n}_replacement_ready_s"] = (apps[name].start(), "s")
         time.sleep(10)
-        figures[f"chaos_kill_{n}_sending_left"] = (_sending_before(plan, killed_at), "messages")
+        left = _sending_before(plan, killed_at)
+        figures[f"chaos_kill_{n}_sending_left"] = (left, "messages")
         late.append((f"chaos_kill_{n}_recovered_s", wave, killed_at))
         time.sleep(10)
     kills_done = time.monotonic()
@@ -275,11 +286,18 @@ def run_faults(plan: Plan, releases: Releases, ledger: Ledger, flow: Flow, stack
     at = ledger.wait_sent(hour, timeout=240)
     figures["chaos_catch_up_s"] = ((at.timestamp() - restarted) if at else float("nan"), "s")
     figures["chaos_hour_wave"] = (len(hour), "emails")
+    for kind in ("Chase", "AR", "Recurring"):
+        part = ledger.all_sent_at([s for s in hour if s.startswith(kind + " ")])
+        value = (part.timestamp() - restarted) if part else float("nan")
+        figures[f"chaos_catch_up_{kind.lower()}_s"] = (value, "s")
 
     for name, restart in (("redis", _restart_redis(redis)), ("postgres", pg.restart)):
+        down = time.time()
         restart()
         back = time.time()
+        figures[f"chaos_{name}_down_s"] = (back - down, "s")
         time.sleep(25)
+        figures[f"chaos_{name}_http_errors"] = (flow.errors_between(down, back + 5), "requests")
         probe = set(flow.first_after(back, PROBE))
         subjects = [s for pk, s in plan.chains if pk in probe]
         late.append((f"chaos_{name}_recovered_s", subjects, back))
@@ -305,12 +323,16 @@ def _restart_redis(redis):
 
 
 def _sending_before(plan: Plan, moment: float) -> int:
-    """Messages still `sending` that were claimed before `moment` (a dead worker's)."""
+    """Messages still `sending` that were claimed in the 15 s before `moment`: the killed
+    worker's (a live one records a send within milliseconds; the other kill is older)."""
     from django_scopes import scopes_disabled
 
     from sodium.models import OutboundMessage
 
     with scopes_disabled():
         return OutboundMessage.objects.filter(
-            practice_id=plan.practice_id, status="sending", status_changed_at__lt=_utc(moment)
+            practice_id=plan.practice_id,
+            status="sending",
+            status_changed_at__lt=_utc(moment),
+            status_changed_at__gte=_utc(moment - 15),
         ).count()

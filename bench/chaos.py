@@ -26,6 +26,8 @@ Prints one figure a line: `name value unit`.
   chaos_lost               expected, but not sent (outbox) or not in the files
   chaos_duplicated         expected, but in the files (or the outbox) more than once
   chaos_catch_up_s         beat started again → every email of the hour that fell due sent
+                           (budget: two sweep intervals); chaos_catch_up_chase_s, _ar_s,
+                           _recurring_s the same for each kind; chaos_hour_wave its emails
   chaos_kill_1_recovered_s, chaos_kill_2_recovered_s
                            the kill → every email of the batch being sent when it came, sent
                            (the killed worker's share waits for the safety nets: a message
@@ -33,11 +35,27 @@ Prints one figure a line: `name value unit`.
                            a margin, an AR batch after collections_ar.running.REDISPATCH_AFTER)
   chaos_kill_1_sending_left, chaos_kill_2_sending_left
                            messages the killed worker left `sending` (it died mid-send)
+  chaos_kill_1_replacement_ready_s, …_2_…
+                           the replacement worker's start until it is ready
+  chaos_redis_down_s, chaos_postgres_down_s
+                           how long the restart took (Redis stays down 3 s)
   chaos_redis_recovered_s, chaos_postgres_recovered_s
-                           the server back → steps completed then (engine and HTTP) emailed
-  chaos_http_errors        HTTP completions refused or failed (counted, expected while a
-                           server is down; the work they did commit is still expected)
+                           the server back → the first steps completed then (engine and
+                           HTTP) emailed
+  chaos_redis_http_errors, chaos_postgres_http_errors
+                           HTTP completions failed from the restart to 5 s after it
+  chaos_unexpected         emails in the files that no released work owes
+  chaos_requeued_after_sending
+                           messages the sweep put back from `sending` (a worker died)
+  chaos_completed_by_engine, chaos_completed_over_http
+                           manual steps completed in the bench and through gunicorn
+  chaos_http_errors        HTTP completions refused or failed in the whole run (expected
+                           while a server is down; the work they did commit is still owed)
   chaos_run_s              the whole run, set-up included
+
+A kill between the email backend taking a message and the commit that marks it `sent` makes
+the sweep send it again (the backend cannot tell): such a duplicate is counted, not hidden.
+Set SODIUM_CHAOS_KEEP_LOGS=<dir> to keep the processes' logs.
 
 Usage: python bench/chaos.py [--sweep-seconds 10]
 Needs PostgreSQL 15's binaries (SODIUM_CHAOS_PG_BIN, default /usr/lib/postgresql/15/bin) and

@@ -62,6 +62,7 @@ def sending_timeout() -> dt.timedelta:
         return SENDING_TIMEOUT_WITHOUT_LIMIT
     return dt.timedelta(seconds=limit) + SENDING_MARGIN
 
+
 # Tracking moves a message forward only: sent < delivered < opened.
 _PROGRESS = {
     Status.QUEUED: 0,
