@@ -91,19 +91,32 @@ def claim_due(now: dt.datetime, batch: int) -> list[Timer]:
         )
 
 
-def sweep(now: dt.datetime | None = None, *, batch: int = 200, max_batches: int = 50) -> int:
+def sweep(
+    now: dt.datetime | None = None,
+    *,
+    batch: int = 200,
+    max_batches: int = 50,
+    nets: bool = True,
+    ask_for_help: Callable[[], None] | None = None,
+) -> int:
     """Run the safety nets, then dispatch every due timer; return how many timers ran.
 
     The nets go first: what they hand to workers (AR batches, messages, steps) runs on the
     other worker processes while this sweep works through the timers, and a timer a net has
     just made due (the start of a task a recurrence created) runs in this sweep, not the next.
+    A sweep runs the handlers one after another; when its first batch comes back full (a
+    backlog after downtime), it calls `ask_for_help()`, which queues a helper sweep (`nets`
+    off) on another worker: SKIP LOCKED gives each sweep batches of its own.
     """
     now = now or timezone.now()
-    _run_safety_nets(now)
+    if nets:
+        _run_safety_nets(now)
     ran = 0
-    for _ in range(max_batches):
+    for n in range(max_batches):
         with transaction.atomic():
             timers = claim_due(now, batch)
+            if n == 0 and len(timers) == batch and ask_for_help is not None:
+                ask_for_help()
             for timer in timers:
                 ran += _dispatch(timer, now)
         if len(timers) < batch:

@@ -65,3 +65,54 @@ class SweepOrderTests(BaseTestCase):
                 ("Bolt books week of 5 January 2026", "in_progress"),
             ],
         )
+
+
+class SweepHelpTests(BaseTestCase):
+    def due(self, n: int) -> None:
+        for i in range(n):
+            timers.schedule(
+                practice=self.practice,
+                kind="test.help",
+                target_id=i,
+                due_at=NOW - dt.timedelta(minutes=i),
+                key=f"due:{i}",
+            )
+
+    def sweep(self, n_due: int, **kwargs) -> tuple[int, mock.Mock, list[int]]:
+        self.due(n_due)
+        ran: list[int] = []
+        helper = mock.Mock()
+        with mock.patch.dict(timers.HANDLERS, {"test.help": lambda t: ran.append(t.target_id)}):
+            count = timers.sweep(NOW, batch=2, ask_for_help=helper, **kwargs)
+        return count, helper, ran
+
+    def test_a_full_first_batch_asks_for_help_once_and_the_sweep_carries_on(self) -> None:
+        count, helper, ran = self.sweep(5)
+        self.assertEqual(count, 5)
+        helper.assert_called_once_with()
+        self.assertEqual(sorted(ran), [0, 1, 2, 3, 4])
+
+    def test_less_than_a_batch_due_needs_no_help(self) -> None:
+        count, helper, _ = self.sweep(1)
+        self.assertEqual(count, 1)
+        helper.assert_not_called()
+
+    def test_a_helper_sweep_runs_no_safety_nets(self) -> None:
+        net = mock.Mock(return_value=0)
+        with mock.patch.dict(timers.SAFETY_NETS, {"test.net": net}, clear=True):
+            self.sweep(0, nets=False)
+            net.assert_not_called()
+            self.sweep(0)
+            net.assert_called_once_with(NOW)
+
+    def test_the_sweep_task_asks_for_a_helper_sweep_when_a_batch_is_full(self) -> None:
+        from sodium import tasks
+
+        self.due(tasks.SWEEP_BATCH + 1)
+        with (
+            mock.patch.dict(timers.HANDLERS, {"test.help": lambda t: None}),
+            mock.patch.object(tasks.sweep_timers_helper_task, "delay") as delay,
+        ):
+            self.assertEqual(tasks.sweep_timers_task.run(), tasks.SWEEP_BATCH + 1)
+        delay.assert_called_once_with()
+        self.assertFalse(Timer.objects.exists())
