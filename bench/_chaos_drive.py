@@ -62,6 +62,18 @@ class Ledger:
             last = max(last or sent[0], min(sent))
         return last
 
+    def last_queued_at(self, subjects: list[str]) -> dt.datetime | None:
+        """When the last of `subjects` was written to the outbox (its work dispatched)."""
+        from django.db.models import Max
+        from django_scopes import scopes_disabled
+
+        from sodium.models import OutboundMessage
+
+        with scopes_disabled():
+            return OutboundMessage.objects.filter(
+                practice_id=self.plan.practice_id, subject__in=subjects
+            ).aggregate(at=Max("created_at"))["at"]
+
     def wait_sent(self, subjects: list[str], timeout: float) -> dt.datetime | None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -286,6 +298,9 @@ def run_faults(plan: Plan, releases: Releases, ledger: Ledger, flow: Flow, stack
     at = ledger.wait_sent(hour, timeout=240)
     figures["chaos_catch_up_s"] = ((at.timestamp() - restarted) if at else float("nan"), "s")
     figures["chaos_hour_wave"] = (len(hour), "emails")
+    queued = ledger.last_queued_at(hour)
+    value = (queued.timestamp() - restarted) if queued else float("nan")
+    figures["chaos_catch_up_queued_s"] = (value, "s")
     for kind in ("Chase", "AR", "Recurring"):
         part = ledger.all_sent_at([s for s in hour if s.startswith(kind + " ")])
         value = (part.timestamp() - restarted) if part else float("nan")

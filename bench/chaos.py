@@ -27,7 +27,9 @@ Prints one figure a line: `name value unit`.
   chaos_duplicated         expected, but in the files (or the outbox) more than once
   chaos_catch_up_s         beat started again → every email of the hour that fell due sent
                            (budget: two sweep intervals); chaos_catch_up_chase_s, _ar_s,
-                           _recurring_s the same for each kind; chaos_hour_wave its emails
+                           _recurring_s the same for each kind; chaos_hour_wave its emails;
+                           chaos_catch_up_queued_s until the last of them was written to the
+                           outbox (the sweeps' part; the rest is the workers' sending)
   chaos_kill_1_recovered_s, chaos_kill_2_recovered_s
                            the kill → every email of the batch being sent when it came, sent
                            (the killed worker's share waits for the safety nets: a message
