@@ -13,7 +13,7 @@ start timer then starts it and its automatic email step); AR email actions falli
 invoices. Each email's subject is unique, so the outbox and the files can be counted per
 expected email. Meanwhile, in one run: a worker is killed with kill -9 (its process group:
 the main process and its prefork children, as a crashed container) while a batch of due work
-is half sent, twice (a replacement starts at once); beat is stopped while an hour's worth of
+is partly sent, twice (a replacement starts at once); beat is stopped while an hour's worth of
 chases, AR actions and recurrences falls due (due times spread over the last hour), then
 started again; Redis is restarted (shutdown, start with the same append-only file); PostgreSQL
 is restarted (`pg_ctl -m fast restart`). Nothing is restarted but what the fault names: every
