@@ -46,9 +46,22 @@ Status = OutboundMessage.Status
 # A failed send goes back to queued (the sweep retries it a minute later) this many times
 # in all, then the message is failed for good.
 MAX_ATTEMPTS = 5
-# A message left `sending` this long was claimed by a worker that died mid-send. Sending it
-# again may duplicate it, but leaving it would lose it; SMTP and API timeouts are far shorter.
-SENDING_TIMEOUT = dt.timedelta(minutes=15)
+# A message left `sending` longer than `sending_timeout()` was claimed by a worker that died
+# mid-send (kill -9, a lost container). Messages are sent only inside Celery tasks, whose hard
+# time limit (CELERY_TASK_TIME_LIMIT) kills a task still sending by then, so a live worker
+# never holds a claim longer; the margin covers clocks that differ between hosts. Sending it
+# again may duplicate it, but leaving it would lose it.
+SENDING_MARGIN = dt.timedelta(seconds=30)
+SENDING_TIMEOUT_WITHOUT_LIMIT = dt.timedelta(minutes=15)
+
+
+def sending_timeout() -> dt.timedelta:
+    """Return how long a message may stay `sending` before the sweep sends it again."""
+    limit = settings.CELERY_TASK_TIME_LIMIT
+    if not limit:  # no hard limit: a send could legitimately take longer
+        return SENDING_TIMEOUT_WITHOUT_LIMIT
+    return dt.timedelta(seconds=limit) + SENDING_MARGIN
+
 
 # Tracking moves a message forward only: sent < delivered < opened.
 _PROGRESS = {
@@ -390,7 +403,7 @@ def redispatch_stale(
 
     The safety net behind on_commit enqueueing: a crash between commit and publish, or a
     failed send put back to queued, is picked up here. Messages stuck in `sending` for
-    SENDING_TIMEOUT (their worker died mid-send) are put back to queued first. Enqueueing
+    `sending_timeout()` (their worker died mid-send) are put back to queued first. Enqueueing
     twice is harmless: `deliver` claims a row only once.
     """
     from sodium import tasks
@@ -400,7 +413,7 @@ def redispatch_stale(
     # message's own practice scope.
     with scopes_disabled():
         stuck = OutboundMessage.objects.filter(
-            status=Status.SENDING, status_changed_at__lte=now - SENDING_TIMEOUT
+            status=Status.SENDING, status_changed_at__lte=now - sending_timeout()
         )
         for pk, practice_id in stuck.values_list("pk", "practice_id")[:limit]:
             if OutboundMessage.objects.filter(pk=pk, status=Status.SENDING).update(

@@ -237,9 +237,14 @@ if _KEY_PREFIX and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 # recycle per 5,000 tasks.
 CELERY_DB_REUSE_MAX = 5000
 CELERY_TIMEZONE = TIME_ZONE
+# How often beat runs the sweep; a minute in production (bench/chaos.py runs it more often).
+SODIUM_SWEEP_SECONDS = env_int("SODIUM_SWEEP_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     # Every minute: due timers (task starts, chases, AR actions) and the outbox safety net.
-    "sweep-timers": {"task": "sodium.tasks.sweep_timers_task", "schedule": 60.0},
+    "sweep-timers": {
+        "task": "sodium.tasks.sweep_timers_task",
+        "schedule": float(SODIUM_SWEEP_SECONDS),
+    },
 }
 
 # --- Cache (rate limits) ---------------------------------------------------------------------
