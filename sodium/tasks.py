@@ -8,6 +8,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from sodium import outbox, timers
+from sodium.observability import heartbeat
 
 
 @shared_task(acks_late=True)
@@ -34,5 +35,11 @@ SWEEP_TIME_LIMIT = 300
 
 @shared_task(acks_late=True, soft_time_limit=SWEEP_SOFT_TIME_LIMIT, time_limit=SWEEP_TIME_LIMIT)
 def sweep_timers_task() -> int:
-    """Dispatch due timers and run the safety nets (beat runs this every minute)."""
-    return timers.sweep()
+    """Dispatch due timers and run the safety nets (beat runs this every minute).
+
+    Records the sweep's heartbeat when it finishes (read by /health/): a sweep that keeps
+    failing, or that beat stops sending, leaves it to age.
+    """
+    ran = timers.sweep()
+    heartbeat.record(heartbeat.SWEEP)
+    return ran
