@@ -133,5 +133,7 @@ def log_format(**env: str) -> dict:
 def test_logs_are_json_without_debug_and_text_with_it(tmp_path) -> None:
     assert log_format(SODIUM_DEBUG="false", SODIUM_DATA_DIR=str(tmp_path))["formatter"] == "json"
     assert log_format(SODIUM_DEBUG="true", SODIUM_DATA_DIR=str(tmp_path))["formatter"] == "text"
-    chosen = log_format(SODIUM_DEBUG="true", SODIUM_LOG_FORMAT="json", SODIUM_DATA_DIR=str(tmp_path))
+    chosen = log_format(
+        SODIUM_DEBUG="true", SODIUM_LOG_FORMAT="json", SODIUM_DATA_DIR=str(tmp_path)
+    )
     assert chosen["formatter"] == "json" and chosen["filters"] == ["context"]

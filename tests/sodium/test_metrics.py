@@ -144,9 +144,7 @@ RECORD = (
 def test_processes_add_up_in_multiprocess_mode(tmp_path, monkeypatch) -> None:
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     for _ in range(2):  # two worker (or gunicorn) processes
-        subprocess.run(
-            [sys.executable, "-c", RECORD], env=env, cwd=settings.BASE_DIR, check=True
-        )
+        subprocess.run([sys.executable, "-c", RECORD], env=env, cwd=settings.BASE_DIR, check=True)
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     got = samples(metrics.render(app=False).decode())
     assert got[("sodium_task_duration_seconds_count", (("task", "t"),))] == 2
