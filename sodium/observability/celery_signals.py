@@ -106,7 +106,7 @@ def start_metrics_port(sender: Any = None, **kwargs: Any) -> None:
     if not port:
         return
     if not token:
-        log.warning("SODIUM_WORKER_METRICS_PORT is set but SODIUM_METRICS_TOKEN is not: no metrics")
+        log.info("SODIUM_WORKER_METRICS_PORT is set but SODIUM_METRICS_TOKEN is not: no metrics")
         return
     # `sender` is the worker's consumer; its pool is the prefork one unless --pool says else.
     pool = type(getattr(sender, "pool", None)).__module__

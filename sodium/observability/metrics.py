@@ -3,8 +3,9 @@
 Requests and latency by view come from django-prometheus's middlewares. `AppCollector` adds,
 at scrape time, what the database says across every practice (scopes off): outbox messages
 queued, sending, failed and bounced, timers due and overdue by kind, and the sweep's age —
-three aggregate queries, each on a range of an index. Task run times and failures are recorded in the worker (celery_signals) and
-served on the worker's own port (SODIUM_WORKER_METRICS_PORT) by `start_worker_server`.
+three aggregate queries, each on a range of an index. Task run times and failures are
+recorded in the worker (celery_signals) and served on the worker's own port
+(SODIUM_WORKER_METRICS_PORT) by `start_worker_server`.
 
 gunicorn and Celery's prefork pool run several processes: with PROMETHEUS_MULTIPROC_DIR set,
 prometheus_client keeps each process's samples in files there and a scrape adds them up.
