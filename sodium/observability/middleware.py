@@ -101,6 +101,9 @@ def health_view(request: HttpRequest) -> HttpResponse:
         json.dumps(body), status=200 if result["ok"] else 503, content_type="application/json"
     )
     response["Cache-Control"] = "no-store"
+    # A failed check is logged once, as a warning, by the check; without this Django would
+    # log every failing probe (every 15 s) as an ERROR, and Sentry would get each one.
+    response._has_been_logged = True
     return response
 
 
