@@ -10,6 +10,7 @@ import logging
 from celery import shared_task
 
 from sodium import outbox, timers
+from sodium.observability import heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,14 @@ def ask_for_help() -> None:
 
 @shared_task(acks_late=True, soft_time_limit=SWEEP_SOFT_TIME_LIMIT, time_limit=SWEEP_TIME_LIMIT)
 def sweep_timers_task() -> int:
-    """Dispatch due timers and run the safety nets (beat runs this every minute)."""
-    return timers.sweep(batch=SWEEP_BATCH, ask_for_help=ask_for_help)
+    """Dispatch due timers and run the safety nets (beat runs this every minute).
+
+    Records the sweep's heartbeat when it finishes (read by /health/): a sweep that keeps
+    failing, or that beat stops sending, leaves it to age. Helper sweeps record none.
+    """
+    ran = timers.sweep(batch=SWEEP_BATCH, ask_for_help=ask_for_help)
+    heartbeat.record(heartbeat.SWEEP)
+    return ran
 
 
 @shared_task(acks_late=True, soft_time_limit=SWEEP_SOFT_TIME_LIMIT, time_limit=SWEEP_TIME_LIMIT)
