@@ -29,6 +29,11 @@ Prints one figure a line: `name value unit`.
   load_ramp_requests, load_ramp_p95_ms, load_sign_in_p95_ms
                                    the spawning: every user's first page, the staff and
                                    managers signing in (PBKDF2: ~0.25 s of CPU each)
+  load_web_cpu_ms_per_request, load_db_cpu_ms_per_request, load_worker_cpu_s
+                                   CPU (user + system) of the gunicorn workers and of the
+                                   PostgreSQL backends of `sodium_load`, per request of phase 1
+                                   (spawning included), and of the Celery worker in phase 1:
+                                   what a busy shared machine moves least
   load_saturation_users, load_saturation_rps, load_saturation_p95_ms
                                    the first saturation step whose p95 is over 1 s: its users,
                                    requests per second and p95 (its first --warm seconds left
@@ -44,8 +49,8 @@ Prints one figure a line: `name value unit`.
 Each phase's requests by page go to stderr (`# …` lines), with the saturation steps.
 
 Usage: python bench/load.py [--users 200] [--spawn-rate 5] [--duration 180] [--think 5,15]
-       [--include-ramp] [--no-saturation] [--steps 10,20,30,40,60,80,110,150,200]
-       [--step-seconds 20] [--warm 5] [--web-workers 3] [--worker-concurrency 2] [--port 8101]
+       [--include-ramp] [--no-saturation] [--steps 5,10,15,20,30,40,60,80,120,160]
+       [--step-seconds 15] [--warm 4] [--web-workers 3] [--worker-concurrency 2] [--port 8101]
 A full run (world, 3 minutes of load, saturation, the check) takes 6 to 8 minutes.
 Needs PostgreSQL (SODIUM_BENCH_PG) and Redis (SODIUM_BENCH_REDIS, default
 redis://127.0.0.1:6379/13, flushed first); it creates its own database `sodium_load`.
@@ -104,6 +109,67 @@ def run_locust(
     with (tmp / f"{phase}_stats.csv").open() as f:
         rows = {row["Name"]: row for row in csv.DictReader(f)}
     return json.loads(out.read_text()), rows
+
+
+class CpuMeter:
+    """CPU seconds (user + system) spent by the web workers, the Celery worker's processes and
+    the PostgreSQL backends serving `database`, since the meter was made: figures that the
+    other work on a shared machine does not move the way it moves response times."""
+
+    def __init__(self, web: subprocess.Popen, worker: subprocess.Popen, database: str) -> None:
+        self.roots = {"web": web.pid, "worker": worker.pid}
+        self.database = database
+        self.start = self.read()
+
+    def processes(self) -> dict[str, list]:
+        import psutil
+
+        found: dict[str, list] = {}
+        for part, pid in self.roots.items():
+            root = psutil.Process(pid)
+            found[part] = [root, *root.children(recursive=True)]
+        found["db"] = [
+            p
+            for p in psutil.process_iter(["name", "cmdline"])
+            if (p.info["name"] or "").startswith("postgres")
+            and self.database in " ".join(p.info["cmdline"] or [])
+        ]
+        return found
+
+    def read(self) -> dict[tuple[str, int], float]:
+        import psutil
+
+        times = {}
+        for part, procs in self.processes().items():
+            for p in procs:
+                try:
+                    cpu = p.cpu_times()
+                except psutil.Error:  # ended between the listing and the reading
+                    continue
+                times[(part, p.pid)] = cpu.user + cpu.system
+        return times
+
+    def since(self) -> dict[str, float]:
+        """CPU seconds of each part since the meter was made (processes started since count
+        whole; a process that ended since is missed, which persistent connections avoid)."""
+        spent: dict[str, float] = collections.defaultdict(float)
+        for (part, pid), seconds in self.read().items():
+            spent[part] += seconds - self.start.get((part, pid), 0.0)
+        return spent
+
+
+def cpu_figures(spent: dict[str, float], requests: int) -> None:
+    web, db = spent["web"], spent["db"]
+    report("load_web_cpu_ms_per_request", 1000 * web / max(requests, 1), "ms")
+    report("load_db_cpu_ms_per_request", 1000 * db / max(requests, 1), "ms")
+    report("load_worker_cpu_s", spent["worker"], "s")
+    per_request = (web + db) / max(requests, 1)
+    if per_request:
+        print(
+            f"# two idle cores would serve about {2 / per_request:.0f} requests/s of this mix "
+            "(web and database CPU alone)",
+            file=sys.stderr,
+        )
 
 
 def print_pages(phase: str, rows: dict[str, dict]) -> None:
@@ -211,9 +277,9 @@ def main() -> None:
         help="count the spawning (and its sign-ins) in the phase's figures",
     )
     parser.add_argument("--no-saturation", action="store_true")
-    parser.add_argument("--steps", default="10,20,30,40,60,80,110,150,200")
-    parser.add_argument("--step-seconds", type=float, default=20)
-    parser.add_argument("--warm", type=float, default=5, help="seconds of a step left out")
+    parser.add_argument("--steps", default="5,10,15,20,30,40,60,80,120,160")
+    parser.add_argument("--step-seconds", type=float, default=15)
+    parser.add_argument("--warm", type=float, default=4, help="seconds of a step left out")
     parser.add_argument("--web-workers", type=int, default=3)
     parser.add_argument("--worker-concurrency", type=int, default=2)
     parser.add_argument("--port", type=int, default=8101)
@@ -275,6 +341,7 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
     try:
         time.sleep(2)  # let every gunicorn process finish booting
         load_env = {**env, "SODIUM_LOAD_THINK": args.think}
+        meter = CpuMeter(web, worker, "sodium_load")
         started = time.perf_counter()
         out, rows = run_locust(
             base,
@@ -285,6 +352,7 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
             + ([] if args.include_ramp else ["--reset-stats"]),
         )
         elapsed = time.perf_counter() - started
+        spent = meter.since()
         completed = out["completed"]
         total = rows["Aggregated"]
         report("load_users", args.users, "users")
@@ -296,6 +364,7 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
         # Over the whole phase, spawning included (the CSV counts from the reset).
         report("load_errors", sum(1 for *_, failed in out["samples"] if failed), "errors")
         ramp_figures(out)
+        cpu_figures(spent, len(out["samples"]))
         print_pages("load", rows)
         if not args.no_saturation:
             (tmp / "sessions.json").write_text(json.dumps(out["sessions"]))
