@@ -21,7 +21,9 @@ CSRF tokens are read from the page, as a browser does: the form's `csrfmiddlewar
 
 Read from the environment: SODIUM_LOAD_PLAN (the world's JSON from bench/_load_world.py),
 SODIUM_LOAD_OUT (written at the end: completed chains, saturation steps, staff sessions),
-SODIUM_LOAD_SESSIONS (sessions of an earlier run to sign in with, optional) and, for the
+SODIUM_LOAD_SESSIONS (sessions of an earlier run to sign in with, optional), SODIUM_LOAD_TAKEN
+(an earlier phase's out file: its tasks and items are not handed out again, optional),
+SODIUM_LOAD_SPAWNED (a file made once every user has spawned, optional) and, for the
 saturation phase, SODIUM_LOAD_STEPS ("users,users,…"), SODIUM_LOAD_STEP_S (seconds a step) and
 SODIUM_LOAD_WARM_S (seconds at the start of a step left out of its figures).
 """
@@ -148,11 +150,12 @@ class Journey(HttpUser):
 
     @task
     def next_action(self) -> None:
-        try:
-            next(self._journey)
-        except StopIteration:
-            self._journey = self.journey()
-            next(self._journey)
+        for _ in range(2):  # a journey cut short at its first page starts again next time
+            try:
+                next(self._journey)
+                return
+            except StopIteration:
+                self._journey = self.journey()
 
     def journey(self):
         raise NotImplementedError
@@ -388,6 +391,8 @@ def _sample(name, response_time, exception, **kwargs) -> None:
 @events.spawning_complete.add_listener
 def _spawned(user_count, **kwargs) -> None:
     SPAWNED.append(time.monotonic())
+    if os.environ.get("SODIUM_LOAD_SPAWNED"):  # bench/load.py reads the CPU meters then
+        open(os.environ["SODIUM_LOAD_SPAWNED"], "w").close()
 
 
 def _step_figures(start: float, end: float) -> tuple[int, float, float, int]:

@@ -31,9 +31,10 @@ Prints one figure a line: `name value unit`.
                                    managers signing in (PBKDF2: ~0.25 s of CPU each)
   load_web_cpu_ms_per_request, load_db_cpu_ms_per_request, load_worker_cpu_s
                                    CPU (user + system) of the gunicorn workers and of the
-                                   PostgreSQL backends of `sodium_load`, per request of phase 1
-                                   (spawning included), and of the Celery worker in phase 1:
-                                   what a busy shared machine moves least
+                                   PostgreSQL backends of `sodium_load` per request, and of the
+                                   Celery worker, in the window the response times cover (once
+                                   every user has spawned): what a busy shared machine moves
+                                   least
   load_saturation_users, load_saturation_rps, load_saturation_p95_ms
                                    the first saturation step whose p95 is over 1 s: its users,
                                    requests per second and p95 (its first --warm seconds left
@@ -92,23 +93,37 @@ def start(command: list[str], env: dict, log: Path, ready: str) -> subprocess.Po
 
 
 def run_locust(
-    base: str, tmp: Path, phase: str, env: dict, extra: list[str]
+    base: str, tmp: Path, phase: str, env: dict, extra: list[str], on_spawned=None
 ) -> tuple[dict, dict[str, dict]]:
-    """Run one locust phase headless; return what its users wrote and its CSV rows by name."""
-    out = tmp / f"{phase}.json"
+    """Run one locust phase headless; return what its users wrote and its CSV rows by name.
+
+    `on_spawned` is called once every user has spawned (when locust resets its stats).
+    """
+    out, spawned = tmp / f"{phase}.json", tmp / f"{phase}.spawned"
     command = [sys.executable, "-m", "locust", "-f", str(USERS_FILE), "--headless"]
     command += ["--host", base, "--csv", str(tmp / phase), "--only-summary", "--stop-timeout", "10"]
     log = tmp / f"{phase}-locust.log"
-    env = {**env, "SODIUM_LOAD_OUT": str(out)}
-    # Not check=True: locust exits 1 whenever a request failed, which the figures say.
-    subprocess.run(
+    env = {**env, "SODIUM_LOAD_OUT": str(out), "SODIUM_LOAD_SPAWNED": str(spawned)}
+    proc = subprocess.Popen(
         command + extra, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
     )
+    # Its exit status is not checked: locust exits 1 whenever a request failed, which the
+    # figures say.
+    while proc.poll() is None:
+        if on_spawned is not None and spawned.exists():
+            on_spawned()
+            on_spawned = None
+        time.sleep(0.2)
     if not out.exists():
         raise RuntimeError(f"locust wrote nothing:\n{log.read_text()[-3000:]}")
     with (tmp / f"{phase}_stats.csv").open() as f:
         rows = {row["Name"]: row for row in csv.DictReader(f)}
-    return json.loads(out.read_text()), rows
+    result = json.loads(out.read_text())
+    # A user's own code raising (a page it could not read) is an error too, though no request
+    # failed; locust lists those apart.
+    with (tmp / f"{phase}_exceptions.csv").open() as f:
+        result["exceptions"] = sum(int(row["Count"]) for row in csv.DictReader(f))
+    return result, rows
 
 
 class CpuMeter:
@@ -119,6 +134,10 @@ class CpuMeter:
     def __init__(self, web: subprocess.Popen, worker: subprocess.Popen, database: str) -> None:
         self.roots = {"web": web.pid, "worker": worker.pid}
         self.database = database
+        self.mark()
+
+    def mark(self) -> None:
+        """Count from now."""
         self.start = self.read()
 
     def processes(self) -> dict[str, list]:
@@ -240,7 +259,7 @@ def ramp_figures(out: dict) -> None:
     report("load_sign_in_p95_ms", p95(sign_in), "ms")
 
 
-def saturation_figures(steps: list[dict]) -> None:
+def saturation_figures(steps: list[dict], exceptions: int) -> None:
     for s in steps:
         print(
             f"# saturation {s['users']} users: {s['rps']:.1f} requests/s, p95 "
@@ -262,7 +281,7 @@ def saturation_figures(steps: list[dict]) -> None:
         report("load_below_saturation_users", last["users"], "users")
         report("load_below_saturation_rps", last["rps"], "1/s")
         report("load_below_saturation_p95_ms", last["p95_ms"], "ms")
-    report("load_saturation_errors", sum(s["failures"] for s in steps), "errors")
+    report("load_saturation_errors", sum(s["failures"] for s in steps) + exceptions, "errors")
 
 
 def main() -> None:
@@ -350,6 +369,8 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
             load_env,
             ["-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.duration}s"]
             + ([] if args.include_ramp else ["--reset-stats"]),
+            # The CPU figures cover what the response times cover.
+            on_spawned=None if args.include_ramp else meter.mark,
         )
         elapsed = time.perf_counter() - started
         spent = meter.since()
@@ -362,9 +383,13 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
         report("load_p50_ms", float(total["50%"]), "ms")
         report("load_p95_ms", float(total["95%"]), "ms")
         # Over the whole phase, spawning included (the CSV counts from the reset).
-        report("load_errors", sum(1 for *_, failed in out["samples"] if failed), "errors")
+        failed = sum(1 for *_, bad in out["samples"] if bad) + out["exceptions"]
+        report("load_errors", failed, "errors")
         ramp_figures(out)
-        cpu_figures(spent, len(out["samples"]))
+        counted = out["samples"]
+        if out["spawned"] and not args.include_ramp:
+            counted = [x for x in counted if x[0] >= out["spawned"][0]]
+        cpu_figures(spent, len(counted))
         print_pages("load", rows)
         if not args.no_saturation:
             (tmp / "sessions.json").write_text(json.dumps(out["sessions"]))
@@ -379,7 +404,7 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
             }
             out, rows = run_locust(base, tmp, "saturation", saturation_env, [])
             completed += out["completed"]
-            saturation_figures(out["steps"])
+            saturation_figures(out["steps"], out["exceptions"])
             print_pages("saturation", rows)
         sent, lost, duplicated = check_messages(completed, mail_dir)
         report("load_messages_expected", len(completed), "messages")
