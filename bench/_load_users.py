@@ -39,6 +39,7 @@ import time
 from collections import deque
 from html.parser import HTMLParser
 
+import gevent
 from locust import HttpUser, LoadTestShape, between, constant, events, task
 
 PLAN = json.loads(open(os.environ["SODIUM_LOAD_PLAN"]).read())
@@ -79,7 +80,9 @@ if os.environ.get("SODIUM_LOAD_SESSIONS") and os.path.exists(os.environ["SODIUM_
 COMPLETED: list[list[int]] = []  # [task, manual step, email step] answered "Marked … done"
 SAMPLES: list[tuple[float, str, float, bool]] = []  # (when, name, ms, failed) of every request
 STEPS: list[dict] = []
-SPAWNED: list[float] = []  # when every user of the phase had started
+SPAWNED: list[float] = []  # when every user of the phase had started and signed in
+STARTS = {"begun": 0, "ended": 0}  # users' begin() (picking an account, signing in)
+RUN: dict = {}
 
 
 class FormFields(HTMLParser):
@@ -146,7 +149,15 @@ class Journey(HttpUser):
     wait_time = _think()
 
     def on_start(self) -> None:
+        STARTS["begun"] += 1
+        try:
+            self.begin()
+        finally:
+            STARTS["ended"] += 1
         self._journey = self.journey()
+
+    def begin(self) -> None:
+        """Pick who this user is (and sign in): before the first think time."""
 
     @task
     def next_action(self) -> None:
@@ -201,11 +212,10 @@ class Journey(HttpUser):
 class Staff(Journey):
     weight = 6
 
-    def on_start(self) -> None:
+    def begin(self) -> None:
         self.email = next(STAFF_ORDER)
         self.signed_in = self.sign_in(self.email)
         self.opened = 0
-        super().on_start()
 
     def journey(self):
         if not self.signed_in:
@@ -251,11 +261,10 @@ class Staff(Journey):
 class Manager(Journey):
     weight = 1
 
-    def on_start(self) -> None:
+    def begin(self) -> None:
         self.mine = next(MANAGER_ORDER)
         self.signed_in = self.sign_in(self.mine["email"])
         self.visits = 0
-        super().on_start()
 
     def journey(self):
         if not self.signed_in:
@@ -309,9 +318,8 @@ class Manager(Journey):
 class ClientContact(Journey):
     weight = 3
 
-    def on_start(self) -> None:
+    def begin(self) -> None:
         self.items: dict | None = None
-        super().on_start()
 
     def journey(self):
         fresh = bool(CLIENT_SETS)
@@ -388,10 +396,27 @@ def _sample(name, response_time, exception, **kwargs) -> None:
     SAMPLES.append((time.monotonic(), name, response_time, exception is not None))
 
 
+@events.init.add_listener
+def _keep(environment, **kwargs) -> None:
+    RUN["environment"] = environment
+
+
 @events.spawning_complete.add_listener
 def _spawned(user_count, **kwargs) -> None:
+    if not STEP_USERS:
+        gevent.spawn(_settled, user_count)
+
+
+def _settled(user_count: int) -> None:
+    """Once every user has started and signed in, reset the stats (SODIUM_LOAD_RESET) and tell
+    bench/load.py (SODIUM_LOAD_SPAWNED), which reads its CPU meters then: the figures are of
+    the steady load, the sign-ins' PBKDF2 reported apart."""
+    while STARTS["begun"] < user_count or STARTS["ended"] < STARTS["begun"]:
+        gevent.sleep(0.1)
+    if os.environ.get("SODIUM_LOAD_RESET"):
+        RUN["environment"].runner.stats.reset_all()
     SPAWNED.append(time.monotonic())
-    if os.environ.get("SODIUM_LOAD_SPAWNED"):  # bench/load.py reads the CPU meters then
+    if os.environ.get("SODIUM_LOAD_SPAWNED"):
         open(os.environ["SODIUM_LOAD_SPAWNED"], "w").close()
 
 

@@ -27,7 +27,7 @@ STAFF = 130
 TASKS_PER_STAFF = 30
 MANAGERS = 25
 CONTACTS = 100
-SETS_PER_CONTACT = 5
+SETS_PER_CONTACT = 4
 CHAIN_SUBJECT = "Draft ready: "  # + the task's name: how a chain's email is found in the files
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -3,7 +3,7 @@
 gunicorn (3 sync workers, as docker-compose.yml runs it; --web-workers) and a real `celery
 worker` (prefork, 2 processes for 2 cores; --worker-concurrency) run on PostgreSQL and Redis
 with DEBUG off and persistent connections. bench/_load_world.py builds one practice (130 staff
-with 30 tasks each, 25 managers with a template each, 100 client contacts with five sets of
+with 30 tasks each, 25 managers with a template each, 100 client contacts with four sets of
 items each) and locust runs the users of bench/_load_users.py headless against it, in one
 process on the same machine:
 
@@ -19,8 +19,9 @@ once (the worker sends through Django's file email backend, and the files are re
 Prints one figure a line: `name value unit`.
 
   load_users / load_seconds        the load (phase 1, spawning included)
-  load_requests, load_rps          requests, and per second, once every user has spawned (from
-                                   locust's CSV, stats reset then; --include-ramp counts all)
+  load_requests, load_rps          requests, and per second, once every user has spawned and
+                                   signed in (from locust's CSV, its stats reset then;
+                                   --include-ramp counts all)
   load_p50_ms, load_p95_ms         response times as locust saw them, likewise (locust rounds
                                    times over 100 ms to two significant figures)
   load_errors                      failed requests over the whole phase: 4xx/5xx, refused
@@ -33,7 +34,7 @@ Prints one figure a line: `name value unit`.
                                    CPU (user + system) of the gunicorn workers and of the
                                    PostgreSQL backends of `sodium_load` per request, and of the
                                    Celery worker, in the window the response times cover (once
-                                   every user has spawned): what a busy shared machine moves
+                                   every user has signed in): what a busy shared machine moves
                                    least
   load_saturation_users, load_saturation_rps, load_saturation_p95_ms
                                    the first saturation step whose p95 is over 1 s: its users,
@@ -93,11 +94,17 @@ def start(command: list[str], env: dict, log: Path, ready: str) -> subprocess.Po
 
 
 def run_locust(
-    base: str, tmp: Path, phase: str, env: dict, extra: list[str], on_spawned=None
+    base: str,
+    tmp: Path,
+    phase: str,
+    env: dict,
+    extra: list[str],
+    on_spawned=None,
+    meter: CpuMeter | None = None,
 ) -> tuple[dict, dict[str, dict]]:
     """Run one locust phase headless; return what its users wrote and its CSV rows by name.
 
-    `on_spawned` is called once every user has spawned (when locust resets its stats).
+    `on_spawned` is called once every user has spawned and signed in.
     """
     out, spawned = tmp / f"{phase}.json", tmp / f"{phase}.spawned"
     command = [sys.executable, "-m", "locust", "-f", str(USERS_FILE), "--headless"]
@@ -113,7 +120,9 @@ def run_locust(
         if on_spawned is not None and spawned.exists():
             on_spawned()
             on_spawned = None
-        time.sleep(0.2)
+        if meter is not None:
+            meter.poll()
+        time.sleep(1)
     if not out.exists():
         raise RuntimeError(f"locust wrote nothing:\n{log.read_text()[-3000:]}")
     with (tmp / f"{phase}_stats.csv").open() as f:
@@ -139,6 +148,12 @@ class CpuMeter:
     def mark(self) -> None:
         """Count from now."""
         self.start = self.read()
+        self.last = dict(self.start)
+
+    def poll(self) -> None:
+        """Note every process's CPU so far: a database backend closed later (connections
+        live SODIUM_DB_CONN_MAX_AGE seconds) keeps what it spent up to here."""
+        self.last.update(self.read())
 
     def processes(self) -> dict[str, list]:
         import psutil
@@ -169,10 +184,11 @@ class CpuMeter:
         return times
 
     def since(self) -> dict[str, float]:
-        """CPU seconds of each part since the meter was made (processes started since count
-        whole; a process that ended since is missed, which persistent connections avoid)."""
+        """CPU seconds of each part since the mark (processes started since count whole; a
+        process that ended since counts up to the last poll)."""
+        self.poll()
         spent: dict[str, float] = collections.defaultdict(float)
-        for (part, pid), seconds in self.read().items():
+        for (part, pid), seconds in self.last.items():
             spent[part] += seconds - self.start.get((part, pid), 0.0)
         return spent
 
@@ -193,7 +209,7 @@ def cpu_figures(spent: dict[str, float], requests: int) -> None:
 
 def print_pages(phase: str, rows: dict[str, dict]) -> None:
     for name, row in sorted(rows.items()):
-        if name != "Aggregated":
+        if name != "Aggregated" and row["Request Count"] != "0":
             print(
                 f"# {phase} {name}: {row['Request Count']} requests, {row['Failure Count']} "
                 f"failed, median {row['50%']} ms, p95 {row['95%']} ms",
@@ -360,6 +376,8 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
     try:
         time.sleep(2)  # let every gunicorn process finish booting
         load_env = {**env, "SODIUM_LOAD_THINK": args.think}
+        if not args.include_ramp:
+            load_env["SODIUM_LOAD_RESET"] = "1"
         meter = CpuMeter(web, worker, "sodium_load")
         started = time.perf_counter()
         out, rows = run_locust(
@@ -367,10 +385,10 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
             tmp,
             "load",
             load_env,
-            ["-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.duration}s"]
-            + ([] if args.include_ramp else ["--reset-stats"]),
+            ["-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.duration}s"],
             # The CPU figures cover what the response times cover.
             on_spawned=None if args.include_ramp else meter.mark,
+            meter=meter,
         )
         elapsed = time.perf_counter() - started
         spent = meter.since()
