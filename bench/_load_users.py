@@ -55,13 +55,13 @@ def _think():
     return between(float(low), float(high)) if high else constant(float(low))
 
 
-# Shared by every user of this process (gevent: one thread, so no locks). Two locust users on
-# one staff account take different tasks from its queue, as two browser tabs would.
 # What an earlier phase took (SODIUM_LOAD_TAKEN, its out file) is not handed out again.
 TAKEN = {"tasks": [], "sets": []}
 if os.environ.get("SODIUM_LOAD_TAKEN"):
     TAKEN = json.loads(open(os.environ["SODIUM_LOAD_TAKEN"]).read())["taken"]
 _taken_tasks, _taken_sets = set(TAKEN["tasks"]), set(TAKEN["sets"])
+# Shared by every user of this process (gevent: one thread, so no locks). Two locust users on
+# one staff account take different tasks from its queue, as two browser tabs would.
 STAFF_WORK = {
     s["email"]: deque(t for t in s["tasks"] if t[1] not in _taken_tasks) for s in PLAN["staff"]
 }

@@ -24,6 +24,7 @@ Prints one figure a line: `name value unit`.
                                    --include-ramp counts all)
   load_p50_ms, load_p95_ms         response times as locust saw them, likewise (locust rounds
                                    times over 100 ms to two significant figures)
+  load_counted_seconds             how long that window was (the phase less the spawning)
   load_errors                      failed requests over the whole phase: 4xx/5xx, refused
                                    connections, or a page without what it should show (a step
                                    not marked done, an upload not taken…)
@@ -407,6 +408,8 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
         counted = out["samples"]
         if out["spawned"] and not args.include_ramp:
             counted = [x for x in counted if x[0] >= out["spawned"][0]]
+        if counted:
+            report("load_counted_seconds", counted[-1][0] - counted[0][0], "s")
         cpu_figures(spent, len(counted))
         print_pages("load", rows)
         if not args.no_saturation:
