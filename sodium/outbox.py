@@ -32,6 +32,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django_scopes import scopes_disabled
 
 from sodium import rows
@@ -491,6 +492,7 @@ def _build_email(message: OutboundMessage) -> EmailMultiAlternatives:
         to=list(message.to),
         cc=list(message.cc),
         reply_to=[message.reply_to] if message.reply_to else None,
+        headers={"Message-ID": message_id_header(message)},
     )
     if message.body_html:
         email.attach_alternative(join_secrets(message, message.body_html), "text/html")
@@ -498,6 +500,20 @@ def _build_email(message: OutboundMessage) -> EmailMultiAlternatives:
     email.metadata = {"sodium_message_id": str(message.pk), "practice": str(message.practice_id)}
     email.tags = [message.source_type or "message"]
     return email
+
+
+def message_id_header(message: OutboundMessage) -> str:
+    """Return the Message-ID of the message's email: the same every time that row is sent.
+
+    A worker killed after its send went out but before it recorded `sent` leaves the row
+    `sending`, and the sweep sends it again after the sending timeout. Nothing on our side can
+    tell whether the first send got out, so the second carries the same Message-ID, and mail
+    systems that drop a message whose Message-ID they already hold (Gmail does) show it once.
+    Keyed with the secret key, so ids from different installations cannot collide.
+    """
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "sodium.localhost"
+    digest = salted_hmac("sodium.outbox.message-id", str(message.pk)).hexdigest()[:16]
+    return f"<sodium.{message.pk}.{digest}@{domain}>"
 
 
 def _provider_id(email: EmailMultiAlternatives) -> str:
