@@ -37,7 +37,7 @@ from django_scopes import scopes_disabled
 
 from sodium import rows
 from sodium.models import Client, MessageEvent, OutboundMessage, Practice, Task
-from sodium.sql import Table, scoped_sql
+from sodium.sql import Table, columns, scoped_sql
 from sodium.tenancy import practice_scope
 
 log = logging.getLogger(__name__)
@@ -191,14 +191,25 @@ def queue_message(
         **fields,
     )
     # One INSERT … ON CONFLICT DO NOTHING: get_or_create would spend a SELECT and a savepoint
-    # on every message, and this runs inside every transition that emails.
-    if not rows.insert(message, unique="idempotency_key"):
+    # on every message, and this runs inside every transition that emails. On PostgreSQL the
+    # "queued" event goes in the same statement, written only when the message is.
+    postgres = connection.vendor == "postgresql"
+    then = (_queued_event_sql(), [practice.pk, now]) if postgres else None
+    if not rows.insert(message, unique="idempotency_key", then=then):
         with practice_scope(practice):
             return OutboundMessage.objects.get(idempotency_key=key), False
-    _event(message, "queued")
+    if not postgres:
+        _event(message, "queued")
     message_id, practice_id = message.pk, practice.pk
     transaction.on_commit(lambda: _deliver_after_commit(message_id, practice_id))
     return message, True
+
+
+@functools.cache
+def _queued_event_sql() -> str:
+    e, new = Table(MessageEvent), Table(OutboundMessage, "new")
+    names = columns(MessageEvent, ["practice", "message", "event", "detail", "created_at"])
+    return f"INSERT INTO {e} ({names}) SELECT %s, {new.id}, 'queued', '', %s FROM new"
 
 
 DELIVERY_BATCH = 100  # messages one delivery task sends, for messages queued in bulk
@@ -563,12 +574,20 @@ def _record_sent(message: OutboundMessage, provider_id: str) -> OutboundMessage:
     # The statement's own parameters, then the practice filter's.
     params = [Status.SENDING, Status.SENT, Status.SENDING, now, now, provider_id, message.pk]
     params += [message.practice_id]
+    detail = provider_id and f"Provider id {provider_id}"
+    if connection.vendor == "postgresql":
+        # The row and its "sent" event in one statement, committed on its own: a quarter of
+        # the round trips of BEGIN, UPDATE, INSERT, COMMIT, on every message a worker sends.
+        found = rows.fetch(OutboundMessage, _record_sent_with_event_sql(), [*params, detail, now])
+        if not found:
+            raise OutboundMessage.DoesNotExist(f"No message {message.pk} in its practice.")
+        return found[0]
     with transaction.atomic():
-        found = rows.fetch(OutboundMessage, _record_sent_sql(), params)
+        found = rows.fetch(OutboundMessage, _record_sent_sql() + " RETURNING *", params)
         if not found:
             raise OutboundMessage.DoesNotExist(f"No message {message.pk} in its practice.")
         message = found[0]
-        _event(message, "sent", provider_id and f"Provider id {provider_id}")
+        _event(message, "sent", detail)
     return message
 
 
@@ -577,14 +596,24 @@ def _record_sent_sql() -> str:
     m = Table(OutboundMessage)
     # A webhook may already have moved it past sent; then it keeps that status.
     sending = f"{m.status} = %s"
+    return scoped_sql(
+        f"UPDATE {m} SET {m.status} = CASE WHEN {sending} THEN %s ELSE {m.status} END,"
+        f" {m.status_changed_at} = CASE WHEN {sending} THEN %s ELSE {m.status_changed_at} END,"
+        f" {m.sent_at} = %s, {m.provider_message_id} = %s, {m.error} = '' WHERE {m.id} = %s",
+        m,
+    )
+
+
+@functools.cache
+def _record_sent_with_event_sql() -> str:
+    # PostgreSQL only (SQLite has no data-modifying WITH): the event is written only when the
+    # UPDATE found the row in its practice, and carries the row's own practice and id.
+    e, m = Table(MessageEvent), Table(OutboundMessage, "m")
+    names = columns(MessageEvent, ["practice", "message", "event", "detail", "created_at"])
     return (
-        scoped_sql(
-            f"UPDATE {m} SET {m.status} = CASE WHEN {sending} THEN %s ELSE {m.status} END,"
-            f" {m.status_changed_at} = CASE WHEN {sending} THEN %s ELSE {m.status_changed_at} END,"
-            f" {m.sent_at} = %s, {m.provider_message_id} = %s, {m.error} = '' WHERE {m.id} = %s",
-            m,
-        )
-        + " RETURNING *"
+        f"WITH m AS ({_record_sent_sql()} RETURNING *),"
+        f" e AS (INSERT INTO {e} ({names}) SELECT {m.practice}, {m.id}, 'sent', %s, %s FROM m)"
+        " SELECT * FROM m"
     )
 
 
