@@ -19,14 +19,15 @@
   through_worker_cpu_web_ms  CPU per chain, over that run, in the 2 completing processes
   through_worker_cpu_worker_ms   … in the celery worker (its main process and pool children)
   through_worker_cpu_database_ms … in the PostgreSQL backends serving the bench database
-                             (these three are the figures to compare on a busy machine;
-                             Redis and the kernel are left out, shared with other work)
+                             (read from /proc: the bench runs on the database machine; these
+                             three are the figures to compare on a busy machine; Redis and
+                             the kernel are left out, shared with other work)
   sweep_claim_100_of_1m_ms   claim the 100 due timers among 1,000,000 pending (median of 20)
   liquid_renders_per_s       render a typical step email (subject, text and HTML) on one core
 
 Usage: python bench/engine.py [--chains 3000] [--procs 4] [--only worker] [--db sodium_bench]
-`--only worker` prints only the two through-worker figures (quick iterations on the worker
-path); `--db` names the database (default SODIUM_BENCH_DB, else `sodium_bench`), so that two
+`--only worker` prints only the through-worker figures (quick iterations on the worker path,
+the rest of the world is still built); `--db` names the database (default SODIUM_BENCH_DB, else `sodium_bench`), so that two
 runs at once do not drop each other's.
 Needs PostgreSQL (SODIUM_BENCH_PG, default postgres://postgres@127.0.0.1:5432); it creates
 and drops its own database. The through-worker figures need Redis
@@ -285,7 +286,7 @@ class CpuMeter:
 
     The celery worker's tree and the completing processes are read from /proc; PostgreSQL's
     backends serving the bench database are looked up in pg_stat_activity and read from /proc
-    too (root, same machine), each at its last sample, so a backend that exits between two
+    too (the same machine), each at its last sample, so a backend that exits between two
     polls loses at most one poll interval. Redis and the kernel's share are left out: other
     work on a shared machine would be counted with them.
     """
