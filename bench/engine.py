@@ -27,8 +27,8 @@
 
 Usage: python bench/engine.py [--chains 3000] [--procs 4] [--only worker] [--db sodium_bench]
 `--only worker` prints only the through-worker figures (quick iterations on the worker path,
-the rest of the world is still built); `--db` names the database (default SODIUM_BENCH_DB, else `sodium_bench`), so that two
-runs at once do not drop each other's.
+the rest of the world is still built); `--db` names the database (default SODIUM_BENCH_DB,
+else `sodium_bench`), so that two runs at once do not drop each other's.
 Needs PostgreSQL (SODIUM_BENCH_PG, default postgres://postgres@127.0.0.1:5432); it creates
 and drops its own database. The through-worker figures need Redis
 (SODIUM_BENCH_REDIS, default redis://127.0.0.1:6379/14, flushed first); without it they are

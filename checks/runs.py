@@ -54,7 +54,7 @@ from checks.models import (
     HealthScore,
 )
 from checks.rules.base import MAX_FINDINGS, FindingData, RulesError
-from sodium import activity, timers
+from sodium import activity, dispatch, timers
 from sodium.models import Client
 from sodium.progress import ProgressWriter
 from sodium.schedules.practice import today_for
@@ -106,7 +106,7 @@ def request_check_run(client: Client, *, actor) -> CheckRun:
             checks_total=len(builtin.CHECKS),
         )
         pk, practice_id = run.pk, run.practice_id
-        transaction.on_commit(lambda: tasks.run_checks_task.delay(pk, practice_id))
+        dispatch.enqueue_on_commit(tasks.run_checks_task, pk, practice_id)
     return run
 
 

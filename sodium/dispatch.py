@@ -33,6 +33,16 @@ def publish(task: Any, *args: Any) -> bool:
     return True
 
 
+def publish_each(task: Any, ids: list[Any]) -> int:
+    """Publish `task(id)` for each id, stopping at the first that the broker refuses (the rest
+    wait for the sweep too, without paying Celery's publish retries one by one); return how
+    many were published."""
+    for done, pk in enumerate(ids):
+        if not publish(task, pk):
+            return done
+    return len(ids)
+
+
 def enqueue_on_commit(task: Any, *args: Any) -> None:
     """Publish `task(*args)` when the current transaction commits (see `publish`)."""
     transaction.on_commit(lambda: publish(task, *args))

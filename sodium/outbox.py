@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django_scopes import scopes_disabled
 
-from sodium import rows
+from sodium import dispatch, rows
 from sodium.models import Client, MessageEvent, OutboundMessage, Practice, Task
 from sodium.sql import Table, columns, scoped_sql
 from sodium.tenancy import practice_scope
@@ -262,7 +262,7 @@ def _deliver_many_after_commit(message_ids: list[int], practice_id: int) -> None
         return
     from sodium import tasks
 
-    tasks.deliver_messages_task.delay(message_ids, practice_id)
+    dispatch.publish(tasks.deliver_messages_task, message_ids, practice_id)
 
 
 def _deliver_after_commit(message_id: int, practice_id: int) -> None:
@@ -273,7 +273,7 @@ def _deliver_after_commit(message_id: int, practice_id: int) -> None:
     # Import the module, not the function: tasks imports this module.
     from sodium import tasks
 
-    tasks.deliver_message_task.delay(message_id, practice_id)
+    dispatch.publish(tasks.deliver_message_task, message_id, practice_id)
 
 
 # --- secrets joined in at delivery -----------------------------------------------------------

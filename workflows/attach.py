@@ -12,6 +12,7 @@ from collections import defaultdict
 from django.db import connection, transaction
 from django.utils import timezone
 
+from sodium import dispatch
 from sodium import engine as core_engine
 from sodium.models import ActivityEvent, ClientService, Task, User
 from sodium.sql import Table, columns, scoped, table
@@ -316,4 +317,4 @@ def _run_started(group_ids: list[int]) -> None:
     if held:
         ids += engine.dispatch_held(held, timezone.now())
     if ids:
-        transaction.on_commit(lambda: [celery_tasks.run_step_task.delay(pk) for pk in ids])
+        transaction.on_commit(lambda: dispatch.publish_each(celery_tasks.run_step_task, ids))

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from sodium import activity, rows, statemachine, timers
+from sodium import activity, dispatch, rows, statemachine, timers
 from sodium import engine as core_engine
 from sodium.models import Service, Task, User
 from sodium.sql import Table, scoped, scoped_sql
@@ -195,7 +195,7 @@ def _enqueue_run(step: Step) -> None:
     from workflows import tasks  # the module, not the function: tasks imports the engine
 
     step_id = step.pk
-    transaction.on_commit(lambda: tasks.run_step_task.delay(step_id))
+    dispatch.enqueue_on_commit(tasks.run_step_task, step_id)
 
 
 def _transition(
@@ -695,7 +695,7 @@ def run_automatic_steps_of_tasks(tasks: list[Task]) -> int:
     from workflows import tasks as celery_tasks
 
     for step_id in ids:
-        transaction.on_commit(lambda step_id=step_id: celery_tasks.run_step_task.delay(step_id))
+        dispatch.enqueue_on_commit(celery_tasks.run_step_task, step_id)
     return len(ids)
 
 
@@ -743,7 +743,7 @@ def _on_send_timer(timer: timers.Timer) -> None:
     from workflows import tasks
 
     step_id = timer.target_id
-    transaction.on_commit(lambda: tasks.run_step_task.delay(step_id))
+    dispatch.enqueue_on_commit(tasks.run_step_task, step_id)
 
 
 timers.register(scheduling.SEND_TIMER, _on_send_timer)

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import timezone
 
-from sodium import activity, rows, timers
+from sodium import activity, dispatch, rows, timers
 from sodium.models import Practice, Task, User
 from sodium.schedules.practice import today_for, working_calendar
 from workflows import timing
@@ -218,6 +217,6 @@ def follow_task_dates(tasks: list[Task]) -> None:
             from workflows import tasks as celery_tasks  # tasks imports the engine
 
             step_id = step.pk
-            transaction.on_commit(lambda step_id=step_id: celery_tasks.run_step_task.delay(step_id))
+            dispatch.enqueue_on_commit(celery_tasks.run_step_task, step_id)
         elif plan.moment != step.scheduled_for:
             _hold(step, plan.moment, actor=None, note="the task's dates changed")

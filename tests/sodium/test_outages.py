@@ -41,10 +41,11 @@ class PublishWithoutBrokerTests(TestCase):
     """A real publish to a closed port (nothing listens on 127.0.0.1:9)."""
 
     def setUp(self) -> None:
-        app = Celery("outage-probe", broker="redis://127.0.0.1:9/0")
+        # Not the current app: shared tasks elsewhere must keep publishing to the real broker.
+        app = Celery("outage-probe", broker="redis://127.0.0.1:9/0", set_as_current=False)
         app.conf.broker_connection_retry_on_startup = False
 
-        def outage_probe() -> None:
+        def outage_probe(*ids: int) -> None:
             """Never runs: publishing it is what fails."""
 
         self.task = app.task(name="tests.outage_probe", shared=False)(outage_probe)
@@ -64,3 +65,8 @@ class PublishWithoutBrokerTests(TestCase):
                     Practice.objects.create(name="Kept", slug="kept")
                     dispatch.enqueue_on_commit(self.task)
         self.assertTrue(Practice.objects.filter(slug="kept").exists())
+
+    def test_publish_each_stops_at_the_first_refusal(self) -> None:
+        with self.assertLogs("sodium.dispatch", logging.WARNING) as logs:
+            self.assertEqual(dispatch.publish_each(self.task, [1, 2, 3]), 0)
+        self.assertEqual(len(logs.output), 1)  # one refusal, not one per id
