@@ -87,14 +87,17 @@ def unbind_task(
 
 
 @signals.setup_logging.connect(dispatch_uid="sodium.observability.setup_logging")
-def keep_django_logging(**kwargs: Any) -> None:
+def keep_django_logging(loglevel: Any = None, **kwargs: Any) -> None:
     # Connecting here is what stops Celery from configuring logging itself; Django has
-    # already applied settings.LOGGING when the worker loaded it.
+    # already applied settings.LOGGING when the worker loaded it. Celery's own lines keep the
+    # worker's --loglevel (compose passes INFO: "ready.", tasks received and succeeded).
     import logging.config
 
     from django.conf import settings
 
     logging.config.dictConfig(settings.LOGGING)
+    if loglevel:
+        logging.getLogger("celery").setLevel(loglevel)
 
 
 @signals.worker_ready.connect(dispatch_uid="sodium.observability.worker_metrics")
