@@ -25,6 +25,9 @@ from workflows.models import (
 )
 
 S = Step.Status
+# Step.Status.values builds a new list on every read; templates read a progress's counts by
+# status name (`progress.blocked`) many times a page.
+_STATUS_VALUES = frozenset(S.values)
 
 
 @dataclass
@@ -44,7 +47,7 @@ class Progress:
         return round(100 * self.finished / self.total) if self.total else 0
 
     def __getattr__(self, name: str) -> int:
-        if name in S.values:
+        if name in _STATUS_VALUES:
             return self.counts.get(name, 0)
         raise AttributeError(name)
 
