@@ -99,7 +99,12 @@ TEMPLATES = [
                 "sodium.context_processors.practice",
                 "sodium.context_processors.csp_nonce",
             ],
-            "builtins": ["template_partials.templatetags.partials"],
+            # sodium.templatetags.urls: `{% url %}` reversing ids without the resolver
+            # each time (sodium/urlshapes.py); it must come after Django's own builtins.
+            "builtins": [
+                "template_partials.templatetags.partials",
+                "sodium.templatetags.urls",
+            ],
         },
     }
 ]
