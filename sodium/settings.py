@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # Django's widget templates, for FORM_RENDERER below
     "django_htmx",
     "csp",
     "template_partials",
@@ -108,6 +109,10 @@ TEMPLATES = [
         },
     }
 ]
+
+# Widgets render through the project's template engine, so templates/django/forms/ may
+# override one of Django's widget templates (the select, whose options it writes inline).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {
