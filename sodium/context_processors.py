@@ -18,8 +18,9 @@ def practice(request: HttpRequest) -> dict:
         "practice": membership.practice,
         "membership": membership,
         # PracticeMiddleware read them already when it chose the practice.
-        "my_memberships": lambda: getattr(request, "memberships", None)
-        or memberships_of(request.user),
+        "my_memberships": lambda: (
+            getattr(request, "memberships", None) or memberships_of(request.user)
+        ),
         "can": {perm.value: role_can(role, perm) for perm in Perm},
         "unread_notifications": lambda: unread_count(membership.practice, request.user),
         # Worked out once a request, though the page shows the navigation twice.
