@@ -18,13 +18,15 @@ from typing import Any
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import mark_safe
 
 # Stand-ins for the ids: long enough that no path holds them by chance.
 _STAND_IN = 7_306_251_848_193_000
 
-# key -> (texts between the ids, the order of the arguments in the URL) or None when the
-# name does not reverse with stand-ins (then every call goes to reverse()).
-_shapes: dict[tuple, tuple[tuple[str, ...], tuple[int, ...]] | None] = {}
+# key -> (texts between the ids, the same HTML-escaped, the order of the arguments in the
+# URL) or None when the name does not reverse with stand-ins (then reverse() does it).
+_shapes: dict[tuple, tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...]] | None] = {}
 
 
 def _is_id(value: Any) -> bool:
@@ -57,7 +59,9 @@ def _shape(key: tuple, view_name: str, nargs: int, names: tuple[str, ...], curre
         order.append(index)
         start = position + length
     texts.append(url[start:])
-    shape = (tuple(texts), tuple(order))
+    # Escaping works character by character and leaves digits alone, so the escaped texts
+    # joined around the ids are the escaped URL.
+    shape = (tuple(texts), tuple(escape(t) for t in texts), tuple(order))
     _shapes[key] = shape
     return shape
 
@@ -67,36 +71,42 @@ def reverse_ids(
     args: list | tuple = (),
     kwargs: dict[str, Any] | None = None,
     current_app: str | None = None,
+    *,
+    escaped: bool = False,
 ) -> str:
     """Return `reverse(view_name, args=args, kwargs=kwargs)`, cheaply when every argument
-    is a non-negative int.
+    is a non-negative int; HTML-escaped (a SafeString) when `escaped`.
 
     Raises NoReverseMatch as reverse() does.
     """
     kwargs = kwargs or {}
     values = [*args, *kwargs.values()]
-    if not all(_is_id(v) for v in values):
-        return reverse(view_name, args=args, kwargs=kwargs, current_app=current_app)
-    names = tuple(kwargs)
-    key = (
-        view_name,
-        len(args),
-        names,
-        current_app,
-        get_urlconf() or settings.ROOT_URLCONF,
-        get_script_prefix(),
-    )
-    shape = (
-        _shapes[key] if key in _shapes else _shape(key, view_name, len(args), names, current_app)
-    )
+    shape = None
+    if all(_is_id(v) for v in values):
+        names = tuple(kwargs)
+        key = (
+            view_name,
+            len(args),
+            names,
+            current_app,
+            get_urlconf() or settings.ROOT_URLCONF,
+            get_script_prefix(),
+        )
+        if key in _shapes:
+            shape = _shapes[key]
+        else:
+            shape = _shape(key, view_name, len(args), names, current_app)
     if shape is None:
-        return reverse(view_name, args=args, kwargs=kwargs, current_app=current_app)
-    texts, order = shape
+        url = reverse(view_name, args=args, kwargs=kwargs, current_app=current_app)
+        return conditional_escape(url) if escaped else url
+    raw, html, order = shape
+    texts = html if escaped else raw
     out = [texts[0]]
     for i, index in enumerate(order):
         out.append(str(values[index]))
         out.append(texts[i + 1])
-    return "".join(out)
+    url = "".join(out)
+    return mark_safe(url) if escaped else url
 
 
 def _forget(*, setting: str, **_kwargs) -> None:

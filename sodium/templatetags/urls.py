@@ -6,11 +6,11 @@ from __future__ import annotations
 from django import template
 from django.template import defaulttags
 from django.urls import NoReverseMatch
-from django.utils.html import conditional_escape
 
 from sodium.urlshapes import reverse_ids
 
 register = template.Library()
+_MISSING = object()
 
 
 class URLNode(defaulttags.URLNode):
@@ -20,23 +20,23 @@ class URLNode(defaulttags.URLNode):
         args = [arg.resolve(context) for arg in self.args]
         kwargs = {k: v.resolve(context) for k, v in self.kwargs.items()}
         view_name = self.view_name.resolve(context)
-        try:
-            current_app = context.request.current_app
-        except AttributeError:
-            try:
-                current_app = context.request.resolver_match.namespace
-            except AttributeError:
-                current_app = None
+        # As Django's: the request's current_app, else its resolver match's namespace (read
+        # without raising, which cost more than the rest of a link).
+        request = getattr(context, "request", None)
+        current_app = getattr(request, "current_app", _MISSING)
+        if current_app is _MISSING:
+            current_app = getattr(getattr(request, "resolver_match", None), "namespace", None)
+        escaped = bool(context.autoescape) and not self.asvar
         url = ""
         try:
-            url = reverse_ids(view_name, args, kwargs, current_app)
+            url = reverse_ids(view_name, args, kwargs, current_app, escaped=escaped)
         except NoReverseMatch:
             if self.asvar is None:
                 raise
         if self.asvar:
             context[self.asvar] = url
             return ""
-        return conditional_escape(url) if context.autoescape else url
+        return url
 
 
 @register.tag

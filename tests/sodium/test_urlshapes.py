@@ -30,6 +30,7 @@ urlpatterns = [
     path("a/<int:one>/b/<int:two>/", _show, name="two"),
     path("slug/<slug:slug>/", _show, name="slug"),
     path("year/<int:year>/", _show, name="year"),
+    path("a&b/<int:one>/", _show, name="amp"),
 ]
 
 
@@ -91,6 +92,18 @@ class URLTagTests(SimpleTestCase):
             f"[{reverse('sodium:task-detail', args=[42])}]|[]"
         )
         self.assertEqual(ours.render(Context(context)), expected)
+
+    @override_settings(ROOT_URLCONF=__name__)
+    def test_it_escapes_as_djangos_tag_does(self) -> None:
+        self.assertEqual(reverse("amp", args=[5]), "/a&b/5/")
+        for source, expected in (
+            ("{% url 'amp' n %}", "/a&amp;b/5/"),
+            ("{% autoescape off %}{% url 'amp' n %}{% endautoescape %}", "/a&b/5/"),
+            ("{% url 'amp' n as link %}{{ link }}", "/a&amp;b/5/"),
+            ("{% url 'amp' '5' %}", "/a&amp;b/5/"),
+        ):
+            with self.subTest(source=source):
+                self.assertEqual(Template(source).render(Context({"n": 5})), expected)
 
     def test_it_raises_for_a_missing_name_as_django_does(self) -> None:
         with self.assertRaises(NoReverseMatch):
