@@ -110,9 +110,10 @@ TEMPLATES = [
     }
 ]
 
-# Widgets render through the project's template engine, so templates/django/forms/ may
-# override one of Django's widget templates (the select, whose options it writes inline).
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# Widgets render through the project's template engine (TemplatesSetting), so
+# templates/django/forms/ may override Django's widget templates; selects are written in
+# Python when they are plain text (sodium/form_renderer.py).
+FORM_RENDERER = "sodium.form_renderer.FormRenderer"
 
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {
