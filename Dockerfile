@@ -32,8 +32,8 @@ COPY . .
 RUN SODIUM_DEBUG=false \
     SODIUM_SECRET_KEY=build-time-only-collectstatic-key-not-used-at-run-time-0123456789 \
     python manage.py collectstatic --noinput \
- && mkdir -p /app/var /data/media \
- && chown -R sodium:sodium /app/var /data
+ && mkdir -p /app/var /data/media /tmp/prometheus \
+ && chown -R sodium:sodium /app/var /data /tmp/prometheus
 
 USER sodium
 

@@ -16,12 +16,21 @@
                              delivers the messages (Django's locmem email backend); timed
                              until the last chain's outbox row exists
   through_worker_sent_per_s  chains per second until the worker has sent every message
+  through_worker_cpu_web_ms  CPU per chain, over that run, in the 2 completing processes
+  through_worker_cpu_worker_ms   … in the celery worker (its main process and pool children)
+  through_worker_cpu_database_ms … in the PostgreSQL backends serving the bench database
+                             (read from /proc: the bench runs on the database machine; these
+                             three are the figures to compare on a busy machine; Redis and
+                             the kernel are left out, shared with other work)
   sweep_claim_100_of_1m_ms   claim the 100 due timers among 1,000,000 pending (median of 20)
   liquid_renders_per_s       render a typical step email (subject, text and HTML) on one core
 
-Usage: python bench/engine.py [--chains 3000] [--procs 4]
+Usage: python bench/engine.py [--chains 3000] [--procs 4] [--only worker] [--db sodium_bench]
+`--only worker` prints only the through-worker figures (quick iterations on the worker path,
+the rest of the world is still built); `--db` names the database (default SODIUM_BENCH_DB, else `sodium_bench`), so that two
+runs at once do not drop each other's.
 Needs PostgreSQL (SODIUM_BENCH_PG, default postgres://postgres@127.0.0.1:5432); it creates
-and drops its own database `sodium_bench`. The through-worker figures need Redis
+and drops its own database. The through-worker figures need Redis
 (SODIUM_BENCH_REDIS, default redis://127.0.0.1:6379/14, flushed first); without it they are
 left out with a note on stderr.
 """
@@ -253,7 +262,75 @@ def start_celery_worker(log_path: str) -> subprocess.Popen:
     return proc
 
 
-def bench_through_worker(practice, owner, tasks, template) -> tuple[float, float]:
+def _proc_cpu_s(pid: int) -> float:
+    # CPU of a live process and of its children it has reaped, in seconds (0 once it is gone).
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_pids(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            children = [int(x) for x in f.read().split()]
+    except OSError:
+        return [pid]
+    return [pid] + [p for child in children for p in _tree_pids(child)]
+
+
+class CpuMeter:
+    """CPU spent since it started by a set of processes, sampled as the bench polls.
+
+    The celery worker's tree and the completing processes are read from /proc; PostgreSQL's
+    backends serving the bench database are looked up in pg_stat_activity and read from /proc
+    too (the same machine), each at its last sample, so a backend that exits between two
+    polls loses at most one poll interval. Redis and the kernel's share are left out: other
+    work on a shared machine would be counted with them.
+    """
+
+    def __init__(self, groups: dict[str, list[int]]) -> None:
+        self.groups = groups
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.kind: dict[int, str] = {}
+        self.sample()
+        self.first = dict(self.last)
+
+    def _backends(self) -> list[int]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid()"
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def sample(self) -> None:
+        current = {
+            name: [p for pid in pids for p in _tree_pids(pid)] for name, pids in self.groups.items()
+        }
+        current["database"] = self._backends()
+        for name, pids in current.items():
+            for pid in pids:
+                cpu = _proc_cpu_s(pid)
+                if cpu:
+                    self.kind[pid] = name
+                    self.last[pid] = cpu
+
+    def spent_ms(self, per: int) -> dict[str, float]:
+        """Return the CPU each group spent, in milliseconds per `per` (chains)."""
+        totals: dict[str, float] = {}
+        for pid, cpu in self.last.items():
+            name = self.kind[pid]
+            totals[name] = totals.get(name, 0.0) + cpu - self.first.get(pid, 0.0)
+        return {name: 1000 * total / per for name, total in totals.items()}
+
+
+def bench_through_worker(practice, owner, tasks, template) -> tuple[float, float, dict]:
     from django.db import connections
     from django_scopes import scopes_disabled
 
@@ -271,24 +348,37 @@ def bench_through_worker(practice, owner, tasks, template) -> tuple[float, float
             ctx = multiprocessing.get_context("fork")
             with ctx.Pool(procs) as pool, scopes_disabled():
                 messages = OutboundMessage.objects.filter(pk__gt=before or 0)
+                meter = CpuMeter({"worker": [worker.pid], "web": [p.pid for p in pool._pool]})
                 start = time.perf_counter()
                 result = pool.map_async(
                     _complete_worker, [(practice.pk, owner.pk, s) for s in slices]
                 )
                 while not (result.ready() and messages.count() == len(chains)):
                     assert time.perf_counter() - start < 600, "the chains stopped writing"
+                    meter.sample()
                     time.sleep(0.05)
                 all_rows = time.perf_counter() - start
                 assert sum(result.get()) == len(chains)
                 while messages.filter(status="sent").count() < len(chains):
                     assert time.perf_counter() - start < 600, "the worker stopped sending"
+                    meter.sample()
                     time.sleep(0.05)
                 all_sent = time.perf_counter() - start
+                meter.sample()
                 assert messages.count() == len(chains), "a message was written twice"
         finally:
             worker.terminate()
             worker.wait(timeout=60)
-    return 3 * len(chains) / all_rows, len(chains) / all_sent
+    return 3 * len(chains) / all_rows, len(chains) / all_sent, meter.spent_ms(len(chains))
+
+
+def report_through_worker(practice, owner, tasks, template) -> None:
+    per_transition, sent_per_s, cpu = bench_through_worker(practice, owner, tasks, template)
+    report("transitions_through_worker_per_s", per_transition, "1/s")
+    report("through_worker_sent_per_s", sent_per_s, "1/s")
+    report("through_worker_cpu_web_ms", cpu.get("web", 0.0), "ms")
+    report("through_worker_cpu_worker_ms", cpu.get("worker", 0.0), "ms")
+    report("through_worker_cpu_database_ms", cpu.get("database", 0.0), "ms")
 
 
 def redis_available() -> bool:
@@ -359,12 +449,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chains", type=int, default=3000)
     parser.add_argument("--procs", type=int, default=4)
+    parser.add_argument("--only", choices=["worker"], help="run only these figures")
+    parser.add_argument("--db", default=os.environ.get("SODIUM_BENCH_DB", "sodium_bench"))
     args = parser.parse_args()
     with_worker = redis_available()
     if with_worker:
         os.environ["REDIS_URL"] = REDIS  # the broker, for this process and the worker
-    setup_django()
+    elif args.only == "worker":
+        sys.exit("--only worker needs Redis")
+    setup_django(args.db)
     practice, owner, chain_tasks, attach_tasks, chain, big, worker_tasks = build_world(args.chains)
+    if args.only == "worker":
+        report_through_worker(practice, owner, worker_tasks, chain)
+        return
     report("attach_20_steps_x1000_s", bench_attach(practice, owner, attach_tasks, big), "s")
     per_transition, per_chain = bench_transitions(practice, owner, chain_tasks, chain, args.procs)
     report("transitions_per_s", per_transition, "1/s")
@@ -372,9 +469,7 @@ def main() -> None:
     report("chain_cpu_python_ms", CPU_SPLIT["python"], "ms")
     report("chain_cpu_database_and_system_ms", CPU_SPLIT["rest"], "ms")
     if with_worker:
-        per_transition, sent_per_s = bench_through_worker(practice, owner, worker_tasks, chain)
-        report("transitions_through_worker_per_s", per_transition, "1/s")
-        report("through_worker_sent_per_s", sent_per_s, "1/s")
+        report_through_worker(practice, owner, worker_tasks, chain)
     report("sweep_claim_100_of_1m_ms", bench_sweep(practice), "ms")
     report("liquid_renders_per_s", bench_liquid(practice), "1/s")
 

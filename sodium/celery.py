@@ -19,6 +19,9 @@ from celery import Celery, signals
 from django import db
 from kombu.transport import sqlalchemy as sqla_transport
 
+# Log context, run times and the metrics port of tasks (handlers kept out of this module).
+from sodium.observability import celery_signals  # noqa: F401
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sodium.settings")
 
 # The embedded broker (no REDIS_URL) polls its table. The interval must be set on the class:

@@ -32,11 +32,12 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django_scopes import scopes_disabled
 
 from sodium import rows
 from sodium.models import Client, MessageEvent, OutboundMessage, Practice, Task
-from sodium.sql import Table, scoped_sql
+from sodium.sql import Table, columns, scoped_sql
 from sodium.tenancy import practice_scope
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,22 @@ Status = OutboundMessage.Status
 # A failed send goes back to queued (the sweep retries it a minute later) this many times
 # in all, then the message is failed for good.
 MAX_ATTEMPTS = 5
-# A message left `sending` this long was claimed by a worker that died mid-send. Sending it
-# again may duplicate it, but leaving it would lose it; SMTP and API timeouts are far shorter.
-SENDING_TIMEOUT = dt.timedelta(minutes=15)
+# A message left `sending` longer than `sending_timeout()` was claimed by a worker that died
+# mid-send (kill -9, a lost container). Messages are sent only inside Celery tasks, whose hard
+# time limit (CELERY_TASK_TIME_LIMIT) kills a task still sending by then, so a live worker
+# never holds a claim longer; the margin covers clocks that differ between hosts. Sending it
+# again may duplicate it, but leaving it would lose it.
+SENDING_MARGIN = dt.timedelta(seconds=30)
+SENDING_TIMEOUT_WITHOUT_LIMIT = dt.timedelta(minutes=15)
+
+
+def sending_timeout() -> dt.timedelta:
+    """Return how long a message may stay `sending` before the sweep sends it again."""
+    limit = settings.CELERY_TASK_TIME_LIMIT
+    if not limit:  # no hard limit: a send could legitimately take longer
+        return SENDING_TIMEOUT_WITHOUT_LIMIT
+    return dt.timedelta(seconds=limit) + SENDING_MARGIN
+
 
 # Tracking moves a message forward only: sent < delivered < opened.
 _PROGRESS = {
@@ -177,14 +191,25 @@ def queue_message(
         **fields,
     )
     # One INSERT … ON CONFLICT DO NOTHING: get_or_create would spend a SELECT and a savepoint
-    # on every message, and this runs inside every transition that emails.
-    if not rows.insert(message, unique="idempotency_key"):
+    # on every message, and this runs inside every transition that emails. On PostgreSQL the
+    # "queued" event goes in the same statement, written only when the message is.
+    postgres = connection.vendor == "postgresql"
+    then = (_queued_event_sql(), [practice.pk, now]) if postgres else None
+    if not rows.insert(message, unique="idempotency_key", then=then):
         with practice_scope(practice):
             return OutboundMessage.objects.get(idempotency_key=key), False
-    _event(message, "queued")
+    if not postgres:
+        _event(message, "queued")
     message_id, practice_id = message.pk, practice.pk
     transaction.on_commit(lambda: _deliver_after_commit(message_id, practice_id))
     return message, True
+
+
+@functools.cache
+def _queued_event_sql() -> str:
+    e, new = Table(MessageEvent), Table(OutboundMessage, "new")
+    names = columns(MessageEvent, ["practice", "message", "event", "detail", "created_at"])
+    return f"INSERT INTO {e} ({names}) SELECT %s, {new.id}, 'queued', '', %s FROM new"
 
 
 DELIVERY_BATCH = 100  # messages one delivery task sends, for messages queued in bulk
@@ -390,7 +415,7 @@ def redispatch_stale(
 
     The safety net behind on_commit enqueueing: a crash between commit and publish, or a
     failed send put back to queued, is picked up here. Messages stuck in `sending` for
-    SENDING_TIMEOUT (their worker died mid-send) are put back to queued first. Enqueueing
+    `sending_timeout()` (their worker died mid-send) are put back to queued first. Enqueueing
     twice is harmless: `deliver` claims a row only once.
     """
     from sodium import tasks
@@ -400,7 +425,7 @@ def redispatch_stale(
     # message's own practice scope.
     with scopes_disabled():
         stuck = OutboundMessage.objects.filter(
-            status=Status.SENDING, status_changed_at__lte=now - SENDING_TIMEOUT
+            status=Status.SENDING, status_changed_at__lte=now - sending_timeout()
         )
         for pk, practice_id in stuck.values_list("pk", "practice_id")[:limit]:
             if OutboundMessage.objects.filter(pk=pk, status=Status.SENDING).update(
@@ -478,6 +503,7 @@ def _build_email(message: OutboundMessage) -> EmailMultiAlternatives:
         to=list(message.to),
         cc=list(message.cc),
         reply_to=[message.reply_to] if message.reply_to else None,
+        headers={"Message-ID": message_id_header(message)},
     )
     if message.body_html:
         email.attach_alternative(join_secrets(message, message.body_html), "text/html")
@@ -485,6 +511,20 @@ def _build_email(message: OutboundMessage) -> EmailMultiAlternatives:
     email.metadata = {"sodium_message_id": str(message.pk), "practice": str(message.practice_id)}
     email.tags = [message.source_type or "message"]
     return email
+
+
+def message_id_header(message: OutboundMessage) -> str:
+    """Return the Message-ID of the message's email: the same every time that row is sent.
+
+    A worker killed after its send went out but before it recorded `sent` leaves the row
+    `sending`, and the sweep sends it again after the sending timeout. Nothing on our side can
+    tell whether the first send got out, so the second carries the same Message-ID, and mail
+    systems that drop a message whose Message-ID they already hold (Gmail does) show it once.
+    Keyed with the secret key, so ids from different installations cannot collide.
+    """
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "sodium.localhost"
+    digest = salted_hmac("sodium.outbox.message-id", str(message.pk)).hexdigest()[:16]
+    return f"<sodium.{message.pk}.{digest}@{domain}>"
 
 
 def _provider_id(email: EmailMultiAlternatives) -> str:
@@ -534,12 +574,20 @@ def _record_sent(message: OutboundMessage, provider_id: str) -> OutboundMessage:
     # The statement's own parameters, then the practice filter's.
     params = [Status.SENDING, Status.SENT, Status.SENDING, now, now, provider_id, message.pk]
     params += [message.practice_id]
+    detail = provider_id and f"Provider id {provider_id}"
+    if connection.vendor == "postgresql":
+        # The row and its "sent" event in one statement, committed on its own: a quarter of
+        # the round trips of BEGIN, UPDATE, INSERT, COMMIT, on every message a worker sends.
+        found = rows.fetch(OutboundMessage, _record_sent_with_event_sql(), [*params, detail, now])
+        if not found:
+            raise OutboundMessage.DoesNotExist(f"No message {message.pk} in its practice.")
+        return found[0]
     with transaction.atomic():
-        found = rows.fetch(OutboundMessage, _record_sent_sql(), params)
+        found = rows.fetch(OutboundMessage, _record_sent_sql() + " RETURNING *", params)
         if not found:
             raise OutboundMessage.DoesNotExist(f"No message {message.pk} in its practice.")
         message = found[0]
-        _event(message, "sent", provider_id and f"Provider id {provider_id}")
+        _event(message, "sent", detail)
     return message
 
 
@@ -548,14 +596,24 @@ def _record_sent_sql() -> str:
     m = Table(OutboundMessage)
     # A webhook may already have moved it past sent; then it keeps that status.
     sending = f"{m.status} = %s"
+    return scoped_sql(
+        f"UPDATE {m} SET {m.status} = CASE WHEN {sending} THEN %s ELSE {m.status} END,"
+        f" {m.status_changed_at} = CASE WHEN {sending} THEN %s ELSE {m.status_changed_at} END,"
+        f" {m.sent_at} = %s, {m.provider_message_id} = %s, {m.error} = '' WHERE {m.id} = %s",
+        m,
+    )
+
+
+@functools.cache
+def _record_sent_with_event_sql() -> str:
+    # PostgreSQL only (SQLite has no data-modifying WITH): the event is written only when the
+    # UPDATE found the row in its practice, and carries the row's own practice and id.
+    e, m = Table(MessageEvent), Table(OutboundMessage, "m")
+    names = columns(MessageEvent, ["practice", "message", "event", "detail", "created_at"])
     return (
-        scoped_sql(
-            f"UPDATE {m} SET {m.status} = CASE WHEN {sending} THEN %s ELSE {m.status} END,"
-            f" {m.status_changed_at} = CASE WHEN {sending} THEN %s ELSE {m.status_changed_at} END,"
-            f" {m.sent_at} = %s, {m.provider_message_id} = %s, {m.error} = '' WHERE {m.id} = %s",
-            m,
-        )
-        + " RETURNING *"
+        f"WITH m AS ({_record_sent_sql()} RETURNING *),"
+        f" e AS (INSERT INTO {e} ({names}) SELECT {m.practice}, {m.id}, 'sent', %s, %s FROM m)"
+        " SELECT * FROM m"
     )
 
 

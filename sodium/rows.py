@@ -46,15 +46,20 @@ def _statement(model: type[Model], unique: str) -> tuple[str, list]:
     return _STATEMENTS[key]
 
 
-def insert(obj: Model, *, unique: str = "") -> bool:
+def insert(obj: Model, *, unique: str = "", then: tuple[str, list] | None = None) -> bool:
     """Insert `obj` as a new row and set its pk; return True.
 
     With `unique` (the name of a field with a unique constraint), insert nothing and return
-    False when a row with the same value already exists.
+    False when a row with the same value already exists. `then` (PostgreSQL only) is a
+    statement and its parameters run in the same statement, on the inserted row only: it
+    reads the new row's pk as `new.<pk column>` from `FROM new` (a data-modifying WITH).
     """
     db = connections[DEFAULT_DB_ALIAS]
     sql, fields = _statement(type(obj), unique)
     params = [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
+    if then is not None:
+        sql = f"WITH new AS ({sql}), then_ AS ({then[0]}) SELECT * FROM new"
+        params += then[1]
     with db.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

@@ -11,12 +11,14 @@ from csp import constants as csp
 from sodium.env import (
     ensure_dotenv_secret,
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_prefixed,
     env_str,
     load_dotenv,
 )
+from sodium.observability import logs, sentry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(BASE_DIR / ".env")
@@ -63,7 +65,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: request counts and latency (django-prometheus), whatever answers.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # The request id of every log line, echoed as X-Request-ID (sodium/observability).
+    "sodium.observability.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # /health/ and /metrics, answered before sessions, auth, tenancy and the host check.
+    "sodium.observability.middleware.OpsEndpointsMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sodium.uploads.UploadLimitMiddleware",
@@ -76,8 +84,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "sodium.tenancy.PracticeMiddleware",
+    "sodium.observability.middleware.RequestUserMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "sodium.urls"
@@ -248,9 +258,14 @@ if _KEY_PREFIX and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 # recycle per 5,000 tasks.
 CELERY_DB_REUSE_MAX = 5000
 CELERY_TIMEZONE = TIME_ZONE
+# How often beat runs the sweep; a minute in production (bench/chaos.py runs it more often).
+SODIUM_SWEEP_SECONDS = env_int("SODIUM_SWEEP_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     # Every minute: due timers (task starts, chases, AR actions) and the outbox safety net.
-    "sweep-timers": {"task": "sodium.tasks.sweep_timers_task", "schedule": 60.0},
+    "sweep-timers": {
+        "task": "sodium.tasks.sweep_timers_task",
+        "schedule": float(SODIUM_SWEEP_SECONDS),
+    },
 }
 
 # --- Cache (rate limits) ---------------------------------------------------------------------
@@ -299,9 +314,27 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("SODIUM_LOG_LEVEL", "INFO")},
-}
+# --- Operations: health, logs, metrics, errors (sodium/observability) -------------------------
+# The sweep is late (/health/ fails, timers count as overdue) when its last run is older than
+# this; 0 means three sweep intervals (beat's "sweep-timers" schedule above).
+SODIUM_SWEEP_LATE_SECONDS = env_int("SODIUM_SWEEP_LATE_SECONDS", 0)
+# All health checks together answer within this (a hung database or broker counts as failed).
+SODIUM_HEALTH_TIMEOUT_SECONDS = env_float("SODIUM_HEALTH_TIMEOUT_SECONDS", 3.0)
+# Probes and scrapes inside the network speak plain HTTP to web.
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^metrics$"]
+# Bearer token for /metrics and the worker's metrics port; unset, both answer 404.
+SODIUM_METRICS_TOKEN = env_str("SODIUM_METRICS_TOKEN", "")
+# The worker serves its task metrics on this port (0: not at all).
+SODIUM_WORKER_METRICS_PORT = env_int("SODIUM_WORKER_METRICS_PORT", 0)
+# "json" (one object a line, for log collectors) or "text" (for people; `make run`).
+SODIUM_LOG_FORMAT = env_str("SODIUM_LOG_FORMAT", "text" if DEBUG else "json")
+LOGGING = logs.logging_config(
+    log_format=SODIUM_LOG_FORMAT, level=env_str("SODIUM_LOG_LEVEL", "INFO")
+)
+SODIUM_SENTRY_DSN = env_str("SODIUM_SENTRY_DSN", "")
+if SODIUM_SENTRY_DSN:
+    sentry.init(
+        dsn=SODIUM_SENTRY_DSN,
+        environment=env_str("SODIUM_SENTRY_ENVIRONMENT", "production"),
+        traces_sample_rate=env_float("SODIUM_SENTRY_TRACES_SAMPLE_RATE", 0.0),
+    )

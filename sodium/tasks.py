@@ -5,9 +5,14 @@ Every task is idempotent (the worker runs with `acks_late`, so a task may run tw
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from sodium import outbox, timers
+from sodium.observability import heartbeat
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
@@ -30,9 +35,33 @@ def deliver_messages_task(message_ids: list[int], practice_id: int) -> None:
 # A sweep claims up to 50 batches of due rows: more than a minute's work after downtime.
 SWEEP_SOFT_TIME_LIMIT = 240
 SWEEP_TIME_LIMIT = 300
+# Due timers a sweep claims at a time. When the first batch is full, another worker is asked
+# to sweep alongside (and, finding a full batch too, asks the next): a backlog after downtime
+# is shared by every worker process instead of waiting for one.
+SWEEP_BATCH = 50
+
+
+def ask_for_help() -> None:
+    """Queue a helper sweep; a broker that cannot take it leaves this sweep to carry on alone."""
+    try:
+        sweep_timers_helper_task.delay()
+    except Exception:  # noqa: BLE001 - the sweep must not fail for want of help
+        log.warning("could not queue a helper sweep", exc_info=True)
 
 
 @shared_task(acks_late=True, soft_time_limit=SWEEP_SOFT_TIME_LIMIT, time_limit=SWEEP_TIME_LIMIT)
 def sweep_timers_task() -> int:
-    """Dispatch due timers and run the safety nets (beat runs this every minute)."""
-    return timers.sweep()
+    """Dispatch due timers and run the safety nets (beat runs this every minute).
+
+    Records the sweep's heartbeat when it finishes (read by /health/): a sweep that keeps
+    failing, or that beat stops sending, leaves it to age. Helper sweeps record none.
+    """
+    ran = timers.sweep(batch=SWEEP_BATCH, ask_for_help=ask_for_help)
+    heartbeat.record(heartbeat.SWEEP)
+    return ran
+
+
+@shared_task(acks_late=True, soft_time_limit=SWEEP_SOFT_TIME_LIMIT, time_limit=SWEEP_TIME_LIMIT)
+def sweep_timers_helper_task() -> int:
+    """Dispatch due timers beside a sweep that found a full batch (no safety nets)."""
+    return timers.sweep(batch=SWEEP_BATCH, nets=False, ask_for_help=ask_for_help)

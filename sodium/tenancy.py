@@ -22,6 +22,7 @@ from django.utils.http import urlencode
 from django_htmx.http import HttpResponseClientRedirect
 from django_scopes import ScopedManager, ScopeError, get_scope, scope, scopes_disabled
 
+from sodium.observability import context as log_context
 from sodium.roles import role_can
 
 if TYPE_CHECKING:
@@ -41,8 +42,13 @@ def practice_scope(practice: Practice | int) -> Iterator[None]:
     if practice is None:
         # django-scopes treats None as "no filter"; a missing practice must never mean "all".
         raise ValueError("practice_scope needs a practice")
-    with scope(practice=practice):
-        yield
+    # Log lines inside the scope carry its practice (a portal request, a task, a sweep handler).
+    token = log_context.enter_scope(practice)
+    try:
+        with scope(practice=practice):
+            yield
+    finally:
+        log_context.exit_scope(token)
 
 
 def current_practice_id() -> int | None:

@@ -1,7 +1,8 @@
 """Timers: later work is a row with an indexed due time; a sweep every minute dispatches it.
 
 Apps register a handler per kind (`register("task.start", handler)`) and safety nets that
-re-dispatch work whose fast path (on_commit enqueueing) may have been lost. The sweep claims
+re-dispatch work whose fast path (on_commit enqueueing) may have been lost; a sweep runs the
+nets first, then the timers (see `sweep`). The sweep claims
 due rows with SELECT … FOR UPDATE SKIP LOCKED in batches, so several sweeps can run at once;
 its cost grows with what is due, not with what exists. A handler that catches up after an
 outage schedules the next occurrence from now, so a missed daily chase sends one email.
@@ -90,17 +91,40 @@ def claim_due(now: dt.datetime, batch: int) -> list[Timer]:
         )
 
 
-def sweep(now: dt.datetime | None = None, *, batch: int = 200, max_batches: int = 50) -> int:
-    """Dispatch every due timer, then run the safety nets; return how many timers ran."""
+def sweep(
+    now: dt.datetime | None = None,
+    *,
+    batch: int = 200,
+    max_batches: int = 50,
+    nets: bool = True,
+    ask_for_help: Callable[[], None] | None = None,
+) -> int:
+    """Run the safety nets, then dispatch every due timer; return how many timers ran.
+
+    The nets go first: what they hand to workers (AR batches, messages, steps) runs on the
+    other worker processes while this sweep works through the timers, and a timer a net has
+    just made due (the start of a task a recurrence created) runs in this sweep, not the next.
+    A sweep runs the handlers one after another; when its first batch comes back full (a
+    backlog after downtime), it calls `ask_for_help()`, which queues a helper sweep (`nets`
+    off) on another worker: SKIP LOCKED gives each sweep batches of its own.
+    """
     now = now or timezone.now()
+    if nets:
+        _run_safety_nets(now)
     ran = 0
-    for _ in range(max_batches):
+    for n in range(max_batches):
         with transaction.atomic():
             timers = claim_due(now, batch)
+            if n == 0 and len(timers) == batch and ask_for_help is not None:
+                ask_for_help()
             for timer in timers:
                 ran += _dispatch(timer, now)
         if len(timers) < batch:
             break
+    return ran
+
+
+def _run_safety_nets(now: dt.datetime) -> None:
     for name, net in SAFETY_NETS.items():
         try:
             count = net(now)
@@ -111,7 +135,6 @@ def sweep(now: dt.datetime | None = None, *, batch: int = 200, max_batches: int 
             continue
         if count:
             log.info("safety net %s re-dispatched %s", name, count)
-    return ran
 
 
 def _dispatch(timer: Timer, now: dt.datetime) -> int:

@@ -168,3 +168,4 @@ urlpatterns = [
     # Twilio's SMS delivery status, authenticated by its X-Twilio-Signature.
     path("webhooks/sms/twilio/", webhooks.twilio_status, name="sms-twilio-status"),
 ]
+handler500 = "sodium.unavailable.server_error"

@@ -60,3 +60,22 @@ def test_it_refuses_to_start_without_a_secret_key(tmp_path) -> None:
     out = compose("config", "-q", secret=False, tmp_path=tmp_path)
     assert out.returncode != 0
     assert "SODIUM_SECRET_KEY" in out.stderr
+
+
+def test_web_worker_and_beat_have_health_checks(tmp_path) -> None:
+    import yaml
+
+    out = compose("config", tmp_path=tmp_path)
+    assert out.returncode == 0, out.stderr
+    services = yaml.safe_load(out.stdout)["services"]
+    web = " ".join(services["web"]["healthcheck"]["test"])
+    assert "http://127.0.0.1:8000/health/" in web and "curl" not in web
+    assert "inspect ping" in " ".join(services["worker"]["healthcheck"]["test"])
+    assert services["beat"]["healthcheck"]["test"][-2:] == ["health", "--sweep"]
+    # Nothing waits for web to be healthy: web's health needs beat's sweep.
+    for name in ("worker", "beat"):
+        assert services[name]["depends_on"]["web"]["condition"] == "service_started"
+    for name in ("web", "worker"):
+        env = services[name]["environment"]
+        assert env["PROMETHEUS_MULTIPROC_DIR"] == "/tmp/prometheus"
+        assert "SODIUM_METRICS_TOKEN" in env and "SODIUM_SENTRY_DSN" in env

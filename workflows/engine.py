@@ -120,8 +120,27 @@ def _practice_for(step_id: int, known: int | None = None) -> int | None:
         return practice_id
     if known is not None:
         return known
-    with scopes_disabled():
-        return Step.objects.filter(pk=step_id).values_list("practice_id", flat=True).first()
+    return practice_of_step(step_id)
+
+
+def practice_of_step(step_id: int) -> int | None:
+    """Return the practice of the step with this id, in any practice; None when there is none.
+
+    Cross-tenant by design: a worker task names a step, not a practice, and must open the
+    step's own scope before it touches anything else.
+    """
+    # Every automatic step's task asks this first: a statement written out once costs a
+    # fifth of what the ORM spent building the same one (which also joined the step's group).
+    with connection.cursor() as cursor:
+        cursor.execute(_practice_of_step_sql(connection.vendor), [step_id])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+@functools.cache
+def _practice_of_step_sql(vendor: str) -> str:
+    s = Table(Step)
+    return f"SELECT {s.practice} FROM {s} WHERE {s.id} = %s"
 
 
 def _locked_step(

@@ -2,6 +2,7 @@
 from sodium.models.activity import ActivityEvent
 from sodium.models.clients import Client, ClientService, Contact, Service, Tag
 from sodium.models.content import ContentBlock
+from sodium.models.heartbeats import Heartbeat
 from sodium.models.messages import MessageEvent, OutboundMessage, Timer
 from sodium.models.notifications import Notification
 from sodium.models.practices import Membership, Practice, Team
@@ -15,6 +16,7 @@ __all__ = [
     "ClientService",
     "Contact",
     "ContentBlock",
+    "Heartbeat",
     "Membership",
     "MessageEvent",
     "Notification",

@@ -151,6 +151,20 @@ class DeliverTests(OutboxTestCase):
         self.assertEqual(self.message.provider_message_id, str(sent.anymail_status.message_id))
         self.assertEqual(self.events(self.message), ["queued", "sent"])
 
+    def test_a_resend_after_a_worker_died_carries_the_same_message_id(self) -> None:
+        outbox.deliver(self.message.pk)
+        # The worker died before recording `sent`: the row is back to queued, as the sweep
+        # leaves a stale `sending` row after the sending timeout.
+        OutboundMessage.objects.filter(pk=self.message.pk).update(status=Status.QUEUED)
+        outbox.deliver(self.message.pk)
+        other = self.queue(key="test:other")
+        outbox.deliver(other.pk)
+        first, again, another = (m.extra_headers["Message-ID"] for m in mail.outbox)
+        self.assertEqual(first, again)
+        self.assertNotEqual(first, another)
+        self.assertRegex(first, rf"^<sodium\.{self.message.pk}\.[0-9a-f]{{16}}@sodium\.localhost>$")
+        self.assertIn(f"Message-ID: {first}", mail.outbox[0].message().as_string())
+
     def test_delivering_twice_sends_one_email(self) -> None:
         outbox.deliver(self.message.pk)
         self.assertIsNone(outbox.deliver(self.message.pk))

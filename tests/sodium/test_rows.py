@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_scopes import ScopeError, scopes_disabled
 
 from sodium import rows
-from sodium.models import ActivityEvent, OutboundMessage, Task
+from sodium.models import ActivityEvent, MessageEvent, OutboundMessage, Task
 from sodium.tenancy import current_practice_id, practice_scope
 from tests import factories as f
 from tests.base import BaseTestCase
@@ -43,6 +43,21 @@ class InsertTests(BaseTestCase):
         stored = OutboundMessage.objects.get(idempotency_key="step:1:send")
         self.assertEqual((stored.pk, stored.subject), (first.pk, "First"))
         self.assertEqual(OutboundMessage.objects.count(), 1)
+
+    def test_then_runs_on_the_inserted_row_only(self) -> None:
+        if connection.vendor != "postgresql":
+            self.skipTest("a data-modifying WITH needs PostgreSQL")
+        event = (
+            "INSERT INTO sodium_messageevent (practice_id, message_id, event, detail, created_at)"
+        )
+        then = (f"{event} SELECT %s, new.id, 'queued', '', now() FROM new", [self.practice.pk])
+        first = _message(self.practice, "step:2:send")
+        self.assertTrue(rows.insert(first, unique="idempotency_key", then=then))
+        self.assertFalse(
+            rows.insert(_message(self.practice, "step:2:send"), unique="idempotency_key", then=then)
+        )
+        events = MessageEvent.objects.values_list("message_id", "event")
+        self.assertEqual(list(events), [(first.pk, "queued")])
 
 
 class UpdateTests(BaseTestCase):

@@ -111,6 +111,17 @@ class LockStepTests(ChainsInTwoPractices):
         self.assertEqual(locked.pk, theirs.pk)
         self.assert_scoped(context.captured_queries[-1]["sql"], "t0", self.other_practice.pk)
 
+    def test_a_tasks_practice_lookup_names_the_steps_own_practice_whatever_the_scope(
+        self,
+    ) -> None:
+        # Cross-tenant by design (a worker task carries only the step's id), and the one
+        # step statement with no practice filter: it reads nothing but the practice.
+        with practice_scope(self.practice):
+            self.assertEqual(engine.practice_of_step(self.theirs[1].pk), self.other_practice.pk)
+            self.assertEqual(engine.practice_of_step(self.mine[1].pk), self.practice.pk)
+        missing = Step.objects.order_by("-pk").values_list("pk", flat=True).first() + 1
+        self.assertIsNone(engine.practice_of_step(missing))
+
 
 class UnblockDependentsTests(ChainsInTwoPractices):
     def test_it_unblocks_its_own_dependent(self) -> None:

@@ -9,6 +9,7 @@ from unittest import mock
 import pytest
 from django.core import mail
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
 from sodium import outbox
@@ -55,6 +56,29 @@ class TestRunStepTask:
             (message,) = OutboundMessage.objects.filter(source_id=email_step_ready.pk)
             assert message.status == "sent"
             assert Step.objects.get(pk=email_step_ready.pk).status == "done"
+
+    def test_a_task_for_a_step_that_is_gone_does_nothing(self, email_step_ready) -> None:
+        with scopes_disabled():
+            email_step_ready.task.delete()
+        with CaptureQueriesContext(connection) as queries:
+            run_step_task(email_step_ready.pk)
+        assert len(queries) == 1  # the practice lookup finds no step; nothing else runs
+        assert mail.outbox == []
+
+    def test_it_runs_a_step_and_sends_its_email_in_a_fixed_number_of_statements(
+        self, email_step_ready
+    ) -> None:
+        # Practice lookup; the run's transaction (lock, contacts, outbox row with its event,
+        # status, activity, dependents); claim; the sent record with its event. SQLite has
+        # no data-modifying WITH: each event is a statement of its own, and the sent record
+        # its own transaction.
+        expected = 11 if connection.vendor == "postgresql" else 15
+        with CaptureQueriesContext(connection) as queries:
+            run_step_task(email_step_ready.pk)
+        assert len(queries) == expected, [q["sql"][:60] for q in queries.captured_queries]
+        with scopes_disabled():
+            (message,) = OutboundMessage.objects.filter(source_id=email_step_ready.pk)
+            assert [e.event for e in message.events.all()] == ["queued", "sent"]
 
     def test_a_message_whose_transaction_rolls_back_is_not_sent(self, email_step_ready) -> None:
         with scopes_disabled():
