@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sodium', '0014_morning_reminder'),
+        ('sodium', '0015_heartbeat'),
     ]
 
     operations = [
