@@ -12,6 +12,20 @@ Prints one figure a line: `name value unit`.
   overview_median_ms       GET the managers' overview (overdue steps, steps due today, steps
                            awaiting clients)
 
+Then, for the focus panel, My steps, the task list and the bare view (`<page>` is focus_panel,
+my_steps, task_list, bare_view), where a request's time goes, from a second pass of
+--requests requests each (medians; the timers cost a little, so the parts do not add up to
+the medians above exactly):
+
+  <page>_queries           SQL statements per request (the session, user and membership the
+                           middleware reads included)
+  <page>_sql_ms            wall time inside cursor.execute (the database's work, the round
+                           trips and psycopg's)
+  <page>_template_ms       wall time rendering templates, less the SQL run while rendering
+  <page>_cpu_ms            this process's CPU time per request (time.process_time): Python in
+                           the middleware, the view, the ORM building statements and reading
+                           rows, and the templates; PostgreSQL's own CPU is not in it
+
 The world: one practice of 100,000 tasks (90 % finished), each with 10 steps in 2 groups:
 1,000,000 steps, 91 % of them done. 50 members share the open work; the measured user has
 200 open steps (ready, in progress, failed) spread over 40 tasks, 18,000 done steps of their
@@ -20,7 +34,7 @@ own, and belongs to a team with 18,000 more. Every open step has a due date of i
 overdue, due-today and coming due chips. Medians over --requests requests (server time as
 django.test.Client sees it, with persistent database connections as in docker-compose.yml).
 
-Usage: python bench/pages.py [--requests 50]
+Usage: python bench/pages.py [--requests 50] [--reuse]
 Needs PostgreSQL (SODIUM_BENCH_PG, default postgres://postgres@127.0.0.1:5432); it creates
 and drops its own database `sodium_pages`.
 """
@@ -29,8 +43,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import tempfile
 import time
+from contextlib import contextmanager
 
 from _setup import median_ms, report, setup_django
 
@@ -216,7 +232,12 @@ def seed() -> dict:
             """,
             params,
         )
+        # Every table seeded here, so the first run plans as autovacuum's later ones would.
         for table in (
+            "sodium_user",
+            "sodium_membership",
+            "sodium_client",
+            "sodium_contact",
             "sodium_task",
             "workflows_stepgroup",
             "workflows_step",
@@ -246,6 +267,79 @@ def seeded() -> dict:
         me = User.objects.get(email="me@bench.example")
         first_open = Task.objects.filter(status="in_progress").order_by("id").first()
     return {"me": me, "task_id": first_open.pk + MY_TASKS // 2}
+
+
+class _Split:
+    """Timers for one request: SQL (an execute wrapper) and templates (outermost renders)."""
+
+    def __init__(self) -> None:
+        self.queries = 0
+        self.sql = 0.0
+        self.sql_in_templates = 0.0
+        self.template = 0.0
+        self.depth = 0
+
+    def execute(self, execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent = time.perf_counter() - start
+            self.queries += 1
+            self.sql += spent
+            if self.depth:
+                self.sql_in_templates += spent
+
+
+@contextmanager
+def _timed_templates(split: list[_Split]):
+    """Time Template.render at its outermost level (includes and partials are inside it)."""
+    from django.template import base
+
+    original = base.Template.render
+
+    def render(self, context):
+        current = split[0]
+        if current.depth:
+            return original(self, context)
+        current.depth += 1
+        start = time.perf_counter()
+        try:
+            return original(self, context)
+        finally:
+            current.template += time.perf_counter() - start
+            current.depth -= 1
+
+    base.Template.render = render
+    try:
+        yield
+    finally:
+        base.Template.render = original
+
+
+def breakdown(client, url: str, n: int, headers: dict | None = None) -> dict[str, float]:
+    """Return the medians, over `n` GETs of `url`, of the queries, SQL time, template time (less
+    its SQL) and process CPU time of a request."""
+    from django.db import connection
+
+    rows = []
+    split = [_Split()]
+    with _timed_templates(split), connection.execute_wrapper(lambda *a: split[0].execute(*a)):
+        for _ in range(n):
+            split[0] = _Split()
+            cpu = time.process_time()
+            response = client.get(url, headers=headers or {}, secure=True)
+            cpu = time.process_time() - cpu
+            assert response.status_code == 200, (url, response.status_code)
+            s = split[0]
+            rows.append((s.queries, s.sql, s.template - s.sql_in_templates, cpu))
+    columns = list(zip(*rows, strict=True))
+    return {
+        "queries": statistics.median(columns[0]),
+        "sql_ms": statistics.median(columns[1]) * 1000,
+        "template_ms": statistics.median(columns[2]) * 1000,
+        "cpu_ms": statistics.median(columns[3]) * 1000,
+    }
 
 
 def main() -> None:
@@ -286,6 +380,17 @@ def main() -> None:
     report("bare_view_median_ms", median_ms(client, reverse("workflows:liquid-variables"), n), "ms")
     report("task_list_median_ms", median_ms(client, reverse("sodium:task-list"), n), "ms")
     report("overview_median_ms", median_ms(client, reverse("workflows:overview"), n), "ms")
+    pages = {
+        "focus_panel": (focus, htmx),
+        "my_steps": (reverse("workflows:my-steps"), None),
+        "task_list": (reverse("sodium:task-list"), None),
+        "bare_view": (reverse("workflows:liquid-variables"), None),
+    }
+    for name, (url, headers) in pages.items():
+        figures = breakdown(client, url, n, headers)
+        report(f"{name}_queries", figures["queries"], "queries")
+        for key in ("sql_ms", "template_ms", "cpu_ms"):
+            report(f"{name}_{key}", figures[key], "ms")
 
 
 if __name__ == "__main__":

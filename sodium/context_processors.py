@@ -17,7 +17,10 @@ def practice(request: HttpRequest) -> dict:
     return {
         "practice": membership.practice,
         "membership": membership,
-        "my_memberships": lambda: memberships_of(request.user),
+        # PracticeMiddleware read them already when it chose the practice.
+        "my_memberships": lambda: (
+            getattr(request, "memberships", None) or memberships_of(request.user)
+        ),
         "can": {perm.value: role_can(role, perm) for perm in Perm},
         "unread_notifications": lambda: unread_count(membership.practice, request.user),
         # Worked out once a request, though the page shows the navigation twice.

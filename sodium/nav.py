@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from django.http import HttpRequest
-from django.urls import reverse
 
 from sodium.roles import Perm, role_can
+from sodium.urlshapes import reverse_ids
 
 Section = Literal["main", "practice"]
 SECTIONS: tuple[Section, ...] = ("main", "practice")
@@ -98,7 +98,7 @@ def entries_for(request: HttpRequest) -> dict[Section, list[ShownEntry]]:
             continue
         rules = entry.current + _REGISTRY.extra_current.get(entry.key, ())
         current = any(_matches(rule, path) for rule in rules)
-        out[entry.section].append(ShownEntry(entry.label, reverse(entry.url_name), current))
+        out[entry.section].append(ShownEntry(entry.label, reverse_ids(entry.url_name), current))
     return out
 
 

@@ -59,13 +59,17 @@ def get_client_service(client: Client, client_service_id: int) -> ClientService:
     )
 
 
-def get_task(practice: Practice, task_id: int) -> Task:
-    """Return the practice's task `task_id`, or raise Http404."""
+TASK_RELATED = ("client", "service", "owner", "team", "recurrence")
+
+
+def get_task(practice: Practice, task_id: int, *, related: tuple[str, ...] = TASK_RELATED) -> Task:
+    """Return the practice's task `task_id` with the `related` rows joined, or raise Http404.
+
+    A view that shows less (the focus panel: the client's name) joins less; each joined row
+    costs its columns' conversion and a model instance.
+    """
     return get_object_or_404(
-        Task.objects.filter(practice=practice).select_related(
-            "client", "service", "owner", "team", "recurrence"
-        ),
-        pk=task_id,
+        Task.objects.filter(practice=practice).select_related(*related), pk=task_id
     )
 
 

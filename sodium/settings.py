@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # Django's widget templates, for FORM_RENDERER below
     "django_htmx",
     "csp",
     "template_partials",
@@ -109,10 +110,20 @@ TEMPLATES = [
                 "sodium.context_processors.practice",
                 "sodium.context_processors.csp_nonce",
             ],
-            "builtins": ["template_partials.templatetags.partials"],
+            # sodium.templatetags.urls: `{% url %}` reversing ids without the resolver
+            # each time (sodium/urlshapes.py); it must come after Django's own builtins.
+            "builtins": [
+                "template_partials.templatetags.partials",
+                "sodium.templatetags.urls",
+            ],
         },
     }
 ]
+
+# Widgets render through the project's template engine (TemplatesSetting), so
+# templates/django/forms/ may override Django's widget templates; selects are written in
+# Python when they are plain text (sodium/form_renderer.py).
+FORM_RENDERER = "sodium.form_renderer.FormRenderer"
 
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {

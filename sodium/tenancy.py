@@ -79,16 +79,16 @@ def memberships_of(user) -> list[Membership]:
 
 
 def _active_membership(request: HttpRequest) -> Membership | None:
-    from sodium.models import Membership
-
+    # All of them in one query: the one chosen (else the first by practice name), and the
+    # list the page header's practice switcher shows (request.memberships), read once.
+    memberships = memberships_of(request.user)
+    request.memberships = memberships
     wanted = request.session.get(SESSION_KEY) or request.user.last_practice_id
-    with scopes_disabled():
-        memberships = Membership.objects.filter(user=request.user).select_related("practice")
-        if wanted:
-            chosen = memberships.filter(practice_id=wanted).first()
-            if chosen:
-                return chosen
-        return memberships.order_by("practice__name").first()
+    if wanted:
+        for membership in memberships:
+            if membership.practice_id == wanted:
+                return membership
+    return memberships[0] if memberships else None
 
 
 class PracticeMiddleware:

@@ -25,6 +25,9 @@ from workflows.models import (
 )
 
 S = Step.Status
+# Step.Status.values builds a new list on every read; templates read a progress's counts by
+# status name (`progress.blocked`) many times a page.
+_STATUS_VALUES = frozenset(S.values)
 
 
 @dataclass
@@ -44,7 +47,7 @@ class Progress:
         return round(100 * self.finished / self.total) if self.total else 0
 
     def __getattr__(self, name: str) -> int:
-        if name in S.values:
+        if name in _STATUS_VALUES:
             return self.counts.get(name, 0)
         raise AttributeError(name)
 
@@ -95,21 +98,30 @@ def get_active_template(practice: Practice, template_id: int) -> WorkflowTemplat
 
 
 def task_workflow(practice: Practice, task: Task) -> list[StepGroup]:
-    """Return the task's groups, each with `.step_list` (assignees, checklists, last message)."""
+    """Return the task's groups, each with `.step_list` (assignees, `.checklist_items`, last
+    message), in four queries whatever the steps (three without steps)."""
     groups = list(StepGroup.objects.filter(practice=practice, task=task).order_by("position", "id"))
     steps = list(
         Step.objects.filter(practice=practice, task=task)
         .select_related("assignee", "assignee_team")
-        .prefetch_related("checklist")
         .order_by("position", "id")
     )
-    messages = bounces.last_messages(practice, "workflows.step", [s.pk for s in steps])
+    ids = [s.pk for s in steps]
+    messages = bounces.last_messages(practice, "workflows.step", ids)
+    # One query for every step's checklist, grouped here: prefetch_related("checklist") cost
+    # twice the CPU of the query itself (a related manager and queryset per step).
+    checklists: dict[int, list[ChecklistItem]] = {pk: [] for pk in ids}
+    if ids:
+        for item in ChecklistItem.objects.filter(practice=practice, step_id__in=ids).order_by(
+            "step_id", "position", "id"
+        ):
+            checklists[item.step_id].append(item)
     for group in groups:
         group.step_list = [s for s in steps if s.group_id == group.pk]
     for step in steps:
         step.last_message = messages.get(step.pk)
         step.bounce = step.last_message.bounce if step.last_message else None
-        items = list(step.checklist.all())
+        step.checklist_items = items = checklists[step.pk]
         step.checklist_done = sum(1 for i in items if i.done)
         step.checklist_total = len(items)
         step.checklist_open = step.checklist_total - step.checklist_done
@@ -233,10 +245,7 @@ def focus_panel(practice: Practice, task: Task) -> tuple[list[StepGroup], list[S
     the steps' emails (each step gets `.last_message` and `.checklist_items`).
     """
     groups = task_workflow(practice, task)
-    steps = [s for g in groups for s in g.step_list]
-    for step in steps:
-        step.checklist_items = list(step.checklist.all())
-    return groups, steps
+    return groups, [s for g in groups for s in g.step_list]
 
 
 def may_resend(step: Step, user: User, membership: Membership, team_ids: list[int]) -> bool:

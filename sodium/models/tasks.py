@@ -61,6 +61,15 @@ class Task(models.Model):
             models.Index(fields=["practice", "status", "due_date"]),
             models.Index(fields=["practice", "owner", "status"]),
             models.Index(fields=["practice", "client"]),
+            # The task list's default view (open tasks, soonest due first) reads its page
+            # straight off this index instead of sorting every open task: 16 ms → 0.3 ms of
+            # SQL with 10,000 open tasks (bench/pages.py). The list is OPEN_STATUSES, in the
+            # same order, so PostgreSQL sees the query's filter imply the index's condition.
+            models.Index(
+                fields=["practice", "due_date", "id"],
+                condition=models.Q(status__in=["planned", "in_progress", "on_hold"]),
+                name="task_open_due_idx",
+            ),
         ]
         ordering = ["due_date", "id"]
 

@@ -59,7 +59,7 @@ class ContentBlockListTests(ContentBlockTestCase):
         self.assertContains(r, "Built-in", count=1 + len(builtins.BUILTINS))
 
     def test_opening_the_library_writes_nothing(self) -> None:
-        with self.assertNumQueries(6):
+        with self.assertNumQueries(5):
             r = self.client.get("/content-blocks/")
         self.assertContains(r, "Default wording", count=len(builtins.BUILTINS))
         self.assertFalse(

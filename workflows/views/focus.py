@@ -149,7 +149,7 @@ def respond(
 @role_required(Perm.VIEW_PRACTICE)
 def focus(request: HtmxHttpRequest, task_id: int) -> HttpResponse:
     """Show a task's steps: the slide-out panel for htmx, a page of its own otherwise."""
-    task = core_queries.get_task(request.practice, task_id)
+    task = core_queries.get_task(request.practice, task_id, related=("client",))
     if request.htmx and not request.htmx.history_restore_request:
         return render_panel(request, task, changed=False)
     return render_focus_page(

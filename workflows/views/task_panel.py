@@ -64,14 +64,15 @@ def task_list_progress(request: HttpRequest, tasks: list[Task]) -> dict[int, str
     """Each task row's progress bar and counts, and its "Steps" button (one query a page)."""
     progress = queries.progress_for_task_list(request.practice, [t.pk for t in tasks])
     cell = get_template("workflows/focus/_task_cell.html")
+    # Without the request: the cell needs nothing of it, and a request would run every
+    # context processor again for each of the page's rows.
     return {
         task.pk: cell.render(
             {
                 "task": task,
                 "progress": progress[task.pk],
                 "ready": queries.ready_to_complete(task, progress[task.pk]),
-            },
-            request,
+            }
         )
         for task in tasks
     }
