@@ -5,14 +5,10 @@ Every task is idempotent (the worker runs with `acks_late`, so a task may run tw
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 
-from sodium import outbox, timers
+from sodium import dispatch, outbox, timers
 from sodium.observability import heartbeat
-
-log = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
@@ -43,10 +39,7 @@ SWEEP_BATCH = 50
 
 def ask_for_help() -> None:
     """Queue a helper sweep; a broker that cannot take it leaves this sweep to carry on alone."""
-    try:
-        sweep_timers_helper_task.delay()
-    except Exception:  # noqa: BLE001 - the sweep must not fail for want of help
-        log.warning("could not queue a helper sweep", exc_info=True)
+    dispatch.publish(sweep_timers_helper_task)
 
 
 @shared_task(acks_late=True, soft_time_limit=SWEEP_SOFT_TIME_LIMIT, time_limit=SWEEP_TIME_LIMIT)

@@ -132,13 +132,13 @@ def practice_of_step(step_id: int) -> int | None:
     # Every automatic step's task asks this first: a statement written out once costs a
     # fifth of what the ORM spent building the same one (which also joined the step's group).
     with connection.cursor() as cursor:
-        cursor.execute(_practice_of_step_sql(connection.vendor), [step_id])
+        cursor.execute(_practice_of_step_sql(), [step_id])
         row = cursor.fetchone()
     return row[0] if row else None
 
 
 @functools.cache
-def _practice_of_step_sql(vendor: str) -> str:
+def _practice_of_step_sql() -> str:
     s = Table(Step)
     return f"SELECT {s.practice} FROM {s} WHERE {s.id} = %s"
 

@@ -3,7 +3,7 @@
 `sweep_timers_task` records it after every sweep (one UPDATE, an INSERT the first time);
 /health/, `manage.py health --sweep` and the `sodium_sweep_age_seconds` metric read it. The
 sweep is late when its last run is older than SODIUM_SWEEP_LATE_SECONDS (0, the default,
-means three sweep intervals, the interval being beat's "sweep-timers" schedule).
+means three sweep intervals of SODIUM_SWEEP_SECONDS, beat's "sweep-timers" schedule).
 """
 
 from __future__ import annotations
@@ -37,21 +37,10 @@ def last(name: str) -> dt.datetime | None:
     return Heartbeat.objects.filter(name=name).values_list("at", flat=True).first()
 
 
-def sweep_interval_seconds() -> float:
-    """Return the sweep's interval in seconds, from beat's "sweep-timers" schedule."""
-    schedule = settings.CELERY_BEAT_SCHEDULE["sweep-timers"]["schedule"]
-    if isinstance(schedule, (int, float)):
-        return float(schedule)
-    if isinstance(schedule, dt.timedelta):
-        return schedule.total_seconds()
-    # A celery schedule object (schedule, crontab): its run_every where it has one.
-    run_every = getattr(schedule, "run_every", None)
-    return run_every.total_seconds() if run_every else 60.0
-
-
 def sweep_late_after_seconds() -> float:
     """Return how old the last sweep may be before the sweep counts as late."""
-    return float(settings.SODIUM_SWEEP_LATE_SECONDS) or LATE_INTERVALS * sweep_interval_seconds()
+    late = settings.SODIUM_SWEEP_LATE_SECONDS or LATE_INTERVALS * settings.SODIUM_SWEEP_SECONDS
+    return float(late)
 
 
 def sweep_age_seconds(now: dt.datetime | None = None) -> float | None:
